@@ -1,0 +1,184 @@
+//! Shared diagnostic vocabulary: source files, spans and the diagnostics sink.
+//!
+//! Every stage pushes into a [`Diagnostics`] sink and returns its best product; nothing
+//! here renders (that is `output::report`). A [`Span`] names its file, because the spec,
+//! the embedded stdlib and a user library are different files.
+
+use miette::{Diagnostic, SourceSpan};
+
+/// Index of a file in [`Sources`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct FileId(pub u32);
+
+/// A byte range in one source file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Span {
+    /// The file the range is in.
+    pub file: FileId,
+    /// Byte offset of the first byte.
+    pub offset: usize,
+    /// Length in bytes.
+    pub len: usize,
+}
+
+impl Span {
+    /// A span from a file and a kdl/miette `SourceSpan`.
+    pub fn new(file: FileId, range: SourceSpan) -> Self {
+        Self { file, offset: range.offset(), len: range.len() }
+    }
+
+    /// The miette range, without the file.
+    pub fn range(self) -> SourceSpan {
+        SourceSpan::new(self.offset.into(), self.len)
+    }
+}
+
+impl From<Span> for SourceSpan {
+    fn from(span: Span) -> Self {
+        span.range()
+    }
+}
+
+/// A value with the span it was written at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spanned<T> {
+    /// The value.
+    pub value: T,
+    /// Where it was written.
+    pub span: Span,
+}
+
+impl<T> Spanned<T> {
+    /// Pair a value with its span.
+    pub fn new(value: T, span: Span) -> Self {
+        Self { value, span }
+    }
+}
+
+/// One input text: the spec, an embedded stdlib file or a user library file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    /// Name shown in diagnostics: a path as the user gave it, or `<stdlib/...>`.
+    pub name: String,
+    /// The full text.
+    pub text: String,
+}
+
+/// All files of one compilation; a [`FileId`] indexes into it.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    files: Vec<SourceFile>,
+}
+
+impl Sources {
+    /// Add a file and return its id.
+    pub fn add(&mut self, file: SourceFile) -> FileId {
+        let id = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
+        self.files.push(file);
+        id
+    }
+
+    /// The file with this id, if any.
+    pub fn get(&self, id: FileId) -> Option<&SourceFile> {
+        self.files.get(id.0 as usize)
+    }
+
+    /// All files with their ids.
+    pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
+        self.files.iter().enumerate().map(|(i, f)| (FileId(u32::try_from(i).unwrap_or(u32::MAX)), f))
+    }
+}
+
+/// Severity of a collected diagnostic (mirrors `miette::Severity`, with an order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// Information only.
+    Advice,
+    /// Does not block output.
+    Warning,
+    /// Blocks output; exit code 1.
+    Error,
+}
+
+/// One collected diagnostic with the file of its primary span.
+#[derive(Debug)]
+pub struct Collected {
+    /// The file the labels point into, if the diagnostic has labels.
+    pub file: Option<FileId>,
+    /// The diagnostic itself; renderers read it through the `miette::Diagnostic` trait.
+    pub diagnostic: Box<dyn Diagnostic + Send + Sync + 'static>,
+}
+
+impl Collected {
+    /// The severity; miette's default (none given) is an error.
+    pub fn severity(&self) -> Severity {
+        match self.diagnostic.severity() {
+            Some(miette::Severity::Advice) => Severity::Advice,
+            Some(miette::Severity::Warning) => Severity::Warning,
+            Some(miette::Severity::Error) | None => Severity::Error,
+        }
+    }
+
+    /// Byte offset of the first label, for sorting.
+    pub fn offset(&self) -> usize {
+        self.diagnostic
+            .labels()
+            .and_then(|mut labels| labels.next())
+            .map_or(0, |label| label.offset())
+    }
+}
+
+/// The sink every stage pushes into. Stages never stop on the first error.
+#[derive(Debug, Default)]
+pub struct Diagnostics {
+    items: Vec<Collected>,
+}
+
+impl Diagnostics {
+    /// Push a diagnostic whose labels point into `span.file`.
+    pub fn at<D: Diagnostic + Send + Sync + 'static>(&mut self, span: Span, diagnostic: D) {
+        self.push(Some(span.file), diagnostic);
+    }
+
+    /// Push a diagnostic; `file` is the file its labels point into (none for file-less errors).
+    pub fn push<D: Diagnostic + Send + Sync + 'static>(&mut self, file: Option<FileId>, diagnostic: D) {
+        self.items.push(Collected { file, diagnostic: Box::new(diagnostic) });
+    }
+
+    /// Push an already boxed diagnostic.
+    pub fn push_boxed(&mut self, file: Option<FileId>, diagnostic: Box<dyn Diagnostic + Send + Sync + 'static>) {
+        self.items.push(Collected { file, diagnostic });
+    }
+
+    /// Whether any error (not warning) was pushed.
+    pub fn has_errors(&self) -> bool {
+        self.items.iter().any(|d| d.severity() == Severity::Error)
+    }
+
+    /// Number of errors.
+    pub fn error_count(&self) -> usize {
+        self.items.iter().filter(|d| d.severity() == Severity::Error).count()
+    }
+
+    /// Number of warnings.
+    pub fn warning_count(&self) -> usize {
+        self.items.iter().filter(|d| d.severity() == Severity::Warning).count()
+    }
+
+    /// All diagnostics in a deterministic order: by file, then by offset, then as pushed.
+    pub fn sorted(&self) -> Vec<&Collected> {
+        let mut items: Vec<&Collected> = self.items.iter().collect();
+        items.sort_by_key(|d| (d.file, d.offset()));
+        items
+    }
+
+    /// Whether nothing was pushed.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Move all diagnostics of `other` into this sink.
+    pub fn extend(&mut self, other: Diagnostics) {
+        self.items.extend(other.items);
+    }
+}

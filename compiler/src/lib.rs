@@ -1,0 +1,7 @@
+//! Berth: a platform-as-code compiler.
+
+pub mod diag;
+pub mod emit;
+pub mod model;
+pub mod resolve;
+pub mod syntax;

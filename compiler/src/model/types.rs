@@ -1,0 +1,521 @@
+//! The typed, spanned spec: what the user wrote, with names still unresolved.
+
+use crate::diag::{Span, Spanned};
+use indexmap::IndexMap;
+
+/// A whole spec file (or the stdlib / a user library: they use the same language).
+#[derive(Debug, Clone, Default)]
+pub struct Spec {
+    /// The `platform` node; required in a spec, absent in library files.
+    pub platform: Option<Platform>,
+    /// `target` nodes in declaration order.
+    pub targets: Vec<Target>,
+    /// `environment` nodes in declaration (= promotion) order.
+    pub environments: Vec<Environment>,
+    /// `domain` nodes in declaration order.
+    pub domains: Vec<Domain>,
+    /// `policy` nodes (shape-checked now, evaluated by the policy stage).
+    pub policies: Vec<Policy>,
+    /// `waive` nodes.
+    pub waivers: Vec<Waiver>,
+    /// `cloud` nodes: cloud profiles (stdlib `targets/*.kdl` or a user library).
+    pub clouds: Vec<CloudProfile>,
+    /// `backing-kind` nodes: backing-service kinds (stdlib `kinds/*.kdl` or a user library).
+    pub backing_kinds: Vec<BackingKind>,
+    /// `defaults` node: workload defaults (stdlib `defaults.kdl`, overridable).
+    pub defaults: Option<WorkloadDefaults>,
+}
+
+/// `platform "name" { registry "..."; kubernetes "1.33" }`.
+#[derive(Debug, Clone)]
+pub struct Platform {
+    /// The platform name, used in `app.kubernetes.io/part-of`.
+    pub name: Spanned<String>,
+    /// Default image registry prefix for bare image names.
+    pub registry: Option<Spanned<String>>,
+    /// Kubernetes minor version the output targets, e.g. `1.33`.
+    pub kubernetes: Option<Spanned<String>>,
+    /// Name of the external-secrets `ClusterSecretStore` that `secret` keys are read from.
+    pub secret_store: Option<Spanned<String>>,
+    /// The whole node.
+    pub span: Span,
+}
+
+/// `target "name" cloud="eks" { ... }`: a concrete cluster, based on a cloud profile.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Target name; a path component of the output.
+    pub name: Spanned<String>,
+    /// Cloud profile name (`eks`, `gke`, `aks`, `openshift`, `onprem`, or a library one).
+    pub cloud: Spanned<String>,
+    /// Cloud region, informational for now.
+    pub region: Option<Spanned<String>>,
+    /// Facts overriding the cloud profile's.
+    pub facts: ProfileFacts,
+    /// The whole node.
+    pub span: Span,
+}
+
+/// Facts a cloud profile provides and a target may override. All optional: resolution
+/// layers them stdlib -> profile -> target.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileFacts {
+    /// DNS zone for exposed hosts, e.g. `apps.ocp.acme.internal`.
+    pub dns: Option<Spanned<String>>,
+    /// Image registry prefix overriding the platform's.
+    pub registry: Option<Spanned<String>>,
+    /// How exposure is realised: `ingress` or `route` (OpenShift).
+    pub exposure: Option<Spanned<String>>,
+    /// IngressClass name for `ingress` exposure.
+    pub ingress_class: Option<Spanned<String>>,
+    /// Extra annotations on every Ingress (e.g. ALB scheme), in order.
+    pub ingress_annotations: IndexMap<String, Spanned<String>>,
+    /// Default StorageClass for persistent volumes.
+    pub storage_class: Option<Spanned<String>>,
+    /// Whether pods may carry fixed UIDs/GIDs (false on OpenShift's restricted SCC).
+    pub fixed_uid: Option<Spanned<bool>>,
+}
+
+/// `cloud "eks" { ... }`: a cloud profile from the stdlib or a user library.
+#[derive(Debug, Clone)]
+pub struct CloudProfile {
+    /// Profile name referenced by `target cloud=`.
+    pub name: Spanned<String>,
+    /// Human description.
+    pub description: Option<Spanned<String>>,
+    /// The profile's facts.
+    pub facts: ProfileFacts,
+    /// The whole node.
+    pub span: Span,
+}
+
+/// `backing-kind "postgres" { ... }`: a backing-service kind from the stdlib or a library.
+#[derive(Debug, Clone)]
+pub struct BackingKind {
+    /// Kind name; also the node name used in a domain (`postgres "orders-db"`).
+    pub name: Spanned<String>,
+    /// Human description.
+    pub description: Option<Spanned<String>>,
+    /// Whether the kind keeps state (storage, deletion risk).
+    pub stateful: bool,
+    /// Default port consumers connect to.
+    pub port: Option<Spanned<u16>>,
+    /// Properties a declaration of this kind accepts, with their types and defaults.
+    pub properties: Vec<KindProperty>,
+    /// The whole node.
+    pub span: Span,
+}
+
+/// `property "version" type="string" default="16"` inside a `backing-kind`.
+#[derive(Debug, Clone)]
+pub struct KindProperty {
+    /// Property name.
+    pub name: Spanned<String>,
+    /// Value type.
+    pub ty: PropertyType,
+    /// Default value, if any; a property without default and not `required` is optional.
+    pub default: Option<Spanned<Value>>,
+    /// Whether a declaration must set it.
+    pub required: bool,
+}
+
+/// Types a backing-kind property can declare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PropertyType {
+    /// A string.
+    String,
+    /// An integer.
+    Integer,
+    /// `#true` / `#false`.
+    Bool,
+    /// A Kubernetes quantity such as `20Gi`.
+    Quantity,
+}
+
+/// A scalar value as written.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// A string.
+    String(String),
+    /// An integer.
+    Integer(i64),
+    /// A float.
+    Float(f64),
+    /// A boolean.
+    Bool(bool),
+}
+
+/// `environment "prod" target="aws" { approval ...; rollout ... }`.
+#[derive(Debug, Clone)]
+pub struct Environment {
+    /// Environment name; a path component of the output.
+    pub name: Spanned<String>,
+    /// Targets this environment runs on (`target="a"` or `target "a" "b"` for hybrid).
+    pub targets: Vec<Spanned<String>>,
+    /// Marked production (`production=#true`): production policies apply.
+    pub production: Option<Spanned<bool>>,
+    /// Group that must approve a promotion into this environment.
+    pub approval: Option<Spanned<String>>,
+    /// Rollout strategy for this environment.
+    pub rollout: Option<Rollout>,
+    /// The whole node.
+    pub span: Span,
+}
+
+/// `rollout "canary" steps="10,30,60"`.
+#[derive(Debug, Clone)]
+pub struct Rollout {
+    /// `rolling`, `canary` or `blue-green`.
+    pub strategy: Spanned<String>,
+    /// Canary traffic percentages.
+    pub steps: Vec<u8>,
+    /// The whole node.
+    pub span: Span,
+}
+
+/// `domain "order" team="order-squad" { ... }`.
+#[derive(Debug, Clone)]
+pub struct Domain {
+    /// Domain name; the namespace is `<domain>` in every environment's cluster.
+    pub name: Spanned<String>,
+    /// Owning team; becomes a label and the RoleBinding's group.
+    pub team: Option<Spanned<String>>,
+    /// Group bound to the domain namespace's `edit` role (default: the team name).
+    pub group: Option<Spanned<String>>,
+    /// `quota` node.
+    pub quota: Option<Quota>,
+    /// Workloads in declaration order.
+    pub workloads: Vec<Workload>,
+    /// Backing services in declaration order.
+    pub backing: Vec<BackingService>,
+    /// The whole node.
+    pub span: Span,
+}
+
+/// `quota cpu=8 memory="16Gi" pods=50`.
+#[derive(Debug, Clone)]
+pub struct Quota {
+    /// Total CPU requests (and limits) of the namespace.
+    pub cpu: Option<Spanned<String>>,
+    /// Total memory requests (and limits).
+    pub memory: Option<Spanned<String>>,
+    /// Maximum pod count.
+    pub pods: Option<Spanned<i64>>,
+    /// The whole node.
+    pub span: Span,
+}
+
+/// The three workload node names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum WorkloadKind {
+    /// `service`: long-running, has ports, gets a Service.
+    Service,
+    /// `worker`: long-running, no Service.
+    Worker,
+    /// `job`: a CronJob on `schedule`.
+    Job,
+}
+
+impl WorkloadKind {
+    /// The node name as written in the spec.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Service => "service",
+            Self::Worker => "worker",
+            Self::Job => "job",
+        }
+    }
+}
+
+/// A `service`, `worker` or `job` node.
+#[derive(Debug, Clone)]
+pub struct Workload {
+    /// Which of the three it is.
+    pub kind: WorkloadKind,
+    /// Name, unique within its domain.
+    pub name: Spanned<String>,
+    /// Cron schedule (jobs only; required there).
+    pub schedule: Option<Spanned<String>>,
+    /// Settings at the top level of the node.
+    pub settings: WorkloadSettings,
+    /// `in "<env>" { ... }` blocks, applied by `resolve` in order.
+    pub overrides: Vec<EnvOverride>,
+    /// The whole node.
+    pub span: Span,
+}
+
+/// Everything a workload may set, at the top level or in an `in` block. Lists add up
+/// across layers; scalars are replaced.
+#[derive(Debug, Clone, Default)]
+pub struct WorkloadSettings {
+    /// `image "name" tag="1.2" digest="sha256:..."`.
+    pub image: Option<Image>,
+    /// `command "a" "b"` (container args override is `args`).
+    pub command: Option<Spanned<Vec<String>>>,
+    /// `args "a" "b"`.
+    pub args: Option<Spanned<Vec<String>>>,
+    /// `port "http" 8080 service-port=80 protocol="http"`, in order.
+    pub ports: Vec<Port>,
+    /// `expose "/path" port="http" host="..."`.
+    pub expose: Vec<Expose>,
+    /// `health ...`.
+    pub health: Option<Health>,
+    /// `resources cpu=".." memory=".." cpu-limit=".." memory-limit=".."`.
+    pub resources: Option<Resources>,
+    /// `replicas N`.
+    pub replicas: Option<Spanned<i64>>,
+    /// `scale min= max= cpu-percent=`.
+    pub scale: Option<Scale>,
+    /// `config KEY="value" ...`, merged key by key across layers.
+    pub config: IndexMap<String, Spanned<String>>,
+    /// `secret "ENV_NAME" key="path/in/store" property="field"`.
+    pub secrets: Vec<SecretRef>,
+    /// `uses "name"` / `uses "domain/name" as="producer"`.
+    pub uses: Vec<Use>,
+    /// `writable "/path"`: extra emptyDir mounts (the root filesystem is read-only).
+    pub writable: Vec<Spanned<String>>,
+    /// `enabled #false` in an `in` block removes the workload from that environment.
+    pub enabled: Option<Spanned<bool>>,
+}
+
+/// A container image reference.
+#[derive(Debug, Clone)]
+pub struct Image {
+    /// Repository, bare (`order-api`: prefixed by the registry) or full (`redis`, `ghcr.io/x/y`).
+    pub name: Spanned<String>,
+    /// Tag, from `tag=` or from a `:tag` suffix of the name.
+    pub tag: Option<Spanned<String>>,
+    /// `sha256:<64 hex>` digest.
+    pub digest: Option<Spanned<String>>,
+    /// The whole node.
+    pub span: Span,
+}
+
+/// Application protocol of a port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PortProtocol {
+    /// HTTP (default).
+    Http,
+    /// gRPC (HTTP/2).
+    Grpc,
+    /// Raw TCP.
+    Tcp,
+    /// UDP.
+    Udp,
+}
+
+/// `port "http" 8080 service-port=80 protocol="http"`.
+#[derive(Debug, Clone)]
+pub struct Port {
+    /// Port name (IANA service name: <= 15 chars, lowercase, a letter).
+    pub name: Spanned<String>,
+    /// Container port.
+    pub container_port: Spanned<i64>,
+    /// Port on the Service (default: the container port).
+    pub service_port: Option<Spanned<i64>>,
+    /// Application protocol.
+    pub protocol: Spanned<PortProtocol>,
+    /// The whole node.
+    pub span: Span,
+}
+
+/// `expose "/api" port="http" host="shop.example.com"`.
+#[derive(Debug, Clone)]
+pub struct Expose {
+    /// URL path prefix.
+    pub path: Spanned<String>,
+    /// Port name (default: the first port).
+    pub port: Option<Spanned<String>>,
+    /// Host name (default: `<service>.<domain>.<target dns>`).
+    pub host: Option<Spanned<String>>,
+    /// The whole node.
+    pub span: Span,
+}
+
+/// Health check kinds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HealthCheck {
+    /// HTTP GET on a path.
+    Http {
+        /// The path.
+        path: String,
+    },
+    /// gRPC health protocol.
+    Grpc,
+    /// TCP connect.
+    Tcp,
+}
+
+/// `health "/healthz"` / `health grpc=#true` / `health tcp=#true`, with `port=`,
+/// `initial-delay=`, `period=`.
+#[derive(Debug, Clone)]
+pub struct Health {
+    /// What to probe.
+    pub check: Spanned<HealthCheck>,
+    /// Port name (default: the first port).
+    pub port: Option<Spanned<String>>,
+    /// Liveness initial delay in seconds.
+    pub initial_delay: Option<Spanned<i64>>,
+    /// Probe period in seconds.
+    pub period: Option<Spanned<i64>>,
+    /// The whole node.
+    pub span: Span,
+}
+
+/// `resources cpu="250m" memory="256Mi" cpu-limit="500m" memory-limit="512Mi"`.
+#[derive(Debug, Clone, Default)]
+pub struct Resources {
+    /// CPU request.
+    pub cpu: Option<Spanned<String>>,
+    /// Memory request.
+    pub memory: Option<Spanned<String>>,
+    /// CPU limit (default: the request).
+    pub cpu_limit: Option<Spanned<String>>,
+    /// Memory limit (default: the request).
+    pub memory_limit: Option<Spanned<String>>,
+    /// The whole node, when written.
+    pub span: Option<Span>,
+}
+
+/// `scale min=2 max=10 cpu-percent=70`.
+#[derive(Debug, Clone)]
+pub struct Scale {
+    /// Minimum replicas.
+    pub min: Spanned<i64>,
+    /// Maximum replicas.
+    pub max: Spanned<i64>,
+    /// Target average CPU utilisation in percent.
+    pub cpu_percent: Option<Spanned<i64>>,
+    /// The whole node.
+    pub span: Span,
+}
+
+/// `secret "ENV_NAME" key="shop/payments/token" property="value"`: a reference into the
+/// external secret store, never a value.
+#[derive(Debug, Clone)]
+pub struct SecretRef {
+    /// Environment variable name in the container.
+    pub env: Spanned<String>,
+    /// Key (path) in the external store.
+    pub key: Spanned<String>,
+    /// Property within the key (for JSON secrets).
+    pub property: Option<Spanned<String>>,
+    /// The whole node.
+    pub span: Span,
+}
+
+/// `uses "orders-db"` / `uses "payment/payment-api" as="producer"`.
+#[derive(Debug, Clone)]
+pub struct Use {
+    /// Domain part, when written as `domain/name`.
+    pub domain: Option<String>,
+    /// Name part.
+    pub name: String,
+    /// The reference as written.
+    pub span: Span,
+    /// Role for queues (`producer`, `consumer`), informational.
+    pub role: Option<Spanned<String>>,
+}
+
+/// `in "prod" { ... }`: per-environment overrides.
+#[derive(Debug, Clone)]
+pub struct EnvOverride {
+    /// Environment name as written.
+    pub env: Spanned<String>,
+    /// Settings replacing or adding to the base ones.
+    pub settings: WorkloadSettings,
+    /// The whole node.
+    pub span: Span,
+}
+
+/// A backing-service declaration, `postgres "orders-db" version="16" { in "prod" managed=#true }`.
+#[derive(Debug, Clone)]
+pub struct BackingService {
+    /// Kind name as written (node name): resolved against the library's kinds.
+    pub kind: Spanned<String>,
+    /// Declared name, unique within the domain.
+    pub name: Spanned<String>,
+    /// Properties as written (`managed` included), checked against the kind in `resolve`.
+    pub properties: IndexMap<String, Spanned<Value>>,
+    /// Per-environment property overrides: `in "prod" managed=#true storage="50Gi"`.
+    pub overrides: Vec<BackingOverride>,
+    /// The whole node.
+    pub span: Span,
+}
+
+/// `in "prod" managed=#true` inside a backing service.
+#[derive(Debug, Clone)]
+pub struct BackingOverride {
+    /// Environment name.
+    pub env: Spanned<String>,
+    /// Properties replaced in that environment.
+    pub properties: IndexMap<String, Spanned<Value>>,
+    /// The whole node.
+    pub span: Span,
+}
+
+/// `policy "id" severity="error" { match "service" env="prod"; require "expr" message=".." }`.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Policy id.
+    pub id: Spanned<String>,
+    /// `error`, `warning` or `info`.
+    pub severity: Spanned<String>,
+    /// What it matches: entity kinds or Kubernetes kinds.
+    pub matches: Vec<PolicyMatch>,
+    /// `require` / `deny` rules.
+    pub rules: Vec<PolicyRule>,
+    /// The whole node.
+    pub span: Span,
+}
+
+/// `match "service" env="prod"`.
+#[derive(Debug, Clone)]
+pub struct PolicyMatch {
+    /// Entity kind (`service`, `worker`, `job`, `backing`, `domain`, `environment`) or a
+    /// Kubernetes kind (`Deployment`).
+    pub kind: Spanned<String>,
+    /// Optional environment filter.
+    pub env: Option<Spanned<String>>,
+}
+
+/// `require "expr" message=".."` or `deny "expr" message=".."`.
+#[derive(Debug, Clone)]
+pub struct PolicyRule {
+    /// `true` for `require`, `false` for `deny`.
+    pub require: bool,
+    /// CEL expression text.
+    pub expression: Spanned<String>,
+    /// Message shown when the rule fails.
+    pub message: Option<Spanned<String>>,
+}
+
+/// `waive "policy" on="domain/entity" reason="..." until="YYYY-MM-DD"`.
+#[derive(Debug, Clone)]
+pub struct Waiver {
+    /// Policy id.
+    pub policy: Spanned<String>,
+    /// Entity the waiver applies to, `domain/name` or `domain`.
+    pub on: Spanned<String>,
+    /// Why (required by the policy stage).
+    pub reason: Option<Spanned<String>>,
+    /// Expiry date.
+    pub until: Option<Spanned<String>>,
+    /// The whole node.
+    pub span: Span,
+}
+
+/// `defaults { ... }`: defaults for every workload, from the stdlib (a library may override).
+#[derive(Debug, Clone, Default)]
+pub struct WorkloadDefaults {
+    /// Default settings (resources, replicas, health timings).
+    pub settings: WorkloadSettings,
+    /// UID/GID used where the profile allows fixed UIDs.
+    pub run_as_user: Option<Spanned<i64>>,
+    /// Size limit of the `/tmp` emptyDir.
+    pub tmp_size: Option<Spanned<String>>,
+    /// Default quota of a domain namespace without one.
+    pub quota: Option<Quota>,
+    /// Default Kubernetes version when the platform names none.
+    pub kubernetes: Option<Spanned<String>>,
+}

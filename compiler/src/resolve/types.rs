@@ -1,0 +1,270 @@
+//! The resolved estate: one fully resolved view per (environment, target).
+//!
+//! Everything here is concrete: defaults, the target's cloud profile, the environment and
+//! the `in` overrides are applied, references are bound, images are complete. Emitters
+//! read only these types; no emitter sees a spec node or a cloud name in a `match`.
+
+use crate::diag::Span;
+use crate::model::{HealthCheck, PortProtocol, Value, WorkloadKind};
+use std::collections::BTreeMap;
+
+/// The resolved estate.
+#[derive(Debug, Clone, Default)]
+pub struct Estate {
+    /// Platform name.
+    pub platform: String,
+    /// Kubernetes minor version the output targets, e.g. `1.33`.
+    pub kubernetes: String,
+    /// `ClusterSecretStore` that secret references read from.
+    pub secret_store: String,
+    /// One entry per (environment, target), in promotion order, then target order.
+    pub views: Vec<View>,
+}
+
+/// The estate as deployed in one environment on one target cluster.
+#[derive(Debug, Clone)]
+pub struct View {
+    /// Environment name.
+    pub env: String,
+    /// Index of the environment in promotion order.
+    pub env_index: usize,
+    /// Whether the environment is marked production.
+    pub production: bool,
+    /// Approval group for promotion into this environment.
+    pub approval: Option<String>,
+    /// Rollout strategy name (`rolling` default).
+    pub rollout: String,
+    /// Target name.
+    pub target: String,
+    /// The target's resolved facts.
+    pub profile: ResolvedProfile,
+    /// Domains in declaration order.
+    pub domains: Vec<ResolvedDomain>,
+    /// The environment node, for provenance.
+    pub span: Span,
+}
+
+/// Cloud profile facts after layering stdlib -> profile -> target.
+#[derive(Debug, Clone)]
+pub struct ResolvedProfile {
+    /// Cloud profile name (`eks`, ...).
+    pub cloud: String,
+    /// Region, if declared.
+    pub region: Option<String>,
+    /// DNS zone for exposed hosts.
+    pub dns: Option<String>,
+    /// Registry prefix for bare image names.
+    pub registry: Option<String>,
+    /// `ingress` or `route`.
+    pub exposure: String,
+    /// IngressClass name.
+    pub ingress_class: Option<String>,
+    /// Annotations added to every Ingress.
+    pub ingress_annotations: BTreeMap<String, String>,
+    /// Default StorageClass.
+    pub storage_class: Option<String>,
+    /// Whether pod security contexts carry fixed UID/GID/fsGroup.
+    pub fixed_uid: bool,
+    /// UID and GID to use where fixed UIDs are allowed.
+    pub run_as_user: i64,
+    /// Size limit of the `/tmp` emptyDir.
+    pub tmp_size: String,
+}
+
+/// A domain in one view: becomes a namespace.
+#[derive(Debug, Clone)]
+pub struct ResolvedDomain {
+    /// Domain (and namespace) name.
+    pub name: String,
+    /// Owning team.
+    pub team: Option<String>,
+    /// Group bound to the namespace's `edit` ClusterRole.
+    pub group: Option<String>,
+    /// Namespace quota (always present: stdlib default when not written).
+    pub quota: ResolvedQuota,
+    /// Workloads enabled in this environment, in declaration order.
+    pub workloads: Vec<ResolvedWorkload>,
+    /// Backing services, in declaration order.
+    pub backing: Vec<ResolvedBacking>,
+    /// The domain node.
+    pub span: Span,
+}
+
+/// Resolved namespace quota.
+#[derive(Debug, Clone)]
+pub struct ResolvedQuota {
+    /// CPU total, a Kubernetes quantity.
+    pub cpu: String,
+    /// Memory total.
+    pub memory: String,
+    /// Pod count.
+    pub pods: Option<i64>,
+}
+
+/// A workload after all layers apply.
+#[derive(Debug, Clone)]
+pub struct ResolvedWorkload {
+    /// Service, worker or job.
+    pub kind: WorkloadKind,
+    /// Name.
+    pub name: String,
+    /// Full image reference: `registry/name:tag@digest`.
+    pub image: String,
+    /// Container command.
+    pub command: Vec<String>,
+    /// Container args.
+    pub args: Vec<String>,
+    /// Cron schedule (jobs).
+    pub schedule: Option<String>,
+    /// Ports in declaration order.
+    pub ports: Vec<ResolvedPort>,
+    /// Public exposures.
+    pub expose: Vec<ResolvedExpose>,
+    /// Health probe, if any.
+    pub health: Option<ResolvedHealth>,
+    /// Requests and limits.
+    pub resources: ResolvedResources,
+    /// Fixed replica count (ignored when `scale` is set; HPA owns replicas then).
+    pub replicas: i64,
+    /// Autoscaling.
+    pub scale: Option<ResolvedScale>,
+    /// Config entries, sorted by key.
+    pub config: BTreeMap<String, String>,
+    /// Secret references, in declaration order.
+    pub secrets: Vec<ResolvedSecret>,
+    /// Bound dependencies.
+    pub uses: Vec<ResolvedUse>,
+    /// Extra writable paths (emptyDir).
+    pub writable: Vec<String>,
+    /// The workload node (provenance).
+    pub span: Span,
+}
+
+/// A resolved port.
+#[derive(Debug, Clone)]
+pub struct ResolvedPort {
+    /// Name.
+    pub name: String,
+    /// Container port.
+    pub container_port: i32,
+    /// Service port.
+    pub service_port: i32,
+    /// Application protocol.
+    pub protocol: PortProtocol,
+}
+
+/// A resolved exposure.
+#[derive(Debug, Clone)]
+pub struct ResolvedExpose {
+    /// Host name.
+    pub host: String,
+    /// Path prefix.
+    pub path: String,
+    /// Port name on the Service.
+    pub port: String,
+    /// The `expose` node.
+    pub span: Span,
+}
+
+/// A resolved health probe.
+#[derive(Debug, Clone)]
+pub struct ResolvedHealth {
+    /// What to probe.
+    pub check: HealthCheck,
+    /// Port name.
+    pub port: String,
+    /// Container port number (gRPC probes need a number).
+    pub port_number: i32,
+    /// Liveness initial delay (s).
+    pub initial_delay: i64,
+    /// Period (s).
+    pub period: i64,
+}
+
+/// Resolved requests and limits (Kubernetes quantities).
+#[derive(Debug, Clone)]
+pub struct ResolvedResources {
+    /// CPU request.
+    pub cpu: String,
+    /// Memory request.
+    pub memory: String,
+    /// CPU limit.
+    pub cpu_limit: String,
+    /// Memory limit.
+    pub memory_limit: String,
+}
+
+/// Resolved autoscaling.
+#[derive(Debug, Clone)]
+pub struct ResolvedScale {
+    /// Min replicas.
+    pub min: i64,
+    /// Max replicas.
+    pub max: i64,
+    /// Target CPU utilisation (%).
+    pub cpu_percent: i64,
+}
+
+/// A resolved secret reference.
+#[derive(Debug, Clone)]
+pub struct ResolvedSecret {
+    /// Env var name.
+    pub env: String,
+    /// Store key.
+    pub key: String,
+    /// Property within the key.
+    pub property: Option<String>,
+    /// The `secret` node.
+    pub span: Span,
+}
+
+/// What a `uses` edge points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UseTarget {
+    /// A workload (service) in a domain.
+    Workload {
+        /// Callee domain.
+        domain: String,
+        /// Callee name.
+        name: String,
+    },
+    /// A backing service in a domain.
+    Backing {
+        /// Owning domain.
+        domain: String,
+        /// Backing service name.
+        name: String,
+        /// Its kind.
+        kind: String,
+    },
+}
+
+/// A bound `uses` edge.
+#[derive(Debug, Clone)]
+pub struct ResolvedUse {
+    /// What it points at.
+    pub target: UseTarget,
+    /// Role (`producer`, `consumer`).
+    pub role: Option<String>,
+    /// The `uses` node.
+    pub span: Span,
+}
+
+/// A backing service in one view.
+#[derive(Debug, Clone)]
+pub struct ResolvedBacking {
+    /// Kind name.
+    pub kind: String,
+    /// Declared name.
+    pub name: String,
+    /// Managed by the cloud (true) or in-cluster (false).
+    pub managed: bool,
+    /// Whether the kind is stateful.
+    pub stateful: bool,
+    /// Port consumers connect to.
+    pub port: Option<u16>,
+    /// All properties, kind defaults applied, sorted by name.
+    pub properties: BTreeMap<String, Value>,
+    /// The declaration node.
+    pub span: Span,
+}
