@@ -518,4 +518,8 @@ pub struct WorkloadDefaults {
     pub quota: Option<Quota>,
     /// Default Kubernetes version when the platform names none.
     pub kubernetes: Option<Spanned<String>>,
+    /// `probe initial-delay=10 period=10`: default probe timings (seconds).
+    pub probe_initial_delay: Option<Spanned<i64>>,
+    /// Default probe period (seconds).
+    pub probe_period: Option<Spanned<i64>>,
 }
