@@ -1,1 +1,132 @@
 //! Helpers shared by emitters: labels, names, paths.
+//!
+//! In: names from the resolved estate. Out: label maps, label values and artifact paths.
+//! Nothing here knows about a particular kind of object or a particular cloud.
+
+use crate::emit::Artifact;
+use crate::diag::Span;
+use crate::model::WorkloadKind;
+use crate::resolve::{ResolvedWorkload, View};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// `app.kubernetes.io/name`: the workload (or domain) name.
+pub const LABEL_NAME: &str = "app.kubernetes.io/name";
+/// `app.kubernetes.io/instance`: the workload in one environment.
+pub const LABEL_INSTANCE: &str = "app.kubernetes.io/instance";
+/// `app.kubernetes.io/component`: `service`, `worker`, `job` (or `namespace`).
+pub const LABEL_COMPONENT: &str = "app.kubernetes.io/component";
+/// `app.kubernetes.io/part-of`: the platform name.
+pub const LABEL_PART_OF: &str = "app.kubernetes.io/part-of";
+/// `app.kubernetes.io/managed-by`: always `berth`.
+pub const LABEL_MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+/// `berth.dev/team`: the owning team of a domain.
+pub const LABEL_TEAM: &str = "berth.dev/team";
+/// `berth.dev/environment`: the environment name.
+pub const LABEL_ENVIRONMENT: &str = "berth.dev/environment";
+
+/// The longest label value Kubernetes accepts.
+const MAX_LABEL_VALUE: usize = 63;
+
+/// A label value that is at most 63 characters long.
+///
+/// Short values are returned unchanged. Longer ones are cut and end in `-` plus eight hex
+/// digits of a hash of the whole value, so two long values that share a prefix still differ
+/// and the same input always gives the same output.
+pub fn fit_label_value(value: &str) -> String {
+    if value.len() <= MAX_LABEL_VALUE {
+        return value.to_owned();
+    }
+    let hash = format!("{:08x}", fnv1a(value.as_bytes()) & 0xffff_ffff);
+    let keep = MAX_LABEL_VALUE - hash.len() - 1;
+    let mut prefix: String = value.chars().take(keep).collect();
+    // A label value must end with an alphanumeric character before the `-`.
+    while prefix.ends_with(|c: char| !c.is_ascii_alphanumeric()) {
+        prefix.pop();
+    }
+    format!("{prefix}-{hash}")
+}
+
+/// The `app.kubernetes.io/instance` value of a workload in an environment:
+/// `<workload>-<env>`, fitted to 63 characters.
+pub fn instance(workload: &str, env: &str) -> String {
+    fit_label_value(&format!("{workload}-{env}"))
+}
+
+/// The labels that select a workload's pods: `name` and `instance`.
+pub fn selector_labels(view: &View, workload: &ResolvedWorkload) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (LABEL_NAME.to_owned(), workload.name.clone()),
+        (LABEL_INSTANCE.to_owned(), instance(&workload.name, &view.env)),
+    ])
+}
+
+/// All labels of a workload's objects and pods.
+pub fn workload_labels(platform: &str, view: &View, workload: &ResolvedWorkload) -> BTreeMap<String, String> {
+    let mut labels = selector_labels(view, workload);
+    labels.insert(LABEL_COMPONENT.to_owned(), component(workload.kind).to_owned());
+    labels.insert(LABEL_PART_OF.to_owned(), fit_label_value(platform));
+    labels.insert(LABEL_MANAGED_BY.to_owned(), "berth".to_owned());
+    labels
+}
+
+/// The `app.kubernetes.io/component` value of a workload kind.
+pub fn component(kind: WorkloadKind) -> &'static str {
+    kind.as_str()
+}
+
+/// The artifact path `<env>/<target>/<domain>/<kind>-<name>.yaml`, kind in lower case.
+pub fn artifact_path(view: &View, domain: &str, kind: &str, name: &str) -> String {
+    format!("{}/{}/{}/{}-{}.yaml", view.env, view.target, domain, kind.to_ascii_lowercase(), name)
+}
+
+/// Serialise a typed object into an [`Artifact`] at its stable path.
+///
+/// `kind` and `name` build the file name; typed values from k8s-openapi and our own
+/// structs never fail to serialise, but if one did, the object becomes `null` rather
+/// than a panic (and schema validation reports it).
+pub fn artifact<T: Serialize>(
+    view: &View,
+    domain: &str,
+    kind: &str,
+    name: &str,
+    origin_label: String,
+    origin: Span,
+    object: &T,
+) -> Artifact {
+    Artifact {
+        path: artifact_path(view, domain, kind, name),
+        origin_label,
+        origin,
+        object: serde_json::to_value(object).unwrap_or(serde_json::Value::Null),
+    }
+}
+
+/// 64-bit FNV-1a: tiny, stable across platforms and releases (unlike `DefaultHasher`).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in bytes {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fit_label_value;
+
+    #[test]
+    fn short_values_are_unchanged() {
+        assert_eq!(fit_label_value("order-api-prod"), "order-api-prod");
+    }
+
+    #[test]
+    fn long_values_are_cut_with_a_stable_hash() {
+        let long = format!("{}-prod", "a".repeat(70));
+        let fitted = fit_label_value(&long);
+        assert_eq!(fitted.len(), 63);
+        assert_eq!(fitted, fit_label_value(&long));
+        assert_ne!(fitted, fit_label_value(&format!("{}-stage", "a".repeat(70))));
+    }
+}

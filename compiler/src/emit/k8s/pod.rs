@@ -1,0 +1,195 @@
+//! The hardened pod template shared by Deployments and CronJobs
+//! (security research §1.2: non-root, read-only root, no capabilities, no API token).
+
+use super::{config_map_name, secret_name, Ctx};
+use crate::model::{HealthCheck, PortProtocol, WorkloadKind};
+use crate::resolve::{ResolvedHealth, ResolvedWorkload};
+use k8s_openapi::api::core::v1::{
+    Capabilities, ConfigMapEnvSource, Container, ContainerPort, EmptyDirVolumeSource, EnvFromSource, EnvVar,
+    EnvVarSource, GRPCAction, HTTPGetAction, PodSecurityContext, PodSpec, PodTemplateSpec, Probe,
+    ResourceRequirements, SeccompProfile, SecretKeySelector, SecurityContext, TCPSocketAction, Volume, VolumeMount,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use std::collections::BTreeMap;
+
+/// Name of the single application container.
+const CONTAINER_NAME: &str = "app";
+/// Name of the `/tmp` scratch volume.
+const TMP_VOLUME: &str = "tmp";
+/// Readiness: how many failed probes take the pod out of its Service.
+const READINESS_FAILURE_THRESHOLD: i32 = 3;
+/// Liveness: how many failed probes restart the container. Higher than readiness, so a
+/// slow pod is first taken out of rotation, and only restarted if it stays stuck.
+const LIVENESS_FAILURE_THRESHOLD: i32 = 6;
+/// Probe timeout in seconds.
+const PROBE_TIMEOUT: i32 = 2;
+
+/// The pod template of a workload. `restart_policy` is `None` for Deployments (the
+/// default `Always`) and `OnFailure` for CronJobs.
+pub(super) fn template(ctx: &Ctx<'_>, workload: &ResolvedWorkload, restart_policy: Option<&str>) -> PodTemplateSpec {
+    let profile = &ctx.view.profile;
+    let fixed = |value: i64| profile.fixed_uid.then_some(value);
+    let security_context = PodSecurityContext {
+        run_as_non_root: Some(true),
+        run_as_user: fixed(profile.run_as_user),
+        run_as_group: fixed(profile.run_as_user),
+        fs_group: fixed(profile.run_as_user),
+        seccomp_profile: Some(SeccompProfile { type_: "RuntimeDefault".to_owned(), ..SeccompProfile::default() }),
+        ..PodSecurityContext::default()
+    };
+    let (volumes, mounts) = scratch_volumes(ctx, workload);
+    let mut container = container(workload);
+    container.volume_mounts = Some(mounts);
+    PodTemplateSpec {
+        metadata: Some(ObjectMeta { labels: Some(ctx.labels(workload)), ..ObjectMeta::default() }),
+        spec: Some(PodSpec {
+            service_account_name: Some(workload.name.clone()),
+            automount_service_account_token: Some(false),
+            security_context: Some(security_context),
+            restart_policy: restart_policy.map(str::to_owned),
+            containers: vec![container],
+            volumes: Some(volumes),
+            ..PodSpec::default()
+        }),
+    }
+}
+
+fn container(workload: &ResolvedWorkload) -> Container {
+    let ports: Vec<ContainerPort> = workload
+        .ports
+        .iter()
+        .map(|port| ContainerPort {
+            name: Some(port.name.clone()),
+            container_port: port.container_port,
+            protocol: Some(transport(port.protocol).to_owned()),
+            ..ContainerPort::default()
+        })
+        .collect();
+    let resources = &workload.resources;
+    let quantities = |cpu: &str, memory: &str| {
+        BTreeMap::from([("cpu".to_owned(), Quantity(cpu.to_owned())), ("memory".to_owned(), Quantity(memory.to_owned()))])
+    };
+    let env: Vec<EnvVar> = workload
+        .secrets
+        .iter()
+        .map(|secret| EnvVar {
+            name: secret.env.clone(),
+            value_from: Some(EnvVarSource {
+                secret_key_ref: Some(SecretKeySelector {
+                    name: secret_name(workload),
+                    key: secret.env.clone(),
+                    optional: Some(false),
+                }),
+                ..EnvVarSource::default()
+            }),
+            ..EnvVar::default()
+        })
+        .collect();
+    let env_from = (!workload.config.is_empty()).then(|| {
+        vec![EnvFromSource {
+            config_map_ref: Some(ConfigMapEnvSource { name: config_map_name(workload), optional: Some(false) }),
+            ..EnvFromSource::default()
+        }]
+    });
+    // Jobs run to completion: a liveness probe would kill a long batch, readiness is moot.
+    let health = workload.health.as_ref().filter(|_| workload.kind != WorkloadKind::Job);
+    Container {
+        name: CONTAINER_NAME.to_owned(),
+        image: Some(workload.image.clone()),
+        image_pull_policy: Some("Always".to_owned()),
+        command: (!workload.command.is_empty()).then(|| workload.command.clone()),
+        args: (!workload.args.is_empty()).then(|| workload.args.clone()),
+        ports: (!ports.is_empty()).then_some(ports),
+        env: (!env.is_empty()).then_some(env),
+        env_from,
+        resources: Some(ResourceRequirements {
+            requests: Some(quantities(&resources.cpu, &resources.memory)),
+            limits: Some(quantities(&resources.cpu_limit, &resources.memory_limit)),
+            ..ResourceRequirements::default()
+        }),
+        readiness_probe: health.map(|health| readiness(health)),
+        liveness_probe: health.map(|health| liveness(health)),
+        security_context: Some(SecurityContext {
+            allow_privilege_escalation: Some(false),
+            privileged: Some(false),
+            read_only_root_filesystem: Some(true),
+            run_as_non_root: Some(true),
+            capabilities: Some(Capabilities { drop: Some(vec!["ALL".to_owned()]), add: None }),
+            ..SecurityContext::default()
+        }),
+        ..Container::default()
+    }
+}
+
+/// The `/tmp` emptyDir plus one per `writable` path, and their mounts.
+fn scratch_volumes(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> (Vec<Volume>, Vec<VolumeMount>) {
+    let size = &ctx.view.profile.tmp_size;
+    let empty_dir = |name: String| Volume {
+        name,
+        empty_dir: Some(EmptyDirVolumeSource { size_limit: Some(Quantity(size.clone())), medium: None }),
+        ..Volume::default()
+    };
+    let mount = |name: String, path: &str| VolumeMount {
+        name,
+        mount_path: path.to_owned(),
+        ..VolumeMount::default()
+    };
+    let mut volumes = vec![empty_dir(TMP_VOLUME.to_owned())];
+    let mut mounts = vec![mount(TMP_VOLUME.to_owned(), "/tmp")];
+    // Numbered names: always valid DNS labels and unique, whatever the paths look like.
+    for (index, path) in workload.writable.iter().enumerate() {
+        let name = format!("writable-{}", index + 1);
+        volumes.push(empty_dir(name.clone()));
+        mounts.push(mount(name, path));
+    }
+    (volumes, mounts)
+}
+
+/// The transport protocol of a port.
+fn transport(protocol: PortProtocol) -> &'static str {
+    match protocol {
+        PortProtocol::Udp => "UDP",
+        PortProtocol::Http | PortProtocol::Grpc | PortProtocol::Tcp => "TCP",
+    }
+}
+
+/// The probe action shared by readiness and liveness.
+fn action(health: &ResolvedHealth) -> Probe {
+    let port = IntOrString::String(health.port.clone());
+    match &health.check {
+        HealthCheck::Http { path } => Probe {
+            http_get: Some(HTTPGetAction { path: Some(path.clone()), port, ..HTTPGetAction::default() }),
+            ..Probe::default()
+        },
+        HealthCheck::Grpc => {
+            Probe { grpc: Some(GRPCAction { port: health.port_number, service: None }), ..Probe::default() }
+        }
+        HealthCheck::Tcp => Probe { tcp_socket: Some(TCPSocketAction { port, host: None }), ..Probe::default() },
+    }
+}
+
+fn readiness(health: &ResolvedHealth) -> Probe {
+    Probe {
+        period_seconds: Some(clamp(health.period)),
+        timeout_seconds: Some(PROBE_TIMEOUT),
+        failure_threshold: Some(READINESS_FAILURE_THRESHOLD),
+        ..action(health)
+    }
+}
+
+fn liveness(health: &ResolvedHealth) -> Probe {
+    Probe {
+        initial_delay_seconds: Some(clamp(health.initial_delay)),
+        period_seconds: Some(clamp(health.period)),
+        timeout_seconds: Some(PROBE_TIMEOUT),
+        failure_threshold: Some(LIVENESS_FAILURE_THRESHOLD),
+        ..action(health)
+    }
+}
+
+/// Seconds as the `int32` Kubernetes wants; resolve already bounds them.
+fn clamp(seconds: i64) -> i32 {
+    i32::try_from(seconds.max(0)).unwrap_or(i32::MAX)
+}

@@ -1,0 +1,201 @@
+//! The workload controller and its companions: ServiceAccount, Deployment (services and
+//! workers) or CronJob (jobs), HorizontalPodAutoscaler and PodDisruptionBudget.
+
+use super::{pod, Ctx};
+use crate::emit::common::selector_labels;
+use crate::emit::Artifact;
+use crate::model::WorkloadKind;
+use crate::resolve::ResolvedWorkload;
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment};
+use k8s_openapi::api::autoscaling::v2::{
+    CrossVersionObjectReference, HorizontalPodAutoscaler, HorizontalPodAutoscalerSpec, MetricSpec, MetricTarget,
+    ResourceMetricSource,
+};
+use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, JobSpec, JobTemplateSpec};
+use k8s_openapi::api::core::v1::{ServiceAccount, TopologySpreadConstraint};
+use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use std::collections::BTreeMap;
+
+/// Old ReplicaSets kept for `kubectl rollout undo`.
+const REVISION_HISTORY_LIMIT: i32 = 5;
+/// A CronJob run that cannot start within this many seconds of its slot is skipped.
+const STARTING_DEADLINE_SECONDS: i64 = 300;
+/// Finished Jobs kept per CronJob.
+const SUCCESSFUL_JOBS_HISTORY: i32 = 3;
+/// Failed Jobs kept per CronJob.
+const FAILED_JOBS_HISTORY: i32 = 1;
+/// Retries of a failed Job run.
+const JOB_BACKOFF_LIMIT: i32 = 3;
+
+/// Why a workload on a target without fixed UIDs sets none (OpenShift's restricted-v2
+/// SCC assigns one from the namespace's range); read by checkov and kube-score.
+const NO_FIXED_UID_ANNOTATIONS: [(&str, &str); 2] = [
+    ("checkov.io/skip1", "CKV_K8S_40=OpenShift restricted-v2 SCC assigns the UID from the namespace range"),
+    ("kube-score/ignore", "container-security-context-user-group-id"),
+];
+
+/// The workload's own ServiceAccount, with no API token mounted.
+pub(super) fn service_account(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Artifact {
+    let object = ServiceAccount {
+        metadata: ctx.workload_meta(workload, &workload.name),
+        automount_service_account_token: Some(false),
+        ..ServiceAccount::default()
+    };
+    ctx.workload_artifact(workload, "ServiceAccount", &workload.name, &object)
+}
+
+/// Push the controller (Deployment or CronJob) and, for Deployments, the autoscaler and
+/// the disruption budget.
+pub(super) fn emit(ctx: &Ctx<'_>, workload: &ResolvedWorkload, out: &mut Vec<Artifact>) {
+    match workload.kind {
+        WorkloadKind::Service | WorkloadKind::Worker => {
+            out.push(deployment(ctx, workload));
+            if workload.scale.is_some() {
+                out.push(autoscaler(ctx, workload));
+            }
+            if min_replicas(workload) >= 2 {
+                out.push(disruption_budget(ctx, workload));
+            }
+        }
+        WorkloadKind::Job => out.push(cron_job(ctx, workload)),
+    }
+}
+
+/// The fewest replicas the workload runs with: the autoscaler's minimum, or the fixed count.
+fn min_replicas(workload: &ResolvedWorkload) -> i64 {
+    workload.scale.as_ref().map_or(workload.replicas, |scale| scale.min)
+}
+
+fn selector(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> LabelSelector {
+    LabelSelector { match_labels: Some(selector_labels(ctx.view, workload)), match_expressions: None }
+}
+
+/// Metadata of the controller: the usual labels, plus the scanner notes on targets that
+/// assign UIDs themselves.
+fn controller_meta(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> ObjectMeta {
+    let mut meta = ctx.workload_meta(workload, &workload.name);
+    if !ctx.view.profile.fixed_uid {
+        let notes: BTreeMap<String, String> =
+            NO_FIXED_UID_ANNOTATIONS.iter().map(|(key, value)| ((*key).to_owned(), (*value).to_owned())).collect();
+        meta.annotations = Some(notes);
+    }
+    meta
+}
+
+fn deployment(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Artifact {
+    let mut template = pod::template(ctx, workload, None);
+    if min_replicas(workload) > 1 {
+        if let Some(spec) = template.spec.as_mut() {
+            spec.topology_spread_constraints = Some(spread(ctx, workload));
+        }
+    }
+    let object = Deployment {
+        metadata: controller_meta(ctx, workload),
+        spec: Some(DeploymentSpec {
+            // An autoscaler owns the count; a fixed value here would fight it on every apply.
+            replicas: workload.scale.is_none().then(|| i32::try_from(workload.replicas).unwrap_or(i32::MAX)),
+            revision_history_limit: Some(REVISION_HISTORY_LIMIT),
+            selector: selector(ctx, workload),
+            strategy: Some(DeploymentStrategy {
+                type_: Some("RollingUpdate".to_owned()),
+                rolling_update: Some(RollingUpdateDeployment {
+                    max_surge: Some(IntOrString::Int(1)),
+                    max_unavailable: Some(IntOrString::Int(0)),
+                }),
+            }),
+            template,
+            ..DeploymentSpec::default()
+        }),
+        ..Deployment::default()
+    };
+    ctx.workload_artifact(workload, "Deployment", &workload.name, &object)
+}
+
+/// Spread replicas over zones (best effort) and nodes (required).
+fn spread(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Vec<TopologySpreadConstraint> {
+    [("topology.kubernetes.io/zone", "ScheduleAnyway"), ("kubernetes.io/hostname", "DoNotSchedule")]
+        .into_iter()
+        .map(|(key, when)| TopologySpreadConstraint {
+            label_selector: Some(selector(ctx, workload)),
+            max_skew: 1,
+            topology_key: key.to_owned(),
+            when_unsatisfiable: when.to_owned(),
+            ..TopologySpreadConstraint::default()
+        })
+        .collect()
+}
+
+fn cron_job(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Artifact {
+    let object = CronJob {
+        metadata: controller_meta(ctx, workload),
+        spec: Some(CronJobSpec {
+            schedule: workload.schedule.clone().unwrap_or_default(),
+            concurrency_policy: Some("Forbid".to_owned()),
+            starting_deadline_seconds: Some(STARTING_DEADLINE_SECONDS),
+            successful_jobs_history_limit: Some(SUCCESSFUL_JOBS_HISTORY),
+            failed_jobs_history_limit: Some(FAILED_JOBS_HISTORY),
+            // No ttlSecondsAfterFinished: the history limits above already bound the Jobs.
+            job_template: JobTemplateSpec {
+                metadata: Some(ObjectMeta { labels: Some(ctx.labels(workload)), ..ObjectMeta::default() }),
+                spec: Some(JobSpec {
+                    backoff_limit: Some(JOB_BACKOFF_LIMIT),
+                    template: pod::template(ctx, workload, Some("OnFailure")),
+                    ..JobSpec::default()
+                }),
+            },
+            ..CronJobSpec::default()
+        }),
+        ..CronJob::default()
+    };
+    ctx.workload_artifact(workload, "CronJob", &workload.name, &object)
+}
+
+fn autoscaler(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Artifact {
+    let to_i32 = |value: i64| i32::try_from(value).unwrap_or(i32::MAX);
+    let (min, max, cpu) =
+        workload.scale.as_ref().map_or((1, 1, 80), |scale| (scale.min, scale.max, scale.cpu_percent));
+    let object = HorizontalPodAutoscaler {
+        metadata: ctx.workload_meta(workload, &workload.name),
+        spec: Some(HorizontalPodAutoscalerSpec {
+            scale_target_ref: CrossVersionObjectReference {
+                api_version: Some("apps/v1".to_owned()),
+                kind: "Deployment".to_owned(),
+                name: workload.name.clone(),
+            },
+            min_replicas: Some(to_i32(min)),
+            max_replicas: to_i32(max),
+            metrics: Some(vec![MetricSpec {
+                type_: "Resource".to_owned(),
+                resource: Some(ResourceMetricSource {
+                    name: "cpu".to_owned(),
+                    target: MetricTarget {
+                        type_: "Utilization".to_owned(),
+                        average_utilization: Some(to_i32(cpu)),
+                        ..MetricTarget::default()
+                    },
+                }),
+                ..MetricSpec::default()
+            }]),
+            ..HorizontalPodAutoscalerSpec::default()
+        }),
+        ..HorizontalPodAutoscaler::default()
+    };
+    ctx.workload_artifact(workload, "HorizontalPodAutoscaler", &workload.name, &object)
+}
+
+fn disruption_budget(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Artifact {
+    let object = PodDisruptionBudget {
+        metadata: ctx.workload_meta(workload, &workload.name),
+        spec: Some(PodDisruptionBudgetSpec {
+            max_unavailable: Some(IntOrString::Int(1)),
+            selector: Some(selector(ctx, workload)),
+            // Pods that never became ready must not block node drains.
+            unhealthy_pod_eviction_policy: Some("AlwaysAllow".to_owned()),
+            ..PodDisruptionBudgetSpec::default()
+        }),
+        ..PodDisruptionBudget::default()
+    };
+    ctx.workload_artifact(workload, "PodDisruptionBudget", &workload.name, &object)
+}
