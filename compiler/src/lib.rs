@@ -3,6 +3,7 @@
 pub mod diag;
 pub mod emit;
 pub mod model;
+pub mod output;
 pub mod resolve;
 pub mod stdlib;
 pub mod syntax;

@@ -1,0 +1,3 @@
+//! Output: everything that turns artifacts and diagnostics into text or files.
+
+pub mod yaml;
