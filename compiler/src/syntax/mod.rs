@@ -1,8 +1,23 @@
 //! KDL text becomes a [`Parsed`] document, guarded against hostile input.
 //!
-//! In: a [`SourceFile`](crate::diag::SourceFile). Out: [`Parsed`]. Also `format`.
+//! In: a [`SourceFile`](crate::diag::SourceFile). Out: [`Parsed`]. Also [`format`].
+//!
+//! The text first goes through a linear pre-scan (size, brace depth, slashdash nesting,
+//! bidi / invisible / NUL characters), then through `kdl::KdlDocument::parse_v2` on a
+//! thread with a large stack and a watchdog timeout, because kdl 6.7.1 can overflow its
+//! stack or take exponential time on small hostile inputs. This module knows KDL, not
+//! Berth: node names are `model`'s business.
 
-use crate::diag::FileId;
+mod errors;
+mod fmt;
+mod scan;
+
+pub use errors::{FormatError, SyntaxError};
+pub use scan::Limits;
+
+use crate::diag::{Diagnostics, FileId, SourceFile, Span};
+use std::sync::mpsc;
+use std::time::Duration;
 
 /// A parsed KDL document with the file it came from.
 #[derive(Debug, Clone)]
@@ -11,4 +26,192 @@ pub struct Parsed {
     pub file: FileId,
     /// The KDL document (spans are byte offsets into the file).
     pub document: kdl::KdlDocument,
+}
+
+/// Stack size of the parser thread: kdl-rs recurses per nesting level.
+const PARSER_STACK_BYTES: usize = 256 * 1024 * 1024;
+
+/// Parse one file with the default [`Limits`], pushing every problem found.
+///
+/// Returns `None` when the text could not be turned into a document (a limit was hit,
+/// the KDL is invalid, or the parser timed out); diagnostics say why. A document with
+/// problems that do not stop parsing (a bidi character, a repeated property) is returned
+/// together with its error diagnostics.
+///
+/// ```
+/// use berth::diag::{Diagnostics, SourceFile, Sources};
+/// let source = SourceFile { name: "spec.kdl".into(), text: "platform \"shop\"\n".into() };
+/// let mut sources = Sources::default();
+/// let file = sources.add(source.clone());
+/// let mut diags = Diagnostics::default();
+/// let parsed = berth::syntax::parse(&mut diags, file, &source).unwrap();
+/// assert_eq!(parsed.document.nodes().len(), 1);
+/// assert!(diags.is_empty());
+/// ```
+pub fn parse(diags: &mut Diagnostics, file: FileId, source: &SourceFile) -> Option<Parsed> {
+    parse_with_limits(diags, file, source, &Limits::default())
+}
+
+/// [`parse`] with explicit limits (the CLI's `--max-input-bytes`, tests).
+pub fn parse_with_limits(
+    diags: &mut Diagnostics,
+    file: FileId,
+    source: &SourceFile,
+    limits: &Limits,
+) -> Option<Parsed> {
+    let scan = scan::scan(diags, file, &source.text, limits);
+    if scan.blocked {
+        return None;
+    }
+    let mut document = match parse_guarded(&source.text, limits.timeout_seconds) {
+        Guarded::Parsed(document) => document,
+        Guarded::Invalid(error) => {
+            push_kdl_error(diags, file, &error);
+            return None;
+        }
+        Guarded::TimedOut => {
+            diags.push(Some(file), SyntaxError::TooComplex { seconds: limits.timeout_seconds });
+            return None;
+        }
+        Guarded::Crashed => {
+            diags.push(Some(file), SyntaxError::ParserFailed);
+            return None;
+        }
+    };
+    tighten_spans(&mut document, &source.text);
+    check_duplicate_properties(diags, file, &document);
+    Some(Parsed { file, document })
+}
+
+/// Format KDL text: parse it as KDL v2 and auto-format it, keeping comments.
+///
+/// Used by `berth fmt`. Formatting is idempotent: formatting the output again gives the
+/// same text. On invalid input, use [`format_checked`] to get the diagnostics.
+///
+/// ```
+/// let formatted = berth::syntax::format("a   1 // one\n").unwrap();
+/// assert_eq!(formatted, "a 1 // one\n");
+/// ```
+pub fn format(source: &str) -> Result<String, FormatError> {
+    let mut diags = Diagnostics::default();
+    let file = SourceFile { name: String::new(), text: source.to_owned() };
+    format_checked(&mut diags, FileId::default(), &file)
+        .ok_or(FormatError::Invalid { count: diags.error_count().max(1) })
+}
+
+/// [`format`] that pushes the syntax diagnostics (with spans into `file`) on failure.
+pub fn format_checked(diags: &mut Diagnostics, file: FileId, source: &SourceFile) -> Option<String> {
+    let mut parsed = parse(diags, file, source)?;
+    if diags.has_errors() {
+        return None;
+    }
+    fmt::autoformat(&mut parsed.document);
+    let mut text = parsed.document.to_string();
+    // kdl-rs keeps the document's trailing whitespace; end with exactly one newline.
+    let trimmed = text.trim_end().len();
+    text.truncate(trimmed);
+    if !text.is_empty() {
+        text.push('\n');
+    }
+    Some(text)
+}
+
+enum Guarded {
+    Parsed(kdl::KdlDocument),
+    Invalid(kdl::KdlError),
+    TimedOut,
+    Crashed,
+}
+
+/// Run `parse_v2` on its own thread with a large stack and a timeout. On timeout the
+/// thread is left running detached: Rust cannot stop it, and the process ends soon anyway.
+fn parse_guarded(text: &str, timeout_seconds: u64) -> Guarded {
+    let (sender, receiver) = mpsc::channel();
+    let owned = text.to_owned();
+    let spawned = std::thread::Builder::new()
+        .name("kdl-parse".into())
+        .stack_size(PARSER_STACK_BYTES)
+        .spawn(move || {
+            let result = kdl::KdlDocument::parse_v2(&owned);
+            // The receiver may be gone after a timeout; nothing to do then.
+            let _ = sender.send(result);
+        });
+    if spawned.is_err() {
+        return Guarded::Crashed;
+    }
+    match receiver.recv_timeout(Duration::from_secs(timeout_seconds)) {
+        Ok(Ok(document)) => Guarded::Parsed(document),
+        Ok(Err(error)) => Guarded::Invalid(error),
+        Err(mpsc::RecvTimeoutError::Timeout) => Guarded::TimedOut,
+        Err(mpsc::RecvTimeoutError::Disconnected) => Guarded::Crashed,
+    }
+}
+
+/// Push each of kdl-rs's sub-diagnostics as our own error, so it gets a code, the file's
+/// name and a sort position.
+fn push_kdl_error(diags: &mut Diagnostics, file: FileId, error: &kdl::KdlError) {
+    if error.diagnostics.is_empty() {
+        diags.push(Some(file), SyntaxError::ParserFailed);
+    }
+    for diagnostic in &error.diagnostics {
+        let message = diagnostic.message.clone().unwrap_or_else(|| "invalid KDL".to_owned());
+        let message = lowercase_first(message.trim_end_matches('.'));
+        let label = diagnostic.label.clone().unwrap_or_else(|| "here".to_owned());
+        let span = Span::new(file, diagnostic.span);
+        diags.at(span, SyntaxError::Kdl { message, label, span, help: diagnostic.help.clone() });
+    }
+}
+
+fn lowercase_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// kdl-rs spans of entries and nodes include surrounding whitespace and terminators;
+/// shrink them to the written text so labels point at exactly the value.
+fn tighten_spans(document: &mut kdl::KdlDocument, text: &str) {
+    for node in document.nodes_mut() {
+        let span = tight(node.span(), text);
+        node.set_span(span);
+        for entry in node.entries_mut() {
+            let span = tight(entry.span(), text);
+            entry.set_span(span);
+        }
+        if let Some(children) = node.children_mut() {
+            tighten_spans(children, text);
+        }
+    }
+}
+
+fn tight(span: miette::SourceSpan, text: &str) -> miette::SourceSpan {
+    let start = span.offset();
+    let Some(written) = text.get(start..start.saturating_add(span.len())) else {
+        return span;
+    };
+    let trimmed_start = written.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}');
+    let offset = start + (written.len() - trimmed_start.len());
+    let trimmed = trimmed_start.trim_end_matches(|c: char| c.is_whitespace() || c == ';');
+    miette::SourceSpan::new(offset.into(), trimmed.len())
+}
+
+/// KDL keeps the last of repeated properties silently; report each repetition.
+fn check_duplicate_properties(diags: &mut Diagnostics, file: FileId, document: &kdl::KdlDocument) {
+    for node in document.nodes() {
+        let mut seen: Vec<(&str, Span)> = Vec::new();
+        for entry in node.entries() {
+            let Some(name) = entry.name() else { continue };
+            let span = Span::new(file, entry.span());
+            if let Some((_, first)) = seen.iter().find(|(seen_name, _)| *seen_name == name.value()) {
+                diags.at(span, SyntaxError::DuplicateProperty { name: name.value().to_owned(), span, first: *first });
+            } else {
+                seen.push((name.value(), span));
+            }
+        }
+        if let Some(children) = node.children() {
+            check_duplicate_properties(diags, file, children);
+        }
+    }
 }

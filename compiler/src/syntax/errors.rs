@@ -1,0 +1,175 @@
+//! Errors of the `syntax` stage: hostile-input limits, forbidden characters, KDL syntax
+//! errors and repeated properties.
+//!
+//! Rendered (unicode, no colour) a limit error reads:
+//! ```text
+//!   × braces nest deeper than 32 levels
+//!    ╭─[spec.kdl:33:3]
+//!  32 │ a {
+//!  33 │ a {
+//!    ·   ┬
+//!    ·   ╰── level 33 opens here
+//!    ╰────
+//!   help: flatten the spec: Berth's language never needs more than a few levels
+//! ```
+
+use crate::diag::Span;
+
+/// A problem found while reading KDL text.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum SyntaxError {
+    /// The file is larger than the input limit; it is not parsed at all.
+    #[error("spec file is {size} bytes, more than the limit of {limit} bytes")]
+    #[diagnostic(
+        code(syntax::too_large),
+        help("split the estate into smaller files or raise the limit with `--max-input-bytes`")
+    )]
+    TooLarge {
+        /// Size of the file in bytes.
+        size: usize,
+        /// The limit in bytes.
+        limit: usize,
+        /// The first character past the limit.
+        #[label("the limit is reached here")]
+        span: Span,
+    },
+
+    /// Braces nest deeper than the limit (deep nesting overflows the KDL parser's stack).
+    #[error("braces nest deeper than {limit} levels")]
+    #[diagnostic(
+        code(syntax::too_deep),
+        help("flatten the spec: Berth's language never needs more than a few levels")
+    )]
+    TooDeep {
+        /// The maximum depth.
+        limit: usize,
+        /// The brace that opens one level too many.
+        #[label("level {} opens here", limit + 1)]
+        span: Span,
+    },
+
+    /// Slashdash-commented child blocks nest too deeply (the KDL parser takes exponential
+    /// time on them, kdl-rs#177).
+    #[error("slashdashed blocks nest deeper than {limit} levels")]
+    #[diagnostic(
+        code(syntax::nested_slashdash),
+        help("delete the commented-out blocks instead of nesting `/-` inside `/-`")
+    )]
+    NestedSlashdash {
+        /// The maximum nesting of slashdashed blocks.
+        limit: usize,
+        /// The slashdash that goes one level too deep.
+        #[label("this `/-` goes one level too deep")]
+        span: Span,
+    },
+
+    /// Too many slashdash comments in one file.
+    #[error("more than {limit} slashdash (`/-`) comments")]
+    #[diagnostic(code(syntax::too_many_slashdashes), help("delete commented-out code instead of slashdashing it"))]
+    TooManySlashdashes {
+        /// The maximum count.
+        limit: usize,
+        /// The first slashdash past the limit.
+        #[label("slashdash number {} is here", limit + 1)]
+        span: Span,
+    },
+
+    /// A bidirectional control character: it can make text display in a different order
+    /// than it is parsed (Trojan Source, CVE-2021-42574).
+    #[error("bidirectional control character {codepoint} in source")]
+    #[diagnostic(
+        code(syntax::bidi_character),
+        help("remove it: it can make the spec display differently from how it is read")
+    )]
+    BidiCharacter {
+        /// `U+202E` and its name.
+        codepoint: String,
+        /// The character.
+        #[label("invisible {codepoint} here")]
+        span: Span,
+    },
+
+    /// A zero-width character or a byte-order mark after the start of the file.
+    #[error("invisible character {codepoint} in source")]
+    #[diagnostic(
+        code(syntax::invisible_character),
+        help("remove it: invisible characters make equal-looking names differ")
+    )]
+    InvisibleCharacter {
+        /// `U+200B` and its name.
+        codepoint: String,
+        /// The character.
+        #[label("invisible {codepoint} here")]
+        span: Span,
+    },
+
+    /// A NUL character.
+    #[error("NUL character in source")]
+    #[diagnostic(code(syntax::nul_character), help("remove it: a spec is text, and text has no NUL"))]
+    NulCharacter {
+        /// The character.
+        #[label("NUL here")]
+        span: Span,
+    },
+
+    /// The KDL parser did not finish within the time limit.
+    #[error("spec is too complex to parse within {seconds} seconds")]
+    #[diagnostic(
+        code(syntax::too_complex),
+        help("simplify the file: remove slashdash comments and deeply nested blocks")
+    )]
+    TooComplex {
+        /// The time limit.
+        seconds: u64,
+    },
+
+    /// The KDL parser stopped without an answer (it panicked): a bug in the parser.
+    #[error("the KDL parser failed on this file; this is a bug in Berth or kdl-rs")]
+    #[diagnostic(code(syntax::parser_failed), help("please report it with the file attached"))]
+    ParserFailed,
+
+    /// A KDL syntax error, as reported by kdl-rs.
+    #[error("{message}")]
+    #[diagnostic(code(syntax::invalid_kdl))]
+    Kdl {
+        /// kdl-rs's message.
+        message: String,
+        /// kdl-rs's label.
+        label: String,
+        /// Where.
+        #[label("{label}")]
+        span: Span,
+        /// kdl-rs's help, if any.
+        #[help]
+        help: Option<String>,
+    },
+
+    /// The same property twice on one node: KDL silently keeps the last one.
+    #[error("property `{name}` is set twice")]
+    #[diagnostic(
+        code(syntax::duplicate_property),
+        help("remove one of them: KDL would silently keep the last one")
+    )]
+    DuplicateProperty {
+        /// The property name.
+        name: String,
+        /// The second occurrence.
+        #[label("set again here")]
+        span: Span,
+        /// The first occurrence.
+        #[label("first set here")]
+        first: Span,
+    },
+}
+
+/// Errors of `syntax::format`.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum FormatError {
+    /// The text is not valid KDL v2 (or hits an input limit); nothing was formatted.
+    #[error("cannot format: the file has {count} syntax error(s); run `berth check` to see them")]
+    #[diagnostic(code(syntax::format_failed))]
+    Invalid {
+        /// Number of syntax diagnostics.
+        count: usize,
+    },
+}
