@@ -42,7 +42,7 @@ struct Ctx<'a> {
     estate: &'a Estate,
     /// The (environment, target) view.
     view: &'a View,
-    /// The domain, which is the namespace.
+    /// The domain; its objects live in `domain.namespace`.
     domain: &'a ResolvedDomain,
 }
 
@@ -88,7 +88,7 @@ impl Ctx<'_> {
     fn workload_meta(&self, workload: &ResolvedWorkload, name: &str) -> ObjectMeta {
         ObjectMeta {
             name: Some(name.to_owned()),
-            namespace: Some(self.domain.name.clone()),
+            namespace: Some(self.domain.namespace.clone()),
             labels: Some(self.labels(workload)),
             ..ObjectMeta::default()
         }

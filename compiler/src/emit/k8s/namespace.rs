@@ -55,7 +55,7 @@ fn domain_labels(ctx: &Ctx<'_>) -> BTreeMap<String, String> {
 fn meta(ctx: &Ctx<'_>, name: &str) -> ObjectMeta {
     ObjectMeta {
         name: Some(name.to_owned()),
-        namespace: Some(ctx.domain.name.clone()),
+        namespace: Some(ctx.domain.namespace.clone()),
         labels: Some(domain_labels(ctx)),
         ..ObjectMeta::default()
     }
@@ -69,10 +69,10 @@ fn namespace(ctx: &Ctx<'_>) -> Artifact {
         labels.insert(format!("pod-security.kubernetes.io/{mode}-version"), version.clone());
     }
     let object = Namespace {
-        metadata: ObjectMeta { name: Some(ctx.domain.name.clone()), labels: Some(labels), ..ObjectMeta::default() },
+        metadata: ObjectMeta { name: Some(ctx.domain.namespace.clone()), labels: Some(labels), ..ObjectMeta::default() },
         ..Namespace::default()
     };
-    ctx.domain_artifact("Namespace", &ctx.domain.name, &object)
+    ctx.domain_artifact("Namespace", &ctx.domain.namespace, &object)
 }
 
 fn resource_quota(ctx: &Ctx<'_>) -> Artifact {
