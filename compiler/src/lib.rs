@@ -1,6 +1,7 @@
 //! Berth: a platform-as-code compiler.
 
 pub mod diag;
+pub mod driver;
 pub mod emit;
 pub mod model;
 pub mod output;

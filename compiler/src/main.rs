@@ -1,1 +1,298 @@
-fn main() {}
+//! The `berth` command line: read files, compile, render, write, exit code.
+//!
+//! Exit codes: 0 success; 1 the spec has errors (or `--check` found a difference);
+//! 2 usage or I/O errors. Only this file and `output` touch the filesystem.
+
+use berth::diag::{Diagnostics, SourceFile};
+use berth::driver::{self, Compilation, Inputs, Options};
+use berth::output::report::{self, ReportFormat};
+use berth::output::{write, yaml};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Berth compiles one KDL spec of a microservice estate (domains, services, backing
+/// services, environments, target clouds) into reviewable Kubernetes manifests.
+///
+/// Start with `berth init`, edit `berth.kdl`, then `berth check berth.kdl` and
+/// `berth build berth.kdl -o out`. The language reference is docs/language.md.
+#[derive(Debug, Parser)]
+#[command(name = "berth", version, about, long_about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Validate a spec and report every problem; writes nothing.
+    ///
+    /// Exit 0 when the spec is valid, 1 when it has errors, 2 when it cannot be read.
+    Check {
+        /// The spec file (`-` reads standard input).
+        spec: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Compile a spec into Kubernetes manifests under an output directory.
+    ///
+    /// Files land at DIR/<environment>/<target>/<domain>/<kind>-<name>.yaml, one object
+    /// per file. Nothing is written when the spec has any error. A record of written
+    /// files (DIR/.berth/manifest.json) lets a rebuild remove stale files it wrote; files
+    /// berth did not write are never touched.
+    Build {
+        /// The spec file.
+        spec: PathBuf,
+        /// Output directory (created if missing).
+        #[arg(short, long, value_name = "DIR")]
+        out: PathBuf,
+        /// Only build this environment.
+        #[arg(long, value_name = "ENV")]
+        env: Option<String>,
+        /// Only build this target.
+        #[arg(long, value_name = "TARGET")]
+        target: Option<String>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Format a spec in place (comments are kept).
+    Fmt {
+        /// The spec file.
+        spec: PathBuf,
+        /// Do not write; exit 1 if the file is not formatted.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Write a commented starter spec to get going.
+    Init {
+        /// Where to write it.
+        #[arg(default_value = "berth.kdl")]
+        path: PathBuf,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct Common {
+    /// A user library folder: its *.kdl files add or override cloud profiles,
+    /// backing-service kinds and defaults. May be repeated; later folders win.
+    #[arg(long = "lib", value_name = "DIR")]
+    libs: Vec<PathBuf>,
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// When to colour human output.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    /// Source snippets with labels (plain text when stderr is not a terminal).
+    Human,
+    /// A JSON array of diagnostics, for tools.
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+const EXIT_OK: u8 = 0;
+const EXIT_SPEC: u8 = 1;
+const EXIT_USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            let code = if error.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+            return ExitCode::from(code);
+        }
+    };
+    let code = match cli.command {
+        Command::Check { spec, common } => check(&spec, &common),
+        Command::Build { spec, out, env, target, common } => build(&spec, &out, env, target, &common),
+        Command::Fmt { spec, check } => fmt(&spec, check),
+        Command::Init { path, force } => init(&path, force),
+    };
+    ExitCode::from(code)
+}
+
+fn check(spec: &Path, common: &Common) -> u8 {
+    let Some(inputs) = read_inputs(spec, &common.libs) else { return EXIT_USAGE };
+    let compilation = driver::compile(&inputs, &Options::default());
+    report_diagnostics(&compilation, common);
+    if compilation.has_errors() { EXIT_SPEC } else { EXIT_OK }
+}
+
+fn build(spec: &Path, out: &Path, env: Option<String>, target: Option<String>, common: &Common) -> u8 {
+    let Some(inputs) = read_inputs(spec, &common.libs) else { return EXIT_USAGE };
+    let options = Options { env: env.clone(), target: target.clone() };
+    let compilation = driver::compile(&inputs, &options);
+    report_diagnostics(&compilation, common);
+    if compilation.has_errors() {
+        return EXIT_SPEC;
+    }
+    if let Some(estate) = &compilation.estate
+        && estate.views.is_empty()
+        && (env.is_some() || target.is_some())
+    {
+        eprintln!("error: no environment/target pair matches --env {env:?} --target {target:?}");
+        return EXIT_USAGE;
+    }
+    let files: BTreeMap<String, String> =
+        compilation.tree.iter().map(|(path, artifact)| (path.clone(), yaml::render(artifact))).collect();
+    match write::write_tree(out, &files) {
+        Ok(summary) => {
+            eprintln!(
+                "wrote {} files to {} ({} changed, {} unchanged, {} removed)",
+                files.len(),
+                out.display(),
+                summary.written.len(),
+                summary.unchanged,
+                summary.removed.len()
+            );
+            for kept in &summary.kept_edited {
+                eprintln!("warning: `{kept}` is no longer produced but was edited by hand; left in place");
+            }
+            EXIT_OK
+        }
+        Err(error) => {
+            eprintln!("{:?}", miette::Report::new(error));
+            EXIT_USAGE
+        }
+    }
+}
+
+fn fmt(spec: &Path, check: bool) -> u8 {
+    let Some(text) = read_text(spec) else { return EXIT_USAGE };
+    let file = SourceFile { name: spec.display().to_string(), text };
+    let mut sources = berth::diag::Sources::default();
+    let mut diags = Diagnostics::default();
+    let id = sources.add(file.clone());
+    let Some(formatted) = berth::syntax::format_checked(&mut diags, id, &file) else {
+        eprint!("{}", report::render(&sources, &diags, human_format(Color::Auto), false));
+        return EXIT_SPEC;
+    };
+    if formatted == file.text {
+        return EXIT_OK;
+    }
+    if check {
+        eprintln!("{} is not formatted; run `berth fmt {}`", spec.display(), spec.display());
+        return EXIT_SPEC;
+    }
+    match write_single(spec, &formatted) {
+        Ok(()) => EXIT_OK,
+        Err(error) => {
+            eprintln!("error: cannot write {}: {error}", spec.display());
+            EXIT_USAGE
+        }
+    }
+}
+
+fn init(path: &Path, force: bool) -> u8 {
+    if path.exists() && !force {
+        eprintln!("error: {} exists; use --force to overwrite it", path.display());
+        return EXIT_USAGE;
+    }
+    match write_single(path, STARTER) {
+        Ok(()) => {
+            eprintln!("wrote {}; next: berth check {}", path.display(), path.display());
+            EXIT_OK
+        }
+        Err(error) => {
+            eprintln!("error: cannot write {}: {error}", path.display());
+            EXIT_USAGE
+        }
+    }
+}
+
+/// The starter spec written by `berth init`.
+const STARTER: &str = include_str!("starter.kdl");
+
+fn write_single(path: &Path, text: &str) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let mut temp = tempfile::Builder::new().prefix(".berth-tmp-").tempfile_in(dir)?;
+    std::io::Write::write_all(&mut temp, text.as_bytes())?;
+    temp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+fn read_text(path: &Path) -> Option<String> {
+    let result = if path == Path::new("-") {
+        std::io::read_to_string(std::io::stdin())
+    } else {
+        std::fs::read(path).and_then(|bytes| {
+            String::from_utf8(bytes).map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8"))
+        })
+    };
+    match result {
+        Ok(text) => Some(text),
+        Err(error) => {
+            eprintln!("error: cannot read {}: {error}", path.display());
+            None
+        }
+    }
+}
+
+fn read_inputs(spec: &Path, libs: &[PathBuf]) -> Option<Inputs> {
+    let text = read_text(spec)?;
+    let mut libraries = Vec::new();
+    for dir in libs {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(error) => {
+                eprintln!("error: cannot read library folder {}: {error}", dir.display());
+                return None;
+            }
+        };
+        let mut paths: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|entry| entry.path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "kdl"))
+            .collect();
+        paths.sort(); // directory order is not stable across machines
+        for path in paths {
+            let text = read_text(&path)?;
+            libraries.push(SourceFile { name: path.display().to_string(), text });
+        }
+    }
+    Some(Inputs { spec: SourceFile { name: spec.display().to_string(), text }, libraries })
+}
+
+fn human_format(color: Color) -> ReportFormat {
+    match color {
+        Color::Always => ReportFormat::Graphical,
+        Color::Never => ReportFormat::Plain,
+        Color::Auto if std::io::stderr().is_terminal() => ReportFormat::Graphical,
+        Color::Auto => ReportFormat::Plain,
+    }
+}
+
+fn report_diagnostics(compilation: &Compilation, common: &Common) {
+    match common.format {
+        Format::Json => {
+            println!("{}", report::render(&compilation.sources, &compilation.diagnostics, ReportFormat::Json, false));
+        }
+        Format::Human => {
+            if compilation.diagnostics.is_empty() {
+                return;
+            }
+            let format = human_format(common.color);
+            let color = format == ReportFormat::Graphical && !matches!(common.color, Color::Never);
+            eprint!("{}", report::render(&compilation.sources, &compilation.diagnostics, format, color));
+        }
+    }
+}

@@ -1,3 +1,5 @@
 //! Output: everything that turns artifacts and diagnostics into text or files.
 
 pub mod yaml;
+pub mod report;
+pub mod write;

@@ -74,8 +74,11 @@ pub struct ResolvedProfile {
 /// A domain in one view: becomes a namespace.
 #[derive(Debug, Clone)]
 pub struct ResolvedDomain {
-    /// Domain (and namespace) name.
+    /// Domain name (the output folder).
     pub name: String,
+    /// Namespace of this domain in this environment: `<domain>-<env>`, because several
+    /// environments may share one target cluster. Use this for `metadata.namespace`.
+    pub namespace: String,
     /// Owning team.
     pub team: Option<String>,
     /// Group bound to the namespace's `edit` ClusterRole.

@@ -1,0 +1,104 @@
+//! The driver runs the stages in order and decides when to stop.
+//!
+//! In: [`Inputs`] (spec text, user library texts) and [`Options`]. Out: [`Compilation`].
+//! Stdlib, user library and spec go through the same `syntax` and `model` stages. The
+//! driver stops after syntax, model or resolve errors (no cascades); with any error the
+//! artifact tree is empty, so `output` writes nothing. Warnings never block.
+
+use crate::diag::{Diagnostics, FileId, SourceFile, Sources};
+use crate::emit::{self, ArtifactTree};
+use crate::model::{self, Spec};
+use crate::resolve::{self, Estate, Library};
+use crate::{stdlib, syntax};
+
+/// What to compile.
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    /// The spec file.
+    pub spec: SourceFile,
+    /// User library files, in the order given (later ones override earlier ones).
+    pub libraries: Vec<SourceFile>,
+}
+
+impl Inputs {
+    /// Inputs with no user library.
+    pub fn spec(name: impl Into<String>, text: impl Into<String>) -> Self {
+        Self { spec: SourceFile { name: name.into(), text: text.into() }, libraries: Vec::new() }
+    }
+}
+
+/// How to compile.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Only this environment's views.
+    pub env: Option<String>,
+    /// Only this target's views.
+    pub target: Option<String>,
+}
+
+/// The result of a compilation: every diagnostic, and artifacts only when error-free.
+#[derive(Debug, Default)]
+pub struct Compilation {
+    /// Every file read (stdlib, library, spec), for rendering diagnostics.
+    pub sources: Sources,
+    /// Every diagnostic of every stage that ran.
+    pub diagnostics: Diagnostics,
+    /// The resolved estate, when resolution ran without errors.
+    pub estate: Option<Estate>,
+    /// The emitted artifacts; empty whenever there is any error.
+    pub tree: ArtifactTree,
+}
+
+impl Compilation {
+    /// Whether any error was reported.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.has_errors()
+    }
+}
+
+/// Run the pipeline: parse and lower every file, resolve, emit.
+pub fn compile(inputs: &Inputs, options: &Options) -> Compilation {
+    let mut compilation = Compilation::default();
+    let diags = &mut compilation.diagnostics;
+    let sources = &mut compilation.sources;
+
+    let mut library_specs = Vec::new();
+    for (name, text) in stdlib::FILES {
+        let file = SourceFile { name: (*name).to_owned(), text: (*text).to_owned() };
+        library_specs.extend(front_end(diags, sources, file));
+    }
+    for file in &inputs.libraries {
+        library_specs.extend(front_end(diags, sources, file.clone()));
+    }
+    let spec = front_end(diags, sources, inputs.spec.clone());
+    let Some(spec) = spec else { return compilation };
+    if diags.has_errors() {
+        return compilation;
+    }
+
+    // A spec may carry its own `cloud`, `backing-kind` or `defaults`: they override the library.
+    let library = Library::from_specs(library_specs.iter().chain(std::iter::once(&spec)));
+    let mut estate = resolve::resolve(diags, &spec, &library);
+    if diags.has_errors() {
+        return compilation;
+    }
+    estate.views.retain(|view| {
+        options.env.as_ref().is_none_or(|env| &view.env == env)
+            && options.target.as_ref().is_none_or(|target| &view.target == target)
+    });
+
+    let tree = emit::emit(diags, &estate);
+    compilation.estate = Some(estate);
+    if !compilation.diagnostics.has_errors() {
+        compilation.tree = tree;
+    }
+    compilation
+}
+
+/// Parse and lower one file; `None` when it does not parse.
+fn front_end(diags: &mut Diagnostics, sources: &mut Sources, file: SourceFile) -> Option<Spec> {
+    let id: FileId = sources.add(file);
+    let source = sources.get(id)?;
+    let parsed = syntax::parse(diags, id, source)?;
+    Some(model::lower(diags, &parsed))
+}
