@@ -1,1 +1,3 @@
 
+mod emit_objects;
+mod crds;

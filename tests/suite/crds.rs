@@ -1,0 +1,78 @@
+//! Every custom resource the Kubernetes emitter writes (ExternalSecret, Route) validates
+//! against its CRD's schema from `schemas/crds/`, closed against unknown fields.
+
+use crate::emit_objects::{emit_tree, ingress_estate, route_estate};
+use serde_json::Value;
+use std::path::PathBuf;
+
+/// The schema file of a custom resource: `schemas/crds/<group>/<kind>_<version>.json`.
+fn schema_path(api_version: &str, kind: &str) -> Option<PathBuf> {
+    let (group, version) = api_version.split_once('/')?;
+    let file = format!("{}_{version}.json", kind.to_ascii_lowercase());
+    Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../schemas/crds").join(group).join(file))
+}
+
+/// Close every object schema that lists its properties, as `kubectl --validate=strict`
+/// rejects unknown fields. Branches of `anyOf`/`oneOf`/`allOf`/`not` stay open: closing
+/// them would reject valid objects that match another branch.
+fn strictify(schema: &mut Value) {
+    let Some(map) = schema.as_object_mut() else { return };
+    let open = map.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true))
+        || map.get("x-kubernetes-embedded-resource") == Some(&Value::Bool(true));
+    if map.contains_key("properties") && !map.contains_key("additionalProperties") && !open {
+        map.insert("additionalProperties".to_owned(), Value::Bool(false));
+    }
+    if let Some(Value::Object(properties)) = map.get_mut("properties") {
+        properties.values_mut().for_each(strictify);
+    }
+    for key in ["items", "additionalProperties"] {
+        if let Some(child) = map.get_mut(key) {
+            strictify(child);
+        }
+    }
+}
+
+fn validator(api_version: &str, kind: &str) -> jsonschema::Validator {
+    let path = schema_path(api_version, kind).unwrap_or_default();
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    let mut schema: Value = serde_json::from_str(&text).expect("schema is JSON");
+    strictify(&mut schema);
+    jsonschema::validator_for(&schema).expect("schema builds")
+}
+
+fn errors(validator: &jsonschema::Validator, object: &Value) -> Vec<String> {
+    validator.iter_errors(object).map(|error| format!("{error} at {}", error.instance_path())).collect()
+}
+
+#[test]
+fn custom_resources_match_their_crd_schemas() {
+    let mut checked = std::collections::BTreeMap::<String, usize>::new();
+    for estate in [ingress_estate(), route_estate()] {
+        for artifact in emit_tree(&estate).values() {
+            let api_version = artifact.object["apiVersion"].as_str().unwrap_or_default();
+            let kind = artifact.object["kind"].as_str().unwrap_or_default();
+            // Built-in kinds: no dot in the group (core `v1`, `apps/v1`) or a k8s.io group.
+            let group = api_version.split_once('/').map_or("", |(group, _)| group);
+            if !group.contains('.') || group.ends_with(".k8s.io") {
+                continue;
+            }
+            let found = errors(&validator(api_version, kind), &artifact.object);
+            assert!(found.is_empty(), "{}:\n{}", artifact.path, found.join("\n"));
+            *checked.entry(kind.to_owned()).or_default() += 1;
+        }
+    }
+    assert_eq!(checked.keys().map(String::as_str).collect::<Vec<_>>(), ["ExternalSecret", "Route"]);
+}
+
+#[test]
+fn strict_schemas_reject_misspelt_fields() {
+    let tree = emit_tree(&ingress_estate());
+    let external_secret = tree
+        .values()
+        .find(|artifact| artifact.object["kind"] == "ExternalSecret")
+        .expect("the service has secrets");
+    let mut object = external_secret.object.clone();
+    object["spec"]["refreshIntervl"] = Value::String("1h".to_owned());
+    let validator = validator("external-secrets.io/v1", "ExternalSecret");
+    assert!(!errors(&validator, &object).is_empty());
+}
