@@ -1,3 +1,4 @@
 
 mod emit_objects;
 mod crds;
+mod examples;

@@ -3,3 +3,4 @@
 pub mod yaml;
 pub mod report;
 pub mod write;
+pub mod listing;
