@@ -109,8 +109,8 @@ fn container(workload: &ResolvedWorkload) -> Container {
             limits: Some(quantities(&resources.cpu_limit, &resources.memory_limit)),
             ..ResourceRequirements::default()
         }),
-        readiness_probe: health.map(|health| readiness(health)),
-        liveness_probe: health.map(|health| liveness(health)),
+        readiness_probe: health.map(readiness),
+        liveness_probe: health.map(liveness),
         security_context: Some(SecurityContext {
             allow_privilege_escalation: Some(false),
             privileged: Some(false),

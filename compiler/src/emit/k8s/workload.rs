@@ -86,10 +86,10 @@ fn controller_meta(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> ObjectMeta {
 
 fn deployment(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Artifact {
     let mut template = pod::template(ctx, workload, None);
-    if min_replicas(workload) > 1 {
-        if let Some(spec) = template.spec.as_mut() {
-            spec.topology_spread_constraints = Some(spread(ctx, workload));
-        }
+    if min_replicas(workload) > 1
+        && let Some(spec) = template.spec.as_mut()
+    {
+        spec.topology_spread_constraints = Some(spread(ctx, workload));
     }
     let object = Deployment {
         metadata: controller_meta(ctx, workload),
