@@ -9,14 +9,21 @@ use std::path::PathBuf;
 fn schema_path(api_version: &str, kind: &str) -> Option<PathBuf> {
     let (group, version) = api_version.split_once('/')?;
     let file = format!("{}_{version}.json", kind.to_ascii_lowercase());
-    Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../schemas/crds").join(group).join(file))
+    Some(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../schemas/crds")
+            .join(group)
+            .join(file),
+    )
 }
 
 /// Close every object schema that lists its properties, as `kubectl --validate=strict`
 /// rejects unknown fields. Branches of `anyOf`/`oneOf`/`allOf`/`not` stay open: closing
 /// them would reject valid objects that match another branch.
 fn strictify(schema: &mut Value) {
-    let Some(map) = schema.as_object_mut() else { return };
+    let Some(map) = schema.as_object_mut() else {
+        return;
+    };
     let open = map.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true))
         || map.get("x-kubernetes-embedded-resource") == Some(&Value::Bool(true));
     if map.contains_key("properties") && !map.contains_key("additionalProperties") && !open {
@@ -34,14 +41,18 @@ fn strictify(schema: &mut Value) {
 
 fn validator(api_version: &str, kind: &str) -> jsonschema::Validator {
     let path = schema_path(api_version, kind).unwrap_or_default();
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
     let mut schema: Value = serde_json::from_str(&text).expect("schema is JSON");
     strictify(&mut schema);
     jsonschema::validator_for(&schema).expect("schema builds")
 }
 
 fn errors(validator: &jsonschema::Validator, object: &Value) -> Vec<String> {
-    validator.iter_errors(object).map(|error| format!("{error} at {}", error.instance_path())).collect()
+    validator
+        .iter_errors(object)
+        .map(|error| format!("{error} at {}", error.instance_path()))
+        .collect()
 }
 
 #[test]
@@ -61,7 +72,10 @@ fn custom_resources_match_their_crd_schemas() {
             *checked.entry(kind.to_owned()).or_default() += 1;
         }
     }
-    assert_eq!(checked.keys().map(String::as_str).collect::<Vec<_>>(), ["ExternalSecret", "Route"]);
+    assert_eq!(
+        checked.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["ExternalSecret", "Route"]
+    );
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! ExternalSecret is a custom resource, not in k8s-openapi, so it is a small typed
 //! struct here (field order is serialisation order).
 
-use super::{secret_name, Ctx};
+use super::{Ctx, secret_name};
 use crate::emit::Artifact;
 use crate::resolve::ResolvedWorkload;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -69,14 +69,23 @@ pub(super) fn emit(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Artifact {
         metadata: ctx.workload_meta(workload, &name),
         spec: ExternalSecretSpec {
             refresh_interval: REFRESH_INTERVAL,
-            secret_store_ref: SecretStoreRef { kind: "ClusterSecretStore", name: ctx.estate.secret_store.clone() },
-            target: Target { name: name.clone(), creation_policy: "Owner" },
+            secret_store_ref: SecretStoreRef {
+                kind: "ClusterSecretStore",
+                name: ctx.estate.secret_store.clone(),
+            },
+            target: Target {
+                name: name.clone(),
+                creation_policy: "Owner",
+            },
             data: workload
                 .secrets
                 .iter()
                 .map(|secret| Data {
                     secret_key: secret.env.clone(),
-                    remote_ref: RemoteRef { key: secret.key.clone(), property: secret.property.clone() },
+                    remote_ref: RemoteRef {
+                        key: secret.key.clone(),
+                        property: secret.property.clone(),
+                    },
                 })
                 .collect(),
         },

@@ -16,7 +16,7 @@ mod service;
 mod workload;
 
 use crate::diag::Diagnostics;
-use crate::emit::{common, Artifact};
+use crate::emit::{Artifact, common};
 use crate::resolve::{Estate, ResolvedDomain, ResolvedWorkload, View};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use std::collections::BTreeMap;
@@ -26,7 +26,11 @@ pub fn emit(_diags: &mut Diagnostics, estate: &Estate) -> Vec<Artifact> {
     let mut out = Vec::new();
     for view in &estate.views {
         for domain in &view.domains {
-            let ctx = Ctx { estate, view, domain };
+            let ctx = Ctx {
+                estate,
+                view,
+                domain,
+            };
             namespace::emit(&ctx, &mut out);
             for workload in &domain.workloads {
                 emit_workload(&ctx, workload, &mut out);
@@ -73,7 +77,12 @@ impl Ctx<'_> {
             &self.domain.name,
             kind,
             name,
-            format!("{} {}/{}", workload.kind.as_str(), self.domain.name, workload.name),
+            format!(
+                "{} {}/{}",
+                workload.kind.as_str(),
+                self.domain.name,
+                workload.name
+            ),
             workload.span,
             object,
         )

@@ -1,13 +1,14 @@
 //! The hardened pod template shared by Deployments and CronJobs
 //! (security research §1.2: non-root, read-only root, no capabilities, no API token).
 
-use super::{config_map_name, secret_name, Ctx};
+use super::{Ctx, config_map_name, secret_name};
 use crate::model::{HealthCheck, PortProtocol, WorkloadKind};
 use crate::resolve::{ResolvedHealth, ResolvedWorkload};
 use k8s_openapi::api::core::v1::{
-    Capabilities, ConfigMapEnvSource, Container, ContainerPort, EmptyDirVolumeSource, EnvFromSource, EnvVar,
-    EnvVarSource, GRPCAction, HTTPGetAction, PodSecurityContext, PodSpec, PodTemplateSpec, Probe,
-    ResourceRequirements, SeccompProfile, SecretKeySelector, SecurityContext, TCPSocketAction, Volume, VolumeMount,
+    Capabilities, ConfigMapEnvSource, Container, ContainerPort, EmptyDirVolumeSource,
+    EnvFromSource, EnvVar, EnvVarSource, GRPCAction, HTTPGetAction, PodSecurityContext, PodSpec,
+    PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile, SecretKeySelector,
+    SecurityContext, TCPSocketAction, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -28,7 +29,11 @@ const PROBE_TIMEOUT: i32 = 2;
 
 /// The pod template of a workload. `restart_policy` is `None` for Deployments (the
 /// default `Always`) and `OnFailure` for CronJobs.
-pub(super) fn template(ctx: &Ctx<'_>, workload: &ResolvedWorkload, restart_policy: Option<&str>) -> PodTemplateSpec {
+pub(super) fn template(
+    ctx: &Ctx<'_>,
+    workload: &ResolvedWorkload,
+    restart_policy: Option<&str>,
+) -> PodTemplateSpec {
     let profile = &ctx.view.profile;
     let fixed = |value: i64| profile.fixed_uid.then_some(value);
     let security_context = PodSecurityContext {
@@ -36,14 +41,20 @@ pub(super) fn template(ctx: &Ctx<'_>, workload: &ResolvedWorkload, restart_polic
         run_as_user: fixed(profile.run_as_user),
         run_as_group: fixed(profile.run_as_user),
         fs_group: fixed(profile.run_as_user),
-        seccomp_profile: Some(SeccompProfile { type_: "RuntimeDefault".to_owned(), ..SeccompProfile::default() }),
+        seccomp_profile: Some(SeccompProfile {
+            type_: "RuntimeDefault".to_owned(),
+            ..SeccompProfile::default()
+        }),
         ..PodSecurityContext::default()
     };
     let (volumes, mounts) = scratch_volumes(ctx, workload);
     let mut container = container(workload);
     container.volume_mounts = Some(mounts);
     PodTemplateSpec {
-        metadata: Some(ObjectMeta { labels: Some(ctx.labels(workload)), ..ObjectMeta::default() }),
+        metadata: Some(ObjectMeta {
+            labels: Some(ctx.labels(workload)),
+            ..ObjectMeta::default()
+        }),
         spec: Some(PodSpec {
             service_account_name: Some(workload.name.clone()),
             automount_service_account_token: Some(false),
@@ -69,7 +80,10 @@ fn container(workload: &ResolvedWorkload) -> Container {
         .collect();
     let resources = &workload.resources;
     let quantities = |cpu: &str, memory: &str| {
-        BTreeMap::from([("cpu".to_owned(), Quantity(cpu.to_owned())), ("memory".to_owned(), Quantity(memory.to_owned()))])
+        BTreeMap::from([
+            ("cpu".to_owned(), Quantity(cpu.to_owned())),
+            ("memory".to_owned(), Quantity(memory.to_owned())),
+        ])
     };
     let env: Vec<EnvVar> = workload
         .secrets
@@ -89,12 +103,18 @@ fn container(workload: &ResolvedWorkload) -> Container {
         .collect();
     let env_from = (!workload.config.is_empty()).then(|| {
         vec![EnvFromSource {
-            config_map_ref: Some(ConfigMapEnvSource { name: config_map_name(workload), optional: Some(false) }),
+            config_map_ref: Some(ConfigMapEnvSource {
+                name: config_map_name(workload),
+                optional: Some(false),
+            }),
             ..EnvFromSource::default()
         }]
     });
     // Jobs run to completion: a liveness probe would kill a long batch, readiness is moot.
-    let health = workload.health.as_ref().filter(|_| workload.kind != WorkloadKind::Job);
+    let health = workload
+        .health
+        .as_ref()
+        .filter(|_| workload.kind != WorkloadKind::Job);
     Container {
         name: CONTAINER_NAME.to_owned(),
         image: Some(workload.image.clone()),
@@ -116,7 +136,10 @@ fn container(workload: &ResolvedWorkload) -> Container {
             privileged: Some(false),
             read_only_root_filesystem: Some(true),
             run_as_non_root: Some(true),
-            capabilities: Some(Capabilities { drop: Some(vec!["ALL".to_owned()]), add: None }),
+            capabilities: Some(Capabilities {
+                drop: Some(vec!["ALL".to_owned()]),
+                add: None,
+            }),
             ..SecurityContext::default()
         }),
         ..Container::default()
@@ -128,7 +151,10 @@ fn scratch_volumes(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> (Vec<Volume>, 
     let size = &ctx.view.profile.tmp_size;
     let empty_dir = |name: String| Volume {
         name,
-        empty_dir: Some(EmptyDirVolumeSource { size_limit: Some(Quantity(size.clone())), medium: None }),
+        empty_dir: Some(EmptyDirVolumeSource {
+            size_limit: Some(Quantity(size.clone())),
+            medium: None,
+        }),
         ..Volume::default()
     };
     let mount = |name: String, path: &str| VolumeMount {
@@ -160,13 +186,24 @@ fn action(health: &ResolvedHealth) -> Probe {
     let port = IntOrString::String(health.port.clone());
     match &health.check {
         HealthCheck::Http { path } => Probe {
-            http_get: Some(HTTPGetAction { path: Some(path.clone()), port, ..HTTPGetAction::default() }),
+            http_get: Some(HTTPGetAction {
+                path: Some(path.clone()),
+                port,
+                ..HTTPGetAction::default()
+            }),
             ..Probe::default()
         },
-        HealthCheck::Grpc => {
-            Probe { grpc: Some(GRPCAction { port: health.port_number, service: None }), ..Probe::default() }
-        }
-        HealthCheck::Tcp => Probe { tcp_socket: Some(TCPSocketAction { port, host: None }), ..Probe::default() },
+        HealthCheck::Grpc => Probe {
+            grpc: Some(GRPCAction {
+                port: health.port_number,
+                service: None,
+            }),
+            ..Probe::default()
+        },
+        HealthCheck::Tcp => Probe {
+            tcp_socket: Some(TCPSocketAction { port, host: None }),
+            ..Probe::default()
+        },
     }
 }
 
