@@ -347,3 +347,39 @@ fn every_namespaced_object_names_its_namespace_and_labels() {
         }
     }
 }
+
+#[test]
+fn single_replica_gets_no_budget_and_no_spread() {
+    let mut estate = ingress_estate();
+    for workload in &mut estate.views[0].domains[0].workloads {
+        workload.replicas = 1;
+        workload.scale = None;
+    }
+    let tree = emit_tree(&estate);
+    assert!(
+        !tree
+            .keys()
+            .any(|path| path.contains("poddisruptionbudget-"))
+    );
+    assert!(
+        !tree
+            .keys()
+            .any(|path| path.contains("horizontalpodautoscaler-"))
+    );
+    let deployment = &tree["prod/aws/order/deployment-order-api.yaml"].object;
+    assert_eq!(deployment["spec"]["replicas"], 1);
+    assert!(
+        deployment["spec"]["template"]["spec"]
+            .get("topologySpreadConstraints")
+            .is_none()
+    );
+}
+
+#[test]
+fn autoscaled_deployment_leaves_replicas_to_the_autoscaler() {
+    let tree = emit_tree(&ingress_estate());
+    let deployment = &tree["prod/aws/order/deployment-order-api.yaml"].object;
+    assert!(deployment["spec"].get("replicas").is_none());
+    let autoscaler = &tree["prod/aws/order/horizontalpodautoscaler-order-api.yaml"].object;
+    assert_eq!(autoscaler["spec"]["minReplicas"], 2);
+}
