@@ -3,14 +3,24 @@
 //! In: [`Parsed`]. Out: [`Spec`]. Names stay unresolved; `resolve` binds them.
 //! This is the only module that knows KDL node and property names.
 
+mod check;
+mod errors;
+mod lower;
 mod types;
 
+pub use errors::LowerError;
 pub use types::*;
 
 use crate::diag::Diagnostics;
 use crate::syntax::Parsed;
 
 /// Lower a parsed document into a spec, pushing every problem found.
-pub fn lower(_diags: &mut Diagnostics, _parsed: &Parsed) -> Spec {
-    Spec::default()
+///
+/// Every node and property of the language is checked here for shape, types and local
+/// validity (names, quantities, cron schedules, dates, digests); names that refer to
+/// other things (`uses`, `in "<env>"`, `target`, `cloud`, backing kinds) are left to
+/// `resolve`. Problems are pushed as [`LowerError`]s and lowering goes on, so one run
+/// reports all of them; the returned spec holds everything that lowered cleanly.
+pub fn lower(diags: &mut Diagnostics, parsed: &Parsed) -> Spec {
+    lower::lower(diags, parsed)
 }

@@ -1,0 +1,261 @@
+//! Local value checks used by lowering: names, quantities, cron schedules, dates, digests.
+//!
+//! Each check returns `None` when the value is fine, or a short reason (a label text) when
+//! it is not; the caller turns that into a spanned diagnostic.
+
+use std::str::FromStr;
+
+/// Why `name` is not an RFC 1123 DNS label, if it is not one.
+pub(crate) fn dns_label(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("the name is empty".to_owned());
+    }
+    let length = name.chars().count();
+    if length > 63 {
+        return Some(format!("{length} characters, more than 63"));
+    }
+    if let Some(upper) = name.chars().find(char::is_ascii_uppercase) {
+        return Some(format!("contains uppercase `{upper}`"));
+    }
+    if let Some(bad) = name.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')) {
+        return Some(format!("contains {}", describe_char(bad)));
+    }
+    if name.starts_with('-') {
+        return Some("starts with `-`".to_owned());
+    }
+    if name.ends_with('-') {
+        return Some("ends with `-`".to_owned());
+    }
+    None
+}
+
+/// Why `name` is not an IANA service name (a Kubernetes port name), if it is not one.
+pub(crate) fn port_name(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("the name is empty".to_owned());
+    }
+    let length = name.chars().count();
+    if length > 15 {
+        return Some(format!("{length} characters, more than 15"));
+    }
+    if let Some(upper) = name.chars().find(char::is_ascii_uppercase) {
+        return Some(format!("contains uppercase `{upper}`"));
+    }
+    if let Some(bad) = name.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')) {
+        return Some(format!("contains {}", describe_char(bad)));
+    }
+    if !name.chars().any(|c| c.is_ascii_lowercase()) {
+        return Some("has no letter".to_owned());
+    }
+    if name.starts_with('-') || name.ends_with('-') {
+        return Some("starts or ends with `-`".to_owned());
+    }
+    if name.contains("--") {
+        return Some("contains `--`".to_owned());
+    }
+    None
+}
+
+fn describe_char(c: char) -> String {
+    if c.is_ascii_graphic() {
+        format!("`{c}`")
+    } else if c == ' ' {
+        "a space".to_owned()
+    } else {
+        format!("U+{:04X}", u32::from(c))
+    }
+}
+
+/// Whether `value` is a Kubernetes resource quantity (`250m`, `1`, `0.5`, `512Mi`, `1G`,
+/// `1e3`), non-negative.
+pub(crate) fn is_quantity(value: &str) -> bool {
+    let number_len = value.bytes().take_while(|b| b.is_ascii_digit() || *b == b'.').count();
+    let (number, suffix) = value.split_at(number_len);
+    let digits = number.bytes().filter(u8::is_ascii_digit).count();
+    let dots = number.bytes().filter(|b| *b == b'.').count();
+    if digits == 0 || dots > 1 {
+        return false;
+    }
+    const SUFFIXES: [&str; 16] = ["", "n", "u", "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
+    if SUFFIXES.contains(&suffix) {
+        return true;
+    }
+    // Decimal exponent: e3, E-2, e+6.
+    let Some(exponent) = suffix.strip_prefix(['e', 'E']) else { return false };
+    let exponent = exponent.strip_prefix(['+', '-']).unwrap_or(exponent);
+    !exponent.is_empty() && exponent.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Whether a memory quantity uses a sub-byte suffix (`512m` means 0.512 bytes).
+pub(crate) fn is_fractional_bytes(value: &str) -> bool {
+    value.ends_with(['m', 'u', 'n'])
+}
+
+/// Why `schedule` is not a Kubernetes CronJob schedule, if it is not one.
+pub(crate) fn cron_schedule(schedule: &str) -> Option<String> {
+    let schedule = schedule.trim();
+    if let Some(name) = schedule.strip_prefix('@') {
+        return match name {
+            "yearly" | "annually" | "monthly" | "weekly" | "daily" | "midnight" | "hourly" => None,
+            _ => Some(format!("unknown macro `@{name}`")),
+        };
+    }
+    let fields: Vec<&str> = schedule.split_whitespace().collect();
+    if fields.len() != 5 {
+        return Some(format!("{} fields, expected 5", fields.len()));
+    }
+    let mut shifted: Vec<String> = fields.iter().map(|f| (*f).to_owned()).collect();
+    if let Some(day_of_week) = shifted.get_mut(4) {
+        *day_of_week = shift_day_of_week(day_of_week);
+    }
+    // The `cron` crate wants a seconds field and counts weekdays 1-7 from Sunday.
+    match cron::Schedule::from_str(&format!("0 {}", shifted.join(" "))) {
+        Ok(_) => None,
+        Err(error) => Some(lowercase_first(&error.to_string())),
+    }
+}
+
+/// Map standard cron weekdays (0-6, Sunday = 0) to the `cron` crate's (1-7, Sunday = 1).
+fn shift_day_of_week(field: &str) -> String {
+    let shift = |part: &str| -> String {
+        match part.parse::<u32>() {
+            Ok(day) if day <= 6 => (day + 1).to_string(),
+            Ok(_) => "99".to_owned(), // out of range either way; let the crate report it
+            Err(_) => part.to_owned(),
+        }
+    };
+    field
+        .split(',')
+        .map(|item| {
+            let (range, step) = match item.split_once('/') {
+                Some((range, step)) => (range, Some(step)),
+                None => (item, None),
+            };
+            let range = match range.split_once('-') {
+                Some((from, to)) => format!("{}-{}", shift(from), shift(to)),
+                None => shift(range),
+            };
+            match step {
+                Some(step) => format!("{range}/{step}"),
+                None => range,
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn lowercase_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Why `date` is not a `YYYY-MM-DD` calendar date, if it is not one.
+pub(crate) fn date(date: &str) -> Option<String> {
+    let parts: Vec<&str> = date.split('-').collect();
+    let [year, month, day] = parts.as_slice() else { return Some("not in the form YYYY-MM-DD".to_owned()) };
+    if year.len() != 4 || month.len() != 2 || day.len() != 2 {
+        return Some("not in the form YYYY-MM-DD".to_owned());
+    }
+    let (Ok(year), Ok(month), Ok(day)) = (year.parse::<u32>(), month.parse::<u32>(), day.parse::<u32>()) else {
+        return Some("not in the form YYYY-MM-DD".to_owned());
+    };
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return Some(format!("there is no month {month}")),
+    };
+    if day == 0 || day > days {
+        return Some(format!("month {month} of {year} has no day {day}"));
+    }
+    None
+}
+
+/// Whether `digest` is `sha256:` followed by 64 lowercase hex digits.
+pub(crate) fn is_digest(digest: &str) -> bool {
+    digest
+        .strip_prefix("sha256:")
+        .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+}
+
+/// Whether `tag` is a valid image tag (`[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`).
+pub(crate) fn is_image_tag(tag: &str) -> bool {
+    let mut bytes = tag.bytes();
+    bytes.next().is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && tag.len() <= 128
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-')
+}
+
+/// The candidate closest to `name`, if one is close enough to be a likely typo.
+pub(crate) fn did_you_mean<'c>(name: &str, candidates: &[&'c str]) -> Option<&'c str> {
+    candidates
+        .iter()
+        .map(|candidate| (strsim::damerau_levenshtein(name, candidate), *candidate))
+        .filter(|(distance, candidate)| *distance <= (candidate.len().max(name.len()) / 3).max(1))
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, candidate)| candidate)
+}
+
+/// `did you mean `x`?` or `expected one of `a`, `b``.
+pub(crate) fn suggestion(name: &str, candidates: &[&str]) -> String {
+    match did_you_mean(name, candidates) {
+        Some(candidate) => format!("did you mean `{candidate}`?"),
+        None if candidates.is_empty() => "remove it".to_owned(),
+        None => format!("expected one of {}", backticked(candidates)),
+    }
+}
+
+/// `` `a`, `b`, `c` ``.
+pub(crate) fn backticked(items: &[&str]) -> String {
+    items.iter().map(|item| format!("`{item}`")).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantities() {
+        for good in ["250m", "1", "0.5", "512Mi", "1G", "1e3", "8", "16Gi", ".5"] {
+            assert!(is_quantity(good), "{good}");
+        }
+        for bad in ["lots", "", "-1", "1.2.3", "1Gb", "Mi", "1 Gi", "e3"] {
+            assert!(!is_quantity(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn schedules() {
+        for good in ["0 3 * * *", "*/5 * * * *", "0 0 * * 0", "0 9 * * 1-5", "@daily", "@midnight", "0 0 1 1 *"] {
+            assert_eq!(cron_schedule(good), None, "{good}");
+        }
+        for bad in ["nightly", "0 3 * *", "61 * * * *", "0 0 * * 7", "@sometimes", "0 0 0 0 0 0"] {
+            assert!(cron_schedule(bad).is_some(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(dns_label("order-api"), None);
+        assert!(dns_label("Payments").is_some());
+        assert!(dns_label("-api").is_some());
+        assert!(dns_label(&"a".repeat(64)).is_some());
+        assert_eq!(port_name("http"), None);
+        assert!(port_name("8080").is_some());
+        assert!(port_name("a-very-long-port-name").is_some());
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(date("2027-03-31"), None);
+        assert_eq!(date("2028-02-29"), None);
+        assert!(date("2027-02-29").is_some());
+        assert!(date("2027-13-01").is_some());
+        assert!(date("next year").is_some());
+    }
+}

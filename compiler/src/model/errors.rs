@@ -1,0 +1,284 @@
+//! Errors of the `model` stage: the document is valid KDL but not a valid Berth spec.
+//!
+//! Rendered (unicode, no colour) an unknown property reads:
+//! ```text
+//! model::unknown_property
+//!
+//!   × unknown property `replica` on `scale`
+//!    ╭─[spec.kdl:4:9]
+//!  4 │   scale replica=3
+//!    ·         ────┬────
+//!    ·             ╰── not a property of `scale`
+//!    ╰────
+//!   help: did you mean `max`?
+//! ```
+
+use crate::diag::Span;
+
+/// A problem found while lowering KDL nodes into the spec.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum LowerError {
+    /// A node name that is not part of the language at this place.
+    #[error("unknown node `{name}` in {parent}")]
+    #[diagnostic(code(model::unknown_node))]
+    UnknownNode {
+        /// The node name as written.
+        name: String,
+        /// Where it was found: `the top level`, `` `service` ``.
+        parent: String,
+        /// The node name.
+        #[label("not known here")]
+        span: Span,
+        /// A suggestion or the list of allowed nodes.
+        #[help]
+        help: String,
+    },
+
+    /// A property a node does not accept.
+    #[error("unknown property `{name}` on `{node}`")]
+    #[diagnostic(code(model::unknown_property))]
+    UnknownProperty {
+        /// The property name.
+        name: String,
+        /// The node name.
+        node: String,
+        /// The property.
+        #[label("not a property of `{node}`")]
+        span: Span,
+        /// A suggestion or the list of allowed properties.
+        #[help]
+        help: String,
+    },
+
+    /// A positional argument a node does not take.
+    #[error("unexpected argument on `{node}`")]
+    #[diagnostic(code(model::unexpected_argument))]
+    UnexpectedArgument {
+        /// The node name.
+        node: String,
+        /// The argument.
+        #[label("`{node}` takes no argument here")]
+        span: Span,
+        /// What the node takes.
+        #[help]
+        help: String,
+    },
+
+    /// A children block on a node that has none.
+    #[error("`{node}` takes no children block")]
+    #[diagnostic(code(model::unexpected_children), help("remove the `{{ ... }}` block"))]
+    UnexpectedChildren {
+        /// The node name.
+        node: String,
+        /// The node.
+        #[label("this node")]
+        span: Span,
+    },
+
+    /// A value of the wrong type.
+    #[error("{what} must be {expected}, not {found}")]
+    #[diagnostic(code(model::wrong_type))]
+    WrongType {
+        /// What the value is for: `` `replicas` ``.
+        what: String,
+        /// The expected type: `an integer`.
+        expected: &'static str,
+        /// The type written: `a string`.
+        found: &'static str,
+        /// The value.
+        #[label("expected {expected}")]
+        span: Span,
+        /// How to write it.
+        #[help]
+        help: String,
+    },
+
+    /// A number outside its allowed range.
+    #[error("{what} is {value}, outside {range}")]
+    #[diagnostic(code(model::out_of_range))]
+    OutOfRange {
+        /// What the value is for.
+        what: String,
+        /// The value as written.
+        value: String,
+        /// The allowed range: `1 to 65535`.
+        range: String,
+        /// The value.
+        #[label("out of range")]
+        span: Span,
+        /// How to fix it.
+        #[help]
+        help: String,
+    },
+
+    /// A required argument or property is missing.
+    #[error("`{node}` needs {what}")]
+    #[diagnostic(code(model::missing_value))]
+    MissingValue {
+        /// The node name.
+        node: String,
+        /// What is missing: `a name`, `` `schedule` ``.
+        what: String,
+        /// The node's name.
+        #[label("{what} missing here")]
+        span: Span,
+        /// How to write it.
+        #[help]
+        help: String,
+    },
+
+    /// Two things of one kind with the same name in one scope.
+    #[error("duplicate {kind} `{name}`{scope}")]
+    #[diagnostic(code(model::duplicate_name))]
+    DuplicateName {
+        /// What kind of name: `environment`, `name`.
+        kind: &'static str,
+        /// The name.
+        name: String,
+        /// ` in domain `order`` or empty.
+        scope: String,
+        /// The second definition.
+        #[label("defined again here")]
+        span: Span,
+        /// The first definition.
+        #[label("first defined here")]
+        first: Span,
+        /// How to fix it.
+        #[help]
+        help: String,
+    },
+
+    /// A setting that may appear once per block appears twice.
+    #[error("`{setting}` is set twice in `{parent}`")]
+    #[diagnostic(code(model::duplicate_setting), help("remove one of them"))]
+    DuplicateSetting {
+        /// The setting (node or property) name.
+        setting: String,
+        /// The enclosing node name.
+        parent: String,
+        /// The second occurrence.
+        #[label("set again here")]
+        span: Span,
+        /// The first occurrence.
+        #[label("first set here")]
+        first: Span,
+    },
+
+    /// A name that is not an RFC 1123 DNS label.
+    #[error("{kind} name `{name}` is not a valid DNS label")]
+    #[diagnostic(
+        code(model::invalid_name),
+        help("use 1 to 63 lowercase letters, digits and `-`, starting and ending with a letter or digit")
+    )]
+    InvalidName {
+        /// What is named: `service`, `domain`.
+        kind: String,
+        /// The name.
+        name: String,
+        /// Why it is invalid.
+        reason: String,
+        /// The name.
+        #[label("{reason}")]
+        span: Span,
+    },
+
+    /// A port name that is not an IANA service name.
+    #[error("port name `{name}` is not a valid IANA service name")]
+    #[diagnostic(
+        code(model::invalid_port_name),
+        help(
+            "use at most 15 lowercase letters, digits and `-`, with at least one letter, no `-` at either end and no `--`"
+        )
+    )]
+    InvalidPortName {
+        /// The name.
+        name: String,
+        /// Why it is invalid.
+        reason: String,
+        /// The name.
+        #[label("{reason}")]
+        span: Span,
+    },
+
+    /// A CPU or memory value that is not a Kubernetes quantity.
+    #[error("{what} `{value}` is not a valid quantity")]
+    #[diagnostic(code(model::invalid_quantity))]
+    InvalidQuantity {
+        /// What the value is for.
+        what: String,
+        /// The value as written.
+        value: String,
+        /// The value.
+        #[label("not a Kubernetes quantity")]
+        span: Span,
+        /// Examples of valid values.
+        #[help]
+        help: String,
+    },
+
+    /// A cron schedule that does not parse.
+    #[error("schedule `{value}` is not a valid cron expression")]
+    #[diagnostic(
+        code(model::invalid_schedule),
+        help("write 5 fields (minute hour day-of-month month day-of-week) such as `0 3 * * *`, or `@daily`")
+    )]
+    InvalidSchedule {
+        /// The schedule as written.
+        value: String,
+        /// What is wrong.
+        reason: String,
+        /// The schedule.
+        #[label("{reason}")]
+        span: Span,
+    },
+
+    /// A value not among the allowed choices.
+    #[error("{what} `{value}` is not one of {choices}")]
+    #[diagnostic(code(model::invalid_choice))]
+    InvalidChoice {
+        /// What the value is for.
+        what: String,
+        /// The value as written.
+        value: String,
+        /// The choices, in backticks.
+        choices: String,
+        /// The value.
+        #[label("not allowed here")]
+        span: Span,
+        /// A suggestion.
+        #[help]
+        help: String,
+    },
+
+    /// A string value with the wrong shape (digest, date, path, reference).
+    #[error("{what} `{value}` is not valid")]
+    #[diagnostic(code(model::invalid_value))]
+    InvalidValue {
+        /// What the value is for.
+        what: String,
+        /// The value as written.
+        value: String,
+        /// What is wrong with it.
+        reason: String,
+        /// The value.
+        #[label("{reason}")]
+        span: Span,
+        /// How to write it.
+        #[help]
+        help: String,
+    },
+
+    /// A `policy` with no `require` or `deny` rule.
+    #[error("policy `{id}` has no `require` or `deny` rule")]
+    #[diagnostic(
+        code(model::policy_without_rules),
+        help("add a rule such as `require \"replicas >= 2\" message=\"...\"`")
+    )]
+    PolicyWithoutRules {
+        /// The policy id.
+        id: String,
+        /// The policy's id.
+        #[label("this policy checks nothing")]
+        span: Span,
+    },
+}
