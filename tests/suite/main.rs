@@ -2,3 +2,4 @@
 mod emit_objects;
 mod crds;
 mod examples;
+mod diagnostics;

@@ -111,7 +111,12 @@ pub(crate) fn cron_schedule(schedule: &str) -> Option<String> {
     // The `cron` crate wants a seconds field and counts weekdays 1-7 from Sunday.
     match cron::Schedule::from_str(&format!("0 {}", shifted.join(" "))) {
         Ok(_) => None,
-        Err(error) => Some(lowercase_first(&error.to_string())),
+        // The crate's message repeats the expression with a caret; keep its last line.
+        Err(error) => {
+            let message = error.to_string();
+            let last = message.lines().rev().find(|line| !line.trim().is_empty()).unwrap_or("invalid expression");
+            Some(lowercase_first(last.trim().trim_end_matches('.')))
+        }
     }
 }
 

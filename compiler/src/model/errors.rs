@@ -19,12 +19,12 @@ use crate::diag::Span;
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum LowerError {
     /// A node name that is not part of the language at this place.
-    #[error("unknown node `{name}` in {parent}")]
+    #[error("unknown node `{name}` {parent}")]
     #[diagnostic(code(model::unknown_node))]
     UnknownNode {
         /// The node name as written.
         name: String,
-        /// Where it was found: `the top level`, `` `service` ``.
+        /// Where it was found: `at the top level`, ``in `service` ``.
         parent: String,
         /// The node name.
         #[label("not known here")]
@@ -120,7 +120,7 @@ pub enum LowerError {
         /// What is missing: `a name`, `` `schedule` ``.
         what: String,
         /// The node's name.
-        #[label("{what} missing here")]
+        #[label("needs {what}")]
         span: Span,
         /// How to write it.
         #[help]
@@ -149,12 +149,12 @@ pub enum LowerError {
     },
 
     /// A setting that may appear once per block appears twice.
-    #[error("`{setting}` is set twice in `{parent}`")]
+    #[error("`{setting}` is set twice {parent}")]
     #[diagnostic(code(model::duplicate_setting), help("remove one of them"))]
     DuplicateSetting {
         /// The setting (node or property) name.
         setting: String,
-        /// The enclosing node name.
+        /// Where: ``in `service` `` or `in the file`.
         parent: String,
         /// The second occurrence.
         #[label("set again here")]
@@ -201,7 +201,7 @@ pub enum LowerError {
     },
 
     /// A CPU or memory value that is not a Kubernetes quantity.
-    #[error("{what} `{value}` is not a valid quantity")]
+    #[error("invalid quantity `{value}` for {what}")]
     #[diagnostic(code(model::invalid_quantity))]
     InvalidQuantity {
         /// What the value is for.

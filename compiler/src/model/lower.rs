@@ -20,7 +20,20 @@ const SETTINGS: &[&str] = &[
     "writable", "enabled",
 ];
 /// Cloud profile facts (in `target` and `cloud`).
-const FACTS: &[&str] = &["dns", "registry", "exposure", "ingress-class", "ingress-annotation", "storage-class", "fixed-uid"];
+const FACTS: &[&str] = &[
+    "dns",
+    "registry",
+    "exposure",
+    "ingress-class",
+    "ingress-annotation",
+    "storage-class",
+    "fixed-uid",
+    "dns-namespace",
+    "dns-label",
+    "dns-port",
+    "ingress-namespace",
+    "ingress-label",
+];
 /// Extra nodes of `defaults`.
 const DEFAULTS: &[&str] = &["kubernetes", "run-as-user", "tmp-size", "quota", "probe"];
 /// Domain children other than backing services.
@@ -63,7 +76,7 @@ impl Ctx<'_> {
         for node in document.nodes() {
             match node.name().value() {
                 "platform" => {
-                    if self.once(&mut once, node, "platform", "the top level") {
+                    if self.once(&mut once, node, "platform", "the file") {
                         spec.platform = self.platform(node);
                     }
                 }
@@ -111,7 +124,7 @@ impl Ctx<'_> {
                     }
                 }
                 "defaults" => {
-                    if self.once(&mut once, node, "defaults", "the top level") {
+                    if self.once(&mut once, node, "defaults", "the file") {
                         spec.defaults = Some(self.defaults(node));
                     } else {
                         self.defaults(node);
@@ -119,11 +132,11 @@ impl Ctx<'_> {
                 }
                 name if matches!(name, "service" | "worker" | "job" | "quota") => {
                     let help = format!("move `{name}` into a `domain \"<name>\" {{ ... }}` block");
-                    self.unknown_node(node, "the top level", help);
+                    self.unknown_node(node, "at the top level", help);
                 }
                 name => {
                     let help = check::suggestion(name, TOP);
-                    self.unknown_node(node, "the top level", help);
+                    self.unknown_node(node, "at the top level", help);
                 }
             }
         }
@@ -145,7 +158,7 @@ impl Ctx<'_> {
                 "secret-store" => &mut secret_store,
                 _ => {
                     let help = check::suggestion(key, &["registry", "kubernetes", "secret-store"]);
-                    self.unknown_node(child, "`platform`", help);
+                    self.unknown_node(child, "in `platform`", help);
                     continue;
                 }
             };
@@ -185,7 +198,7 @@ impl Ctx<'_> {
         for child in children(node) {
             if !self.fact(child, &mut facts, &mut once, "target") {
                 let help = check::suggestion(child.name().value(), FACTS);
-                self.unknown_node(child, "`target`", help);
+                self.unknown_node(child, "in `target`", help);
             }
         }
         Some(Target { name: name?, cloud: cloud?, region, facts, span: self.span_of(node) })
@@ -195,7 +208,7 @@ impl Ctx<'_> {
     fn fact(&mut self, child: &KdlNode, facts: &mut ProfileFacts, once: &mut Once, parent: &str) -> bool {
         let key = child.name().value();
         match key {
-            "dns" | "registry" | "ingress-class" | "storage-class" | "exposure" => {
+            "dns" | "registry" | "ingress-class" | "storage-class" | "exposure" | "dns-namespace" | "ingress-namespace" => {
                 if self.once(once, child, key, parent) {
                     let value = self.single_string(child);
                     if key == "exposure" {
@@ -208,6 +221,8 @@ impl Ctx<'_> {
                         "registry" => &mut facts.registry,
                         "ingress-class" => &mut facts.ingress_class,
                         "storage-class" => &mut facts.storage_class,
+                        "dns-namespace" => &mut facts.dns_namespace,
+                        "ingress-namespace" => &mut facts.ingress_namespace,
                         _ => &mut facts.exposure,
                     };
                     *slot = value;
@@ -218,23 +233,37 @@ impl Ctx<'_> {
                     facts.fixed_uid = self.single_bool(child);
                 }
             }
-            "ingress-annotation" => {
-                self.shape(child, &[], 2, "an annotation name and a value");
+            "dns-port" => {
+                if self.once(once, child, key, parent) {
+                    facts.dns_port = self.single_integer(child, 1, 65535);
+                }
+            }
+            "ingress-annotation" | "dns-label" | "ingress-label" => {
+                let (what, map) = match key {
+                    "dns-label" => ("label", &mut facts.dns_labels),
+                    "ingress-label" => ("label", &mut facts.ingress_labels),
+                    _ => ("annotation", &mut facts.ingress_annotations),
+                };
+                self.shape(child, &[], 2, &format!("an {what} name and a value"));
                 let args: Vec<&KdlEntry> = args(child).collect();
                 match (args.first(), args.get(1)) {
-                    (Some(key), Some(value)) => {
-                        let key = self.string(key, "the annotation name");
-                        let value = self.string(value, "the annotation value");
-                        if let (Some(key), Some(value)) = (key, value) {
-                            if let Some(first) = facts.ingress_annotations.get(&key.value) {
+                    (Some(name), Some(value)) => {
+                        let name = self.string(name, &format!("the {what} name"));
+                        let value = self.string(value, &format!("the {what} value"));
+                        if let (Some(name), Some(value)) = (name, value) {
+                            if let Some(first) = map.get(&name.value) {
                                 let first = first.span;
-                                self.duplicate_setting(&key.value, parent, key.span, first);
+                                self.duplicate_setting(&name.value, parent, name.span, first);
                             } else {
-                                facts.ingress_annotations.insert(key.value, value);
+                                map.insert(name.value, value);
                             }
                         }
                     }
-                    _ => self.missing(child, "an annotation name and a value", "write `ingress-annotation \"<name>\" \"<value>\"`"),
+                    _ => self.missing(
+                        child,
+                        &format!("an {what} name and a value"),
+                        &format!("write `{key} \"<name>\" \"<value>\"`"),
+                    ),
                 }
             }
             _ => return false,
@@ -257,7 +286,7 @@ impl Ctx<'_> {
                 let mut allowed = FACTS.to_vec();
                 allowed.push("description");
                 let help = check::suggestion(child.name().value(), &allowed);
-                self.unknown_node(child, "`cloud`", help);
+                self.unknown_node(child, "in `cloud`", help);
             }
         }
         Some(CloudProfile { name: name?, description, facts, span: self.span_of(node) })
@@ -301,7 +330,7 @@ impl Ctx<'_> {
                 }
                 _ => {
                     let help = check::suggestion(key, &["description", "stateful", "port", "property"]);
-                    self.unknown_node(child, "`backing-kind`", help);
+                    self.unknown_node(child, "in `backing-kind`", help);
                 }
             }
         }
@@ -415,7 +444,7 @@ impl Ctx<'_> {
                         let mut allowed = DEFAULTS.to_vec();
                         allowed.extend_from_slice(SETTINGS);
                         let help = check::suggestion(key, &allowed);
-                        self.unknown_node(child, "`defaults`", help);
+                        self.unknown_node(child, "in `defaults`", help);
                     }
                 }
             }
@@ -461,7 +490,7 @@ impl Ctx<'_> {
                 }
                 _ => {
                     let help = check::suggestion(key, &["approval", "rollout", "target"]);
-                    self.unknown_node(child, "`environment`", help);
+                    self.unknown_node(child, "in `environment`", help);
                 }
             }
         }
@@ -556,7 +585,7 @@ impl Ctx<'_> {
                     // it is a likely typo of a workload keyword.
                     if let Some(keyword) = likely_keyword_typo(key) {
                         let help = format!("did you mean `{keyword}`? (otherwise `{key}` is read as a backing-service kind)");
-                        self.unknown_node(child, "`domain`", help);
+                        self.unknown_node(child, "in `domain`", help);
                         continue;
                     }
                     if let Some(service) = self.backing_service(child) {
@@ -592,7 +621,7 @@ impl Ctx<'_> {
         for child in children(node) {
             if child.name().value() != "in" {
                 let help = "a backing service block holds only `in \"<env>\" property=value` overrides".to_owned();
-                self.unknown_node(child, &format!("`{kind_name}`"), help);
+                self.unknown_node(child, &format!("in `{kind_name}`"), help);
                 continue;
             }
             self.extra_args(child, 1, "the environment name, then `property=value` pairs");
@@ -666,7 +695,7 @@ impl Ctx<'_> {
                 let mut allowed = SETTINGS.to_vec();
                 allowed.push("in");
                 let help = check::suggestion(child.name().value(), &allowed);
-                self.unknown_node(child, &format!("`{node_name}`"), help);
+                self.unknown_node(child, &format!("in `{node_name}`"), help);
             }
         }
         Some(Workload { kind, name: name?, schedule, settings, overrides, span: self.span_of(node) })
@@ -685,7 +714,7 @@ impl Ctx<'_> {
                 } else {
                     check::suggestion(key, SETTINGS)
                 };
-                self.unknown_node(child, &format!("`in` of `{parent}`"), help);
+                self.unknown_node(child, &format!("in `in` of `{parent}`"), help);
             }
         }
         Some(EnvOverride { env: env?, settings, span: self.span_of(node) })
@@ -1063,7 +1092,7 @@ impl Ctx<'_> {
                 }
                 _ => {
                     let help = check::suggestion(key, &["match", "require", "deny"]);
-                    self.unknown_node(child, "`policy`", help);
+                    self.unknown_node(child, "in `policy`", help);
                 }
             }
         }
@@ -1159,7 +1188,8 @@ impl Ctx<'_> {
     }
 
     fn duplicate_setting(&mut self, setting: &str, parent: &str, span: Span, first: Span) {
-        self.diags.at(span, LowerError::DuplicateSetting { setting: setting.to_owned(), parent: parent.to_owned(), span, first });
+        let parent = if parent == "the file" { "in the file".to_owned() } else { format!("in `{parent}`") };
+        self.diags.at(span, LowerError::DuplicateSetting { setting: setting.to_owned(), parent, span, first });
     }
 
     /// Record a name in a scope; report and return `false` if it is taken.

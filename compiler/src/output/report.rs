@@ -67,6 +67,9 @@ fn render_text(sources: &Sources, diags: &Diagnostics, theme: GraphicalTheme) ->
             // Rendering into a String only fails if a Display impl fails; keep the message.
             one = format!("{}\n", collected.diagnostic);
         }
+        if !out.is_empty() {
+            out.push('\n');
+        }
         out.push_str(&one);
         if !out.ends_with('\n') {
             out.push('\n');
@@ -74,6 +77,7 @@ fn render_text(sources: &Sources, diags: &Diagnostics, theme: GraphicalTheme) ->
     }
     let summary = summary(diags);
     if !summary.is_empty() {
+        out.push('\n');
         out.push_str(&summary);
         out.push('\n');
     }

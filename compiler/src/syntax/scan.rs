@@ -41,7 +41,7 @@ const MAX_CHAR_REPORTS: usize = 10;
 
 /// Outcome of the scan.
 pub(crate) struct Scan {
-    /// A structural limit was hit: the KDL parser must not see this text.
+    /// A limit was hit or a forbidden character found: the KDL parser must not see this text.
     pub blocked: bool,
 }
 
@@ -99,6 +99,8 @@ pub(crate) fn scan(diags: &mut Diagnostics, file: FileId, text: &str, limits: &L
                 if *count <= MAX_CHAR_REPORTS {
                     diags.at(span, error);
                 }
+                // kdl-rs would add confusing errors of its own for most of these.
+                blocked = true;
             }
         }
         let next = bytes.get(offset + len).copied();
