@@ -47,6 +47,11 @@ fn ingress_profile() -> ResolvedProfile {
         fixed_uid: true,
         run_as_user: 10001,
         tmp_size: "64Mi".to_owned(),
+        dns_namespace: "kube-system".to_owned(),
+        dns_labels: BTreeMap::from([("k8s-app".to_owned(), "kube-dns".to_owned())]),
+        dns_port: 53,
+        ingress_namespace: None,
+        ingress_labels: BTreeMap::new(),
     }
 }
 
@@ -64,6 +69,17 @@ fn route_profile() -> ResolvedProfile {
         fixed_uid: false,
         run_as_user: 10001,
         tmp_size: "64Mi".to_owned(),
+        dns_namespace: "openshift-dns".to_owned(),
+        dns_labels: BTreeMap::from([(
+            "dns.operator.openshift.io/daemonset-dns".to_owned(),
+            "default".to_owned(),
+        )]),
+        dns_port: 5353,
+        ingress_namespace: Some("openshift-ingress".to_owned()),
+        ingress_labels: BTreeMap::from([(
+            "ingresscontroller.operator.openshift.io/deployment-ingresscontroller".to_owned(),
+            "default".to_owned(),
+        )]),
     }
 }
 

@@ -74,6 +74,18 @@ pub struct ProfileFacts {
     pub storage_class: Option<Spanned<String>>,
     /// Whether pods may carry fixed UIDs/GIDs (false on OpenShift's restricted SCC).
     pub fixed_uid: Option<Spanned<bool>>,
+    /// Namespace of the cluster DNS pods that NetworkPolicies allow egress to, e.g.
+    /// `kube-system` or `openshift-dns`.
+    pub dns_namespace: Option<Spanned<String>>,
+    /// Labels of the cluster DNS pods (`dns-label "k8s-app" "kube-dns"`), in order.
+    pub dns_labels: IndexMap<String, Spanned<String>>,
+    /// Port the DNS pods listen on (UDP and TCP); policies see the pod port, so 5353 on
+    /// OpenShift although its Service says 53.
+    pub dns_port: Option<Spanned<i64>>,
+    /// Namespace of the ingress controller (or router) pods that reach exposed services.
+    pub ingress_namespace: Option<Spanned<String>>,
+    /// Labels of the ingress controller pods (`ingress-label "k" "v"`), in order.
+    pub ingress_labels: IndexMap<String, Spanned<String>>,
 }
 
 /// `cloud "eks" { ... }`: a cloud profile from the stdlib or a user library.

@@ -244,6 +244,17 @@ impl Ctx<'_> {
             fixed_uid: facts.fixed_uid.is_none_or(|f| f.value),
             run_as_user: defaults.run_as_user.as_ref().map_or(10001, |u| u.value),
             tmp_size: defaults.tmp_size.as_ref().map_or_else(|| "64Mi".to_owned(), |t| t.value.clone()),
+            // The kube-dns labels are only a default for the default namespace: a profile
+            // that names another DNS namespace without labels means all its pods.
+            dns_labels: if facts.dns_labels.is_empty() && facts.dns_namespace.is_none() {
+                BTreeMap::from([("k8s-app".to_owned(), "kube-dns".to_owned())])
+            } else {
+                facts.dns_labels.into_iter().map(|(k, v)| (k, v.value)).collect()
+            },
+            dns_namespace: facts.dns_namespace.map_or_else(|| "kube-system".to_owned(), |n| n.value),
+            dns_port: facts.dns_port.and_then(|p| i32::try_from(p.value).ok()).unwrap_or(53),
+            ingress_namespace: facts.ingress_namespace.map(|n| n.value),
+            ingress_labels: facts.ingress_labels.into_iter().map(|(k, v)| (k, v.value)).collect(),
         })
     }
 
@@ -676,6 +687,17 @@ fn layer_facts(cloud: &CloudProfile, target: &ProfileFacts) -> ProfileFacts {
     library::overlay_option(&mut facts.fixed_uid, &target.fixed_uid);
     for (key, value) in &target.ingress_annotations {
         facts.ingress_annotations.insert(key.clone(), value.clone());
+    }
+    library::overlay_option(&mut facts.dns_namespace, &target.dns_namespace);
+    library::overlay_option(&mut facts.dns_port, &target.dns_port);
+    library::overlay_option(&mut facts.ingress_namespace, &target.ingress_namespace);
+    // Pod labels replace as a whole: merging the profile's DNS or controller labels with
+    // a target's would select pods that match neither.
+    if !target.dns_labels.is_empty() {
+        facts.dns_labels = target.dns_labels.clone();
+    }
+    if !target.ingress_labels.is_empty() {
+        facts.ingress_labels = target.ingress_labels.clone();
     }
     facts
 }

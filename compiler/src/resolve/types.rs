@@ -69,6 +69,19 @@ pub struct ResolvedProfile {
     pub run_as_user: i64,
     /// Size limit of the `/tmp` emptyDir.
     pub tmp_size: String,
+    /// Namespace of the cluster DNS pods (`kube-system` default).
+    pub dns_namespace: String,
+    /// Labels selecting the cluster DNS pods (`k8s-app: kube-dns` default).
+    pub dns_labels: BTreeMap<String, String>,
+    /// Pod port of the cluster DNS, UDP and TCP (53 default).
+    pub dns_port: i32,
+    /// Namespace of the ingress controller pods; `None` when the profile cannot name one
+    /// (load balancers that reach pods from outside the cluster), so no in-cluster peer
+    /// is allowed.
+    pub ingress_namespace: Option<String>,
+    /// Labels selecting the ingress controller pods within `ingress_namespace`; empty
+    /// means every pod of that namespace.
+    pub ingress_labels: BTreeMap<String, String>,
 }
 
 /// A domain in one view: becomes a namespace.
