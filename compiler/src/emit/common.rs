@@ -6,7 +6,7 @@
 use crate::diag::Span;
 use crate::emit::Artifact;
 use crate::model::WorkloadKind;
-use crate::resolve::{ResolvedWorkload, View};
+use crate::resolve::{ResolvedDomain, ResolvedWorkload, View};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -77,6 +77,22 @@ pub fn workload_labels(
     );
     labels.insert(LABEL_PART_OF.to_owned(), fit_label_value(platform));
     labels.insert(LABEL_MANAGED_BY.to_owned(), "berth".to_owned());
+    labels
+}
+
+/// Labels of a domain's own objects (those not produced by one workload): the domain
+/// as `name`, component `namespace`, platform, manager, environment and team.
+pub fn domain_labels(platform: &str, view: &View, domain: &ResolvedDomain) -> BTreeMap<String, String> {
+    let mut labels = BTreeMap::from([
+        (LABEL_NAME.to_owned(), domain.name.clone()),
+        (LABEL_COMPONENT.to_owned(), "namespace".to_owned()),
+        (LABEL_PART_OF.to_owned(), fit_label_value(platform)),
+        (LABEL_MANAGED_BY.to_owned(), "berth".to_owned()),
+        (LABEL_ENVIRONMENT.to_owned(), fit_label_value(&view.env)),
+    ]);
+    if let Some(team) = &domain.team {
+        labels.insert(LABEL_TEAM.to_owned(), fit_label_value(team));
+    }
     labels
 }
 

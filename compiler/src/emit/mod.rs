@@ -6,6 +6,7 @@
 
 pub mod common;
 pub mod k8s;
+pub mod netpol;
 
 use crate::diag::{Diagnostics, Span};
 use crate::resolve::Estate;
@@ -31,6 +32,9 @@ pub type ArtifactTree = BTreeMap<String, Artifact>;
 pub fn emit(diags: &mut Diagnostics, estate: &Estate) -> ArtifactTree {
     let mut tree = ArtifactTree::new();
     for artifact in k8s::emit(diags, estate) {
+        tree.insert(artifact.path.clone(), artifact);
+    }
+    for artifact in netpol::emit(diags, estate) {
         tree.insert(artifact.path.clone(), artifact);
     }
     tree

@@ -1,0 +1,195 @@
+//! NetworkPolicies for every (environment, target, domain): a default-deny per namespace
+//! and one least-privilege policy per workload, derived from the `uses` graph.
+//!
+//! In: the resolved [`Estate`]. Out: one [`Artifact`] per NetworkPolicy, at
+//! `<env>/<target>/<domain>/networkpolicy-<name>.yaml`:
+//!
+//! - `default-deny`: selects every pod of the namespace, denies all ingress and egress.
+//! - `<workload>`: selects the workload's pods and allows, as both ingress and egress
+//!   sections (checkers such as checkov CKV2_K8S_6 and Polaris want every pod matched by a
+//!   policy with both): egress to the cluster DNS, egress to each workload it `uses` on
+//!   that workload's container ports, ingress from each workload that uses it on the same
+//!   ports, and ingress from the ingress controller on exposed ports.
+//!
+//! Peers always pair a `namespaceSelector` on the immutable `kubernetes.io/metadata.name`
+//! label with a `podSelector` in the same element, so both must match (AND), never
+//! separate elements (OR). Where the DNS pods and the ingress controller live is per-cloud
+//! data from the target's resolved profile; this module never matches on a cloud name.
+
+mod peers;
+
+use crate::diag::Diagnostics;
+use crate::emit::{Artifact, common};
+use crate::model::WorkloadKind;
+use crate::resolve::{Estate, ResolvedDomain, ResolvedWorkload, UseTarget, View};
+use k8s_openapi::api::networking::v1::{
+    NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicySpec,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+
+/// Name of the per-namespace deny-all policy.
+pub const DEFAULT_DENY: &str = "default-deny";
+
+/// Emit the default-deny and the per-workload NetworkPolicies of every namespace.
+pub fn emit(_diags: &mut Diagnostics, estate: &Estate) -> Vec<Artifact> {
+    let mut out = Vec::new();
+    for view in &estate.views {
+        for domain in &view.domains {
+            out.push(default_deny(estate, view, domain));
+            for workload in &domain.workloads {
+                out.push(workload_policy(estate, view, domain, workload));
+            }
+        }
+    }
+    out
+}
+
+/// `default-deny`: every pod of the namespace, both directions, no rules.
+fn default_deny(estate: &Estate, view: &View, domain: &ResolvedDomain) -> Artifact {
+    let object = NetworkPolicy {
+        metadata: ObjectMeta {
+            name: Some(DEFAULT_DENY.to_owned()),
+            namespace: Some(domain.namespace.clone()),
+            labels: Some(common::domain_labels(&estate.platform, view, domain)),
+            ..ObjectMeta::default()
+        },
+        spec: Some(NetworkPolicySpec {
+            pod_selector: Some(LabelSelector::default()),
+            policy_types: Some(policy_types()),
+            ..NetworkPolicySpec::default()
+        }),
+    };
+    common::artifact(
+        view,
+        &domain.name,
+        "NetworkPolicy",
+        DEFAULT_DENY,
+        format!("domain {}", domain.name),
+        domain.span,
+        &object,
+    )
+}
+
+/// The policy of one workload: its pods, what they may reach and what may reach them.
+fn workload_policy(
+    estate: &Estate,
+    view: &View,
+    domain: &ResolvedDomain,
+    workload: &ResolvedWorkload,
+) -> Artifact {
+    let mut egress = vec![peers::dns_egress(&view.profile)];
+    let mut seen: Vec<&UseTarget> = Vec::new();
+    for used in &workload.uses {
+        // One rule per callee, however often it is listed.
+        if seen.contains(&&used.target) {
+            continue;
+        }
+        seen.push(&used.target);
+        match &used.target {
+            UseTarget::Workload {
+                domain: callee_domain,
+                name,
+            } => {
+                if let Some((callee_ns, callee)) = reachable(view, callee_domain, name) {
+                    egress.push(NetworkPolicyEgressRule {
+                        to: Some(vec![peers::workload_peer(view, callee_ns, callee)]),
+                        ports: Some(peers::container_ports(callee.ports.iter())),
+                    });
+                }
+            }
+            // Backing services are realised in a later issue: until they exist as pods or
+            // as managed endpoints there is nothing to allow egress to.
+            UseTarget::Backing { .. } => {}
+        }
+    }
+
+    let mut ingress = Vec::new();
+    if is_reachable(workload) {
+        for (caller_ns, caller) in callers(view, &domain.name, &workload.name) {
+            ingress.push(NetworkPolicyIngressRule {
+                from: Some(vec![peers::workload_peer(view, caller_ns, caller)]),
+                ports: Some(peers::container_ports(workload.ports.iter())),
+            });
+        }
+        if let Some(rule) = peers::ingress_controller(&view.profile, workload) {
+            ingress.push(rule);
+        }
+    }
+
+    let object = NetworkPolicy {
+        metadata: ObjectMeta {
+            name: Some(workload.name.clone()),
+            namespace: Some(domain.namespace.clone()),
+            labels: Some(common::workload_labels(&estate.platform, view, workload)),
+            ..ObjectMeta::default()
+        },
+        spec: Some(NetworkPolicySpec {
+            pod_selector: Some(LabelSelector {
+                match_labels: Some(common::selector_labels(view, workload)),
+                ..LabelSelector::default()
+            }),
+            policy_types: Some(policy_types()),
+            // An empty list with policy type Ingress denies all ingress, which is what a
+            // workload nobody uses and nothing exposes should get.
+            ingress: Some(ingress),
+            egress: Some(egress),
+        }),
+    };
+    common::artifact(
+        view,
+        &domain.name,
+        "NetworkPolicy",
+        &workload.name,
+        format!(
+            "{} {}/{}",
+            workload.kind.as_str(),
+            domain.name,
+            workload.name
+        ),
+        workload.span,
+        &object,
+    )
+}
+
+/// `[Ingress, Egress]`: every Berth policy restricts both directions.
+fn policy_types() -> Vec<String> {
+    vec!["Ingress".to_owned(), "Egress".to_owned()]
+}
+
+/// Whether other pods can reach a workload: only services with ports get a Service, so
+/// only they are a `uses` destination with ports to allow.
+fn is_reachable(workload: &ResolvedWorkload) -> bool {
+    workload.kind == WorkloadKind::Service && !workload.ports.is_empty()
+}
+
+/// The callee of a `uses` edge in this view, with its namespace, if it runs here and
+/// accepts connections. A callee disabled in this environment gets no rule.
+fn reachable<'v>(
+    view: &'v View,
+    domain: &str,
+    name: &str,
+) -> Option<(&'v str, &'v ResolvedWorkload)> {
+    let callee_domain = view.domains.iter().find(|d| d.name == domain)?;
+    let callee = callee_domain
+        .workloads
+        .iter()
+        .find(|w| w.name == name && is_reachable(w))?;
+    Some((callee_domain.namespace.as_str(), callee))
+}
+
+/// Every workload of the view with a `uses` edge to `domain/name`, with its namespace,
+/// in declaration order.
+fn callers<'v>(view: &'v View, domain: &str, name: &str) -> Vec<(&'v str, &'v ResolvedWorkload)> {
+    let mut found = Vec::new();
+    for caller_domain in &view.domains {
+        for caller in &caller_domain.workloads {
+            let uses_it = caller.uses.iter().any(|used| {
+                matches!(&used.target, UseTarget::Workload { domain: d, name: n } if d == domain && n == name)
+            });
+            if uses_it {
+                found.push((caller_domain.namespace.as_str(), caller));
+            }
+        }
+    }
+    found
+}

@@ -1,0 +1,106 @@
+//! Peers, ports and the rules built only from profile facts: cluster DNS egress and
+//! ingress from the ingress controller.
+
+use crate::emit::common;
+use crate::model::PortProtocol;
+use crate::resolve::{ResolvedPort, ResolvedProfile, ResolvedWorkload, View};
+use k8s_openapi::api::networking::v1::{
+    NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use std::collections::BTreeMap;
+
+/// The label Kubernetes sets on every namespace to its own name (immutable, so a policy
+/// cannot be fooled by a tenant relabelling its namespace).
+const LABEL_NAMESPACE_NAME: &str = "kubernetes.io/metadata.name";
+
+/// Egress to the cluster DNS pods on the profile's DNS port, UDP and TCP (resolvers retry
+/// over TCP when an answer is too large for UDP).
+pub(super) fn dns_egress(profile: &ResolvedProfile) -> NetworkPolicyEgressRule {
+    let port = |protocol: &str| NetworkPolicyPort {
+        port: Some(IntOrString::Int(profile.dns_port)),
+        protocol: Some(protocol.to_owned()),
+        end_port: None,
+    };
+    NetworkPolicyEgressRule {
+        to: Some(vec![peer(&profile.dns_namespace, &profile.dns_labels)]),
+        ports: Some(vec![port("UDP"), port("TCP")]),
+    }
+}
+
+/// Ingress from the ingress controller's pods on the container ports behind the
+/// workload's `expose`s. `None` when nothing is exposed, or when the profile names no
+/// controller namespace: some load balancers reach pods from addresses outside the
+/// cluster, which a pod peer cannot express and which Berth does not guess.
+pub(super) fn ingress_controller(
+    profile: &ResolvedProfile,
+    workload: &ResolvedWorkload,
+) -> Option<NetworkPolicyIngressRule> {
+    let namespace = profile.ingress_namespace.as_ref()?;
+    let mut exposed: Vec<&ResolvedPort> = Vec::new();
+    for expose in &workload.expose {
+        if let Some(port) = workload.ports.iter().find(|p| p.name == expose.port) {
+            if !exposed.iter().any(|seen| seen.name == port.name) {
+                exposed.push(port);
+            }
+        }
+    }
+    if exposed.is_empty() {
+        return None;
+    }
+    Some(NetworkPolicyIngressRule {
+        from: Some(vec![peer(namespace, &profile.ingress_labels)]),
+        ports: Some(container_ports(exposed.into_iter())),
+    })
+}
+
+/// The pods of `workload` in `namespace`: namespace and pod selector in one element (AND).
+pub(super) fn workload_peer(
+    view: &View,
+    namespace: &str,
+    workload: &ResolvedWorkload,
+) -> NetworkPolicyPeer {
+    peer(namespace, &common::selector_labels(view, workload))
+}
+
+/// One port entry per container port, with its transport protocol. Policies match the
+/// pod's port, not the Service port, so the container port is what counts.
+pub(super) fn container_ports<'p>(
+    ports: impl Iterator<Item = &'p ResolvedPort>,
+) -> Vec<NetworkPolicyPort> {
+    ports
+        .map(|port| NetworkPolicyPort {
+            port: Some(IntOrString::Int(port.container_port)),
+            protocol: Some(
+                if port.protocol == PortProtocol::Udp {
+                    "UDP"
+                } else {
+                    "TCP"
+                }
+                .to_owned(),
+            ),
+            end_port: None,
+        })
+        .collect()
+}
+
+/// Pods labelled `pod_labels` in the namespace named `namespace`. Without pod labels the
+/// peer is every pod of that namespace (an explicit `podSelector: {}`, which also keeps
+/// the element an AND of both selectors).
+fn peer(namespace: &str, pod_labels: &BTreeMap<String, String>) -> NetworkPolicyPeer {
+    NetworkPolicyPeer {
+        namespace_selector: Some(LabelSelector {
+            match_labels: Some(BTreeMap::from([(
+                LABEL_NAMESPACE_NAME.to_owned(),
+                namespace.to_owned(),
+            )])),
+            ..LabelSelector::default()
+        }),
+        pod_selector: Some(LabelSelector {
+            match_labels: (!pod_labels.is_empty()).then(|| pod_labels.clone()),
+            ..LabelSelector::default()
+        }),
+        ip_block: None,
+    }
+}
