@@ -105,7 +105,7 @@ pub fn format_checked(diags: &mut Diagnostics, file: FileId, source: &SourceFile
     if diags.has_errors() {
         return None;
     }
-    fmt::autoformat(&mut parsed.document);
+    fmt::autoformat(&mut parsed.document, &source.text);
     let mut text = parsed.document.to_string();
     // kdl-rs keeps the document's trailing whitespace; end with exactly one newline.
     let trimmed = text.trim_end().len();
