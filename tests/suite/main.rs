@@ -3,3 +3,4 @@ mod emit_objects;
 mod crds;
 mod examples;
 mod diagnostics;
+mod netpol;
