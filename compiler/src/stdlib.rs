@@ -10,23 +10,34 @@
 //!
 //! This module holds data only: no parsing, no filesystem access at run time.
 
+/// `stdlib_file!("targets/eks.kdl")` is `("<stdlib/targets/eks.kdl>", <the file's text>)`: one
+/// spelling of each path, so the pseudo-path and the embedded file cannot disagree.
+macro_rules! stdlib_file {
+    ($path:literal) => {
+        (
+            concat!("<stdlib/", $path, ">"),
+            include_str!(concat!("../../stdlib/", $path)),
+        )
+    };
+}
+
 /// Every stdlib file as `(pseudo-path, text)`, sorted by pseudo-path.
 ///
 /// The pseudo-path is the file's path under the workspace root in angle brackets, so it
 /// can never collide with a real file given on the command line.
 pub const FILES: &[(&str, &str)] = &[
-    ("<stdlib/defaults.kdl>", include_str!("../../stdlib/defaults.kdl")),
-    ("<stdlib/kinds/bucket.kdl>", include_str!("../../stdlib/kinds/bucket.kdl")),
-    ("<stdlib/kinds/kafka.kdl>", include_str!("../../stdlib/kinds/kafka.kdl")),
-    ("<stdlib/kinds/mongodb.kdl>", include_str!("../../stdlib/kinds/mongodb.kdl")),
-    ("<stdlib/kinds/postgres.kdl>", include_str!("../../stdlib/kinds/postgres.kdl")),
-    ("<stdlib/kinds/rabbitmq.kdl>", include_str!("../../stdlib/kinds/rabbitmq.kdl")),
-    ("<stdlib/kinds/redis.kdl>", include_str!("../../stdlib/kinds/redis.kdl")),
-    ("<stdlib/targets/aks.kdl>", include_str!("../../stdlib/targets/aks.kdl")),
-    ("<stdlib/targets/eks.kdl>", include_str!("../../stdlib/targets/eks.kdl")),
-    ("<stdlib/targets/gke.kdl>", include_str!("../../stdlib/targets/gke.kdl")),
-    ("<stdlib/targets/onprem.kdl>", include_str!("../../stdlib/targets/onprem.kdl")),
-    ("<stdlib/targets/openshift.kdl>", include_str!("../../stdlib/targets/openshift.kdl")),
+    stdlib_file!("defaults.kdl"),
+    stdlib_file!("kinds/bucket.kdl"),
+    stdlib_file!("kinds/kafka.kdl"),
+    stdlib_file!("kinds/mongodb.kdl"),
+    stdlib_file!("kinds/postgres.kdl"),
+    stdlib_file!("kinds/rabbitmq.kdl"),
+    stdlib_file!("kinds/redis.kdl"),
+    stdlib_file!("targets/aks.kdl"),
+    stdlib_file!("targets/eks.kdl"),
+    stdlib_file!("targets/gke.kdl"),
+    stdlib_file!("targets/onprem.kdl"),
+    stdlib_file!("targets/openshift.kdl"),
 ];
 
 #[cfg(test)]
@@ -43,7 +54,10 @@ mod tests {
         let mut sorted = paths.clone();
         sorted.sort_unstable();
         sorted.dedup();
-        assert_eq!(paths, sorted, "stdlib::FILES must be sorted by path, without duplicates");
+        assert_eq!(
+            paths, sorted,
+            "stdlib::FILES must be sorted by path, without duplicates"
+        );
     }
 
     /// Every `.kdl` file under `stdlib/` must be listed, so a new file cannot be forgotten.
@@ -67,6 +81,119 @@ mod tests {
         collect(&root.join("stdlib"), &root, &mut on_disk);
         on_disk.sort_unstable();
         let listed: Vec<String> = FILES.iter().map(|(path, _)| (*path).to_owned()).collect();
-        assert_eq!(listed, on_disk, "stdlib::FILES and the .kdl files under stdlib/ differ");
+        assert_eq!(
+            listed, on_disk,
+            "stdlib::FILES and the .kdl files under stdlib/ differ"
+        );
+    }
+
+    /// Every file goes through the real front end (`syntax::parse`, `model::lower`)
+    /// without a single diagnostic, warnings included.
+    #[test]
+    fn every_file_parses_and_lowers_cleanly() {
+        use crate::diag::{Diagnostics, SourceFile, Sources};
+        for (path, text) in FILES {
+            let mut sources = Sources::default();
+            let source = SourceFile {
+                name: (*path).to_owned(),
+                text: (*text).to_owned(),
+            };
+            let file = sources.add(source.clone());
+            let mut diags = Diagnostics::default();
+            let parsed = crate::syntax::parse(&mut diags, file, &source);
+            let parsed = parsed.unwrap_or_else(|| panic!("{path} does not parse: {diags:?}"));
+            let _spec = crate::model::lower(&mut diags, &parsed);
+            assert!(diags.is_empty(), "{path} has diagnostics: {diags:?}");
+        }
+    }
+
+    /// Each file defines exactly what its path says: `targets/<name>.kdl` one `cloud
+    /// "<name>"`, `kinds/<name>.kdl` one `backing-kind "<name>"` with a `managed` bool
+    /// defaulting to `#false`, `defaults.kdl` the `defaults` node.
+    #[test]
+    fn every_file_defines_what_its_path_says() {
+        use crate::diag::{Diagnostics, SourceFile, Sources};
+        use crate::model::{PropertyType, Value};
+        for (path, text) in FILES {
+            let mut sources = Sources::default();
+            let source = SourceFile {
+                name: (*path).to_owned(),
+                text: (*text).to_owned(),
+            };
+            let file = sources.add(source.clone());
+            let mut diags = Diagnostics::default();
+            let parsed = crate::syntax::parse(&mut diags, file, &source).expect("parses");
+            let spec = crate::model::lower(&mut diags, &parsed);
+            let stem = path.trim_start_matches('<').trim_end_matches('>');
+            let name = stem
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .trim_end_matches(".kdl");
+            let n_nodes =
+                spec.clouds.len() + spec.backing_kinds.len() + usize::from(spec.defaults.is_some());
+            assert_eq!(n_nodes, 1, "{path} must define exactly one library node");
+            if stem.starts_with("stdlib/targets/") {
+                let cloud = &spec.clouds[0];
+                assert_eq!(cloud.name.value, name, "{path}");
+                assert!(cloud.description.is_some(), "{path} needs a description");
+                assert!(cloud.facts.exposure.is_some(), "{path} needs an exposure");
+                assert!(cloud.facts.fixed_uid.is_some(), "{path} needs fixed-uid");
+            } else if stem.starts_with("stdlib/kinds/") {
+                let kind = &spec.backing_kinds[0];
+                assert_eq!(kind.name.value, name, "{path}");
+                assert!(kind.description.is_some(), "{path} needs a description");
+                let managed = kind
+                    .properties
+                    .iter()
+                    .find(|property| property.name.value == "managed");
+                let managed =
+                    managed.unwrap_or_else(|| panic!("{path} needs a `managed` property"));
+                assert_eq!(managed.ty, PropertyType::Bool, "{path}");
+                assert_eq!(
+                    managed.default.as_ref().map(|value| &value.value),
+                    Some(&Value::Bool(false)),
+                    "{path}"
+                );
+            } else {
+                assert_eq!(stem, "stdlib/defaults.kdl");
+                let defaults = spec.defaults.as_ref().expect("defaults node");
+                assert_eq!(
+                    defaults.kubernetes.as_ref().map(|v| v.value.as_str()),
+                    Some("1.33")
+                );
+                assert_eq!(defaults.run_as_user.as_ref().map(|v| v.value), Some(10001));
+                assert_eq!(
+                    defaults.tmp_size.as_ref().map(|v| v.value.as_str()),
+                    Some("64Mi")
+                );
+                assert_eq!(
+                    defaults.settings.replicas.as_ref().map(|v| v.value),
+                    Some(1)
+                );
+                assert_eq!(
+                    defaults.probe_initial_delay.as_ref().map(|v| v.value),
+                    Some(10)
+                );
+                assert_eq!(defaults.probe_period.as_ref().map(|v| v.value), Some(10));
+                let quota = defaults.quota.as_ref().expect("default quota");
+                assert_eq!(quota.cpu.as_ref().map(|v| v.value.as_str()), Some("4"));
+                assert_eq!(quota.memory.as_ref().map(|v| v.value.as_str()), Some("8Gi"));
+                assert_eq!(quota.pods.as_ref().map(|v| v.value), Some(40));
+                let resources = defaults
+                    .settings
+                    .resources
+                    .as_ref()
+                    .expect("default resources");
+                assert_eq!(
+                    resources.cpu.as_ref().map(|v| v.value.as_str()),
+                    Some("100m")
+                );
+                assert_eq!(
+                    resources.memory.as_ref().map(|v| v.value.as_str()),
+                    Some("128Mi")
+                );
+            }
+        }
     }
 }
