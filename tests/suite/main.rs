@@ -3,4 +3,6 @@ mod emit_objects;
 mod crds;
 mod examples;
 mod diagnostics;
+mod determinism;
+mod robustness;
 mod netpol;
