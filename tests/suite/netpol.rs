@@ -15,12 +15,17 @@ const EXAMPLES: &[&str] = &["hello", "online-boutique", "enterprise"];
 
 fn compiled(name: &str) -> (Estate, ArtifactTree) {
     let compilation = compile_example(name);
-    let estate = compilation.estate.expect("an example without errors has an estate");
+    let estate = compilation
+        .estate
+        .expect("an example without errors has an estate");
     (estate, compilation.tree)
 }
 
 fn policy<'t>(tree: &'t ArtifactTree, view: &View, domain: &str, name: &str) -> &'t Value {
-    let path = format!("{}/{}/{domain}/networkpolicy-{name}.yaml", view.env, view.target);
+    let path = format!(
+        "{}/{}/{domain}/networkpolicy-{name}.yaml",
+        view.env, view.target
+    );
     &tree
         .get(&path)
         .unwrap_or_else(|| panic!("missing {path}"))
@@ -44,7 +49,11 @@ fn ports(workload: &ResolvedWorkload) -> Value {
         .ports
         .iter()
         .map(|port| {
-            let protocol = if port.protocol == PortProtocol::Udp { "UDP" } else { "TCP" };
+            let protocol = if port.protocol == PortProtocol::Udp {
+                "UDP"
+            } else {
+                "TCP"
+            };
             json!({"port": port.container_port, "protocol": protocol})
         })
         .collect()
@@ -104,13 +113,19 @@ fn every_pod_is_selected_by_a_policy_with_ingress_and_egress() {
                 policy["metadata"]["namespace"] == *namespace
                     && selector.is_some_and(|selector| {
                         !selector.is_empty()
-                            && selector.iter().all(|(key, value)| labels.get(key) == Some(value))
+                            && selector
+                                .iter()
+                                .all(|(key, value)| labels.get(key) == Some(value))
                     })
                     && policy["spec"]["ingress"].is_array()
                     && policy["spec"]["egress"].is_array()
                     && policy["spec"]["policyTypes"] == json!(["Ingress", "Egress"])
             });
-            assert!(covered, "{name}: {} has no policy with ingress and egress", artifact.path);
+            assert!(
+                covered,
+                "{name}: {} has no policy with ingress and egress",
+                artifact.path
+            );
         }
         assert!(pods > 0, "{name}: no pod templates found");
     }
@@ -125,16 +140,30 @@ fn each_uses_edge_opens_one_egress_and_one_ingress_rule_on_the_callee_ports() {
             for domain in &view.domains {
                 for caller in &domain.workloads {
                     for used in &caller.uses {
-                        let UseTarget::Workload { domain: callee_domain, name: callee_name } = &used.target else {
+                        let UseTarget::Workload {
+                            domain: callee_domain,
+                            name: callee_name,
+                        } = &used.target
+                        else {
                             continue;
                         };
-                        let Some(target_domain) = view.domains.iter().find(|d| &d.name == callee_domain) else {
+                        let Some(target_domain) =
+                            view.domains.iter().find(|d| &d.name == callee_domain)
+                        else {
                             continue;
                         };
-                        let Some(callee) = target_domain.workloads.iter().find(|w| &w.name == callee_name) else {
+                        let Some(callee) = target_domain
+                            .workloads
+                            .iter()
+                            .find(|w| &w.name == callee_name)
+                        else {
                             continue;
                         };
-                        assert_eq!(callee.kind, WorkloadKind::Service, "{name}: uses a non-service");
+                        assert_eq!(
+                            callee.kind,
+                            WorkloadKind::Service,
+                            "{name}: uses a non-service"
+                        );
                         edges += 1;
                         let expected_ports = ports(callee);
 
@@ -144,7 +173,13 @@ fn each_uses_edge_opens_one_egress_and_one_ingress_rule_on_the_callee_ports() {
                             .iter()
                             .filter(|rule| rule["to"] == json!([to_callee]))
                             .collect();
-                        assert_eq!(egress.len(), 1, "{name}: {}/{} -> {callee_name} egress", view.env, caller.name);
+                        assert_eq!(
+                            egress.len(),
+                            1,
+                            "{name}: {}/{} -> {callee_name} egress",
+                            view.env,
+                            caller.name
+                        );
                         assert_eq!(egress[0]["ports"], expected_ports);
 
                         let from_caller = workload_peer(view, &domain.namespace, caller);
@@ -153,14 +188,24 @@ fn each_uses_edge_opens_one_egress_and_one_ingress_rule_on_the_callee_ports() {
                             .iter()
                             .filter(|rule| rule["from"] == json!([from_caller]))
                             .collect();
-                        assert_eq!(ingress.len(), 1, "{name}: {}/{} <- {} ingress", view.env, callee_name, caller.name);
+                        assert_eq!(
+                            ingress.len(),
+                            1,
+                            "{name}: {}/{} <- {} ingress",
+                            view.env,
+                            callee_name,
+                            caller.name
+                        );
                         assert_eq!(ingress[0]["ports"], expected_ports);
                     }
                 }
             }
         }
     }
-    assert!(edges > 10, "expected the examples to have workload edges, found {edges}");
+    assert!(
+        edges > 10,
+        "expected the examples to have workload edges, found {edges}"
+    );
 }
 
 /// The first egress rule of every workload policy reaches the target's DNS pods on its
@@ -188,10 +233,20 @@ fn dns_and_ingress_controller_rules_come_from_the_profile() {
             for domain in &view.domains {
                 for workload in &domain.workloads {
                     let policy = policy(&tree, view, &domain.name, &workload.name);
-                    assert_eq!(rules(policy, "egress").first(), Some(&dns_rule), "{name}: {}", workload.name);
-                    let Some(namespace) = &profile.ingress_namespace else { continue };
+                    assert_eq!(
+                        rules(policy, "egress").first(),
+                        Some(&dns_rule),
+                        "{name}: {}",
+                        workload.name
+                    );
+                    let Some(namespace) = &profile.ingress_namespace else {
+                        continue;
+                    };
                     for expose in &workload.expose {
-                        let Some(port) = workload.ports.iter().find(|p| p.name == expose.port) else { continue };
+                        let Some(port) = workload.ports.iter().find(|p| p.name == expose.port)
+                        else {
+                            continue;
+                        };
                         exposed_with_controller += 1;
                         let found = rules(policy, "ingress").iter().any(|rule| {
                             rule["from"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
@@ -200,11 +255,18 @@ fn dns_and_ingress_controller_rules_come_from_the_profile() {
                                     .as_array()
                                     .is_some_and(|ports| ports.iter().any(|p| p["port"] == json!(port.container_port)))
                         });
-                        assert!(found, "{name}: {} is exposed but the controller is not allowed in", workload.name);
+                        assert!(
+                            found,
+                            "{name}: {} is exposed but the controller is not allowed in",
+                            workload.name
+                        );
                     }
                 }
             }
         }
     }
-    assert!(exposed_with_controller > 0, "no example exposes a service on a target with a controller");
+    assert!(
+        exposed_with_controller > 0,
+        "no example exposes a service on a target with a controller"
+    );
 }

@@ -40,10 +40,10 @@ pub(super) fn ingress_controller(
     let namespace = profile.ingress_namespace.as_ref()?;
     let mut exposed: Vec<&ResolvedPort> = Vec::new();
     for expose in &workload.expose {
-        if let Some(port) = workload.ports.iter().find(|p| p.name == expose.port) {
-            if !exposed.iter().any(|seen| seen.name == port.name) {
-                exposed.push(port);
-            }
+        if let Some(port) = workload.ports.iter().find(|p| p.name == expose.port)
+            && !exposed.iter().any(|seen| seen.name == port.name)
+        {
+            exposed.push(port);
         }
     }
     if exposed.is_empty() {
