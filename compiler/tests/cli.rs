@@ -1,0 +1,374 @@
+//! CLI tests through the real `berth` binary: exit codes, what is written to disk, and
+//! snapshots of what a user reads on stderr.
+//!
+//! Each test works in its own folder under `CARGO_TARGET_TMPDIR` and runs `berth` there
+//! with relative paths, so snapshots do not contain machine-specific paths.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The output of one run, decoded.
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn from(output: Output) -> Self {
+        Self {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    #[track_caller]
+    fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "expected exit code {code}\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+}
+
+/// A fresh, empty folder for one test.
+fn workdir(test: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli").join(test);
+    if dir.exists() {
+        fs::remove_dir_all(&dir).unwrap();
+    }
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Run `berth ARGS` in `dir` with a plain, narrow, colourless terminal.
+fn berth(dir: &Path, args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_berth"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("CLICOLOR", "0")
+        .env("COLUMNS", "100")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("FORCE_COLOR")
+        .env_remove("RUST_BACKTRACE")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    Run::from(output)
+}
+
+/// The text of `examples/<name>/spec.kdl`.
+fn example(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples").join(name).join("spec.kdl");
+    fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+/// All files under `root`, as sorted `/`-separated relative paths.
+fn tree(root: &Path) -> Vec<String> {
+    fn walk(root: &Path, dir: &Path, files: &mut Vec<String>) {
+        let Ok(entries) = fs::read_dir(dir) else { return };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(root, &path, files);
+            } else {
+                let relative = path.strip_prefix(root).unwrap();
+                let parts: Vec<_> = relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+                files.push(parts.join("/"));
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(root, root, &mut files);
+    files.sort();
+    files
+}
+
+/// A spec with a misspelt setting (a model error) and a `uses` edge to nothing (a
+/// resolve error, not reported: the driver stops after model errors, no cascades).
+const BROKEN_SPEC: &str = r#"platform "broken" {
+    registry "registry.example.internal/broken"
+}
+
+target "onprem" cloud="onprem" {
+    dns "apps.example.internal"
+}
+
+environment "dev" target="onprem"
+
+domain "shop" team="shop-team" {
+    service "cart" {
+        image "cart" tag="1.0.0"
+        port "http" 8080
+        health "/healthz"
+        replica 2
+        uses "no-such-service"
+    }
+}
+"#;
+
+/// hello, plus a second service, so that removing it leaves stale files.
+fn hello_with_extra_service() -> String {
+    let spec = example("hello");
+    let extra = r#"    service "extra-api" {
+        image "extra-api" tag="1.0.0"
+        port "http" 8080
+        health "/healthz"
+        resources cpu="100m" memory="128Mi"
+    }
+}
+"#;
+    let end = spec.trim_end().strip_suffix('}').expect("hello ends with its domain's `}`");
+    format!("{end}{extra}")
+}
+
+#[test]
+fn check_ok_exits_0() {
+    let dir = workdir("check_ok_exits_0");
+    fs::write(dir.join("spec.kdl"), example("hello")).unwrap();
+    berth(&dir, &["check", "spec.kdl"]).expect_code(0);
+}
+
+#[test]
+fn check_every_example_exits_0() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let mut names: Vec<String> = fs::read_dir(&examples)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| examples.join(name).join("spec.kdl").is_file())
+        .collect();
+    names.sort();
+    assert!(!names.is_empty(), "no examples/*/spec.kdl");
+    for name in names {
+        let dir = workdir(&format!("check_every_example_exits_0/{name}"));
+        fs::write(dir.join("spec.kdl"), example(&name)).unwrap();
+        let run = berth(&dir, &["check", "spec.kdl"]);
+        assert_eq!(run.code, Some(0), "examples/{name}: {}", run.stderr);
+    }
+}
+
+#[test]
+fn check_with_errors_exits_1_and_points_at_the_spec() {
+    let dir = workdir("check_with_errors");
+    fs::write(dir.join("spec.kdl"), BROKEN_SPEC).unwrap();
+    let run = berth(&dir, &["check", "spec.kdl"]);
+    run.expect_code(1);
+    insta::assert_snapshot!("check_with_errors_stderr", run.stderr);
+}
+
+#[test]
+fn check_with_a_dangling_uses_edge_exits_1() {
+    let dir = workdir("check_dangling_uses");
+    fs::write(dir.join("spec.kdl"), BROKEN_SPEC.replace("        replica 2\n", "")).unwrap();
+    let run = berth(&dir, &["check", "spec.kdl"]);
+    run.expect_code(1);
+    insta::assert_snapshot!("check_dangling_uses_stderr", run.stderr);
+}
+
+#[test]
+fn check_json_format_is_machine_readable() {
+    let dir = workdir("check_json_format");
+    fs::write(dir.join("spec.kdl"), BROKEN_SPEC).unwrap();
+    let run = berth(&dir, &["check", "spec.kdl", "--format", "json"]);
+    run.expect_code(1);
+    let text = if run.stdout.trim().is_empty() { &run.stderr } else { &run.stdout };
+    let parsed: Result<serde_json::Value, _> = serde_json::from_str(text);
+    let lines_parse = text.lines().filter(|l| !l.trim().is_empty()).all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok());
+    assert!(parsed.is_ok() || lines_parse, "not JSON (or JSON lines):\n{text}");
+    insta::assert_snapshot!("check_json_output", text);
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    let dir = workdir("bad_usage_exits_2");
+    fs::write(dir.join("spec.kdl"), example("hello")).unwrap();
+    berth(&dir, &["frobnicate"]).expect_code(2);
+    berth(&dir, &[]).expect_code(2);
+    berth(&dir, &["check"]).expect_code(2);
+    // `build` needs `-o DIR`.
+    berth(&dir, &["build", "spec.kdl"]).expect_code(2);
+    berth(&dir, &["check", "spec.kdl", "--format", "yaml"]).expect_code(2);
+}
+
+#[test]
+fn missing_file_exits_2() {
+    let dir = workdir("missing_file_exits_2");
+    let run = berth(&dir, &["check", "no-such-spec.kdl"]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("no-such-spec.kdl"), "stderr should name the file:\n{}", run.stderr);
+    berth(&dir, &["build", "no-such-spec.kdl", "-o", "out"]).expect_code(2);
+    assert!(!dir.join("out").exists(), "a failed build must not create the output folder");
+}
+
+#[test]
+fn build_writes_files_and_manifest() {
+    let dir = workdir("build_writes_files_and_manifest");
+    fs::write(dir.join("spec.kdl"), example("hello")).unwrap();
+    berth(&dir, &["build", "spec.kdl", "-o", "out"]).expect_code(0);
+    let files = tree(&dir.join("out"));
+    assert!(files.contains(&".berth/manifest.json".to_owned()), "no manifest: {files:#?}");
+    for file in &files {
+        if file.starts_with(".berth/") {
+            continue;
+        }
+        let parts: Vec<&str> = file.split('/').collect();
+        assert_eq!(parts.len(), 4, "not <env>/<target>/<domain>/<kind>-<name>.yaml: {file}");
+        assert!(file.ends_with(".yaml"), "{file}");
+        let text = fs::read_to_string(dir.join("out").join(file)).unwrap();
+        assert!(!text.contains('\r'), "{file} has CR line endings");
+        assert!(text.ends_with('\n'), "{file} does not end with a newline");
+    }
+    insta::assert_snapshot!("build_hello_tree", files.join("\n"));
+}
+
+#[test]
+fn build_with_errors_writes_nothing() {
+    let dir = workdir("build_with_errors_writes_nothing");
+    fs::write(dir.join("spec.kdl"), BROKEN_SPEC).unwrap();
+    berth(&dir, &["build", "spec.kdl", "-o", "out"]).expect_code(1);
+    assert_eq!(tree(&dir.join("out")), Vec::<String>::new());
+
+    // Nor does it touch an earlier build's output.
+    fs::write(dir.join("good.kdl"), example("hello")).unwrap();
+    berth(&dir, &["build", "good.kdl", "-o", "out"]).expect_code(0);
+    let before = tree(&dir.join("out"));
+    berth(&dir, &["build", "spec.kdl", "-o", "out"]).expect_code(1);
+    assert_eq!(tree(&dir.join("out")), before);
+}
+
+#[test]
+fn rebuild_removes_stale_files_it_wrote_and_keeps_others() {
+    let dir = workdir("rebuild_removes_stale_files");
+    fs::write(dir.join("spec.kdl"), hello_with_extra_service()).unwrap();
+    berth(&dir, &["build", "spec.kdl", "-o", "out"]).expect_code(0);
+    let first = tree(&dir.join("out"));
+    assert!(first.iter().any(|f| f.contains("extra-api")), "extra-api was not built: {first:#?}");
+
+    // Files a user put there: at the top, inside a folder berth writes to, and one that
+    // looks like berth's own output.
+    let out = dir.join("out");
+    let env_dir = first.iter().find(|f| f.contains("extra-api")).unwrap();
+    let berth_folder = Path::new(env_dir).parent().unwrap();
+    fs::write(out.join("NOTES.md"), "mine\n").unwrap();
+    fs::write(out.join(berth_folder).join("handwritten.yaml"), "kind: ConfigMap\n").unwrap();
+    fs::write(out.join(berth_folder).join("deployment-not-berth.yaml"), "kind: Deployment\n").unwrap();
+
+    fs::write(dir.join("spec.kdl"), example("hello")).unwrap();
+    berth(&dir, &["build", "spec.kdl", "-o", "out"]).expect_code(0);
+    let second = tree(&out);
+    assert!(!second.iter().any(|f| f.contains("extra-api")), "stale files left: {second:#?}");
+    assert!(second.contains(&"NOTES.md".to_owned()));
+    let kept = berth_folder.join("handwritten.yaml");
+    assert!(out.join(&kept).is_file(), "removed a file berth did not write: {}", kept.display());
+    assert!(out.join(berth_folder).join("deployment-not-berth.yaml").is_file());
+
+    // Everything else is what a fresh build gives.
+    let fresh = dir.join("fresh");
+    berth(&dir, &["build", "spec.kdl", "-o", "fresh"]).expect_code(0);
+    let mut expected = tree(&fresh);
+    expected.push("NOTES.md".to_owned());
+    expected.push(berth_folder.join("handwritten.yaml").to_string_lossy().replace('\\', "/"));
+    expected.push(berth_folder.join("deployment-not-berth.yaml").to_string_lossy().replace('\\', "/"));
+    expected.sort();
+    assert_eq!(second, expected);
+    for file in tree(&fresh) {
+        if file.starts_with(".berth/") {
+            continue;
+        }
+        assert_eq!(fs::read(fresh.join(&file)).unwrap(), fs::read(out.join(&file)).unwrap(), "{file}");
+    }
+}
+
+#[test]
+fn build_env_filter_writes_only_that_environment() {
+    let dir = workdir("build_env_filter");
+    fs::write(dir.join("spec.kdl"), example("hello")).unwrap();
+    berth(&dir, &["build", "spec.kdl", "-o", "out", "--env", "dev"]).expect_code(0);
+    let files = tree(&dir.join("out"));
+    assert!(files.iter().any(|f| f.starts_with("dev/")), "{files:#?}");
+    for file in &files {
+        assert!(file.starts_with("dev/") || file.starts_with(".berth/"), "not in dev: {file}");
+    }
+    // An environment the spec does not declare is an error, and writes nothing.
+    let run = berth(&dir, &["build", "spec.kdl", "-o", "other", "--env", "qa"]);
+    assert!(matches!(run.code, Some(1 | 2)), "exit {:?}: {}", run.code, run.stderr);
+    assert!(tree(&dir.join("other")).is_empty());
+}
+
+#[test]
+fn fmt_check_reports_unformatted_specs() {
+    let dir = workdir("fmt_check");
+    let messy = "platform   \"fmt\"   {\n registry \"r.example/fmt\"\n}\ntarget \"onprem\"   cloud=\"onprem\" {\n        dns \"apps.example.internal\"\n}\nenvironment \"dev\"     target=\"onprem\"\n";
+    fs::write(dir.join("spec.kdl"), messy).unwrap();
+    let run = berth(&dir, &["fmt", "spec.kdl", "--check"]);
+    assert!(matches!(run.code, Some(1)), "fmt --check on a messy spec: exit {:?}: {}", run.code, run.stderr);
+    assert_eq!(fs::read_to_string(dir.join("spec.kdl")).unwrap(), messy, "--check must not write");
+
+    berth(&dir, &["fmt", "spec.kdl"]).expect_code(0);
+    let formatted = fs::read_to_string(dir.join("spec.kdl")).unwrap();
+    assert_ne!(formatted, messy);
+    berth(&dir, &["fmt", "spec.kdl", "--check"]).expect_code(0);
+    // Formatting is idempotent.
+    berth(&dir, &["fmt", "spec.kdl"]).expect_code(0);
+    assert_eq!(fs::read_to_string(dir.join("spec.kdl")).unwrap(), formatted);
+}
+
+#[test]
+fn init_writes_a_spec_that_checks_ok() {
+    let dir = workdir("init");
+    berth(&dir, &["init", "new.kdl"]).expect_code(0);
+    assert!(dir.join("new.kdl").is_file());
+    berth(&dir, &["check", "new.kdl"]).expect_code(0);
+    berth(&dir, &["build", "new.kdl", "-o", "out"]).expect_code(0);
+    assert!(!tree(&dir.join("out")).is_empty());
+    // init never overwrites an existing file.
+    let before = fs::read_to_string(dir.join("new.kdl")).unwrap();
+    let run = berth(&dir, &["init", "new.kdl"]);
+    assert_ne!(run.code, Some(0), "init overwrote an existing spec");
+    assert_eq!(fs::read_to_string(dir.join("new.kdl")).unwrap(), before);
+}
+
+/// Malformed specs through the binary: exit 1 with a report, never a crash (101 is a Rust
+/// panic, 134 an abort) and never an output folder. `tests/suite/robustness.rs` runs
+/// many more variants in-process.
+#[test]
+fn malformed_specs_exit_1_without_crashing_or_writing() {
+    let dir = workdir("malformed_specs");
+    let text = example("online-boutique");
+    let mut variants: Vec<(String, String)> = Vec::new();
+    for fraction in [1, 3, 5, 7] {
+        let mut at = text.len() * fraction / 8;
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        variants.push((format!("truncated at byte {at}"), text[..at].to_owned()));
+    }
+    for insert in ["{", "\"", "/-", "\u{202E}", "99999999999999999999999"] {
+        let at = text.find("service ").expect("a service node");
+        variants.push((format!("{insert:?} inserted"), format!("{}{insert}{}", &text[..at], &text[at..])));
+    }
+    variants.push(("not UTF-8".to_owned(), String::new()));
+    for (index, (label, variant)) in variants.iter().enumerate() {
+        let spec = dir.join(format!("spec-{index}.kdl"));
+        if label == "not UTF-8" {
+            fs::write(&spec, b"platform \"\xff\xfe\" {}\n").unwrap();
+        } else {
+            fs::write(&spec, variant).unwrap();
+        }
+        let spec_name = format!("spec-{index}.kdl");
+        let out = format!("out-{index}");
+        let run = berth(&dir, &["build", &spec_name, "-o", &out]);
+        // A file that is not UTF-8 cannot be read as a spec: an I/O-class error.
+        let expected = if label == "not UTF-8" { 2 } else { 1 };
+        assert_eq!(run.code, Some(expected), "{label}: exit {:?}\n{}", run.code, run.stderr);
+        assert!(!run.stderr.trim().is_empty(), "{label}: no diagnostics");
+        assert!(!dir.join(&out).exists(), "{label}: wrote output despite errors");
+    }
+}
