@@ -86,19 +86,40 @@ fn selector(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> LabelSelector {
     }
 }
 
-/// Metadata of the controller: the usual labels, plus the scanner notes on targets that
-/// assign UIDs themselves.
+/// Metadata of the controller: the usual labels, plus scanner notes where a check does
+/// not apply: targets that assign UIDs themselves, and workers that declare no health
+/// check (they serve no traffic, so there is nothing to probe; the note makes that
+/// visible in the output rather than hiding it in a global skip list).
 fn controller_meta(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> ObjectMeta {
     let mut meta = ctx.workload_meta(workload, &workload.name);
+    let mut checkov_skips: Vec<&str> = Vec::new();
+    let mut notes: BTreeMap<String, String> = BTreeMap::new();
     if !ctx.view.profile.fixed_uid {
-        let notes: BTreeMap<String, String> = NO_FIXED_UID_ANNOTATIONS
-            .iter()
-            .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
-            .collect();
+        for (key, value) in NO_FIXED_UID_ANNOTATIONS {
+            if key == "checkov.io/skip1" {
+                checkov_skips.push(value);
+            } else {
+                notes.insert(key.to_owned(), value.to_owned());
+            }
+        }
+    }
+    if workload.kind == WorkloadKind::Worker && workload.health.is_none() {
+        checkov_skips.extend(WORKER_WITHOUT_HEALTH_SKIPS);
+    }
+    for (index, skip) in checkov_skips.iter().enumerate() {
+        notes.insert(format!("checkov.io/skip{}", index + 1), (*skip).to_owned());
+    }
+    if !notes.is_empty() {
         meta.annotations = Some(notes);
     }
     meta
 }
+
+/// Checkov's probe checks, for a worker that declares no `health`.
+const WORKER_WITHOUT_HEALTH_SKIPS: [&str; 2] = [
+    "CKV_K8S_8=worker serves no traffic and declares no health check to probe",
+    "CKV_K8S_9=worker serves no traffic and declares no health check to probe",
+];
 
 fn deployment(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Artifact {
     let mut template = pod::template(ctx, workload, None);
