@@ -90,3 +90,26 @@ fn strict_schemas_reject_misspelt_fields() {
     let validator = validator("external-secrets.io/v1", "ExternalSecret");
     assert!(!errors(&validator, &object).is_empty());
 }
+
+/// Every custom resource in every example's output matches its CRD schema, and every
+/// custom kind an example emits has a bundled schema (`validator` panics otherwise).
+#[test]
+fn example_custom_resources_match_their_crd_schemas() {
+    let mut checked = std::collections::BTreeMap::<String, usize>::new();
+    for name in crate::examples::example_names() {
+        let compilation = crate::examples::compile_example(&name);
+        for artifact in compilation.tree.values() {
+            let api_version = artifact.object["apiVersion"].as_str().unwrap_or_default();
+            let kind = artifact.object["kind"].as_str().unwrap_or_default();
+            let group = api_version.split_once('/').map_or("", |(group, _)| group);
+            if !group.contains('.') || group.ends_with(".k8s.io") {
+                continue;
+            }
+            let found = errors(&validator(api_version, kind), &artifact.object);
+            assert!(found.is_empty(), "{name}: {}:\n{}", artifact.path, found.join("\n"));
+            *checked.entry(kind.to_owned()).or_default() += 1;
+        }
+    }
+    // The enterprise example has secrets on OpenShift (Routes) and EKS.
+    assert!(checked.contains_key("ExternalSecret") && checked.contains_key("Route"), "{checked:?}");
+}
