@@ -1,5 +1,6 @@
 //! Diagnostic snapshots: every `fixtures/diagnostics/<stage>/<case>.kdl` goes through
-//! `syntax::parse` and `model::lower`, and the rendered report (unicode, no colour, width
+//! the whole pipeline (`driver::compile`: stdlib, syntax, model, resolve, emit), and the
+//! rendered report (unicode, no colour, width
 //! 80) is snapshotted. The first line of each fixture says what it expects:
 //! `// expect: model::unknown_property on line 4`. Hostile inputs too large or too
 //! repetitive for a fixture file are generated here.
@@ -34,8 +35,11 @@ fn diagnostics() {
             .expect("first line is `// expect: <code> ...`")
             .to_owned();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("spec.kdl").to_owned();
-        let (rendered, diags, _) = front_end(&name, text);
+        let compilation = berth::driver::compile(&berth::driver::Inputs::spec(name.clone(), text), &berth::driver::Options::default());
+        let diags = &compilation.diagnostics;
+        let rendered = report::render(&compilation.sources, diags, ReportFormat::Graphical, false);
         assert!(diags.has_errors(), "{name}: no error reported");
+        assert!(compilation.tree.is_empty(), "{name}: artifacts despite errors");
         assert!(rendered.contains(&code), "{name}: expected `{code}` in:\n{rendered}");
         if let Some(line) = expect.split(" on line ").nth(1).and_then(|rest| rest.split_whitespace().next()) {
             let shown = format!("{line} │");

@@ -177,11 +177,18 @@ impl Ctx<'_> {
         };
         match entities.get(&(callee_domain.clone(), used.name.clone())) {
             None => {
-                let candidates = entities
-                    .iter()
-                    .filter(|((d, _), _)| *d == callee_domain)
-                    .map(|((_, n), _)| n.as_str());
-                let help = suggest(&used.name, candidates);
+                let domain_exists = entities.keys().any(|(d, _)| *d == callee_domain);
+                let help = if domain_exists {
+                    let candidates = entities
+                        .iter()
+                        .filter(|((d, _), _)| *d == callee_domain)
+                        .map(|((_, n), _)| n.as_str());
+                    suggest(&used.name, candidates)
+                } else {
+                    let mut domains: Vec<&str> = entities.keys().map(|(d, _)| d.as_str()).collect();
+                    domains.dedup();
+                    format!("no domain `{callee_domain}` is declared; {}", suggest(&callee_domain, domains.into_iter()))
+                };
                 self.error(
                     used.span,
                     ResolveError::DanglingUses { reference, span: used.span, domain: callee_domain, help },
