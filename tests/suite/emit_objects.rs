@@ -52,6 +52,9 @@ fn ingress_profile() -> ResolvedProfile {
         dns_port: 53,
         ingress_namespace: None,
         ingress_labels: BTreeMap::new(),
+        monitoring_namespace: None,
+        monitoring_labels: BTreeMap::new(),
+        cni: None,
     }
 }
 
@@ -80,6 +83,9 @@ fn route_profile() -> ResolvedProfile {
             "ingresscontroller.operator.openshift.io/deployment-ingresscontroller".to_owned(),
             "default".to_owned(),
         )]),
+        monitoring_namespace: None,
+        monitoring_labels: BTreeMap::new(),
+        cni: None,
     }
 }
 
@@ -110,6 +116,7 @@ fn workload(kind: WorkloadKind, name: &str, image: &str, offset: usize) -> Resol
         secrets: Vec::new(),
         uses: Vec::new(),
         writable: Vec::new(),
+        egress: Vec::new(),
         span: span(offset),
     }
 }
@@ -129,12 +136,14 @@ fn order_domain(env: &str, registry: &str, dns: &str) -> ResolvedDomain {
             container_port: 8080,
             service_port: 80,
             protocol: PortProtocol::Http,
+            metrics: false,
         },
         ResolvedPort {
             name: "grpc".to_owned(),
             container_port: 9090,
             service_port: 9090,
             protocol: PortProtocol::Grpc,
+            metrics: false,
         },
     ];
     let host = format!("order-api.order.{dns}");
@@ -200,6 +209,7 @@ fn order_domain(env: &str, registry: &str, dns: &str) -> ResolvedDomain {
         container_port: 9100,
         service_port: 9100,
         protocol: PortProtocol::Tcp,
+        metrics: false,
     }];
     projector.health = Some(ResolvedHealth {
         check: HealthCheck::Tcp,

@@ -17,7 +17,7 @@ const TOP: &[&str] = &["platform", "target", "environment", "domain", "policy", 
 /// Workload settings nodes (top level of a workload and inside `in`).
 const SETTINGS: &[&str] = &[
     "image", "command", "args", "port", "expose", "health", "resources", "replicas", "scale", "config", "secret", "uses",
-    "writable", "enabled",
+    "writable", "enabled", "egress",
 ];
 /// Cloud profile facts (in `target` and `cloud`).
 const FACTS: &[&str] = &[
@@ -33,6 +33,9 @@ const FACTS: &[&str] = &[
     "dns-port",
     "ingress-namespace",
     "ingress-label",
+    "monitoring-namespace",
+    "monitoring-label",
+    "cni",
 ];
 /// Extra nodes of `defaults`.
 const DEFAULTS: &[&str] = &["kubernetes", "run-as-user", "tmp-size", "quota", "probe"];
@@ -208,12 +211,18 @@ impl Ctx<'_> {
     fn fact(&mut self, child: &KdlNode, facts: &mut ProfileFacts, once: &mut Once, parent: &str) -> bool {
         let key = child.name().value();
         match key {
-            "dns" | "registry" | "ingress-class" | "storage-class" | "exposure" | "dns-namespace" | "ingress-namespace" => {
+            "dns" | "registry" | "ingress-class" | "storage-class" | "exposure" | "dns-namespace" | "ingress-namespace"
+            | "monitoring-namespace" | "cni" => {
                 if self.once(once, child, key, parent) {
                     let value = self.single_string(child);
                     if key == "exposure" {
                         if let Some(value) = &value {
                             self.choice(value, "exposure", &["ingress", "route"]);
+                        }
+                    }
+                    if key == "cni" {
+                        if let Some(value) = &value {
+                            self.choice(value, "cni", &["cilium", "calico", "ovn-kubernetes", "vpc-cni", "azure"]);
                         }
                     }
                     let slot = match key {
@@ -223,6 +232,8 @@ impl Ctx<'_> {
                         "storage-class" => &mut facts.storage_class,
                         "dns-namespace" => &mut facts.dns_namespace,
                         "ingress-namespace" => &mut facts.ingress_namespace,
+                        "monitoring-namespace" => &mut facts.monitoring_namespace,
+                        "cni" => &mut facts.cni,
                         _ => &mut facts.exposure,
                     };
                     *slot = value;
@@ -238,10 +249,11 @@ impl Ctx<'_> {
                     facts.dns_port = self.single_integer(child, 1, 65535);
                 }
             }
-            "ingress-annotation" | "dns-label" | "ingress-label" => {
+            "ingress-annotation" | "dns-label" | "ingress-label" | "monitoring-label" => {
                 let (what, map) = match key {
                     "dns-label" => ("label", &mut facts.dns_labels),
                     "ingress-label" => ("label", &mut facts.ingress_labels),
+                    "monitoring-label" => ("label", &mut facts.monitoring_labels),
                     _ => ("annotation", &mut facts.ingress_annotations),
                 };
                 self.shape(child, &[], 2, &format!("an {what} name and a value"));
@@ -753,6 +765,7 @@ impl Ctx<'_> {
             "config" => self.config(node, &mut settings.config, parent),
             "secret" => settings.secrets.extend(self.secret(node)),
             "uses" => settings.uses.extend(self.uses(node)),
+            "egress" => settings.egress.extend(self.egress(node)),
             "writable" => {
                 if let Some(path) = self.single_string(node) {
                     self.absolute_path(&path, "`writable` path");
@@ -832,7 +845,7 @@ impl Ctx<'_> {
     }
 
     fn port(&mut self, node: &KdlNode) -> Option<Port> {
-        self.shape(node, &["service-port", "protocol"], 2, "a name and a number");
+        self.shape(node, &["service-port", "protocol", "metrics"], 2, "a name and a number");
         self.no_children(node);
         let mut args = args(node);
         let name = match args.next() {
@@ -869,7 +882,8 @@ impl Ctx<'_> {
             // The default protocol is implied by the `port` node itself.
             None => Spanned::new(PortProtocol::Http, self.span(node.name().span())),
         };
-        Some(Port { name: name?, container_port: number?, service_port, protocol, span: self.span_of(node) })
+        let metrics = prop(node, "metrics").and_then(|entry| self.boolean(entry, "`metrics`")).is_some_and(|m| m.value);
+        Some(Port { name: name?, container_port: number?, service_port, protocol, metrics, span: self.span_of(node) })
     }
 
     fn expose(&mut self, node: &KdlNode) -> Option<Expose> {
@@ -1038,6 +1052,33 @@ impl Ctx<'_> {
             }
         };
         Some(Use { domain, name, span: reference.span, role })
+    }
+
+    /// `egress "api.stripe.com" port=443 cidr="203.0.113.0/24"`.
+    fn egress(&mut self, node: &KdlNode) -> Option<Egress> {
+        self.shape(node, &["port", "cidr"], 1, "the host name");
+        self.no_children(node);
+        let Some(entry) = args(node).next() else {
+            self.missing(node, "a host name", "write `egress \"api.example.com\" port=443`");
+            return None;
+        };
+        let host = self.string(entry, "the egress host")?;
+        if !is_host_name(&host.value) {
+            self.invalid_value(host.span, "egress host", &host.value, "not a DNS host name", "write a host name such as `api.stripe.com`");
+        }
+        let Some(port) = prop(node, "port").and_then(|entry| self.integer(entry, "`port`", 1, 65535)) else {
+            if prop(node, "port").is_none() {
+                self.missing(node, "a port", "write `egress \"<host>\" port=443`");
+            }
+            return None;
+        };
+        let cidr = self.string_prop(node, "cidr");
+        if let Some(cidr) = &cidr {
+            if !is_cidr(&cidr.value) {
+                self.invalid_value(cidr.span, "egress cidr", &cidr.value, "not an address range", "write an address and a prefix length, such as `203.0.113.0/24`");
+            }
+        }
+        Some(Egress { host, port, cidr, span: self.span_of(node) })
     }
 
     fn absolute_path(&mut self, path: &Spanned<String>, what: &str) {
@@ -1472,5 +1513,30 @@ fn type_name(value: &KdlValue) -> &'static str {
         KdlValue::Float(_) => "a number with a fraction",
         KdlValue::Bool(_) => "a boolean",
         KdlValue::Null => "`#null`",
+    }
+}
+
+/// A DNS host name: dot-separated labels of letters, digits and inner `-`, at most 253
+/// characters, with at least one dot.
+fn is_host_name(host: &str) -> bool {
+    host.len() <= 253
+        && host.contains('.')
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        })
+}
+
+/// An IPv4 or IPv6 address range `address/prefix` with a prefix length the family allows.
+fn is_cidr(cidr: &str) -> bool {
+    let Some((address, prefix)) = cidr.split_once('/') else { return false };
+    let Ok(prefix) = prefix.parse::<u8>() else { return false };
+    match address.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(_)) => prefix <= 32,
+        Ok(std::net::IpAddr::V6(_)) => prefix <= 128,
+        Err(_) => false,
     }
 }

@@ -86,6 +86,14 @@ pub struct ProfileFacts {
     pub ingress_namespace: Option<Spanned<String>>,
     /// Labels of the ingress controller pods (`ingress-label "k" "v"`), in order.
     pub ingress_labels: IndexMap<String, Spanned<String>>,
+    /// Namespace of the monitoring pods (Prometheus) that scrape `metrics=#true` ports.
+    pub monitoring_namespace: Option<Spanned<String>>,
+    /// Labels of the monitoring pods (`monitoring-label "k" "v"`), in order; empty means
+    /// every pod of the monitoring namespace.
+    pub monitoring_labels: IndexMap<String, Spanned<String>>,
+    /// The cluster's CNI (`cni "cilium"`): `cilium` enables CiliumNetworkPolicies for
+    /// egress to external host names.
+    pub cni: Option<Spanned<String>>,
 }
 
 /// `cloud "eks" { ... }`: a cloud profile from the stdlib or a user library.
@@ -286,6 +294,9 @@ pub struct WorkloadSettings {
     pub uses: Vec<Use>,
     /// `writable "/path"`: extra emptyDir mounts (the root filesystem is read-only).
     pub writable: Vec<Spanned<String>>,
+    /// `egress "api.stripe.com" port=443 cidr="203.0.113.0/24"`: allowed connections to
+    /// endpoints outside the cluster, in order; lists add up across layers.
+    pub egress: Vec<Egress>,
     /// `enabled #false` in an `in` block removes the workload from that environment.
     pub enabled: Option<Spanned<bool>>,
 }
@@ -327,6 +338,22 @@ pub struct Port {
     pub service_port: Option<Spanned<i64>>,
     /// Application protocol.
     pub protocol: Spanned<PortProtocol>,
+    /// `metrics=#true`: the monitoring namespace's pods may scrape this port.
+    pub metrics: bool,
+    /// The whole node.
+    pub span: Span,
+}
+
+/// `egress "api.stripe.com" port=443 cidr="203.0.113.0/24"`: an endpoint outside the
+/// cluster that a workload may connect to over TCP.
+#[derive(Debug, Clone)]
+pub struct Egress {
+    /// Host name of the endpoint (documentation, and the FQDN for Cilium policies).
+    pub host: Spanned<String>,
+    /// Destination TCP port.
+    pub port: Spanned<i64>,
+    /// Address range of the endpoint (`203.0.113.0/24`), for a plain NetworkPolicy.
+    pub cidr: Option<Spanned<String>>,
     /// The whole node.
     pub span: Span,
 }

@@ -262,6 +262,9 @@ impl Ctx<'_> {
             dns_port: facts.dns_port.and_then(|p| i32::try_from(p.value).ok()).unwrap_or(53),
             ingress_namespace: facts.ingress_namespace.map(|n| n.value),
             ingress_labels: facts.ingress_labels.into_iter().map(|(k, v)| (k, v.value)).collect(),
+            monitoring_namespace: facts.monitoring_namespace.map(|n| n.value),
+            monitoring_labels: facts.monitoring_labels.into_iter().map(|(k, v)| (k, v.value)).collect(),
+            cni: facts.cni.map(|c| c.value),
         })
     }
 
@@ -495,6 +498,18 @@ impl Ctx<'_> {
                 .collect(),
             uses,
             writable: settings.writable.iter().map(|w| w.value.clone()).collect(),
+            egress: settings
+                .egress
+                .iter()
+                .filter_map(|e| {
+                    Some(ResolvedEgress {
+                        host: e.host.value.clone(),
+                        port: self.port_number(&e.port)?,
+                        cidr: e.cidr.as_ref().map(|c| c.value.clone()),
+                        span: e.span,
+                    })
+                })
+                .collect(),
             span: workload.span,
         })
     }
@@ -530,6 +545,7 @@ impl Ctx<'_> {
                 container_port,
                 service_port,
                 protocol: port.protocol.value,
+                metrics: port.metrics,
             });
         }
         ports
@@ -706,6 +722,11 @@ fn layer_facts(cloud: &CloudProfile, target: &ProfileFacts) -> ProfileFacts {
     if !target.ingress_labels.is_empty() {
         facts.ingress_labels = target.ingress_labels.clone();
     }
+    library::overlay_option(&mut facts.monitoring_namespace, &target.monitoring_namespace);
+    if !target.monitoring_labels.is_empty() {
+        facts.monitoring_labels = target.monitoring_labels.clone();
+    }
+    library::overlay_option(&mut facts.cni, &target.cni);
     facts
 }
 

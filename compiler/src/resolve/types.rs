@@ -82,6 +82,14 @@ pub struct ResolvedProfile {
     /// Labels selecting the ingress controller pods within `ingress_namespace`; empty
     /// means every pod of that namespace.
     pub ingress_labels: BTreeMap<String, String>,
+    /// Namespace of the monitoring pods that scrape `metrics` ports; `None` when the
+    /// profile names none, so no scrape ingress is allowed.
+    pub monitoring_namespace: Option<String>,
+    /// Labels selecting the monitoring pods within `monitoring_namespace`; empty means
+    /// every pod of that namespace.
+    pub monitoring_labels: BTreeMap<String, String>,
+    /// The cluster's CNI when the profile names one (`cilium`).
+    pub cni: Option<String>,
 }
 
 /// A domain in one view: becomes a namespace.
@@ -152,6 +160,8 @@ pub struct ResolvedWorkload {
     pub uses: Vec<ResolvedUse>,
     /// Extra writable paths (emptyDir).
     pub writable: Vec<String>,
+    /// Allowed endpoints outside the cluster, in declaration order.
+    pub egress: Vec<ResolvedEgress>,
     /// The workload node (provenance).
     pub span: Span,
 }
@@ -167,6 +177,21 @@ pub struct ResolvedPort {
     pub service_port: i32,
     /// Application protocol.
     pub protocol: PortProtocol,
+    /// Whether the monitoring namespace may scrape this port.
+    pub metrics: bool,
+}
+
+/// An allowed endpoint outside the cluster.
+#[derive(Debug, Clone)]
+pub struct ResolvedEgress {
+    /// Host name.
+    pub host: String,
+    /// TCP port.
+    pub port: i32,
+    /// Address range, when written.
+    pub cidr: Option<String>,
+    /// The `egress` node.
+    pub span: Span,
 }
 
 /// A resolved exposure.
