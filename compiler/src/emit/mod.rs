@@ -5,6 +5,7 @@
 //! import each other; shared helpers live in [`common`].
 
 pub mod common;
+pub mod errors;
 pub mod k8s;
 pub mod netpol;
 

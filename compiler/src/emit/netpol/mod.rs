@@ -11,11 +11,20 @@
 //!   that workload's container ports, ingress from each workload that uses it on the same
 //!   ports, and ingress from the ingress controller on exposed ports.
 //!
+//! Ports marked `metrics=#true` accept the profile's monitoring pods (Prometheus). An
+//! `egress` with `cidr=` becomes an `ipBlock` rule; one without becomes a
+//! CiliumNetworkPolicy (`ciliumnetworkpolicy-<workload>-egress.yaml`) on Cilium targets
+//! and a warning elsewhere (see [`external`]).
+//!
+//! Not yet: egress to in-cluster backing services. They emit no pods yet, so there is no
+//! peer to allow; the rules come with the backing-service emitter.
+//!
 //! Peers always pair a `namespaceSelector` on the immutable `kubernetes.io/metadata.name`
 //! label with a `podSelector` in the same element, so both must match (AND), never
 //! separate elements (OR). Where the DNS pods and the ingress controller live is per-cloud
 //! data from the target's resolved profile; this module never matches on a cloud name.
 
+mod external;
 mod peers;
 
 use crate::diag::Diagnostics;
@@ -31,13 +40,36 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 pub const DEFAULT_DENY: &str = "default-deny";
 
 /// Emit the default-deny and the per-workload NetworkPolicies of every namespace.
-pub fn emit(_diags: &mut Diagnostics, estate: &Estate) -> Vec<Artifact> {
+pub fn emit(diags: &mut Diagnostics, estate: &Estate) -> Vec<Artifact> {
     let mut out = Vec::new();
+    // Each unenforceable `egress` is reported once per target, whatever the environments.
+    let mut warned = std::collections::BTreeSet::new();
     for view in &estate.views {
         for domain in &view.domains {
             out.push(default_deny(estate, view, domain));
             for workload in &domain.workloads {
                 out.push(workload_policy(estate, view, domain, workload));
+                let by_name = external::by_name(workload);
+                if by_name.is_empty() {
+                    continue;
+                }
+                if external::has_fqdn_policies(&view.profile) {
+                    let name = format!("{}-egress", workload.name);
+                    let labels = common::workload_labels(&estate.platform, view, workload);
+                    let object = external::cilium_policy(view, &domain.namespace, &labels, workload, &by_name);
+                    out.push(Artifact {
+                        path: common::artifact_path(view, &domain.name, "CiliumNetworkPolicy", &name),
+                        origin_label: format!("{} {}/{}", workload.kind.as_str(), domain.name, workload.name),
+                        origin: workload.span,
+                        object,
+                    });
+                } else {
+                    for egress in by_name {
+                        if warned.insert((egress.span, view.target.clone())) {
+                            diags.at(egress.span, external::unenforced(view, egress));
+                        }
+                    }
+                }
             }
         }
     }
@@ -102,6 +134,7 @@ fn workload_policy(
             UseTarget::Backing { .. } => {}
         }
     }
+    egress.extend(external::cidr_rules(workload));
 
     let mut ingress = Vec::new();
     if is_reachable(workload) {
@@ -114,6 +147,10 @@ fn workload_policy(
         if let Some(rule) = peers::ingress_controller(&view.profile, workload) {
             ingress.push(rule);
         }
+    }
+    // Any workload may serve metrics, services or not.
+    if let Some(rule) = peers::monitoring(&view.profile, workload) {
+        ingress.push(rule);
     }
 
     let object = NetworkPolicy {

@@ -55,6 +55,23 @@ pub(super) fn ingress_controller(
     })
 }
 
+/// Ingress from the profile's monitoring pods on the workload's `metrics` ports. `None`
+/// when no port is a metrics port or the profile names no monitoring namespace.
+pub(super) fn monitoring(
+    profile: &ResolvedProfile,
+    workload: &ResolvedWorkload,
+) -> Option<NetworkPolicyIngressRule> {
+    let namespace = profile.monitoring_namespace.as_ref()?;
+    let metrics: Vec<&ResolvedPort> = workload.ports.iter().filter(|port| port.metrics).collect();
+    if metrics.is_empty() {
+        return None;
+    }
+    Some(NetworkPolicyIngressRule {
+        from: Some(vec![peer(namespace, &profile.monitoring_labels)]),
+        ports: Some(container_ports(metrics.into_iter())),
+    })
+}
+
 /// The pods of `workload` in `namespace`: namespace and pod selector in one element (AND).
 pub(super) fn workload_peer(
     view: &View,
