@@ -43,6 +43,9 @@ pub struct Compilation {
     pub sources: Sources,
     /// Every diagnostic of every stage that ran.
     pub diagnostics: Diagnostics,
+    /// The lowered spec (without stdlib or library files), when every stage ran without
+    /// errors; `berth diff` compares its waivers between two revisions.
+    pub spec: Option<Spec>,
     /// The resolved estate, when resolution ran without errors.
     pub estate: Option<Estate>,
     /// The emitted artifacts; empty whenever there is any error.
@@ -91,6 +94,7 @@ pub fn compile(inputs: &Inputs, options: &Options) -> Compilation {
     compilation.estate = Some(estate);
     if !compilation.diagnostics.has_errors() {
         compilation.tree = tree;
+        compilation.spec = Some(spec);
     }
     compilation
 }

@@ -4,3 +4,5 @@ pub mod yaml;
 pub mod report;
 pub mod write;
 pub mod listing;
+pub mod diff;
+pub mod risk;
