@@ -91,6 +91,10 @@ pub fn compile(inputs: &Inputs, options: &Options) -> Compilation {
     });
 
     let tree = emit::emit(diags, &estate);
+    if !diags.has_errors() {
+        // Our own output against the bundled schemas: a failure is a bug in Berth.
+        crate::validate::objects(diags, &tree, &estate.kubernetes);
+    }
     compilation.estate = Some(estate);
     if !compilation.diagnostics.has_errors() {
         compilation.tree = tree;

@@ -8,3 +8,4 @@ pub mod output;
 pub mod resolve;
 pub mod stdlib;
 pub mod syntax;
+pub mod validate;

@@ -1,0 +1,151 @@
+//! Validation of our own output: every emitted object against its bundled schema.
+//!
+//! In: the [`ArtifactTree`] and the Kubernetes version the estate targets. Out:
+//! diagnostics only. This is an internal consistency check, not a user-facing one: a
+//! failure means an emitter wrote an object the API server would reject, so it is
+//! reported as a bug in Berth, labelled with the spec entity that produced the object.
+//! Built-in kinds use the strict Kubernetes schemas of the estate's version (unknown
+//! fields are errors); custom resources use their CRD schema, closed the same way. A
+//! kind without a bundled schema is skipped. Nothing here reads files: the schemas are
+//! embedded ([`schemas`]).
+
+pub mod errors;
+mod schemas;
+
+use crate::diag::Diagnostics;
+use crate::emit::{Artifact, ArtifactTree};
+use errors::ValidateError;
+use jsonschema::Validator;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+/// At most this many failing fields are reported per object; the first few locate the bug.
+const MAX_ERRORS_PER_OBJECT: usize = 5;
+
+/// Validate every artifact against the schema of its kind for `kubernetes_version`
+/// (`1.33`); push one [`ValidateError`] per failing field.
+pub fn objects(diags: &mut Diagnostics, tree: &ArtifactTree, kubernetes_version: &str) {
+    let minor = kubernetes_version.strip_prefix("1.").unwrap_or(kubernetes_version);
+    for artifact in tree.values() {
+        object(diags, artifact, minor, kubernetes_version);
+    }
+}
+
+fn object(diags: &mut Diagnostics, artifact: &Artifact, minor: &str, kubernetes_version: &str) {
+    let api_version = artifact.object.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+    let kind = artifact.object.get("kind").and_then(Value::as_str).unwrap_or_default();
+    let Some(schema) = Schema::find(api_version, kind, minor, kubernetes_version) else {
+        return; // no bundled schema for this kind
+    };
+    let validator = match cached_validator(&schema) {
+        Ok(validator) => validator,
+        Err(reason) => {
+            let error = ValidateError::BrokenSchema {
+                kind: kind.to_owned(),
+                schema: schema.name,
+                reason,
+                span: artifact.origin,
+            };
+            diags.at(artifact.origin, error);
+            return;
+        }
+    };
+    for error in validator.iter_errors(&artifact.object).take(MAX_ERRORS_PER_OBJECT) {
+        let error = ValidateError::SchemaMismatch {
+            kind: kind.to_owned(),
+            path: artifact.path.clone(),
+            schema: schema.name.clone(),
+            field: json_path(&error.instance_path().to_string()),
+            reason: error.to_string(),
+            span: artifact.origin,
+        };
+        diags.at(artifact.origin, error);
+    }
+}
+
+/// A schema found for one kind: its cache key, its name in messages and its text.
+struct Schema {
+    key: String,
+    name: String,
+    text: &'static str,
+    crd: bool,
+}
+
+impl Schema {
+    fn find(api_version: &str, kind: &str, minor: &str, kubernetes_version: &str) -> Option<Self> {
+        if let Some(file) = schemas::k8s_file(api_version, kind) {
+            let text = schemas::k8s(minor, &file)?;
+            return Some(Self {
+                key: format!("k8s/v1.{minor}/{file}"),
+                name: format!("Kubernetes {kubernetes_version}"),
+                text,
+                crd: false,
+            });
+        }
+        let text = schemas::crd(api_version, kind)?;
+        Some(Self { key: format!("crds/{api_version}/{kind}"), name: format!("`{api_version}` `{kind}` CRD"), text, crd: true })
+    }
+}
+
+/// Compiled validators, built once per process for each schema file: compiling the
+/// Deployment or CronJob schema (several hundred kB) costs far more than validating.
+fn cached_validator(schema: &Schema) -> Result<Arc<Validator>, String> {
+    static CACHE: OnceLock<Mutex<BTreeMap<String, Arc<Validator>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Mutex::default);
+    let mut cache = cache.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(validator) = cache.get(&schema.key) {
+        return Ok(Arc::clone(validator));
+    }
+    let mut value: Value = serde_json::from_str(schema.text).map_err(|error| error.to_string())?;
+    if schema.crd {
+        strictify(&mut value);
+    }
+    let validator = Arc::new(jsonschema::validator_for(&value).map_err(|error| error.to_string())?);
+    cache.insert(schema.key.clone(), Arc::clone(&validator));
+    Ok(validator)
+}
+
+/// Close every object schema that lists its properties, as `kubectl --validate=strict`
+/// rejects unknown fields (the built-in schemas are already strict; CRD schemas are not).
+/// Branches of `anyOf`/`oneOf`/`allOf`/`not` stay open: closing them would reject valid
+/// objects that match another branch.
+fn strictify(schema: &mut Value) {
+    let Some(map) = schema.as_object_mut() else {
+        return;
+    };
+    let open = map.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true))
+        || map.get("x-kubernetes-embedded-resource") == Some(&Value::Bool(true));
+    if map.contains_key("properties") && !map.contains_key("additionalProperties") && !open {
+        map.insert("additionalProperties".to_owned(), Value::Bool(false));
+    }
+    if let Some(Value::Object(properties)) = map.get_mut("properties") {
+        properties.values_mut().for_each(strictify);
+    }
+    for key in ["items", "additionalProperties"] {
+        if let Some(child) = map.get_mut(key) {
+            strictify(child);
+        }
+    }
+}
+
+/// A JSON pointer (`/spec/containers/0/name`) as a JSON path (`$.spec.containers[0].name`);
+/// keys that are not plain identifiers are quoted: `$.metadata.labels['app.kubernetes.io/name']`.
+fn json_path(pointer: &str) -> String {
+    let mut path = String::from("$");
+    for segment in pointer.split('/').skip(1) {
+        let segment = segment.replace("~1", "/").replace("~0", "~");
+        if !segment.is_empty() && segment.bytes().all(|byte| byte.is_ascii_digit()) {
+            path.push_str(&format!("[{segment}]"));
+        } else if !segment.is_empty() && segment.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+            path.push('.');
+            path.push_str(&segment);
+        } else {
+            path.push_str(&format!("['{}']", segment.replace('\\', "\\\\").replace('\'', "\\'")));
+        }
+    }
+    path
+}
+
+#[cfg(test)]
+mod tests;
