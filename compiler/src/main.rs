@@ -6,7 +6,7 @@
 use berth::diag::{Diagnostics, SourceFile};
 use berth::driver::{self, Compilation, Inputs, Options};
 use berth::output::report::{self, ReportFormat};
-use berth::output::{write, yaml};
+use berth::output::{diff as tree_diff, risk, write, yaml};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -46,8 +46,12 @@ enum Command {
         /// The spec file.
         spec: PathBuf,
         /// Output directory (created if missing).
-        #[arg(short, long, value_name = "DIR")]
-        out: PathBuf,
+        #[arg(short, long, value_name = "DIR", required_unless_present = "check")]
+        out: Option<PathBuf>,
+        /// Write nothing: compare what would be written with the committed output in DIR,
+        /// list the differences and exit 1 when DIR is stale (for CI).
+        #[arg(long, value_name = "DIR", conflicts_with = "out")]
+        check: Option<PathBuf>,
         /// Only build this environment.
         #[arg(long, value_name = "ENV")]
         env: Option<String>,
@@ -56,6 +60,33 @@ enum Command {
         target: Option<String>,
         #[command(flatten)]
         common: Common,
+    },
+    /// Compare two revisions of a spec resource by resource, for pull-request previews.
+    ///
+    /// `berth diff OLD NEW` compares two spec files (or folders holding `berth.kdl` or
+    /// `spec.kdl`). `berth diff SPEC` compares SPEC with its version at `--base`, read
+    /// from git objects (no checkout); the default base is the merge base of HEAD with
+    /// origin/HEAD, else with main or master. Exit 0; with --exit-code, 1 when anything
+    /// differs; 1 when a revision has errors; 2 on usage, git or I/O errors.
+    Diff {
+        /// SPEC (compared with --base), or OLD NEW.
+        #[arg(num_args = 1..=2, required = true, value_name = "SPEC")]
+        specs: Vec<PathBuf>,
+        /// The git revision to compare SPEC with.
+        #[arg(long, value_name = "REV")]
+        base: Option<String>,
+        /// How to print the diff.
+        #[arg(long, value_enum, default_value_t = DiffFormat::Terminal)]
+        format: DiffFormat,
+        /// Exit 1 when anything differs.
+        #[arg(long)]
+        exit_code: bool,
+        /// A user library folder, used for both revisions. May be repeated.
+        #[arg(long = "lib", value_name = "DIR")]
+        libs: Vec<PathBuf>,
+        /// When to colour terminal output.
+        #[arg(long, value_enum, default_value_t = Color::Auto)]
+        color: Color,
     },
     /// Format a spec in place (comments are kept).
     Fmt {
@@ -99,6 +130,16 @@ enum Format {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
+enum DiffFormat {
+    /// Grouped by environment, target and domain; coloured when stdout is a terminal.
+    Terminal,
+    /// A pull-request comment (summary tables, collapsible details, size-limited).
+    Markdown,
+    /// Machine-readable.
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
 enum Color {
     Auto,
     Always,
@@ -120,7 +161,14 @@ fn main() -> ExitCode {
     };
     let code = match cli.command {
         Command::Check { spec, common } => check(&spec, &common),
-        Command::Build { spec, out, env, target, common } => build(&spec, &out, env, target, &common),
+        Command::Build { spec, out, env, target, check, common } => match (check, out) {
+            (Some(dir), _) => build_check(&spec, &dir, env, target, &common),
+            (None, Some(out)) => build(&spec, &out, env, target, &common),
+            (None, None) => EXIT_USAGE,
+        },
+        Command::Diff { specs, base, format, exit_code, libs, color } => {
+            diff(&specs, base.as_deref(), format, exit_code, &libs, color)
+        }
         Command::Fmt { spec, check } => fmt(&spec, check),
         Command::Init { path, force } => init(&path, force),
     };
@@ -293,6 +341,185 @@ fn report_diagnostics(compilation: &Compilation, common: &Common) {
             let format = human_format(common.color);
             let color = format == ReportFormat::Graphical && !matches!(common.color, Color::Never);
             eprint!("{}", report::render(&compilation.sources, &compilation.diagnostics, format, color));
+        }
+    }
+}
+
+// ── berth build --check ─────────────────────────────────────────────────────────────
+
+/// Compile as `build` would, compare with the committed output in `dir`, write nothing.
+fn build_check(spec: &Path, dir: &Path, env: Option<String>, target: Option<String>, common: &Common) -> u8 {
+    let Some(inputs) = read_inputs(spec, &common.libs) else { return EXIT_USAGE };
+    let compilation = driver::compile(&inputs, &Options { env, target });
+    report_diagnostics(&compilation, common);
+    if compilation.has_errors() {
+        return EXIT_SPEC;
+    }
+    let files: BTreeMap<String, String> =
+        compilation.tree.iter().map(|(path, artifact)| (path.clone(), yaml::render(artifact))).collect();
+    match tree_diff::stale(dir, &files) {
+        Ok(stale) if stale.is_empty() => {
+            eprintln!("{} is up to date ({} files)", dir.display(), files.len());
+            EXIT_OK
+        }
+        Ok(stale) => {
+            for file in &stale {
+                println!("{}: {}", file.change.word(), file.path);
+            }
+            for file in &stale {
+                print!("{}", file.text);
+            }
+            eprintln!(
+                "error: {} file(s) in {} are stale; run `berth build {} -o {}`",
+                stale.len(),
+                dir.display(),
+                spec.display(),
+                dir.display()
+            );
+            EXIT_SPEC
+        }
+        Err(error) => {
+            eprintln!("{:?}", miette::Report::new(error));
+            EXIT_USAGE
+        }
+    }
+}
+
+// ── berth diff ──────────────────────────────────────────────────────────────────────
+
+fn diff(specs: &[PathBuf], base: Option<&str>, format: DiffFormat, exit_code: bool, libs: &[PathBuf], color: Color) -> u8 {
+    let (old_inputs, new_inputs) = match specs {
+        [old, new] => {
+            if base.is_some() {
+                eprintln!("error: give either --base REV and one SPEC, or OLD and NEW");
+                return EXIT_USAGE;
+            }
+            let (Some(old), Some(new)) = (read_inputs(&spec_file(old), libs), read_inputs(&spec_file(new), libs)) else {
+                return EXIT_USAGE;
+            };
+            (old, new)
+        }
+        [spec] => {
+            let spec = spec_file(spec);
+            let Some(new) = read_inputs(&spec, libs) else { return EXIT_USAGE };
+            let rev = match base {
+                Some(rev) => rev.to_owned(),
+                None => match default_base(&spec) {
+                    Some(rev) => rev,
+                    None => {
+                        eprintln!("error: cannot find a merge base with origin/HEAD, main or master; give --base REV");
+                        return EXIT_USAGE;
+                    }
+                },
+            };
+            let Some(text) = git_show(&rev, &spec) else { return EXIT_USAGE };
+            let name = format!("{}@{rev}", spec.display());
+            (Inputs { spec: SourceFile { name, text }, libraries: new.libraries.clone() }, new)
+        }
+        _ => {
+            eprintln!("error: give SPEC (with --base REV) or OLD NEW");
+            return EXIT_USAGE;
+        }
+    };
+    let common = Common { libs: Vec::new(), format: Format::Human, color };
+    let old = driver::compile(&old_inputs, &Options::default());
+    let new = driver::compile(&new_inputs, &Options::default());
+    report_diagnostics(&old, &common);
+    report_diagnostics(&new, &common);
+    for (compilation, inputs) in [(&old, &old_inputs), (&new, &new_inputs)] {
+        if compilation.has_errors() {
+            eprintln!("error: {} has errors; nothing to compare", inputs.spec.name);
+            return EXIT_SPEC;
+        }
+    }
+    let mut result = tree_diff::diff(&old.tree, &new.tree);
+    result.risks = risk::assess(
+        &result,
+        risk::Revision { estate: old.estate.as_ref(), spec: old.spec.as_ref() },
+        risk::Revision { estate: new.estate.as_ref(), spec: new.spec.as_ref() },
+    );
+    let text = match format {
+        DiffFormat::Terminal => {
+            let painted = match color {
+                Color::Always => true,
+                Color::Never => false,
+                Color::Auto => std::io::stdout().is_terminal(),
+            };
+            tree_diff::render_terminal(&result, painted)
+        }
+        DiffFormat::Markdown => tree_diff::render_markdown(&result, tree_diff::GITHUB_COMMENT_LIMIT),
+        DiffFormat::Json => tree_diff::render_json(&result) + "\n",
+    };
+    print!("{text}");
+    if exit_code && !result.is_empty() { EXIT_SPEC } else { EXIT_OK }
+}
+
+/// A spec path, or the `berth.kdl` / `spec.kdl` inside a folder.
+fn spec_file(path: &Path) -> PathBuf {
+    if path.is_dir() {
+        for name in ["berth.kdl", "spec.kdl"] {
+            let candidate = path.join(name);
+            if candidate.is_file() {
+                return candidate;
+            }
+        }
+    }
+    path.to_path_buf()
+}
+
+/// Run git in `dir`: its stdout, or its stderr as the error.
+fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
+    let output = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|error| format!("cannot run git: {error}"))?;
+    if output.status.success() {
+        String::from_utf8(output.stdout).map_err(|_| "git printed non-UTF-8 text".to_owned())
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).trim().to_owned())
+    }
+}
+
+fn spec_dir(spec: &Path) -> PathBuf {
+    match spec.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// The merge base of HEAD with the default branch: origin/HEAD, else main, else master.
+fn default_base(spec: &Path) -> Option<String> {
+    let dir = spec_dir(spec);
+    ["origin/HEAD", "main", "master"]
+        .iter()
+        .find_map(|branch| git(&dir, &["merge-base", "HEAD", branch]).ok())
+        .map(|rev| rev.trim().to_owned())
+}
+
+/// The spec's text at `rev`, read from git objects.
+fn git_show(rev: &str, spec: &Path) -> Option<String> {
+    if rev.starts_with('-') || rev.contains(':') {
+        eprintln!("error: `{rev}` is not a revision");
+        return None;
+    }
+    let dir = spec_dir(spec);
+    let relative = git(&dir, &["rev-parse", "--show-toplevel"]).ok().and_then(|top| {
+        let top = std::fs::canonicalize(top.trim()).ok()?;
+        let absolute = std::fs::canonicalize(spec).ok()?;
+        let relative = absolute.strip_prefix(&top).ok()?;
+        Some((top.clone(), relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")))
+    });
+    let Some((top, relative)) = relative else {
+        eprintln!("error: {} is not inside a git work tree", spec.display());
+        return None;
+    };
+    match git(&top, &["show", &format!("{rev}:{relative}")]) {
+        Ok(text) => Some(text),
+        Err(message) => {
+            eprintln!("error: cannot read {relative} at {rev}: {message}");
+            None
         }
     }
 }
