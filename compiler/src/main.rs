@@ -119,6 +119,16 @@ struct Common {
     /// When to colour human output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
+    /// Treat these diagnostics as failures: `--deny warnings` exits 1 (and writes
+    /// nothing) when there is any warning.
+    #[arg(long, value_enum, value_name = "WHAT")]
+    deny: Vec<Deny>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Deny {
+    /// Any warning fails the command.
+    Warnings,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -127,6 +137,10 @@ enum Format {
     Human,
     /// A JSON array of diagnostics, for tools.
     Json,
+    /// A SARIF 2.1.0 log on stdout, for GitHub code scanning (upload-sarif).
+    Sarif,
+    /// GitHub Actions workflow commands on stdout: annotations on the spec lines.
+    Github,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -179,7 +193,7 @@ fn check(spec: &Path, common: &Common) -> u8 {
     let Some(inputs) = read_inputs(spec, &common.libs) else { return EXIT_USAGE };
     let compilation = driver::compile(&inputs, &Options::default());
     report_diagnostics(&compilation, common);
-    if compilation.has_errors() { EXIT_SPEC } else { EXIT_OK }
+    if failed(&compilation, common) { EXIT_SPEC } else { EXIT_OK }
 }
 
 fn build(spec: &Path, out: &Path, env: Option<String>, target: Option<String>, common: &Common) -> u8 {
@@ -187,7 +201,7 @@ fn build(spec: &Path, out: &Path, env: Option<String>, target: Option<String>, c
     let options = Options { env: env.clone(), target: target.clone() };
     let compilation = driver::compile(&inputs, &options);
     report_diagnostics(&compilation, common);
-    if compilation.has_errors() {
+    if failed(&compilation, common) {
         return EXIT_SPEC;
     }
     if let Some(estate) = &compilation.estate
@@ -329,10 +343,29 @@ fn human_format(color: Color) -> ReportFormat {
     }
 }
 
+/// Errors fail; with `--deny warnings`, warnings too.
+fn failed(compilation: &Compilation, common: &Common) -> bool {
+    if compilation.has_errors() {
+        return true;
+    }
+    let warnings = compilation.diagnostics.warning_count();
+    if common.deny.contains(&Deny::Warnings) && warnings > 0 {
+        eprintln!("error: {} denied by `--deny warnings`", report::summary(&compilation.diagnostics));
+        return true;
+    }
+    false
+}
+
 fn report_diagnostics(compilation: &Compilation, common: &Common) {
     match common.format {
         Format::Json => {
             println!("{}", report::render(&compilation.sources, &compilation.diagnostics, ReportFormat::Json, false));
+        }
+        Format::Sarif => {
+            print!("{}", report::render(&compilation.sources, &compilation.diagnostics, ReportFormat::Sarif, false));
+        }
+        Format::Github => {
+            print!("{}", report::render(&compilation.sources, &compilation.diagnostics, ReportFormat::Github, false));
         }
         Format::Human => {
             if compilation.diagnostics.is_empty() {
@@ -352,7 +385,7 @@ fn build_check(spec: &Path, dir: &Path, env: Option<String>, target: Option<Stri
     let Some(inputs) = read_inputs(spec, &common.libs) else { return EXIT_USAGE };
     let compilation = driver::compile(&inputs, &Options { env, target });
     report_diagnostics(&compilation, common);
-    if compilation.has_errors() {
+    if failed(&compilation, common) {
         return EXIT_SPEC;
     }
     let files: BTreeMap<String, String> =
@@ -421,7 +454,7 @@ fn diff(specs: &[PathBuf], base: Option<&str>, format: DiffFormat, exit_code: bo
             return EXIT_USAGE;
         }
     };
-    let common = Common { libs: Vec::new(), format: Format::Human, color };
+    let common = Common { libs: Vec::new(), format: Format::Human, color, deny: Vec::new() };
     let old = driver::compile(&old_inputs, &Options::default());
     let new = driver::compile(&new_inputs, &Options::default());
     report_diagnostics(&old, &common);

@@ -1,4 +1,5 @@
-//! Diagnostic reports: a [`Diagnostics`] sink rendered as text for people or JSON for tools.
+//! Diagnostic reports: a [`Diagnostics`] sink rendered as text for people, or as JSON,
+//! SARIF 2.1.0 (code scanning) or GitHub Actions workflow commands for tools.
 //!
 //! In: [`Sources`] and [`Diagnostics`]. Out: a `String`. Renderers read only the
 //! `miette::Diagnostic` trait (message, code, severity, labels, help), never our error
@@ -19,6 +20,10 @@ pub enum ReportFormat {
     Plain,
     /// A JSON array of objects, one per diagnostic (`--format json`).
     Json,
+    /// A SARIF 2.1.0 log (`--format sarif`), for GitHub code scanning and other tools.
+    Sarif,
+    /// GitHub Actions workflow commands (`::error file=…,line=…::message`), one per line.
+    Github,
 }
 
 /// Text width for graphical and plain reports.
@@ -36,6 +41,8 @@ pub const WIDTH: usize = 80;
 pub fn render(sources: &Sources, diags: &Diagnostics, format: ReportFormat, color: bool) -> String {
     match format {
         ReportFormat::Json => render_json(sources, diags),
+        ReportFormat::Sarif => render_sarif(sources, diags),
+        ReportFormat::Github => render_github(sources, diags),
         ReportFormat::Graphical => {
             let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
             render_text(sources, diags, theme)
@@ -128,6 +135,192 @@ fn json_item(sources: &Sources, collected: &Collected) -> serde_json::Value {
         "labels": labels,
         "help": diagnostic.help().map(|help| help.to_string()),
     })
+}
+
+/// The SARIF 2.1.0 schema this renderer targets (OASIS errata01).
+const SARIF_SCHEMA: &str = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
+
+/// One SARIF log with one run: `tool.driver` lists one rule per distinct code (sorted),
+/// each result points at its rule and at the spec lines of its first label. Columns are
+/// counted in Unicode code points (`columnKind`), end positions are exclusive, as SARIF
+/// says. Further labels become `relatedLocations`; a diagnostic without labels points at
+/// its file only, and one without a file has no location.
+fn render_sarif(sources: &Sources, diags: &Diagnostics) -> String {
+    let sorted = diags.sorted();
+    let rules: std::collections::BTreeMap<String, ()> = sorted.iter().map(|collected| (rule_id(collected), ())).collect();
+    let rule_index: std::collections::BTreeMap<&str, usize> =
+        rules.keys().enumerate().map(|(index, id)| (id.as_str(), index)).collect();
+    let results: Vec<serde_json::Value> = sorted
+        .iter()
+        .map(|collected| {
+            let diagnostic = collected.diagnostic.as_ref();
+            let file = collected.file.and_then(|id| sources.get(id));
+            let rule = rule_id(collected);
+            let mut result = serde_json::json!({
+                "ruleId": rule,
+                "ruleIndex": rule_index.get(rule.as_str()).copied().unwrap_or_default(),
+                "level": match collected.severity() {
+                    Severity::Error => "error",
+                    Severity::Warning => "warning",
+                    Severity::Advice => "note",
+                },
+                "message": { "text": message_with_help(diagnostic) },
+            });
+            if let Some(file) = file {
+                let labels: Vec<LabeledSpan> = diagnostic.labels().map(Iterator::collect).unwrap_or_default();
+                let uri = uri_reference(&file.name);
+                let location = |label: Option<&LabeledSpan>| {
+                    let mut physical = serde_json::json!({ "artifactLocation": { "uri": uri } });
+                    if let Some(label) = label {
+                        let region = Region::of(&file.text, label);
+                        physical["region"] = serde_json::json!({
+                            "startLine": region.start_line,
+                            "startColumn": region.start_column,
+                            "endLine": region.end_line,
+                            "endColumn": region.end_column,
+                        });
+                    }
+                    let mut location = serde_json::json!({ "physicalLocation": physical });
+                    if let Some(text) = label.and_then(LabeledSpan::label) {
+                        location["message"] = serde_json::json!({ "text": text });
+                    }
+                    location
+                };
+                result["locations"] = serde_json::json!([location(labels.first())]);
+                let related: Vec<serde_json::Value> = labels
+                    .iter()
+                    .skip(1)
+                    .enumerate()
+                    .map(|(index, label)| {
+                        let mut related = location(Some(label));
+                        related["id"] = serde_json::json!(index + 1);
+                        related
+                    })
+                    .collect();
+                if !related.is_empty() {
+                    result["relatedLocations"] = serde_json::Value::Array(related);
+                }
+            }
+            result
+        })
+        .collect();
+    let rules: Vec<serde_json::Value> = rules
+        .keys()
+        .map(|id| serde_json::json!({ "id": id, "shortDescription": { "text": rule_description(id) } }))
+        .collect();
+    let log = serde_json::json!({
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "berth",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    });
+    let mut text = serde_json::to_string_pretty(&log).unwrap_or_else(|_| "{}".to_owned());
+    text.push('\n');
+    text
+}
+
+/// GitHub Actions workflow commands, one line per diagnostic:
+/// `::error file=spec.kdl,line=4,col=5,endLine=4,endColumn=12,title=model::unknown_property::message`.
+/// GitHub shows them as annotations on the spec lines. `endColumn` is the column of the
+/// last character (inclusive); advice becomes `::notice`.
+fn render_github(sources: &Sources, diags: &Diagnostics) -> String {
+    let mut out = String::new();
+    for collected in diags.sorted() {
+        let diagnostic = collected.diagnostic.as_ref();
+        let command = match collected.severity() {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Advice => "notice",
+        };
+        let mut properties = Vec::new();
+        if let Some(file) = collected.file.and_then(|id| sources.get(id)) {
+            properties.push(format!("file={}", escape_property(&file.name)));
+            if let Some(label) = diagnostic.labels().and_then(|mut labels| labels.next()) {
+                let region = Region::of(&file.text, &label);
+                let last_column = if region.end_line == region.start_line {
+                    region.end_column.saturating_sub(1).max(region.start_column)
+                } else {
+                    region.end_column
+                };
+                properties.push(format!("line={}", region.start_line));
+                properties.push(format!("col={}", region.start_column));
+                properties.push(format!("endLine={}", region.end_line));
+                properties.push(format!("endColumn={last_column}"));
+            }
+        }
+        properties.push(format!("title={}", escape_property(&rule_id(collected))));
+        out.push_str(&format!("::{command} {}::{}\n", properties.join(","), escape_data(&message_with_help(diagnostic))));
+    }
+    out
+}
+
+/// The rule id of a diagnostic: its code, or `berth::diagnostic` for the few without one.
+fn rule_id(collected: &Collected) -> String {
+    collected.diagnostic.code().map_or_else(|| "berth::diagnostic".to_owned(), |code| code.to_string())
+}
+
+/// A rule's short description from its code alone (renderers never see our enums):
+/// `model::unknown_property` becomes `unknown property (model)`.
+fn rule_description(id: &str) -> String {
+    match id.rsplit_once("::") {
+        Some((stage, name)) => format!("{} ({stage})", name.replace(['_', '-'], " ")),
+        None => id.replace(['_', '-'], " "),
+    }
+}
+
+/// The message, and the help on a second line when there is one.
+fn message_with_help(diagnostic: &(dyn Diagnostic + Send + Sync + 'static)) -> String {
+    match diagnostic.help() {
+        Some(help) => format!("{diagnostic}\nhelp: {help}"),
+        None => diagnostic.to_string(),
+    }
+}
+
+/// A file name as a relative URI reference: `/` separators, anything but unreserved
+/// characters and `/` percent-encoded (`<stdlib/a.kdl>` becomes `%3Cstdlib/a.kdl%3E`).
+fn uri_reference(name: &str) -> String {
+    let mut uri = String::new();
+    for byte in name.replace('\\', "/").bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
+            uri.push(char::from(byte));
+        } else {
+            uri.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    uri
+}
+
+/// Workflow command data: `%`, CR and LF escaped, as the runner expects.
+fn escape_data(text: &str) -> String {
+    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+/// Workflow command property values: also `:` and `,`, which delimit properties.
+fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// 1-based start and exclusive end of a label, in lines and code-point columns.
+struct Region {
+    start_line: usize,
+    start_column: usize,
+    end_line: usize,
+    end_column: usize,
+}
+
+impl Region {
+    fn of(text: &str, label: &LabeledSpan) -> Self {
+        let (start_line, start_column) = line_column(text, label.offset());
+        let (end_line, end_column) = line_column(text, label.offset() + label.len());
+        Self { start_line, start_column, end_line, end_column }
+    }
 }
 
 /// 1-based line and column (in characters) of a byte offset.
