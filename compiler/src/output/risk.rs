@@ -48,7 +48,7 @@ pub struct Risk {
     pub kind: RiskKind,
     /// The environment concerned, when there is one.
     pub env: Option<String>,
-    /// A one-line explanation naming the entity, e.g. ``stateful `postgres` `order/orders-db` ...``.
+    /// A one-line explanation naming the entity, e.g. a stateful backing service by `domain/name`.
     pub message: String,
 }
 
@@ -96,8 +96,8 @@ fn backing_removed(risks: &mut Vec<Risk>, old: &Estate, new: &Estate) {
                         kind: RiskKind::StatefulBackingRemoved,
                         env: Some(view.env.clone()),
                         message: format!(
-                            "stateful `{}` `{}/{}` is no longer declared in `{}` on `{}`; berth does not move or delete its data",
-                            backing.kind, domain.name, backing.name, view.env, view.target
+                            "`{}/{}` (stateful `{}`) is no longer declared in `{}` on `{}`; berth neither moves nor deletes its data",
+                            domain.name, backing.name, backing.kind, view.env, view.target
                         ),
                     });
                 }
