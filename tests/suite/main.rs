@@ -6,3 +6,4 @@ mod diagnostics;
 mod determinism;
 mod robustness;
 mod netpol;
+mod reports;
