@@ -7,3 +7,4 @@ mod determinism;
 mod robustness;
 mod netpol;
 mod reports;
+mod diff;
