@@ -8,3 +8,4 @@ mod robustness;
 mod netpol;
 mod reports;
 mod diff;
+mod validate;
