@@ -18,7 +18,7 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Component, Path};
 
 /// GitHub refuses issue and pull-request comments longer than this many characters.
 pub const GITHUB_COMMENT_LIMIT: usize = 65_536;
@@ -208,11 +208,14 @@ pub fn stale(root: &Path, files: &BTreeMap<String, String>) -> Result<Vec<StaleF
         }
     }
     for relative in manifest.keys() {
-        if files.contains_key(relative) {
+        // A manifest is committed data: never follow an entry out of the folder.
+        let plain = Path::new(relative).components().all(|c| matches!(c, Component::Normal(_)));
+        if files.contains_key(relative) || !plain || relative.contains('\\') {
             continue;
         }
         let path = root.join(relative);
-        if let Ok(bytes) = std::fs::read(&path) {
+        let is_file = std::fs::symlink_metadata(&path).is_ok_and(|meta| meta.file_type().is_file());
+        if let Some(bytes) = is_file.then(|| std::fs::read(&path).ok()).flatten() {
             let committed = String::from_utf8_lossy(&bytes);
             stale.push(StaleFile { path: relative.clone(), change: Change::Removed, text: unified(relative, &committed, "") });
         }
