@@ -105,6 +105,9 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Print the JSON Schema of the resolved model (the estate), as committed in
+    /// schemas/berth-estate.schema.json.
+    Schema,
 }
 
 #[derive(Debug, clap::Args)]
@@ -185,6 +188,10 @@ fn main() -> ExitCode {
         }
         Command::Fmt { spec, check } => fmt(&spec, check),
         Command::Init { path, force } => init(&path, force),
+        Command::Schema => {
+            print!("{}", berth::validate::estate::estate_schema_text());
+            EXIT_OK
+        }
     };
     ExitCode::from(code)
 }

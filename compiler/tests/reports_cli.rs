@@ -54,3 +54,11 @@ fn sarif_and_github_formats_print_on_stdout() {
     assert_eq!(warning.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&warning.stdout).starts_with("::warning file="));
 }
+
+#[test]
+fn schema_prints_the_committed_estate_schema() {
+    let output = berth(&["schema"]);
+    assert_eq!(output.status.code(), Some(0));
+    let committed = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/berth-estate.schema.json")).unwrap();
+    assert_eq!(String::from_utf8_lossy(&output.stdout), committed);
+}

@@ -10,6 +10,7 @@
 //! embedded ([`schemas`]).
 
 pub mod errors;
+pub mod estate;
 mod schemas;
 
 use crate::diag::Diagnostics;
