@@ -91,10 +91,9 @@ pub fn compile(inputs: &Inputs, options: &Options) -> Compilation {
     });
 
     let tree = emit::emit(diags, &estate);
-    if !diags.has_errors() {
-        // Our own output against the bundled schemas: a failure is a bug in Berth.
-        crate::validate::objects(diags, &tree, &estate.kubernetes);
-    }
+    // Our own output against the bundled schemas: a failure is a bug in Berth. It runs
+    // whatever other findings there are (emit only warns; earlier stages returned above).
+    crate::validate::objects(diags, &tree, &estate.kubernetes);
     compilation.estate = Some(estate);
     if !compilation.diagnostics.has_errors() {
         compilation.tree = tree;
