@@ -36,9 +36,21 @@ pub fn estate_schema() -> Value {
         "The resolved estate: one fully resolved view per (environment, target). Defaults, the target's cloud profile, the environment and `in` overrides are applied; references are bound.",
         &[
             ("platform", string(), "Platform name."),
-            ("kubernetes", string(), "Kubernetes minor version the output targets, e.g. `1.33`."),
-            ("secret_store", string(), "`ClusterSecretStore` that secret references read from."),
-            ("views", array(reference("View")), "One entry per (environment, target), in promotion order, then target order."),
+            (
+                "kubernetes",
+                string(),
+                "Kubernetes minor version the output targets, e.g. `1.33`.",
+            ),
+            (
+                "secret_store",
+                string(),
+                "`ClusterSecretStore` that secret references read from.",
+            ),
+            (
+                "views",
+                array(reference("View")),
+                "One entry per (environment, target), in promotion order, then target order.",
+            ),
         ],
     );
     let head = json!({
@@ -66,14 +78,42 @@ fn view() -> Value {
         "The estate as deployed in one environment on one target cluster.",
         &[
             ("env", string(), "Environment name."),
-            ("env_index", integer(), "Index of the environment in promotion order."),
-            ("production", boolean(), "Whether the environment is marked production."),
-            ("approval", nullable(string()), "Approval group for promotion into this environment."),
-            ("rollout", string(), "Rollout strategy name (`rolling` default)."),
+            (
+                "env_index",
+                integer(),
+                "Index of the environment in promotion order.",
+            ),
+            (
+                "production",
+                boolean(),
+                "Whether the environment is marked production.",
+            ),
+            (
+                "approval",
+                nullable(string()),
+                "Approval group for promotion into this environment.",
+            ),
+            (
+                "rollout",
+                string(),
+                "Rollout strategy name (`rolling` default).",
+            ),
             ("target", string(), "Target name."),
-            ("profile", reference("ResolvedProfile"), "The target's resolved facts."),
-            ("domains", array(reference("ResolvedDomain")), "Domains in declaration order."),
-            ("span", reference("Span"), "The environment node, for provenance."),
+            (
+                "profile",
+                reference("ResolvedProfile"),
+                "The target's resolved facts.",
+            ),
+            (
+                "domains",
+                array(reference("ResolvedDomain")),
+                "Domains in declaration order.",
+            ),
+            (
+                "span",
+                reference("Span"),
+                "The environment node, for provenance.",
+            ),
         ],
     )
 }
@@ -85,17 +125,49 @@ fn profile() -> Value {
             ("cloud", string(), "Cloud profile name (`eks`, ...)."),
             ("region", nullable(string()), "Region, if declared."),
             ("dns", nullable(string()), "DNS zone for exposed hosts."),
-            ("registry", nullable(string()), "Registry prefix for bare image names."),
-            ("exposure", string_enum(&["ingress", "route"]), "`ingress` or `route`."),
+            (
+                "registry",
+                nullable(string()),
+                "Registry prefix for bare image names.",
+            ),
+            (
+                "exposure",
+                string_enum(&["ingress", "route"]),
+                "`ingress` or `route`.",
+            ),
             ("ingress_class", nullable(string()), "IngressClass name."),
-            ("ingress_annotations", map(string()), "Annotations added to every Ingress."),
+            (
+                "ingress_annotations",
+                map(string()),
+                "Annotations added to every Ingress.",
+            ),
             ("storage_class", nullable(string()), "Default StorageClass."),
-            ("fixed_uid", boolean(), "Whether pod security contexts carry fixed UID/GID/fsGroup."),
-            ("run_as_user", integer(), "UID and GID to use where fixed UIDs are allowed."),
+            (
+                "fixed_uid",
+                boolean(),
+                "Whether pod security contexts carry fixed UID/GID/fsGroup.",
+            ),
+            (
+                "run_as_user",
+                integer(),
+                "UID and GID to use where fixed UIDs are allowed.",
+            ),
             ("tmp_size", string(), "Size limit of the `/tmp` emptyDir."),
-            ("dns_namespace", string(), "Namespace of the cluster DNS pods (`kube-system` default)."),
-            ("dns_labels", map(string()), "Labels selecting the cluster DNS pods (`k8s-app: kube-dns` default)."),
-            ("dns_port", integer(), "Pod port of the cluster DNS, UDP and TCP (53 default)."),
+            (
+                "dns_namespace",
+                string(),
+                "Namespace of the cluster DNS pods (`kube-system` default).",
+            ),
+            (
+                "dns_labels",
+                map(string()),
+                "Labels selecting the cluster DNS pods (`k8s-app: kube-dns` default).",
+            ),
+            (
+                "dns_port",
+                integer(),
+                "Pod port of the cluster DNS, UDP and TCP (53 default).",
+            ),
             (
                 "ingress_namespace",
                 nullable(string()),
@@ -116,7 +188,11 @@ fn profile() -> Value {
                 map(string()),
                 "Labels selecting the monitoring pods within `monitoring_namespace`; empty means every pod of that namespace.",
             ),
-            ("cni", nullable(string()), "The cluster's CNI when the profile names one (`cilium`)."),
+            (
+                "cni",
+                nullable(string()),
+                "The cluster's CNI when the profile names one (`cilium`).",
+            ),
         ],
     )
 }
@@ -126,12 +202,32 @@ fn domain() -> Value {
         "A domain in one view: becomes a namespace.",
         &[
             ("name", string(), "Domain name (the output folder)."),
-            ("namespace", string(), "Namespace of this domain in this environment: `<domain>-<env>`."),
+            (
+                "namespace",
+                string(),
+                "Namespace of this domain in this environment: `<domain>-<env>`.",
+            ),
             ("team", nullable(string()), "Owning team."),
-            ("group", nullable(string()), "Group bound to the namespace's `edit` ClusterRole."),
-            ("quota", reference("ResolvedQuota"), "Namespace quota (always present: stdlib default when not written)."),
-            ("workloads", array(reference("ResolvedWorkload")), "Workloads enabled in this environment, in declaration order."),
-            ("backing", array(reference("ResolvedBacking")), "Backing services, in declaration order."),
+            (
+                "group",
+                nullable(string()),
+                "Group bound to the namespace's `edit` ClusterRole.",
+            ),
+            (
+                "quota",
+                reference("ResolvedQuota"),
+                "Namespace quota (always present: stdlib default when not written).",
+            ),
+            (
+                "workloads",
+                array(reference("ResolvedWorkload")),
+                "Workloads enabled in this environment, in declaration order.",
+            ),
+            (
+                "backing",
+                array(reference("ResolvedBacking")),
+                "Backing services, in declaration order.",
+            ),
             ("span", reference("Span"), "The domain node."),
         ],
     )
@@ -152,23 +248,71 @@ fn workload() -> Value {
     object(
         "A workload after all layers apply.",
         &[
-            ("kind", string_enum(&["service", "worker", "job"]), "Service, worker or job."),
+            (
+                "kind",
+                string_enum(&["service", "worker", "job"]),
+                "Service, worker or job.",
+            ),
             ("name", string(), "Name."),
-            ("image", string(), "Full image reference: `registry/name:tag@digest`."),
+            (
+                "image",
+                string(),
+                "Full image reference: `registry/name:tag@digest`.",
+            ),
             ("command", array(string()), "Container command."),
             ("args", array(string()), "Container args."),
             ("schedule", nullable(string()), "Cron schedule (jobs)."),
-            ("ports", array(reference("ResolvedPort")), "Ports in declaration order."),
-            ("expose", array(reference("ResolvedExpose")), "Public exposures."),
-            ("health", nullable(reference("ResolvedHealth")), "Health probe, if any."),
-            ("resources", reference("ResolvedResources"), "Requests and limits."),
-            ("replicas", integer(), "Fixed replica count (ignored when `scale` is set; HPA owns replicas then)."),
-            ("scale", nullable(reference("ResolvedScale")), "Autoscaling."),
+            (
+                "ports",
+                array(reference("ResolvedPort")),
+                "Ports in declaration order.",
+            ),
+            (
+                "expose",
+                array(reference("ResolvedExpose")),
+                "Public exposures.",
+            ),
+            (
+                "health",
+                nullable(reference("ResolvedHealth")),
+                "Health probe, if any.",
+            ),
+            (
+                "resources",
+                reference("ResolvedResources"),
+                "Requests and limits.",
+            ),
+            (
+                "replicas",
+                integer(),
+                "Fixed replica count (ignored when `scale` is set; HPA owns replicas then).",
+            ),
+            (
+                "scale",
+                nullable(reference("ResolvedScale")),
+                "Autoscaling.",
+            ),
             ("config", map(string()), "Config entries, sorted by key."),
-            ("secrets", array(reference("ResolvedSecret")), "Secret references, in declaration order."),
-            ("uses", array(reference("ResolvedUse")), "Bound dependencies."),
-            ("writable", array(string()), "Extra writable paths (emptyDir)."),
-            ("egress", array(reference("ResolvedEgress")), "Allowed endpoints outside the cluster, in declaration order."),
+            (
+                "secrets",
+                array(reference("ResolvedSecret")),
+                "Secret references, in declaration order.",
+            ),
+            (
+                "uses",
+                array(reference("ResolvedUse")),
+                "Bound dependencies.",
+            ),
+            (
+                "writable",
+                array(string()),
+                "Extra writable paths (emptyDir).",
+            ),
+            (
+                "egress",
+                array(reference("ResolvedEgress")),
+                "Allowed endpoints outside the cluster, in declaration order.",
+            ),
             ("span", reference("Span"), "The workload node (provenance)."),
         ],
     )
@@ -181,8 +325,16 @@ fn port() -> Value {
             ("name", string(), "Name."),
             ("container_port", integer(), "Container port."),
             ("service_port", integer(), "Service port."),
-            ("protocol", string_enum(&["http", "grpc", "tcp", "udp"]), "Application protocol."),
-            ("metrics", boolean(), "Whether the monitoring namespace may scrape this port."),
+            (
+                "protocol",
+                string_enum(&["http", "grpc", "tcp", "udp"]),
+                "Application protocol.",
+            ),
+            (
+                "metrics",
+                boolean(),
+                "Whether the monitoring namespace may scrape this port.",
+            ),
         ],
     )
 }
@@ -217,7 +369,11 @@ fn health() -> Value {
         &[
             ("check", reference("HealthCheck"), "What to probe."),
             ("port", string(), "Port name."),
-            ("port_number", integer(), "Container port number (gRPC probes need a number)."),
+            (
+                "port_number",
+                integer(),
+                "Container port number (gRPC probes need a number).",
+            ),
             ("initial_delay", integer(), "Liveness initial delay (s)."),
             ("period", integer(), "Period (s)."),
         ],
@@ -304,10 +460,22 @@ fn backing() -> Value {
         &[
             ("kind", string(), "Kind name."),
             ("name", string(), "Declared name."),
-            ("managed", boolean(), "Managed by the cloud (true) or in-cluster (false)."),
+            (
+                "managed",
+                boolean(),
+                "Managed by the cloud (true) or in-cluster (false).",
+            ),
             ("stateful", boolean(), "Whether the kind is stateful."),
-            ("port", nullable(json!({"type": "integer", "minimum": 0, "maximum": 65535})), "Port consumers connect to."),
-            ("properties", map(reference("Value")), "All properties, kind defaults applied, sorted by name."),
+            (
+                "port",
+                nullable(json!({"type": "integer", "minimum": 0, "maximum": 65535})),
+                "Port consumers connect to.",
+            ),
+            (
+                "properties",
+                map(reference("Value")),
+                "All properties, kind defaults applied, sorted by name.",
+            ),
             ("span", reference("Span"), "The declaration node."),
         ],
     )
@@ -324,9 +492,21 @@ fn span() -> Value {
     object(
         "A byte range in one source file (the spec, a stdlib file or a user library file).",
         &[
-            ("file", json!({"type": "integer", "minimum": 0}), "Index of the file in the compilation's sources."),
-            ("offset", json!({"type": "integer", "minimum": 0}), "Byte offset of the first byte."),
-            ("len", json!({"type": "integer", "minimum": 0}), "Length in bytes."),
+            (
+                "file",
+                json!({"type": "integer", "minimum": 0}),
+                "Index of the file in the compilation's sources.",
+            ),
+            (
+                "offset",
+                json!({"type": "integer", "minimum": 0}),
+                "Byte offset of the first byte.",
+            ),
+            (
+                "len",
+                json!({"type": "integer", "minimum": 0}),
+                "Length in bytes.",
+            ),
         ],
     )
 }
@@ -399,7 +579,8 @@ mod tests {
     /// rewrites it.
     #[test]
     fn committed_estate_schema_is_up_to_date() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/berth-estate.schema.json");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../schemas/berth-estate.schema.json");
         let expected = estate_schema_text();
         if std::env::var_os("BERTH_UPDATE").is_some_and(|value| value == "1") {
             std::fs::write(&path, &expected).unwrap();
@@ -411,7 +592,9 @@ mod tests {
                 .unified_diff()
                 .header("schemas/berth-estate.schema.json (committed)", "generated")
                 .to_string();
-            panic!("schemas/berth-estate.schema.json is stale; run `BERTH_UPDATE=1 cargo test -p berth estate_schema`:\n{diff}");
+            panic!(
+                "schemas/berth-estate.schema.json is stale; run `BERTH_UPDATE=1 cargo test -p berth estate_schema`:\n{diff}"
+            );
         }
     }
 
@@ -448,7 +631,11 @@ mod tests {
         assert!(structs.len() >= 14, "{structs:?}");
         let schema = estate_schema();
         for (name, fields) in structs {
-            let definition = if name == "Estate" { &schema } else { &schema["$defs"][&name] };
+            let definition = if name == "Estate" {
+                &schema
+            } else {
+                &schema["$defs"][&name]
+            };
             let properties: Vec<String> = definition["properties"]
                 .as_object()
                 .unwrap_or_else(|| panic!("no schema definition for `{name}`"))

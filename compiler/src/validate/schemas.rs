@@ -14,7 +14,11 @@ pub fn k8s_file(api_version: &str, kind: &str) -> Option<String> {
     }
     let group_label = group.split('.').next().unwrap_or_default();
     let kind = kind.to_ascii_lowercase();
-    Some(if group_label.is_empty() { format!("{kind}-{version}") } else { format!("{kind}-{group_label}-{version}") })
+    Some(if group_label.is_empty() {
+        format!("{kind}-{version}")
+    } else {
+        format!("{kind}-{group_label}-{version}")
+    })
 }
 
 /// One function per Kubernetes version: `file` to the embedded text of
@@ -67,13 +71,15 @@ k8s_table!(
 /// The embedded CRD schema of a custom resource (`schemas/crds/<group>/<kind>_<version>.json`).
 pub fn crd(api_version: &str, kind: &str) -> Option<&'static str> {
     match (api_version, kind) {
-        ("external-secrets.io/v1", "ExternalSecret") => {
-            Some(include_str!("../../../schemas/crds/external-secrets.io/externalsecret_v1.json"))
-        }
-        ("cilium.io/v2", "CiliumNetworkPolicy") => {
-            Some(include_str!("../../../schemas/crds/cilium.io/ciliumnetworkpolicy_v2.json"))
-        }
-        ("route.openshift.io/v1", "Route") => Some(include_str!("../../../schemas/crds/route.openshift.io/route_v1.json")),
+        ("external-secrets.io/v1", "ExternalSecret") => Some(include_str!(
+            "../../../schemas/crds/external-secrets.io/externalsecret_v1.json"
+        )),
+        ("cilium.io/v2", "CiliumNetworkPolicy") => Some(include_str!(
+            "../../../schemas/crds/cilium.io/ciliumnetworkpolicy_v2.json"
+        )),
+        ("route.openshift.io/v1", "Route") => Some(include_str!(
+            "../../../schemas/crds/route.openshift.io/route_v1.json"
+        )),
         _ => None,
     }
 }
