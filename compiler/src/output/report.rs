@@ -147,9 +147,9 @@ const SARIF_SCHEMA: &str = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errat
 /// its file only, and one without a file has no location.
 fn render_sarif(sources: &Sources, diags: &Diagnostics) -> String {
     let sorted = diags.sorted();
-    let rules: std::collections::BTreeMap<String, ()> = sorted.iter().map(|collected| (rule_id(collected), ())).collect();
+    let rules: std::collections::BTreeSet<String> = sorted.iter().map(|collected| rule_id(collected)).collect();
     let rule_index: std::collections::BTreeMap<&str, usize> =
-        rules.keys().enumerate().map(|(index, id)| (id.as_str(), index)).collect();
+        rules.iter().enumerate().map(|(index, id)| (id.as_str(), index)).collect();
     let results: Vec<serde_json::Value> = sorted
         .iter()
         .map(|collected| {
@@ -205,7 +205,7 @@ fn render_sarif(sources: &Sources, diags: &Diagnostics) -> String {
         })
         .collect();
     let rules: Vec<serde_json::Value> = rules
-        .keys()
+        .iter()
         .map(|id| serde_json::json!({ "id": id, "shortDescription": { "text": rule_description(id) } }))
         .collect();
     let log = serde_json::json!({
