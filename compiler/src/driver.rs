@@ -9,7 +9,7 @@ use crate::diag::{Diagnostics, FileId, SourceFile, Sources};
 use crate::emit::{self, ArtifactTree};
 use crate::model::{self, Spec};
 use crate::resolve::{self, Estate, Library};
-use crate::{stdlib, syntax};
+use crate::{policy, stdlib, syntax};
 
 /// What to compile.
 #[derive(Debug, Clone)]
@@ -34,6 +34,9 @@ pub struct Options {
     pub env: Option<String>,
     /// Only this target's views.
     pub target: Option<String>,
+    /// Today's date, `YYYY-MM-DD`, against which waiver `until` dates expire. The library
+    /// never reads the clock: `main.rs` fills it, tests fix it; empty skips the check.
+    pub today: String,
 }
 
 /// The result of a compilation: every diagnostic, and artifacts only when error-free.
@@ -50,6 +53,10 @@ pub struct Compilation {
     pub estate: Option<Estate>,
     /// The emitted artifacts; empty whenever there is any error.
     pub tree: ArtifactTree,
+    /// Every policy finding, model policies first, then object policies. Unwaived ones
+    /// are also in `diagnostics`; waived ones (`waived: true`) are only here, so reports
+    /// can list the exceptions in force.
+    pub findings: Vec<policy::Finding>,
 }
 
 impl Compilation {
@@ -90,7 +97,15 @@ pub fn compile(inputs: &Inputs, options: &Options) -> Compilation {
             && options.target.as_ref().is_none_or(|target| &view.target == target)
     });
 
+    // Policy errors block output but not the later stages: every finding is reported.
+    let library_refs: Vec<&Spec> = library_specs.iter().collect();
+    let policies = policy::prepare(diags, &library_refs, &spec, &options.today);
+    let mut findings = policy::check_model(diags, &policies, &spec, &estate);
+
     let tree = emit::emit(diags, &estate);
+    findings.extend(policy::check_objects(diags, &policies, &spec, &estate, &tree));
+    policy::finish(diags, &policies, &findings, options.env.is_some() || options.target.is_some());
+    compilation.findings = findings;
     // Our own output against the bundled schemas: a failure is a bug in Berth. It runs
     // whatever other findings there are (emit only warns; earlier stages returned above).
     crate::validate::objects(diags, &tree, &estate.kubernetes);

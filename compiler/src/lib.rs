@@ -5,6 +5,7 @@ pub mod driver;
 pub mod emit;
 pub mod model;
 pub mod output;
+pub mod policy;
 pub mod resolve;
 pub mod stdlib;
 pub mod syntax;

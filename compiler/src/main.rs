@@ -198,14 +198,14 @@ fn main() -> ExitCode {
 
 fn check(spec: &Path, common: &Common) -> u8 {
     let Some(inputs) = read_inputs(spec, &common.libs) else { return EXIT_USAGE };
-    let compilation = driver::compile(&inputs, &Options::default());
+    let compilation = driver::compile(&inputs, &Options { today: today(), ..Options::default() });
     report_diagnostics(&compilation, common);
     if failed(&compilation, common) { EXIT_SPEC } else { EXIT_OK }
 }
 
 fn build(spec: &Path, out: &Path, env: Option<String>, target: Option<String>, common: &Common) -> u8 {
     let Some(inputs) = read_inputs(spec, &common.libs) else { return EXIT_USAGE };
-    let options = Options { env: env.clone(), target: target.clone() };
+    let options = Options { env: env.clone(), target: target.clone(), today: today() };
     let compilation = driver::compile(&inputs, &options);
     report_diagnostics(&compilation, common);
     if failed(&compilation, common) {
@@ -390,7 +390,7 @@ fn report_diagnostics(compilation: &Compilation, common: &Common) {
 /// Compile as `build` would, compare with the committed output in `dir`, write nothing.
 fn build_check(spec: &Path, dir: &Path, env: Option<String>, target: Option<String>, common: &Common) -> u8 {
     let Some(inputs) = read_inputs(spec, &common.libs) else { return EXIT_USAGE };
-    let compilation = driver::compile(&inputs, &Options { env, target });
+    let compilation = driver::compile(&inputs, &Options { env, target, today: today() });
     report_diagnostics(&compilation, common);
     if failed(&compilation, common) {
         return EXIT_SPEC;
@@ -462,8 +462,8 @@ fn diff(specs: &[PathBuf], base: Option<&str>, format: DiffFormat, exit_code: bo
         }
     };
     let common = Common { libs: Vec::new(), format: Format::Human, color, deny: Vec::new() };
-    let old = driver::compile(&old_inputs, &Options::default());
-    let new = driver::compile(&new_inputs, &Options::default());
+    let old = driver::compile(&old_inputs, &Options { today: today(), ..Options::default() });
+    let new = driver::compile(&new_inputs, &Options { today: today(), ..Options::default() });
     report_diagnostics(&old, &common);
     report_diagnostics(&new, &common);
     for (compilation, inputs) in [(&old, &old_inputs), (&new, &new_inputs)] {
@@ -561,5 +561,42 @@ fn git_show(rev: &str, spec: &Path) -> Option<String> {
             eprintln!("error: cannot read {relative} at {rev}: {message}");
             None
         }
+    }
+}
+
+/// Today's UTC date as `YYYY-MM-DD`, for waiver expiry (the library never reads the clock).
+fn today() -> String {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs());
+    let days = i64::try_from(seconds / 86_400).unwrap_or(0);
+    let (year, month, day) = civil_from_days(days);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian (year, month, day): Howard Hinnant's
+/// `civil_from_days` (http://howardhinnant.github.io/date_algorithms.html).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod date_tests {
+    use super::civil_from_days;
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        assert_eq!(civil_from_days(20_515), (2026, 3, 3));
     }
 }

@@ -33,6 +33,28 @@ pub const FILES: &[(&str, &str)] = &[
     stdlib_file!("kinds/postgres.kdl"),
     stdlib_file!("kinds/rabbitmq.kdl"),
     stdlib_file!("kinds/redis.kdl"),
+    stdlib_file!("policies/baseline/domain-without-team.kdl"),
+    stdlib_file!("policies/baseline/high-entropy-config-value.kdl"),
+    stdlib_file!("policies/baseline/latest-image-tag.kdl"),
+    stdlib_file!("policies/baseline/missing-health-check.kdl"),
+    stdlib_file!("policies/baseline/secret-in-config.kdl"),
+    stdlib_file!("policies/baseline/tagless-image.kdl"),
+    stdlib_file!("policies/baseline/unset-resources.kdl"),
+    stdlib_file!("policies/data-ownership/cross-domain-backing-use.kdl"),
+    stdlib_file!("policies/production/implicit-rollout.kdl"),
+    stdlib_file!("policies/production/missing-disruption-budget.kdl"),
+    stdlib_file!("policies/production/missing-topology-spread.kdl"),
+    stdlib_file!("policies/production/promotion-without-approval.kdl"),
+    stdlib_file!("policies/production/single-replica-in-prod.kdl"),
+    stdlib_file!("policies/restricted/automounted-service-account-token.kdl"),
+    stdlib_file!("policies/restricted/disallowed-volume-type.kdl"),
+    stdlib_file!("policies/restricted/host-namespaces.kdl"),
+    stdlib_file!("policies/restricted/privilege-escalation.kdl"),
+    stdlib_file!("policies/restricted/privileged-container.kdl"),
+    stdlib_file!("policies/restricted/retained-capabilities.kdl"),
+    stdlib_file!("policies/restricted/run-as-root.kdl"),
+    stdlib_file!("policies/restricted/unconfined-seccomp.kdl"),
+    stdlib_file!("policies/restricted/writable-root-filesystem.kdl"),
     stdlib_file!("targets/aks.kdl"),
     stdlib_file!("targets/eks.kdl"),
     stdlib_file!("targets/gke.kdl"),
@@ -130,10 +152,21 @@ mod tests {
                 .next()
                 .unwrap_or_default()
                 .trim_end_matches(".kdl");
-            let n_nodes =
-                spec.clouds.len() + spec.backing_kinds.len() + usize::from(spec.defaults.is_some());
+            let n_nodes = spec.clouds.len()
+                + spec.backing_kinds.len()
+                + usize::from(spec.defaults.is_some())
+                + spec.policies.len();
             assert_eq!(n_nodes, 1, "{path} must define exactly one library node");
-            if stem.starts_with("stdlib/targets/") {
+            if let Some(rest) = stem.strip_prefix("stdlib/policies/") {
+                // `policies/<pack>/<id>.kdl`: one policy with that id, in that pack,
+                // documented with the `## What it does` / `## Why is this bad?` headings.
+                let policy = &spec.policies[0];
+                let pack = rest.split('/').next().unwrap_or_default();
+                assert_eq!(policy.id.value, name, "{path}");
+                assert_eq!(policy.pack.as_ref().map(|p| p.value.as_str()), Some(pack), "{path}");
+                assert!(text.starts_with("// ## What it does\n"), "{path} needs `// ## What it does` first");
+                assert!(text.contains("\n// ## Why is this bad?\n"), "{path} needs `// ## Why is this bad?`");
+            } else if stem.starts_with("stdlib/targets/") {
                 let cloud = &spec.clouds[0];
                 assert_eq!(cloud.name.value, name, "{path}");
                 assert!(cloud.description.is_some(), "{path} needs a description");

@@ -152,6 +152,7 @@ impl Ctx<'_> {
         let mut registry = None;
         let mut kubernetes = None;
         let mut secret_store = None;
+        let mut policies = Vec::new();
         let mut once = Once::default();
         for child in children(node) {
             let key = child.name().value();
@@ -159,8 +160,16 @@ impl Ctx<'_> {
                 "registry" => &mut registry,
                 "kubernetes" => &mut kubernetes,
                 "secret-store" => &mut secret_store,
+                "policies" => {
+                    if self.once(&mut once, child, key, "platform") {
+                        self.shape(child, &[], usize::MAX, "pack names");
+                        self.no_children(child);
+                        policies = args(child).filter_map(|entry| self.string(entry, "a policy pack name")).collect();
+                    }
+                    continue;
+                }
                 _ => {
-                    let help = check::suggestion(key, &["registry", "kubernetes", "secret-store"]);
+                    let help = check::suggestion(key, &["registry", "kubernetes", "secret-store", "policies"]);
                     self.unknown_node(child, "in `platform`", help);
                     continue;
                 }
@@ -172,7 +181,7 @@ impl Ctx<'_> {
         if let Some(version) = &kubernetes {
             self.kubernetes_version(version);
         }
-        Some(Platform { name: name?, registry, kubernetes, secret_store, span: self.span_of(node) })
+        Some(Platform { name: name?, registry, kubernetes, secret_store, policies, span: self.span_of(node) })
     }
 
     fn kubernetes_version(&mut self, version: &Spanned<String>) {
@@ -1090,8 +1099,9 @@ impl Ctx<'_> {
     // ---------------------------------------------------------------- policies
 
     fn policy(&mut self, node: &KdlNode) -> Option<Policy> {
-        self.shape(node, &["severity"], 1, "the policy id");
+        self.shape(node, &["severity", "pack"], 1, "the policy id");
         let id = self.name_arg(node, "policy", true);
+        let pack = self.string_prop(node, "pack");
         let severity = self.required_string_prop(node, "severity", "write `severity=\"error\"` (or `warning`, `info`)");
         if let Some(severity) = &severity {
             self.choice(severity, "severity", &["error", "warning", "info"]);
@@ -1144,7 +1154,7 @@ impl Ctx<'_> {
         if rules.is_empty() && !has_child(node, "require") && !has_child(node, "deny") {
             self.diags.at(id.span, LowerError::PolicyWithoutRules { id: id.value.clone(), span: id.span });
         }
-        Some(Policy { id, severity: severity?, matches, rules, span: self.span_of(node) })
+        Some(Policy { id, severity: severity?, matches, rules, pack, span: self.span_of(node) })
     }
 
     fn waiver(&mut self, node: &KdlNode) -> Option<Waiver> {

@@ -37,6 +37,9 @@ pub struct Platform {
     pub kubernetes: Option<Spanned<String>>,
     /// Name of the external-secrets `ClusterSecretStore` that `secret` keys are read from.
     pub secret_store: Option<Spanned<String>>,
+    /// `policies "baseline" "production"`: the stdlib policy packs enabled for this estate,
+    /// as written; empty when the node is absent (the policy stage then enables `baseline`).
+    pub policies: Vec<Spanned<String>>,
     /// The whole node.
     pub span: Span,
 }
@@ -504,6 +507,10 @@ pub struct Policy {
     pub matches: Vec<PolicyMatch>,
     /// `require` / `deny` rules.
     pub rules: Vec<PolicyRule>,
+    /// `pack="baseline"`: the stdlib pack the policy belongs to. A policy with a pack runs
+    /// only when the platform enables that pack (`policies "baseline" ...`); one without
+    /// (a spec's own policy) always runs.
+    pub pack: Option<Spanned<String>>,
     /// The whole node.
     pub span: Span,
 }

@@ -1,0 +1,134 @@
+//! The CEL engine: compile expressions once, evaluate them against JSON variables.
+//!
+//! In: expression text and a map of variables (JSON values). Out: a boolean or a message.
+//! Numbers become CEL `int` when they are integers (so `replicas >= 2` compares ints),
+//! otherwise `double`. Besides the CEL standard library and the `strings` extension,
+//! expressions may call `entropy(string)`: the Shannon entropy in bits per character.
+//! Nothing here panics on user input: a panic inside the CEL library is caught and
+//! reported as an evaluation error.
+
+use cel::{Context, Env, Program, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// The compile environment shared by every policy of a compilation.
+pub(crate) struct Engine {
+    env: Arc<Env>,
+}
+
+impl Engine {
+    /// The standard CEL environment plus the `strings` extension.
+    pub(crate) fn new() -> Self {
+        let mut env = Env::stdlib();
+        // Declaring the extension can only fail on a name clash, which the stdlib has not.
+        let _ = env.add_extension(cel::extensions::strings);
+        Self { env: Arc::new(env) }
+    }
+
+    /// Compile one expression; `Err` carries the parser's message.
+    pub(crate) fn compile(&self, expression: &str) -> Result<Program, String> {
+        let env = Arc::clone(&self.env);
+        let text = expression.to_owned();
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || env.compile(&text))) {
+            Ok(Ok(program)) => Ok(program),
+            Ok(Err(errors)) => Err(errors
+                .errors
+                .iter()
+                .map(|error| error.msg.clone())
+                .collect::<Vec<_>>()
+                .join("; ")),
+            Err(_) => Err("the CEL parser failed on this expression".to_owned()),
+        }
+    }
+
+    /// Evaluate a compiled expression with `variables`; `Ok` only for a boolean result.
+    pub(crate) fn evaluate(&self, program: &Program, variables: &BTreeMap<&str, serde_json::Value>) -> Result<bool, String> {
+        let mut context = Context::with_env(Arc::clone(&self.env));
+        for (name, value) in variables {
+            context.add_variable_from_value(*name, to_cel(value));
+        }
+        let _ = context.add_function("entropy", |text: Arc<String>| entropy(&text));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| program.execute(&context)));
+        match result {
+            Ok(Ok(Value::Bool(value))) => Ok(value),
+            Ok(Ok(other)) => Err(format!("the expression gave {:?}, not a bool", other.type_of())),
+            Ok(Err(error)) => Err(error.to_string()),
+            Err(_) => Err("the CEL evaluator failed on this expression".to_owned()),
+        }
+    }
+}
+
+/// A JSON value as a CEL value.
+fn to_cel(value: &serde_json::Value) -> Value {
+    match value {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(value) => Value::Bool(*value),
+        serde_json::Value::Number(number) => match number.as_i64() {
+            Some(int) => Value::Int(int),
+            None => Value::Float(number.as_f64().unwrap_or(f64::NAN)),
+        },
+        serde_json::Value::String(text) => Value::String(Arc::new(text.clone())),
+        serde_json::Value::Array(items) => Value::List(Arc::new(items.iter().map(to_cel).collect())),
+        serde_json::Value::Object(entries) => {
+            let map: HashMap<String, Value> = entries.iter().map(|(key, value)| (key.clone(), to_cel(value))).collect();
+            Value::Map(map.into())
+        }
+    }
+}
+
+/// Shannon entropy of `text` in bits per character (0 for the empty string).
+fn entropy(text: &str) -> f64 {
+    let mut counts: BTreeMap<char, u32> = BTreeMap::new();
+    let mut total = 0u32;
+    for character in text.chars() {
+        *counts.entry(character).or_default() += 1;
+        total += 1;
+    }
+    if total == 0 {
+        return 0.0;
+    }
+    let total = f64::from(total);
+    counts
+        .values()
+        .map(|count| {
+            let p = f64::from(*count) / total;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Engine, entropy};
+    use std::collections::BTreeMap;
+
+    fn eval(expression: &str, variables: &[(&'static str, serde_json::Value)]) -> Result<bool, String> {
+        let engine = Engine::new();
+        let program = engine.compile(expression)?;
+        let variables: BTreeMap<&str, serde_json::Value> = variables.iter().cloned().collect();
+        engine.evaluate(&program, &variables)
+    }
+
+    #[test]
+    fn evaluates_ints_maps_and_strings() {
+        assert_eq!(eval("replicas >= 2", &[("replicas", serde_json::json!(3))]), Ok(true));
+        assert_eq!(eval("scale == null || scale.min >= 2", &[("scale", serde_json::json!(null))]), Ok(true));
+        assert_eq!(eval("config.exists(k, k.matches('(?i)token'))", &[("config", serde_json::json!({"API_TOKEN": "x"}))]), Ok(true));
+        assert_eq!(eval("'AbC'.lowerAscii() == 'abc'", &[]), Ok(true));
+        assert_eq!(eval("entropy('aaaa') == 0.0", &[]), Ok(true));
+    }
+
+    #[test]
+    fn reports_errors_without_panicking() {
+        assert!(eval("replicas >=", &[]).is_err());
+        assert!(eval("missing > 1", &[]).is_err());
+        assert!(eval("1 + 1", &[]).is_err());
+        assert!(eval("object.spec.x", &[("object", serde_json::json!({"spec": {}}))]).is_err());
+    }
+
+    #[test]
+    fn entropy_of_random_looking_text_is_high() {
+        assert!(entropy("kJ8s2LqP0xZr7VbN4mWc9TyH") > 4.0);
+        assert!(entropy("https://psp.example.net") < 4.0);
+    }
+}

@@ -1,0 +1,616 @@
+//! Policies and waivers: CEL rules over the resolved estate and over emitted objects.
+//!
+//! In: the `policy` and `waive` nodes of the stdlib, user libraries and the spec, the
+//! [`Estate`] and the [`ArtifactTree`]. Out: [`Finding`]s, and a diagnostic for every
+//! finding that no waiver covers. This module is the engine only: the policies are data
+//! (`stdlib/policies/<pack>/<id>.kdl`, or the spec's own), so adding one is a `.kdl` file.
+//!
+//! Steps: [`prepare`] compiles every enabled policy and checks the waivers once;
+//! [`check_model`] runs the model policies after `resolve`; [`check_objects`] runs the
+//! object policies after `emit`; [`finish`] warns about waivers that waived nothing.
+//!
+//! # What a policy sees
+//!
+//! A model policy is evaluated once per matching entity and environment × target view,
+//! with these CEL variables (documented in `docs/policies.md` too):
+//!
+//! - every entity: `env` (environment name), `production` (bool), `target`, `cloud`;
+//! - `service`, `worker`, `job`: `name`, `domain`, `team` (string or null), `kind`,
+//!   `image` (full reference), `replicas` (int), `scale` (`{min, max, cpu_percent}` or
+//!   null), `ports` (list of `{name, port, service_port, protocol, metrics}`), `health`
+//!   (`{check, path, port, initial_delay, period}` or null), `resources` (`{cpu, memory,
+//!   cpu_limit, memory_limit, declared}`, `declared` false when only defaults apply),
+//!   `config` (map), `secrets` (list of `{env, key, property}`), `uses` (list of
+//!   `{domain, name, kind, backing, role}`), `expose` (list of `{host, path, port}`),
+//!   `egress` (list of `{host, port, cidr}`), `schedule` (string or null);
+//! - `domain`: `name`, `team`, `group`, `quota` (`{cpu, memory, pods}`);
+//! - `environment`: `name`, `approval`, `rollout` (the strategy as written, or null);
+//! - `backing`: `name`, `domain`, `kind`, `managed`, `stateful`, `properties` (map).
+//!
+//! An object policy (`match "Deployment"`) sees `object`, the emitted object as JSON,
+//! Kubernetes-admission style, plus `pod`: the pod template's `spec` of a Deployment,
+//! StatefulSet, DaemonSet, Job or CronJob (null for other kinds), and `env`,
+//! `production`, `target`.
+//!
+//! # Scope
+//!
+//! A policy with `pack=` runs only when the platform enables the pack (`policies
+//! "baseline" "production"`; `baseline` alone by default); policies of the `production`
+//! pack only see production environments. A spec or library policy without a pack always
+//! runs, and replaces a stdlib policy with the same id.
+
+pub mod engine;
+pub mod errors;
+
+use crate::diag::{Diagnostics, Severity, Span};
+use crate::emit::ArtifactTree;
+use crate::model::{self, Spec, WorkloadKind};
+use crate::resolve::{Estate, ResolvedBacking, ResolvedDomain, ResolvedWorkload, UseTarget, View};
+use engine::Engine;
+pub use errors::PolicyError;
+use indexmap::IndexMap;
+use miette::{LabeledSpan, MietteDiagnostic};
+use serde_json::{Value as Json, json};
+use std::collections::BTreeMap;
+
+/// The pack enabled when the platform names none.
+pub const DEFAULT_PACKS: &[&str] = &["baseline"];
+
+/// One policy violation on one entity, possibly across several environments.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    /// The policy id, also the diagnostic code.
+    pub policy: String,
+    /// The policy's severity.
+    pub severity: Severity,
+    /// The rule's message.
+    pub message: String,
+    /// The entity as shown to users, e.g. `service order/order-api`.
+    pub entity: String,
+    /// The key a waiver's `on=` matches: `domain/name`, `domain` or an environment name.
+    pub on: String,
+    /// The spec node of the entity (the workload that produced an object).
+    pub span: Span,
+    /// Environments (and, for objects, files) the violation occurs in, in order.
+    pub places: Vec<String>,
+    /// Whether an active waiver covers it; waived findings are listed, not reported.
+    pub waived: bool,
+    /// The covering waiver's reason.
+    pub waiver_reason: Option<String>,
+}
+
+/// Every enabled policy, compiled, and the spec's valid waivers.
+pub struct PolicySet {
+    engine: Engine,
+    policies: Vec<Compiled>,
+    waivers: Vec<ValidWaiver>,
+}
+
+struct Compiled {
+    id: String,
+    severity: Severity,
+    pack: Option<String>,
+    matches: Vec<model::PolicyMatch>,
+    rules: Vec<CompiledRule>,
+}
+
+struct CompiledRule {
+    require: bool,
+    expression: crate::diag::Spanned<String>,
+    message: Option<String>,
+    program: cel::Program,
+}
+
+struct ValidWaiver {
+    policy: String,
+    on: String,
+    reason: String,
+    span: Span,
+}
+
+/// Gather the policies of `library` (stdlib and user library specs) and `spec`, keep the
+/// enabled ones, compile their expressions and check the spec's waivers against `today`
+/// (`YYYY-MM-DD`; empty skips the expiry check).
+pub fn prepare(diags: &mut Diagnostics, library: &[&Spec], spec: &Spec, today: &str) -> PolicySet {
+    let engine = Engine::new();
+    // Later definitions replace earlier ones with the same id: stdlib, library, spec.
+    let mut by_id: IndexMap<String, &model::Policy> = IndexMap::new();
+    for policy in library.iter().chain(std::iter::once(&spec)).flat_map(|s| &s.policies) {
+        by_id.insert(policy.id.value.clone(), policy);
+    }
+    let known_packs: Vec<String> = {
+        let mut packs: Vec<String> = by_id.values().filter_map(|p| p.pack.as_ref()).map(|p| p.value.clone()).collect();
+        packs.sort();
+        packs.dedup();
+        packs
+    };
+    let written = spec.platform.as_ref().map(|p| p.policies.clone()).unwrap_or_default();
+    let enabled: Vec<String> = if written.is_empty() {
+        DEFAULT_PACKS.iter().map(|p| (*p).to_owned()).collect()
+    } else {
+        for pack in &written {
+            if !known_packs.contains(&pack.value) {
+                diags.at(
+                    pack.span,
+                    PolicyError::UnknownPack {
+                        name: pack.value.clone(),
+                        span: pack.span,
+                        help: format!("enable one of {}", quoted_list(&known_packs)),
+                    },
+                );
+            }
+        }
+        written.iter().map(|p| p.value.clone()).collect()
+    };
+
+    let mut policies = Vec::new();
+    for policy in by_id.values() {
+        let pack = policy.pack.as_ref().map(|p| p.value.clone());
+        if pack.as_ref().is_some_and(|pack| !enabled.contains(pack)) {
+            continue;
+        }
+        for matched in &policy.matches {
+            let kind = &matched.kind.value;
+            if kind.starts_with(|c: char| c.is_ascii_lowercase()) && !ENTITY_KINDS.contains(&kind.as_str()) {
+                diags.at(
+                    matched.kind.span,
+                    PolicyError::UnknownMatchKind { policy: policy.id.value.clone(), kind: kind.clone(), span: matched.kind.span },
+                );
+            }
+        }
+        let mut rules = Vec::new();
+        for rule in &policy.rules {
+            match engine.compile(&rule.expression.value) {
+                Ok(program) => rules.push(CompiledRule {
+                    require: rule.require,
+                    expression: rule.expression.clone(),
+                    message: rule.message.as_ref().map(|m| m.value.clone()),
+                    program,
+                }),
+                Err(reason) => diags.at(
+                    rule.expression.span,
+                    PolicyError::InvalidExpression { policy: policy.id.value.clone(), reason, span: rule.expression.span },
+                ),
+            }
+        }
+        let severity = match policy.severity.value.as_str() {
+            "warning" => Severity::Warning,
+            "info" => Severity::Advice,
+            _ => Severity::Error,
+        };
+        policies.push(Compiled { id: policy.id.value.clone(), severity, pack, matches: policy.matches.clone(), rules });
+    }
+
+    let mut waivers = Vec::new();
+    for waiver in &spec.waivers {
+        let known = policies.iter().any(|p| p.id == waiver.policy.value);
+        if !known {
+            let closest = by_id
+                .keys()
+                .map(|id| (strsim::jaro_winkler(id, &waiver.policy.value), id))
+                .filter(|(score, _)| *score > 0.8)
+                .max_by(|a, b| a.0.total_cmp(&b.0));
+            let help = match closest {
+                Some((_, id)) => format!("did you mean `{id}`?"),
+                None if by_id.contains_key(&waiver.policy.value) => {
+                    "enable the policy's pack in `platform { policies ... }`, or remove the waiver".to_owned()
+                }
+                None => "name a policy listed in docs/policies.md or defined in the spec".to_owned(),
+            };
+            diags.at(waiver.policy.span, PolicyError::UnknownPolicy { policy: waiver.policy.value.clone(), span: waiver.policy.span, help });
+            continue;
+        }
+        let Some(reason) = waiver.reason.as_ref().filter(|r| !r.value.trim().is_empty()) else {
+            diags.at(
+                waiver.span,
+                PolicyError::WaiverWithoutReason { policy: waiver.policy.value.clone(), on: waiver.on.value.clone(), span: waiver.span },
+            );
+            continue;
+        };
+        if let Some(until) = &waiver.until
+            && !today.is_empty()
+            && until.value.as_str() < today
+        {
+            diags.at(
+                until.span,
+                PolicyError::ExpiredWaiver {
+                    policy: waiver.policy.value.clone(),
+                    on: waiver.on.value.clone(),
+                    until: until.value.clone(),
+                    span: until.span,
+                    today: today.to_owned(),
+                },
+            );
+            continue;
+        }
+        waivers.push(ValidWaiver {
+            policy: waiver.policy.value.clone(),
+            on: waiver.on.value.clone(),
+            reason: reason.value.clone(),
+            span: waiver.span,
+        });
+    }
+    PolicySet { engine, policies, waivers }
+}
+
+/// The lower-case kinds a model policy can match.
+pub const ENTITY_KINDS: &[&str] = &["service", "worker", "job", "backing", "domain", "environment"];
+
+/// One entity to evaluate model policies on.
+struct Entity {
+    kind: &'static str,
+    label: String,
+    on: String,
+    span: Span,
+    variables: BTreeMap<&'static str, Json>,
+}
+
+/// Run the model policies over every view of `estate`; report unwaived findings.
+pub fn check_model(diags: &mut Diagnostics, set: &PolicySet, spec: &Spec, estate: &Estate) -> Vec<Finding> {
+    let mut acc = Accumulator::default();
+    for view in &estate.views {
+        // Findings are keyed by entity span, so an environment on two targets reports once.
+        let mut entities = vec![environment_entity(spec, view)];
+        for domain in &view.domains {
+            entities.push(domain_entity(view, domain));
+            for workload in &domain.workloads {
+                entities.push(workload_entity(spec, view, domain, workload));
+            }
+            for backing in &domain.backing {
+                entities.push(backing_entity(view, domain, backing));
+            }
+        }
+        for entity in &entities {
+            for (policy_index, policy) in set.policies.iter().enumerate() {
+                if policy.pack.as_deref() == Some("production") && !view.production {
+                    continue;
+                }
+                let matched = policy.matches.iter().any(|m| {
+                    m.kind.value == entity.kind && m.env.as_ref().is_none_or(|env| env.value == view.env)
+                });
+                if !matched {
+                    continue;
+                }
+                acc.evaluate(diags, set, policy_index, entity, &view.env);
+            }
+        }
+    }
+    acc.report(diags, set, spec)
+}
+
+/// Run the object policies over every emitted object; report unwaived findings.
+pub fn check_objects(diags: &mut Diagnostics, set: &PolicySet, spec: &Spec, estate: &Estate, tree: &ArtifactTree) -> Vec<Finding> {
+    let mut acc = Accumulator::default();
+    for artifact in tree.values() {
+        let kind = artifact.object.get("kind").and_then(Json::as_str).unwrap_or_default();
+        let mut parts = artifact.path.split('/');
+        let env = parts.next().unwrap_or_default().to_owned();
+        let target = parts.next().unwrap_or_default().to_owned();
+        let view = estate.views.iter().find(|v| v.env == env && v.target == target);
+        let production = view.is_some_and(|v| v.production);
+        // `service order/order-api` -> `order/order-api`.
+        let on = artifact.origin_label.split_once(' ').map_or(artifact.origin_label.as_str(), |(_, rest)| rest).to_owned();
+        let mut variables = BTreeMap::new();
+        variables.insert("object", artifact.object.clone());
+        variables.insert("pod", pod_spec(&artifact.object));
+        variables.insert("env", json!(env));
+        variables.insert("production", json!(production));
+        variables.insert("target", json!(target));
+        let entity = Entity {
+            kind: "object",
+            label: format!("{} ({kind} `{}`)", artifact.origin_label, artifact.path),
+            on,
+            span: artifact.origin,
+            variables,
+        };
+        for (policy_index, policy) in set.policies.iter().enumerate() {
+            if policy.pack.as_deref() == Some("production") && !production {
+                continue;
+            }
+            let matched = policy.matches.iter().any(|m| m.kind.value == kind && m.env.as_ref().is_none_or(|e| e.value == env));
+            if matched {
+                acc.evaluate(diags, set, policy_index, &entity, &artifact.path);
+            }
+        }
+    }
+    acc.report(diags, set, spec)
+}
+
+/// Warn about every valid waiver that covered no finding. Skipped when only some views
+/// were compiled (`--env`, `--target`): the entity may live in another one.
+pub fn finish(diags: &mut Diagnostics, set: &PolicySet, findings: &[Finding], partial: bool) {
+    if partial {
+        return;
+    }
+    for waiver in &set.waivers {
+        let used = findings.iter().any(|f| f.policy == waiver.policy && covers(&waiver.on, &f.on));
+        if !used {
+            diags.at(waiver.span, PolicyError::UnusedWaiver { policy: waiver.policy.clone(), on: waiver.on.clone(), span: waiver.span });
+        }
+    }
+}
+
+/// Whether a waiver's `on` covers an entity key: the same key, or its domain.
+fn covers(on: &str, key: &str) -> bool {
+    on == key || key.strip_prefix(on).is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// Findings gathered across views, one per (policy, rule, entity).
+#[derive(Default)]
+struct Accumulator {
+    findings: IndexMap<(usize, usize, Span, String), Finding>,
+    errors: IndexMap<(usize, usize, Span), ()>,
+}
+
+impl Accumulator {
+    fn evaluate(&mut self, diags: &mut Diagnostics, set: &PolicySet, policy_index: usize, entity: &Entity, place: &str) {
+        let Some(policy) = set.policies.get(policy_index) else { return };
+        for (rule_index, rule) in policy.rules.iter().enumerate() {
+            match set.engine.evaluate(&rule.program, &entity.variables) {
+                Ok(value) if value == rule.require => {}
+                Ok(_) => {
+                    let key = (policy_index, rule_index, entity.span, entity.label.clone());
+                    let finding = self.findings.entry(key).or_insert_with(|| Finding {
+                        policy: policy.id.clone(),
+                        severity: policy.severity,
+                        message: rule.message.clone().unwrap_or_else(|| {
+                            let verb = if rule.require { "must hold" } else { "must not hold" };
+                            format!("`{}` {verb}", rule.expression.value)
+                        }),
+                        entity: entity.label.clone(),
+                        on: entity.on.clone(),
+                        span: entity.span,
+                        places: Vec::new(),
+                        waived: false,
+                        waiver_reason: None,
+                    });
+                    if !finding.places.iter().any(|p| p == place) {
+                        finding.places.push(place.to_owned());
+                    }
+                }
+                Err(reason) => {
+                    // One report per rule and entity, however many views fail the same way.
+                    if self.errors.insert((policy_index, rule_index, entity.span), ()).is_none() {
+                        diags.at(
+                            rule.expression.span,
+                            PolicyError::EvaluationFailed {
+                                policy: policy.id.clone(),
+                                entity: format!("`{}`", entity.label),
+                                reason,
+                                span: rule.expression.span,
+                            },
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    fn report(self, diags: &mut Diagnostics, set: &PolicySet, spec: &Spec) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for (_, mut finding) in self.findings {
+            finding.span = name_span(spec, finding.span);
+            if let Some(waiver) = set.waivers.iter().find(|w| w.policy == finding.policy && covers(&w.on, &finding.on)) {
+                finding.waived = true;
+                finding.waiver_reason = Some(waiver.reason.clone());
+            } else {
+                diags.at(finding.span, diagnostic(&finding));
+            }
+            out.push(finding);
+        }
+        out
+    }
+}
+
+/// The diagnostic of an unwaived finding.
+fn diagnostic(finding: &Finding) -> MietteDiagnostic {
+    let severity = match finding.severity {
+        Severity::Error => miette::Severity::Error,
+        Severity::Warning => miette::Severity::Warning,
+        Severity::Advice => miette::Severity::Advice,
+    };
+    let label = format!("{} in {}", finding.entity, finding.places.join(", "));
+    MietteDiagnostic::new(finding.message.clone())
+        .with_code(finding.policy.clone())
+        .with_severity(severity)
+        .with_label(LabeledSpan::at(finding.span.range(), label))
+        .with_help(format!(
+            "fix the spec, or record an exception: `waive \"{}\" on=\"{}\" reason=\"...\" until=\"YYYY-MM-DD\"`",
+            finding.policy, finding.on
+        ))
+}
+
+fn quoted_list(items: &[String]) -> String {
+    items.iter().map(|item| format!("`{item}`")).collect::<Vec<_>>().join(", ")
+}
+
+/// The pod template's spec of a workload object, or null.
+fn pod_spec(object: &Json) -> Json {
+    let kind = object.get("kind").and_then(Json::as_str).unwrap_or_default();
+    let pointer = match kind {
+        "Deployment" | "StatefulSet" | "DaemonSet" | "Job" => "/spec/template/spec",
+        "CronJob" => "/spec/jobTemplate/spec/template/spec",
+        _ => return Json::Null,
+    };
+    object.pointer(pointer).cloned().unwrap_or(Json::Null)
+}
+
+fn common_variables(view: &View) -> BTreeMap<&'static str, Json> {
+    let mut variables = BTreeMap::new();
+    variables.insert("env", json!(view.env));
+    variables.insert("production", json!(view.production));
+    variables.insert("target", json!(view.target));
+    variables.insert("cloud", json!(view.profile.cloud));
+    variables
+}
+
+fn environment_entity(spec: &Spec, view: &View) -> Entity {
+    let written = spec.environments.iter().find(|e| e.name.value == view.env);
+    let rollout = written.and_then(|e| e.rollout.as_ref()).map(|r| r.strategy.value.clone());
+    let mut variables = common_variables(view);
+    variables.insert("name", json!(view.env));
+    variables.insert("approval", json!(view.approval));
+    variables.insert("rollout", json!(rollout));
+    Entity { kind: "environment", label: format!("environment {}", view.env), on: view.env.clone(), span: view.span, variables }
+}
+
+fn domain_entity(view: &View, domain: &ResolvedDomain) -> Entity {
+    let mut variables = common_variables(view);
+    variables.insert("name", json!(domain.name));
+    variables.insert("team", json!(domain.team));
+    variables.insert("group", json!(domain.group));
+    variables.insert("quota", json!({"cpu": domain.quota.cpu, "memory": domain.quota.memory, "pods": domain.quota.pods}));
+    Entity { kind: "domain", label: format!("domain {}", domain.name), on: domain.name.clone(), span: domain.span, variables }
+}
+
+fn workload_entity(spec: &Spec, view: &View, domain: &ResolvedDomain, workload: &ResolvedWorkload) -> Entity {
+    let written = spec
+        .domains
+        .iter()
+        .find(|d| d.name.value == domain.name)
+        .and_then(|d| d.workloads.iter().find(|w| w.name.value == workload.name));
+    let declared = written.is_some_and(|w| {
+        w.settings.resources.is_some()
+            || w.overrides.iter().any(|o| o.env.value == view.env && o.settings.resources.is_some())
+    });
+    let kind = workload.kind.as_str();
+    let mut variables = common_variables(view);
+    variables.insert("name", json!(workload.name));
+    variables.insert("domain", json!(domain.name));
+    variables.insert("team", json!(domain.team));
+    variables.insert("kind", json!(kind));
+    variables.insert("image", json!(workload.image));
+    variables.insert("replicas", json!(workload.replicas));
+    variables.insert(
+        "scale",
+        workload.scale.as_ref().map_or(Json::Null, |s| json!({"min": s.min, "max": s.max, "cpu_percent": s.cpu_percent})),
+    );
+    variables.insert(
+        "ports",
+        Json::Array(
+            workload
+                .ports
+                .iter()
+                .map(|p| {
+                    json!({"name": p.name, "port": p.container_port, "service_port": p.service_port,
+                           "protocol": format!("{:?}", p.protocol).to_lowercase(), "metrics": p.metrics})
+                })
+                .collect(),
+        ),
+    );
+    variables.insert(
+        "health",
+        workload.health.as_ref().map_or(Json::Null, |h| {
+            let (check, path) = match &h.check {
+                model::HealthCheck::Http { path } => ("http", Json::String(path.clone())),
+                model::HealthCheck::Grpc => ("grpc", Json::Null),
+                model::HealthCheck::Tcp => ("tcp", Json::Null),
+            };
+            json!({"check": check, "path": path, "port": h.port, "initial_delay": h.initial_delay, "period": h.period})
+        }),
+    );
+    let r = &workload.resources;
+    variables.insert(
+        "resources",
+        json!({"cpu": r.cpu, "memory": r.memory, "cpu_limit": r.cpu_limit, "memory_limit": r.memory_limit, "declared": declared}),
+    );
+    variables.insert("config", json!(workload.config));
+    variables.insert(
+        "secrets",
+        Json::Array(workload.secrets.iter().map(|s| json!({"env": s.env, "key": s.key, "property": s.property})).collect()),
+    );
+    variables.insert(
+        "uses",
+        Json::Array(
+            workload
+                .uses
+                .iter()
+                .map(|u| match &u.target {
+                    UseTarget::Workload { domain, name } => {
+                        json!({"domain": domain, "name": name, "kind": "workload", "backing": false, "role": u.role})
+                    }
+                    UseTarget::Backing { domain, name, kind } => {
+                        json!({"domain": domain, "name": name, "kind": kind, "backing": true, "role": u.role})
+                    }
+                })
+                .collect(),
+        ),
+    );
+    variables.insert(
+        "expose",
+        Json::Array(workload.expose.iter().map(|e| json!({"host": e.host, "path": e.path, "port": e.port})).collect()),
+    );
+    variables.insert(
+        "egress",
+        Json::Array(workload.egress.iter().map(|e| json!({"host": e.host, "port": e.port, "cidr": e.cidr})).collect()),
+    );
+    variables.insert("schedule", json!(workload.schedule));
+    let entity_kind = match workload.kind {
+        WorkloadKind::Service => "service",
+        WorkloadKind::Worker => "worker",
+        WorkloadKind::Job => "job",
+    };
+    Entity {
+        kind: entity_kind,
+        label: format!("{kind} {}/{}", domain.name, workload.name),
+        on: format!("{}/{}", domain.name, workload.name),
+        span: workload.span,
+        variables,
+    }
+}
+
+fn backing_entity(view: &View, domain: &ResolvedDomain, backing: &ResolvedBacking) -> Entity {
+    let mut variables = common_variables(view);
+    let properties: serde_json::Map<String, Json> = backing
+        .properties
+        .iter()
+        .map(|(key, value)| {
+            let value = match value {
+                model::Value::String(s) => json!(s),
+                model::Value::Integer(i) => json!(i),
+                model::Value::Float(f) => json!(f),
+                model::Value::Bool(b) => json!(b),
+            };
+            (key.clone(), value)
+        })
+        .collect();
+    variables.insert("name", json!(backing.name));
+    variables.insert("domain", json!(domain.name));
+    variables.insert("kind", json!(backing.kind));
+    variables.insert("managed", json!(backing.managed));
+    variables.insert("stateful", json!(backing.stateful));
+    variables.insert("properties", Json::Object(properties));
+    Entity {
+        kind: "backing",
+        label: format!("{} {}/{}", backing.kind, domain.name, backing.name),
+        on: format!("{}/{}", domain.name, backing.name),
+        span: backing.span,
+        variables,
+    }
+}
+
+/// The name of the spec node whose whole span is `node`, so a finding points at one line
+/// (`service "order-api"`) rather than at the whole block; `node` itself when not found.
+fn name_span(spec: &Spec, node: Span) -> Span {
+    for environment in &spec.environments {
+        if environment.span == node {
+            return environment.name.span;
+        }
+    }
+    for domain in &spec.domains {
+        if domain.span == node {
+            return domain.name.span;
+        }
+        for workload in &domain.workloads {
+            if workload.span == node {
+                return workload.name.span;
+            }
+        }
+        for backing in &domain.backing {
+            if backing.span == node {
+                return backing.name.span;
+            }
+        }
+    }
+    node
+}
