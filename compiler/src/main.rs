@@ -437,7 +437,7 @@ fn diff(specs: &[PathBuf], base: Option<&str>, format: DiffFormat, exit_code: bo
             let (Some(old), Some(new)) = (read_inputs(&spec_file(old), libs), read_inputs(&spec_file(new), libs)) else {
                 return EXIT_USAGE;
             };
-            (old, new)
+            (Some(old), new)
         }
         [spec] => {
             let spec = spec_file(spec);
@@ -452,9 +452,18 @@ fn diff(specs: &[PathBuf], base: Option<&str>, format: DiffFormat, exit_code: bo
                     }
                 },
             };
-            let Some(text) = git_show(&rev, &spec) else { return EXIT_USAGE };
-            let name = format!("{}@{rev}", spec.display());
-            (Inputs { spec: SourceFile { name, text }, libraries: new.libraries.clone() }, new)
+            let old = match git_show(&rev, &spec) {
+                Err(()) => return EXIT_USAGE,
+                Ok(Some(text)) => {
+                    let name = format!("{}@{rev}", spec.display());
+                    Some(Inputs { spec: SourceFile { name, text }, libraries: new.libraries.clone() })
+                }
+                Ok(None) => {
+                    eprintln!("note: {} does not exist at {rev}; every resource is new", spec.display());
+                    None
+                }
+            };
+            (old, new)
         }
         _ => {
             eprintln!("error: give SPEC (with --base REV) or OLD NEW");
@@ -462,13 +471,17 @@ fn diff(specs: &[PathBuf], base: Option<&str>, format: DiffFormat, exit_code: bo
         }
     };
     let common = Common { libs: Vec::new(), format: Format::Human, color, deny: Vec::new() };
-    let old = driver::compile(&old_inputs, &Options { today: today(), ..Options::default() });
+    // A spec that did not exist at the base compares as an empty estate.
+    let old = old_inputs.as_ref().map_or_else(Compilation::default, |inputs| {
+        driver::compile(inputs, &Options { today: today(), ..Options::default() })
+    });
     let new = driver::compile(&new_inputs, &Options { today: today(), ..Options::default() });
     report_diagnostics(&old, &common);
     report_diagnostics(&new, &common);
-    for (compilation, inputs) in [(&old, &old_inputs), (&new, &new_inputs)] {
+    for (compilation, inputs) in [(&old, old_inputs.as_ref()), (&new, Some(&new_inputs))] {
         if compilation.has_errors() {
-            eprintln!("error: {} has errors; nothing to compare", inputs.spec.name);
+            let name = inputs.map_or("the old revision", |inputs| inputs.spec.name.as_str());
+            eprintln!("error: {name} has errors; nothing to compare");
             return EXIT_SPEC;
         }
     }
@@ -538,11 +551,12 @@ fn default_base(spec: &Path) -> Option<String> {
         .map(|rev| rev.trim().to_owned())
 }
 
-/// The spec's text at `rev`, read from git objects.
-fn git_show(rev: &str, spec: &Path) -> Option<String> {
+/// The spec's text at `rev`, read from git objects; `Ok(None)` when `rev` is a commit
+/// without that file (the spec is new), `Err` (already reported) on any other failure.
+fn git_show(rev: &str, spec: &Path) -> Result<Option<String>, ()> {
     if rev.starts_with('-') || rev.contains(':') {
         eprintln!("error: `{rev}` is not a revision");
-        return None;
+        return Err(());
     }
     let dir = spec_dir(spec);
     let relative = git(&dir, &["rev-parse", "--show-toplevel"]).ok().and_then(|top| {
@@ -553,13 +567,20 @@ fn git_show(rev: &str, spec: &Path) -> Option<String> {
     });
     let Some((top, relative)) = relative else {
         eprintln!("error: {} is not inside a git work tree", spec.display());
-        return None;
+        return Err(());
     };
+    if let Err(message) = git(&top, &["rev-parse", "--verify", &format!("{rev}^{{commit}}")]) {
+        eprintln!("error: `{rev}` is not a commit: {message}");
+        return Err(());
+    }
+    if git(&top, &["cat-file", "-e", &format!("{rev}:{relative}")]).is_err() {
+        return Ok(None);
+    }
     match git(&top, &["show", &format!("{rev}:{relative}")]) {
-        Ok(text) => Some(text),
+        Ok(text) => Ok(Some(text)),
         Err(message) => {
             eprintln!("error: cannot read {relative} at {rev}: {message}");
-            None
+            Err(())
         }
     }
 }

@@ -164,3 +164,21 @@ fn build_check_reports_stale_output_and_writes_nothing() {
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stdout.lines().any(|line| line.starts_with("removed: ") && line.ends_with("/payment/deployment-refund-api.yaml")), "{stdout}");
 }
+
+#[test]
+fn a_spec_new_since_the_base_is_all_added() {
+    let dir = workdir("new-spec");
+    git(&dir, &["init", "-q", "-b", "main"]);
+    fs::write(dir.join("README.md"), "before the spec\n").unwrap();
+    git(&dir, &["add", "README.md"]);
+    git(&dir, &["commit", "-q", "-m", "readme"]);
+    fs::write(dir.join("spec.kdl"), example()).unwrap();
+    git(&dir, &["add", "spec.kdl"]);
+    git(&dir, &["commit", "-q", "-m", "the spec"]);
+
+    let (code, stdout, stderr) = berth(&dir, &["diff", "--base", "HEAD~1", "spec.kdl"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("does not exist at HEAD~1"), "{stderr}");
+    assert!(stdout.contains(" 0 removed, 0 changed"), "{stdout}");
+    assert!(!stdout.contains("(changed)") && stdout.contains("(added)"), "{stdout}");
+}
