@@ -448,7 +448,7 @@ pub fn render_markdown(diff: &TreeDiff, limit: usize) -> String {
 
     let note = |left: usize| {
         format!(
-            "\n> **Truncated:** {left} more resource diff{} not shown: GitHub comments are limited to {GITHUB_COMMENT_LIMIT} characters. Run `berth diff` locally for the full output.\n",
+            "\n> **Truncated:** {left} more resource diff{} not shown: GitHub comments are limited to 65,536 characters. Run `berth diff` locally for the full output.\n",
             if left == 1 { " is" } else { "s are" }
         )
     };
