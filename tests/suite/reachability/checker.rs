@@ -1,0 +1,380 @@
+//! An independent NetworkPolicy evaluator. It knows nothing of Berth: it reads YAML
+//! documents (Namespaces, Deployments, CronJobs, NetworkPolicies) and answers which
+//! (source pod, destination pod, port) connections Kubernetes would allow.
+//!
+//! Semantics (networking.k8s.io/v1, as the API reference states them):
+//! - A policy selects the pods of its own namespace that its `podSelector` matches.
+//! - A pod is isolated for ingress (egress) iff some policy selecting it has `Ingress`
+//!   (`Egress`) in `policyTypes`. Without `policyTypes`, `Ingress` is implied, and `Egress`
+//!   too when the policy has an `egress` section.
+//! - A non-isolated direction allows everything; an isolated one allows the union of the
+//!   rules of the policies that select the pod for that direction.
+//! - A rule with no (or empty) `from`/`to` matches every peer; with no (or empty) `ports`
+//!   every port. Peers of one rule are ORed; within one peer `namespaceSelector` and
+//!   `podSelector` are ANDed; a `podSelector` alone means the policy's namespace; an
+//!   `ipBlock` never matches a pod (pod addresses are assumed outside external ranges).
+//! - A port entry: protocol (default TCP), a number (with optional `endPort`) or a name
+//!   resolved against the destination pod's container ports, or no port (all ports).
+//! - A connection is allowed iff the source's egress AND the destination's ingress allow it.
+
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Labels of a pod or namespace.
+pub type Labels = BTreeMap<String, String>;
+
+/// A container port of a pod.
+#[derive(Debug, Clone)]
+pub struct ContainerPort {
+    /// Port name, if any.
+    pub name: Option<String>,
+    /// Number.
+    pub number: i64,
+    /// `TCP`, `UDP` or `SCTP`.
+    pub protocol: String,
+}
+
+/// One pod (template) of the cluster.
+#[derive(Debug, Clone)]
+pub struct Pod {
+    /// `<namespace>/<name>`.
+    pub id: String,
+    /// Namespace.
+    pub namespace: String,
+    /// Pod labels.
+    pub labels: Labels,
+    /// Container ports.
+    pub ports: Vec<ContainerPort>,
+}
+
+/// A connection: source pod id, destination pod id, port number and protocol.
+pub type Conn = (String, String, i64, String);
+
+/// A cluster as far as NetworkPolicies are concerned.
+#[derive(Debug, Default, Clone)]
+pub struct Cluster {
+    /// Namespaces with their labels (including `kubernetes.io/metadata.name`).
+    pub namespaces: BTreeMap<String, Labels>,
+    /// Namespaces that came from the documents (the managed ones).
+    pub managed_namespaces: BTreeSet<String>,
+    /// Pods.
+    pub pods: Vec<Pod>,
+    /// NetworkPolicy objects.
+    pub policies: Vec<Value>,
+}
+
+/// What the cluster allows.
+#[derive(Debug, Default, PartialEq)]
+pub struct Matrix {
+    /// Connections allowed end to end where at least one end is in a managed namespace.
+    pub allowed: BTreeSet<Conn>,
+    /// Connections whose source is in a managed namespace and its egress allows.
+    pub egress: BTreeSet<Conn>,
+    /// Connections whose destination is in a managed namespace and its ingress allows.
+    pub ingress: BTreeSet<Conn>,
+}
+
+fn labels_of(value: &Value) -> Labels {
+    value
+        .as_object()
+        .map(|map| {
+            map.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn str_of(value: &Value) -> String {
+    value.as_str().unwrap_or_default().to_owned()
+}
+
+impl Cluster {
+    /// Read YAML documents; other kinds are ignored.
+    pub fn from_documents<'t>(texts: impl IntoIterator<Item = &'t str>) -> Self {
+        let mut cluster = Self::default();
+        for text in texts {
+            let object: Value = serde_saphyr::from_str(text).expect("document parses as YAML");
+            cluster.add_object(&object);
+        }
+        cluster
+    }
+
+    fn add_object(&mut self, object: &Value) {
+        let namespace = str_of(&object["metadata"]["namespace"]);
+        let name = str_of(&object["metadata"]["name"]);
+        match object["kind"].as_str() {
+            Some("Namespace") => {
+                self.add_namespace(&name, labels_of(&object["metadata"]["labels"]));
+                self.managed_namespaces.insert(name);
+            }
+            Some("NetworkPolicy") => self.policies.push(object.clone()),
+            Some(kind @ ("Deployment" | "CronJob")) => {
+                let template = if kind == "Deployment" {
+                    &object["spec"]["template"]
+                } else {
+                    &object["spec"]["jobTemplate"]["spec"]["template"]
+                };
+                let mut ports = Vec::new();
+                for container in template["spec"]["containers"].as_array().into_iter().flatten() {
+                    for port in container["ports"].as_array().into_iter().flatten() {
+                        ports.push(ContainerPort {
+                            name: port["name"].as_str().map(str::to_owned),
+                            number: port["containerPort"].as_i64().expect("containerPort is a number"),
+                            protocol: port["protocol"].as_str().unwrap_or("TCP").to_owned(),
+                        });
+                    }
+                }
+                self.add_pod(&namespace, &name, labels_of(&template["metadata"]["labels"]), ports);
+            }
+            _ => {}
+        }
+    }
+
+    /// Add (or relabel) a namespace; its name label is implicit, as the API server sets it.
+    pub fn add_namespace(&mut self, name: &str, mut labels: Labels) {
+        labels.insert("kubernetes.io/metadata.name".to_owned(), name.to_owned());
+        self.namespaces.insert(name.to_owned(), labels);
+    }
+
+    /// Add a pod; its namespace is created when missing.
+    pub fn add_pod(&mut self, namespace: &str, name: &str, labels: Labels, ports: Vec<ContainerPort>) {
+        if !self.namespaces.contains_key(namespace) {
+            self.add_namespace(namespace, Labels::new());
+        }
+        self.pods.push(Pod { id: format!("{namespace}/{name}"), namespace: namespace.to_owned(), labels, ports });
+    }
+
+    /// The (port, protocol) pairs checked towards every pod: every container port of the
+    /// cluster plus `probe_ports`, so that a rule widened to other pods or to every port
+    /// shows whatever port it names.
+    fn candidate_ports(&self, probe_ports: &[(i64, &str)]) -> BTreeSet<(i64, String)> {
+        self.pods
+            .iter()
+            .flat_map(|pod| pod.ports.iter().map(|p| (p.number, p.protocol.clone())))
+            .chain(probe_ports.iter().map(|(n, p)| (*n, (*p).to_owned())))
+            .collect()
+    }
+
+    /// The rules of `section` of a policy with, per rule, which pods its peers match
+    /// (`None`: every peer) and its port entries (`None`: every port).
+    fn compiled_rules<'p>(&self, policy: &'p Value, section: &str) -> Vec<(Option<Vec<bool>>, Option<&'p Vec<Value>>)> {
+        let peers_key = if section == "egress" { "to" } else { "from" };
+        let policy_namespace = str_of(&policy["metadata"]["namespace"]);
+        policy["spec"][section]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|rule| {
+                let peers = rule[peers_key].as_array().filter(|peers| !peers.is_empty()).map(|peers| {
+                    self.pods
+                        .iter()
+                        .map(|pod| peers.iter().any(|element| self.peer_matches(element, &policy_namespace, pod)))
+                        .collect()
+                });
+                let ports = rule["ports"].as_array().filter(|ports| !ports.is_empty());
+                (peers, ports)
+            })
+            .collect()
+    }
+
+    /// Evaluate every (pod, pod, port) triple.
+    pub fn matrix(&self, probe_ports: &[(i64, &str)]) -> Matrix {
+        let candidates = self.candidate_ports(probe_ports);
+        // Per policy index: its compiled ingress and egress rules.
+        let compiled: Vec<_> = self
+            .policies
+            .iter()
+            .map(|policy| (self.compiled_rules(policy, "ingress"), self.compiled_rules(policy, "egress")))
+            .collect();
+        // Whether a compiled rule set allows `peer` (index) on `port` towards `destination`.
+        let allows = |rules: &[(Option<Vec<bool>>, Option<&Vec<Value>>)], peer: usize, destination: &Pod, port: i64, protocol: &str| {
+            rules.iter().any(|(peers, ports)| {
+                peers.as_ref().is_none_or(|matched| matched[peer])
+                    && ports.is_none_or(|ports| ports.iter().any(|entry| port_matches(entry, destination, port, protocol)))
+            })
+        };
+        // Per pod: the policies that isolate it for ingress and for egress.
+        let selecting: Vec<(Vec<usize>, Vec<usize>)> = self
+            .pods
+            .iter()
+            .map(|pod| {
+                let mut ingress = Vec::new();
+                let mut egress = Vec::new();
+                for (index, policy) in self.policies.iter().enumerate() {
+                    if str_of(&policy["metadata"]["namespace"]) != pod.namespace
+                        || !selector_matches(&policy["spec"]["podSelector"], &pod.labels)
+                    {
+                        continue;
+                    }
+                    let (has_ingress, has_egress) = policy_types(policy);
+                    if has_ingress {
+                        ingress.push(index);
+                    }
+                    if has_egress {
+                        egress.push(index);
+                    }
+                }
+                (ingress, egress)
+            })
+            .collect();
+        let mut matrix = Matrix::default();
+        for (si, src) in self.pods.iter().enumerate() {
+            let src_managed = self.managed_namespaces.contains(&src.namespace);
+            for (di, dst) in self.pods.iter().enumerate() {
+                if si == di {
+                    continue;
+                }
+                let dst_managed = self.managed_namespaces.contains(&dst.namespace);
+                if !src_managed && !dst_managed {
+                    continue;
+                }
+                // Whether any rule could allow the pair at all (or the side is not isolated);
+                // most pairs fail both and need no per-port work.
+                let egress_hit = selecting[si].1.is_empty()
+                    || selecting[si].1.iter().any(|&p| compiled[p].1.iter().any(|(peers, _)| peers.as_ref().is_none_or(|m| m[di])));
+                let ingress_hit = selecting[di].0.is_empty()
+                    || selecting[di].0.iter().any(|&p| compiled[p].0.iter().any(|(peers, _)| peers.as_ref().is_none_or(|m| m[si])));
+                if !ingress_hit && !(src_managed && egress_hit) {
+                    continue;
+                }
+                for (port, protocol) in &candidates {
+                    let (port, protocol) = (*port, protocol.as_str());
+                    // Named ports resolve against the destination pod in both directions.
+                    let egress_ok = selecting[si].1.is_empty()
+                        || selecting[si].1.iter().any(|&p| allows(&compiled[p].1, di, dst, port, protocol));
+                    let ingress_ok = selecting[di].0.is_empty()
+                        || selecting[di].0.iter().any(|&p| allows(&compiled[p].0, si, dst, port, protocol));
+                    if !egress_ok && !ingress_ok {
+                        continue;
+                    }
+                    let conn = (src.id.clone(), dst.id.clone(), port, protocol.to_owned());
+                    if src_managed && egress_ok {
+                        matrix.egress.insert(conn.clone());
+                    }
+                    if dst_managed && ingress_ok {
+                        matrix.ingress.insert(conn.clone());
+                    }
+                    if egress_ok && ingress_ok {
+                        matrix.allowed.insert(conn);
+                    }
+                }
+            }
+        }
+        matrix
+    }
+
+    /// One peer element: `ipBlock` matches no pod; otherwise namespace AND pod selector.
+    fn peer_matches(&self, element: &Value, policy_namespace: &str, pod: &Pod) -> bool {
+        if element.get("ipBlock").is_some() {
+            return false;
+        }
+        let namespace_ok = match element.get("namespaceSelector") {
+            Some(selector) => self
+                .namespaces
+                .get(&pod.namespace)
+                .is_some_and(|labels| selector_matches(selector, labels)),
+            None => pod.namespace == policy_namespace,
+        };
+        let pod_ok = element.get("podSelector").is_none_or(|selector| selector_matches(selector, &pod.labels));
+        namespace_ok && pod_ok
+    }
+
+    /// Egress to address ranges: (source pod, cidr, port, protocol) for every `ipBlock`
+    /// peer of an egress rule of a policy selecting a pod of a managed namespace.
+    pub fn external_egress(&self) -> BTreeSet<(String, String, i64, String)> {
+        let mut found = BTreeSet::new();
+        for pod in self.pods.iter().filter(|p| self.managed_namespaces.contains(&p.namespace)) {
+            for policy in &self.policies {
+                if str_of(&policy["metadata"]["namespace"]) != pod.namespace
+                    || !selector_matches(&policy["spec"]["podSelector"], &pod.labels)
+                    || !policy_types(policy).1
+                {
+                    continue;
+                }
+                for rule in policy["spec"]["egress"].as_array().into_iter().flatten() {
+                    for element in rule["to"].as_array().into_iter().flatten() {
+                        let Some(cidr) = element["ipBlock"]["cidr"].as_str() else { continue };
+                        for entry in rule["ports"].as_array().into_iter().flatten() {
+                            found.insert((
+                                pod.id.clone(),
+                                cidr.to_owned(),
+                                entry["port"].as_i64().unwrap_or(-1),
+                                entry["protocol"].as_str().unwrap_or("TCP").to_owned(),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        found
+    }
+}
+
+/// (has Ingress, has Egress) of a policy, with the API's defaults.
+fn policy_types(policy: &Value) -> (bool, bool) {
+    match policy["spec"]["policyTypes"].as_array() {
+        Some(types) => (
+            types.iter().any(|t| t == "Ingress"),
+            types.iter().any(|t| t == "Egress"),
+        ),
+        None => (true, policy["spec"].get("egress").is_some()),
+    }
+}
+
+/// A label selector: `matchLabels` and `matchExpressions` all hold; empty matches all.
+/// A missing selector (`null`) matches nothing, as a policy without podSelector is invalid.
+pub fn selector_matches(selector: &Value, labels: &Labels) -> bool {
+    let Some(selector) = selector.as_object() else {
+        return false;
+    };
+    let labels_ok = selector
+        .get("matchLabels")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .all(|(key, value)| labels.get(key).map(String::as_str) == value.as_str());
+    let expressions_ok = selector
+        .get("matchExpressions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .all(|expression| {
+            let key = str_of(&expression["key"]);
+            let values: Vec<&str> = expression["values"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            let value = labels.get(&key).map(String::as_str);
+            match expression["operator"].as_str() {
+                Some("In") => value.is_some_and(|v| values.contains(&v)),
+                Some("NotIn") => value.is_none_or(|v| !values.contains(&v)),
+                Some("Exists") => value.is_some(),
+                Some("DoesNotExist") => value.is_none(),
+                _ => false,
+            }
+        });
+    labels_ok && expressions_ok
+}
+
+/// One `ports` entry against a destination pod's port.
+fn port_matches(entry: &Value, destination: &Pod, port: i64, protocol: &str) -> bool {
+    if entry["protocol"].as_str().unwrap_or("TCP") != protocol {
+        return false;
+    }
+    match &entry["port"] {
+        Value::Null => true,
+        Value::Number(number) => {
+            let start = number.as_i64().unwrap_or(-1);
+            let end = entry["endPort"].as_i64().unwrap_or(start);
+            (start..=end).contains(&port)
+        }
+        Value::String(name) => destination
+            .ports
+            .iter()
+            .any(|p| p.name.as_deref() == Some(name.as_str()) && p.number == port && p.protocol == protocol),
+        _ => false,
+    }
+}

@@ -1,0 +1,192 @@
+//! The other side of the comparison: the connections the spec declares, read from the
+//! resolved estate (the `uses` graph, exposures, metrics ports and the target's facts),
+//! and the pods outside Berth's namespaces that a real cluster has (DNS, the ingress
+//! controller, the monitoring scraper, and intruders that must reach nothing).
+
+use super::checker::{Cluster, Conn, ContainerPort, Labels};
+use berth::driver::Compilation;
+use berth::emit::ArtifactTree;
+use berth::output::yaml;
+use berth::resolve::{Estate, ResolvedWorkload, UseTarget, View};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A port no policy should open: every destination is probed on it too.
+pub const PROBE_PORTS: &[(i64, &str)] = &[(65000, "TCP"), (65000, "UDP")];
+
+/// The role label of the stand-in pods the test adds.
+const ROLE: &str = "berth.test/role";
+
+/// One target cluster: its documents parsed by the checker, the extra pods, and what
+/// the spec declares.
+#[derive(Clone)]
+pub struct Case {
+    /// Target name.
+    pub target: String,
+    /// The cluster as the checker sees it.
+    pub cluster: Cluster,
+    /// Connections the spec declares.
+    pub expected: BTreeSet<Conn>,
+    /// External egress the spec declares with a `cidr`.
+    pub expected_external: BTreeSet<(String, String, i64, String)>,
+}
+
+impl Case {
+    /// The expected egress view: declared connections from managed sources.
+    pub fn expected_egress(&self) -> BTreeSet<Conn> {
+        self.expected.iter().filter(|c| self.managed(&c.0)).cloned().collect()
+    }
+
+    /// The expected ingress view: declared connections to managed destinations.
+    pub fn expected_ingress(&self) -> BTreeSet<Conn> {
+        self.expected.iter().filter(|c| self.managed(&c.1)).cloned().collect()
+    }
+
+    fn managed(&self, pod: &str) -> bool {
+        pod.split_once('/').is_some_and(|(ns, _)| self.cluster.managed_namespaces.contains(ns))
+    }
+}
+
+fn protocol(workload_port: &berth::resolve::ResolvedPort) -> &'static str {
+    // Compared by name so this file does not depend on the model's enum.
+    if format!("{:?}", workload_port.protocol) == "Udp" { "UDP" } else { "TCP" }
+}
+
+fn pod_id(namespace: &str, workload: &ResolvedWorkload) -> String {
+    format!("{namespace}/{}", workload.name)
+}
+
+fn with_role(labels: &BTreeMap<String, String>, role: &str) -> Labels {
+    let mut labels = labels.clone();
+    labels.insert(ROLE.to_owned(), role.to_owned());
+    labels
+}
+
+fn tcp_udp(port: i64) -> Vec<ContainerPort> {
+    ["UDP", "TCP"]
+        .into_iter()
+        .map(|protocol| ContainerPort { name: Some("dns".to_owned()), number: port, protocol: protocol.to_owned() })
+        .collect()
+}
+
+/// One [`Case`] per target of a compilation: documents rendered by the YAML renderer and
+/// parsed back, stand-in pods from the target's profile, expectations from the estate.
+pub fn cases(compilation: &Compilation) -> Vec<Case> {
+    let estate = compilation.estate.as_ref().expect("no errors, so an estate");
+    cases_of(estate, &compilation.tree)
+}
+
+/// [`cases`] for a given (possibly altered) artifact tree.
+pub fn cases_of(estate: &Estate, tree: &ArtifactTree) -> Vec<Case> {
+    let mut targets: Vec<&str> = estate.views.iter().map(|v| v.target.as_str()).collect();
+    targets.dedup();
+    let mut seen = BTreeSet::new();
+    targets.retain(|t| seen.insert(*t));
+    targets
+        .into_iter()
+        .map(|target| {
+            let texts: Vec<String> = tree
+                .values()
+                .filter(|a| a.path.split('/').nth(1) == Some(target))
+                .map(yaml::render)
+                .collect();
+            let mut cluster = Cluster::from_documents(texts.iter().map(String::as_str));
+            let views: Vec<&View> = estate.views.iter().filter(|v| v.target == target).collect();
+            let expected = declared(estate, &views, &mut cluster);
+            let expected_external = views
+                .iter()
+                .flat_map(|view| {
+                    view.domains.iter().flat_map(move |domain| {
+                        domain.workloads.iter().flat_map(move |w| {
+                            w.egress.iter().filter_map(move |e| {
+                                Some((pod_id(&domain.namespace, w), e.cidr.clone()?, i64::from(e.port), "TCP".to_owned()))
+                            })
+                        })
+                    })
+                })
+                .collect();
+            Case { target: target.to_owned(), cluster, expected, expected_external }
+        })
+        .collect()
+}
+
+/// Add the stand-in pods of the target and return the declared connections.
+fn declared(_estate: &Estate, views: &[&View], cluster: &mut Cluster) -> BTreeSet<Conn> {
+    let profile = &views[0].profile;
+    let dns = format!("{}/dns", profile.dns_namespace);
+    cluster.add_pod(&profile.dns_namespace, "dns", with_role(&profile.dns_labels, "dns"), tcp_udp(i64::from(profile.dns_port)));
+    let mut intruder_namespaces: BTreeSet<String> = cluster.managed_namespaces.clone();
+    intruder_namespaces.insert("intruders".to_owned());
+    // A pod next to a stand-in only stays unreachable if the stand-in is picked by labels.
+    if !profile.dns_labels.is_empty() {
+        intruder_namespaces.insert(profile.dns_namespace.clone());
+    }
+    let controller = profile.ingress_namespace.as_ref().map(|ns| {
+        cluster.add_pod(ns, "controller", with_role(&profile.ingress_labels, "ingress"), Vec::new());
+        if !profile.ingress_labels.is_empty() {
+            intruder_namespaces.insert(ns.clone());
+        }
+        format!("{ns}/controller")
+    });
+    let monitor = profile.monitoring_namespace.as_ref().map(|ns| {
+        cluster.add_pod(ns, "monitor", with_role(&profile.monitoring_labels, "monitoring"), Vec::new());
+        if !profile.monitoring_labels.is_empty() {
+            intruder_namespaces.insert(ns.clone());
+        }
+        format!("{ns}/monitor")
+    });
+    // Twins: a pod with the labels and ports of every pod so far, in a namespace no rule
+    // names, so a rule that stops checking the namespace lets a twin through.
+    for pod in cluster.pods.clone() {
+        let name = format!("twin-{}", pod.id.replace('/', "-"));
+        cluster.add_pod("intruders", &name, pod.labels.clone(), pod.ports.clone());
+    }
+    // Intruders: a pod with labels no rule names, in every namespace, so a rule that stops
+    // checking pod labels lets one through.
+    for namespace in &intruder_namespaces {
+        let ports = vec![ContainerPort { name: Some("http".to_owned()), number: 8080, protocol: "TCP".to_owned() }];
+        cluster.add_pod(namespace, "intruder", Labels::from([(ROLE.to_owned(), "intruder".to_owned())]), ports);
+    }
+
+    let mut expected = BTreeSet::new();
+    for view in views {
+        for domain in &view.domains {
+            for workload in &domain.workloads {
+                let me = pod_id(&domain.namespace, workload);
+                for protocol in ["UDP", "TCP"] {
+                    expected.insert((me.clone(), dns.clone(), i64::from(profile.dns_port), protocol.to_owned()));
+                }
+                for used in &workload.uses {
+                    let UseTarget::Workload { domain: callee_domain, name } = &used.target else { continue };
+                    let Some(callee_domain) = view.domains.iter().find(|d| &d.name == callee_domain) else { continue };
+                    let Some(callee) = callee_domain.workloads.iter().find(|w| &w.name == name) else { continue };
+                    for port in &callee.ports {
+                        expected.insert((
+                            me.clone(),
+                            pod_id(&callee_domain.namespace, callee),
+                            i64::from(port.container_port),
+                            protocol(port).to_owned(),
+                        ));
+                    }
+                }
+                if let Some(controller) = &controller {
+                    for expose in &workload.expose {
+                        if let Some(port) = workload.ports.iter().find(|p| p.name == expose.port) {
+                            expected.insert((
+                                controller.clone(),
+                                me.clone(),
+                                i64::from(port.container_port),
+                                protocol(port).to_owned(),
+                            ));
+                        }
+                    }
+                }
+                if let Some(monitor) = &monitor {
+                    for port in workload.ports.iter().filter(|p| p.metrics) {
+                        expected.insert((monitor.clone(), me.clone(), i64::from(port.container_port), protocol(port).to_owned()));
+                    }
+                }
+            }
+        }
+    }
+    expected
+}
