@@ -10,4 +10,3 @@ mod reachability;
 mod diff;
 mod reports;
 mod validate;
-mod policy;
