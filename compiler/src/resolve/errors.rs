@@ -74,6 +74,30 @@ pub enum ResolveError {
         declared: Span,
     },
 
+    /// A `uses` of another domain's backing service: data belongs to its domain, and
+    /// other domains reach it only through one of that domain's services.
+    #[error("`uses \"{reference}\"` reaches into domain `{owner}`'s {kind} `{name}`")]
+    #[diagnostic(code(resolve::cross_domain_backing))]
+    CrossDomainBacking {
+        /// The reference as written.
+        reference: String,
+        /// The owning domain.
+        owner: String,
+        /// The backing service's name.
+        name: String,
+        /// Its kind (`postgres`, ...).
+        kind: String,
+        /// Where.
+        #[label("a backing service of another domain")]
+        span: Span,
+        /// The backing service's declaration.
+        #[label("owned by domain `{owner}` here")]
+        declared: Span,
+        /// What to use instead.
+        #[help]
+        help: String,
+    },
+
     /// A workload that uses itself.
     #[error("`{name}` uses itself")]
     #[diagnostic(code(resolve::self_use), help("remove this `uses`"))]

@@ -214,6 +214,34 @@ impl Ctx<'_> {
                 }
                 Some(UseTarget::Workload { domain: callee_domain, name: used.name.clone() })
             }
+            Some(Entity::Backing(backing)) if callee_domain != domain => {
+                let services: Vec<&str> = entities
+                    .iter()
+                    .filter(|((d, _), e)| *d == callee_domain && matches!(e, Entity::Workload(w) if w.kind == WorkloadKind::Service))
+                    .map(|((_, n), _)| n.as_str())
+                    .collect();
+                let help = match services.first() {
+                    Some(first) => format!(
+                        "call a service of domain `{callee_domain}` instead, e.g. `uses \"{callee_domain}/{first}\"`; a backing service is used only by its own domain"
+                    ),
+                    None => format!(
+                        "add a `service` to domain `{callee_domain}` that serves this data and use it; a backing service is used only by its own domain"
+                    ),
+                };
+                self.error(
+                    used.span,
+                    ResolveError::CrossDomainBacking {
+                        reference,
+                        owner: callee_domain,
+                        name: used.name.clone(),
+                        kind: backing.kind.value.clone(),
+                        span: used.span,
+                        declared: backing.name.span,
+                        help,
+                    },
+                );
+                None
+            }
             Some(Entity::Backing(backing)) => Some(UseTarget::Backing {
                 domain: callee_domain,
                 name: used.name.clone(),
