@@ -88,6 +88,24 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Color::Auto)]
         color: Color,
     },
+    /// Print the estate's call graph: domains as clusters, services, workers, jobs,
+    /// backing services and external endpoints, edges labelled with ports.
+    ///
+    /// Shows one environment (the first unless --env). Exit 1 when the spec has errors,
+    /// 2 when it cannot be read or the environment does not exist.
+    Graph {
+        /// The spec file.
+        spec: PathBuf,
+        /// Output syntax: Mermaid (renders in GitHub Markdown) or Graphviz DOT.
+        #[arg(long, value_enum, default_value_t = GraphFormatArg::Mermaid)]
+        format: GraphFormatArg,
+        /// The environment to show.
+        #[arg(long, value_name = "ENV")]
+        env: Option<String>,
+        /// A user library folder. May be repeated; later folders win.
+        #[arg(long = "lib", value_name = "DIR")]
+        libs: Vec<PathBuf>,
+    },
     /// Format a spec in place (comments are kept).
     Fmt {
         /// The spec file.
@@ -186,6 +204,7 @@ fn main() -> ExitCode {
         Command::Diff { specs, base, format, exit_code, libs, color } => {
             diff(&specs, base.as_deref(), format, exit_code, &libs, color)
         }
+        Command::Graph { spec, format, env, libs } => graph(&spec, format, env.as_deref(), libs),
         Command::Fmt { spec, check } => fmt(&spec, check),
         Command::Init { path, force } => init(&path, force),
         Command::Schema => {
@@ -194,6 +213,40 @@ fn main() -> ExitCode {
         }
     };
     ExitCode::from(code)
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum GraphFormatArg {
+    /// Mermaid flowchart.
+    Mermaid,
+    /// Graphviz DOT.
+    Dot,
+}
+
+fn graph(spec: &Path, format: GraphFormatArg, env: Option<&str>, libs: Vec<PathBuf>) -> u8 {
+    // `--format` names the graph syntax here; diagnostics print as `check` prints them.
+    let common = Common { libs, format: Format::Human, color: Color::Auto, deny: Vec::new() };
+    let Some(inputs) = read_inputs(spec, &common.libs) else { return EXIT_USAGE };
+    let compilation = driver::compile(&inputs, &Options { today: today(), ..Options::default() });
+    report_diagnostics(&compilation, &common);
+    if failed(&compilation, &common) {
+        return EXIT_SPEC;
+    }
+    let Some(estate) = &compilation.estate else { return EXIT_SPEC };
+    let format = match format {
+        GraphFormatArg::Mermaid => berth::output::graph::GraphFormat::Mermaid,
+        GraphFormatArg::Dot => berth::output::graph::GraphFormat::Dot,
+    };
+    match berth::output::graph::render(estate, env, format) {
+        Some(text) => {
+            print!("{text}");
+            EXIT_OK
+        }
+        None => {
+            eprintln!("error: no environment `{}` in {}", env.unwrap_or_default(), spec.display());
+            EXIT_USAGE
+        }
+    }
 }
 
 fn check(spec: &Path, common: &Common) -> u8 {

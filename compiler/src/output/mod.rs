@@ -1,6 +1,7 @@
 //! Output: everything that turns artifacts and diagnostics into text or files.
 
 pub mod yaml;
+pub mod graph;
 pub mod report;
 pub mod write;
 pub mod listing;
