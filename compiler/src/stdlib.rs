@@ -40,7 +40,7 @@ pub const FILES: &[(&str, &str)] = &[
     stdlib_file!("policies/baseline/secret-in-config.kdl"),
     stdlib_file!("policies/baseline/tagless-image.kdl"),
     stdlib_file!("policies/baseline/unset-resources.kdl"),
-    stdlib_file!("policies/data-ownership/cross-domain-backing-use.kdl"),
+    stdlib_file!("policies/data-ownership/ownerless-backing-service.kdl"),
     stdlib_file!("policies/production/implicit-rollout.kdl"),
     stdlib_file!("policies/production/missing-disruption-budget.kdl"),
     stdlib_file!("policies/production/missing-topology-spread.kdl"),

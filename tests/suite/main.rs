@@ -10,3 +10,4 @@ mod reachability;
 mod diff;
 mod reports;
 mod validate;
+mod policy;

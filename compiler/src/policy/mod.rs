@@ -25,7 +25,8 @@
 //!   `egress` (list of `{host, port, cidr}`), `schedule` (string or null);
 //! - `domain`: `name`, `team`, `group`, `quota` (`{cpu, memory, pods}`);
 //! - `environment`: `name`, `approval`, `rollout` (the strategy as written, or null);
-//! - `backing`: `name`, `domain`, `kind`, `managed`, `stateful`, `properties` (map).
+//! - `backing`: `name`, `domain`, `kind`, `managed`, `stateful`, `properties` (map),
+//!   `used_by` (`domain/name` of the workloads that use it in this view).
 //!
 //! An object policy (`match "Deployment"`) sees `object`, the emitted object as JSON,
 //! Kubernetes-admission style, plus `pod`: the pod template's `spec` of a Deployment,
@@ -257,7 +258,7 @@ pub fn check_model(diags: &mut Diagnostics, set: &PolicySet, spec: &Spec, estate
                 entities.push(workload_entity(spec, view, domain, workload));
             }
             for backing in &domain.backing {
-                entities.push(backing_entity(view, domain, backing));
+                entities.push(backing_entity(view, domain, backing, &users(view, &domain.name, &backing.name)));
             }
         }
         for entity in &entities {
@@ -298,7 +299,7 @@ pub fn check_objects(diags: &mut Diagnostics, set: &PolicySet, spec: &Spec, esta
         variables.insert("target", json!(target));
         let entity = Entity {
             kind: "object",
-            label: format!("{} ({kind} `{}`)", artifact.origin_label, artifact.path),
+            label: format!("{} ({kind})", artifact.origin_label),
             on,
             span: artifact.origin,
             variables,
@@ -409,7 +410,11 @@ fn diagnostic(finding: &Finding) -> MietteDiagnostic {
         Severity::Warning => miette::Severity::Warning,
         Severity::Advice => miette::Severity::Advice,
     };
-    let label = format!("{} in {}", finding.entity, finding.places.join(", "));
+    // `environment prod in prod` says it twice.
+    let label = match finding.places.as_slice() {
+        [place] if finding.entity.ends_with(&format!(" {place}")) => finding.entity.clone(),
+        places => format!("{} in {}", finding.entity, places.join(", ")),
+    };
     MietteDiagnostic::new(finding.message.clone())
         .with_code(finding.policy.clone())
         .with_severity(severity)
@@ -559,7 +564,23 @@ fn workload_entity(spec: &Spec, view: &View, domain: &ResolvedDomain, workload: 
     }
 }
 
-fn backing_entity(view: &View, domain: &ResolvedDomain, backing: &ResolvedBacking) -> Entity {
+/// `domain/name` of every workload of `view` that uses backing service `domain/name`.
+fn users(view: &View, domain: &str, name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for user_domain in &view.domains {
+        for workload in &user_domain.workloads {
+            let uses_it = workload.uses.iter().any(|u| {
+                matches!(&u.target, UseTarget::Backing { domain: d, name: n, .. } if d == domain && n == name)
+            });
+            if uses_it {
+                out.push(format!("{}/{}", user_domain.name, workload.name));
+            }
+        }
+    }
+    out
+}
+
+fn backing_entity(view: &View, domain: &ResolvedDomain, backing: &ResolvedBacking, used_by: &[String]) -> Entity {
     let mut variables = common_variables(view);
     let properties: serde_json::Map<String, Json> = backing
         .properties
@@ -580,6 +601,7 @@ fn backing_entity(view: &View, domain: &ResolvedDomain, backing: &ResolvedBackin
     variables.insert("managed", json!(backing.managed));
     variables.insert("stateful", json!(backing.stateful));
     variables.insert("properties", Json::Object(properties));
+    variables.insert("used_by", json!(used_by));
     Entity {
         kind: "backing",
         label: format!("{} {}/{}", backing.kind, domain.name, backing.name),
