@@ -11,3 +11,4 @@ mod diff;
 mod reports;
 mod validate;
 mod policy;
+mod graph;
