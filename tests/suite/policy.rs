@@ -306,3 +306,41 @@ fn docs_policies_md_is_current() {
         );
     }
 }
+
+/// The enterprise example enables every pack: it compiles without errors, its waiver is
+/// active (the projector's single replica is listed as waived, not reported), and its own
+/// policy runs: dropping `managed=#true` from a production database makes it fire.
+#[test]
+fn enterprise_example_waiver_and_user_policy() {
+    let text = std::fs::read_to_string(root().join("examples/enterprise/spec.kdl")).expect("example");
+    let compilation = compile(&Inputs::spec("examples/enterprise/spec.kdl", text.clone()), &options());
+    let rendered = report::render(&compilation.sources, &compilation.diagnostics, ReportFormat::Plain, false);
+    assert!(!compilation.has_errors(), "{rendered}");
+    let waived: Vec<&Finding> = compilation.findings.iter().filter(|f| f.waived).collect();
+    assert_eq!(waived.len(), 1, "{:?}", compilation.findings);
+    assert_eq!(waived[0].policy, "single-replica-in-prod");
+    assert_eq!(waived[0].entity, "worker order/order-projector");
+    assert_eq!(waived[0].waiver_reason.as_deref(), Some("in-order consumer, singleton by design"));
+
+    let unmanaged = text.replacen("in \"prod\" managed=#true storage=", "in \"prod\" managed=#false storage=", 1);
+    assert_ne!(unmanaged, text);
+    let compilation = compile(&Inputs::spec("examples/enterprise/spec.kdl", unmanaged), &options());
+    assert!(compilation.has_errors());
+    assert!(
+        compilation.findings.iter().any(|f| f.policy == "unmanaged-stateful-backing-in-prod" && !f.waived),
+        "{:?}",
+        compilation.findings
+    );
+    assert!(compilation.tree.is_empty(), "a policy error blocks output");
+}
+
+/// With `--env`, a waiver whose entity is in another environment is not called unused.
+#[test]
+fn partial_builds_do_not_warn_about_unused_waivers() {
+    let text = std::fs::read_to_string(root().join("examples/enterprise/spec.kdl")).expect("example");
+    let options = Options { env: Some("dev".to_owned()), ..options() };
+    let compilation = compile(&Inputs::spec("examples/enterprise/spec.kdl", text), &options);
+    let rendered = report::render(&compilation.sources, &compilation.diagnostics, ReportFormat::Plain, false);
+    assert!(!rendered.contains("policy::unused_waiver"), "{rendered}");
+    assert!(!compilation.has_errors(), "{rendered}");
+}
