@@ -41,14 +41,21 @@ impl Engine {
         }
     }
 
-    /// Evaluate a compiled expression with `variables`; `Ok` only for a boolean result.
-    pub(crate) fn evaluate(&self, program: &Program, variables: &BTreeMap<&str, serde_json::Value>) -> Result<bool, String> {
+    /// The evaluation context of one entity: its variables and our functions. Built once
+    /// per entity and shared by every policy evaluated on it.
+    pub(crate) fn context(&self, variables: &BTreeMap<&str, serde_json::Value>) -> Context<'static, 'static> {
         let mut context = Context::with_env(Arc::clone(&self.env));
         for (name, value) in variables {
             context.add_variable_from_value(*name, to_cel(value));
         }
+        // `entropy` is not a standard overload, so adding it cannot conflict.
         let _ = context.add_function("entropy", |text: Arc<String>| entropy(&text));
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| program.execute(&context)));
+        context
+    }
+
+    /// Evaluate a compiled expression in `context`; `Ok` only for a boolean result.
+    pub(crate) fn evaluate(&self, program: &Program, context: &Context<'_, '_>) -> Result<bool, String> {
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| program.execute(context)));
         match result {
             Ok(Ok(Value::Bool(value))) => Ok(value),
             Ok(Ok(other)) => Err(format!("the expression gave {:?}, not a bool", other.type_of())),
@@ -106,7 +113,7 @@ mod tests {
         let engine = Engine::new();
         let program = engine.compile(expression)?;
         let variables: BTreeMap<&str, serde_json::Value> = variables.iter().cloned().collect();
-        engine.evaluate(&program, &variables)
+        engine.evaluate(&program, &engine.context(&variables))
     }
 
     #[test]

@@ -74,6 +74,21 @@ pub enum PolicyError {
         #[label("not an entity kind")]
         span: Span,
     },
+    /// `match ... env="<env>"` in the spec names no environment of the spec.
+    #[error("policy `{policy}` matches unknown environment `{env}`")]
+    #[diagnostic(code(policy::unknown_environment))]
+    UnknownEnvironment {
+        /// Policy id.
+        policy: String,
+        /// The environment as written.
+        env: String,
+        /// The `env` value.
+        #[label("no environment has this name")]
+        span: Span,
+        /// The environments that exist.
+        #[help]
+        help: String,
+    },
     /// A waiver without `reason=`.
     #[error("waiver of `{policy}` on `{on}` has no reason")]
     #[diagnostic(code(policy::waiver_without_reason), help("add `reason=\"...\"` saying why the exception is acceptable"))]

@@ -144,6 +144,25 @@ pub fn prepare(diags: &mut Diagnostics, library: &[&Spec], spec: &Spec, today: &
         written.iter().map(|p| p.value.clone()).collect()
     };
 
+    // An `env=` filter in the spec's own policies must name one of its environments;
+    // library policies may name environments a given spec does not have.
+    let env_names: Vec<String> = spec.environments.iter().map(|e| e.name.value.clone()).collect();
+    for policy in &spec.policies {
+        for env in policy.matches.iter().filter_map(|m| m.env.as_ref()) {
+            if !env_names.contains(&env.value) {
+                diags.at(
+                    env.span,
+                    PolicyError::UnknownEnvironment {
+                        policy: policy.id.value.clone(),
+                        env: env.value.clone(),
+                        span: env.span,
+                        help: format!("name one of {}", quoted_list(&env_names)),
+                    },
+                );
+            }
+        }
+    }
+
     let mut policies = Vec::new();
     for policy in by_id.values() {
         let pack = policy.pack.as_ref().map(|p| p.value.clone());
@@ -262,6 +281,7 @@ pub fn check_model(diags: &mut Diagnostics, set: &PolicySet, spec: &Spec, estate
             }
         }
         for entity in &entities {
+            let mut context = None;
             for (policy_index, policy) in set.policies.iter().enumerate() {
                 if policy.pack.as_deref() == Some("production") && !view.production {
                     continue;
@@ -272,7 +292,8 @@ pub fn check_model(diags: &mut Diagnostics, set: &PolicySet, spec: &Spec, estate
                 if !matched {
                     continue;
                 }
-                acc.evaluate(diags, set, policy_index, entity, &view.env);
+                let context = context.get_or_insert_with(|| set.engine.context(&entity.variables));
+                acc.evaluate(diags, set, policy_index, entity, context, &view.env);
             }
         }
     }
@@ -304,13 +325,15 @@ pub fn check_objects(diags: &mut Diagnostics, set: &PolicySet, spec: &Spec, esta
             span: artifact.origin,
             variables,
         };
+        let mut context = None;
         for (policy_index, policy) in set.policies.iter().enumerate() {
             if policy.pack.as_deref() == Some("production") && !production {
                 continue;
             }
             let matched = policy.matches.iter().any(|m| m.kind.value == kind && m.env.as_ref().is_none_or(|e| e.value == env));
             if matched {
-                acc.evaluate(diags, set, policy_index, &entity, &artifact.path);
+                let context = context.get_or_insert_with(|| set.engine.context(&entity.variables));
+                acc.evaluate(diags, set, policy_index, &entity, context, &artifact.path);
             }
         }
     }
@@ -344,10 +367,18 @@ struct Accumulator {
 }
 
 impl Accumulator {
-    fn evaluate(&mut self, diags: &mut Diagnostics, set: &PolicySet, policy_index: usize, entity: &Entity, place: &str) {
+    fn evaluate(
+        &mut self,
+        diags: &mut Diagnostics,
+        set: &PolicySet,
+        policy_index: usize,
+        entity: &Entity,
+        context: &cel::Context<'_, '_>,
+        place: &str,
+    ) {
         let Some(policy) = set.policies.get(policy_index) else { return };
         for (rule_index, rule) in policy.rules.iter().enumerate() {
-            match set.engine.evaluate(&rule.program, &entity.variables) {
+            match set.engine.evaluate(&rule.program, context) {
                 Ok(value) if value == rule.require => {}
                 Ok(_) => {
                     let key = (policy_index, rule_index, entity.span, entity.label.clone());
