@@ -570,6 +570,32 @@ mod tests {
     }
 
     #[test]
+    fn terminal_colours_only_when_asked() {
+        let old = json!({"spec": {"replicas": 2}});
+        let new = json!({"spec": {"replicas": 3}});
+        let mut changes = Vec::new();
+        compare(&mut changes, String::new(), Some(&old), Some(&new));
+        let resource = ResourceDiff {
+            path: "prod/t/d/deployment-x.yaml".into(),
+            env: "prod".into(),
+            target: "t".into(),
+            domain: "d".into(),
+            kind: "Deployment".into(),
+            name: "x".into(),
+            change: Change::Changed,
+            fields: changes,
+            text: "-  replicas: 2\n+  replicas: 3\n".into(),
+            old_object: Some(old),
+            new_object: Some(new),
+        };
+        let diff = TreeDiff { resources: vec![resource], risks: Vec::new() };
+        let plain = render_terminal(&diff, false);
+        assert!(!plain.contains('\x1b') && plain.contains("spec.replicas: 2 → 3"), "{plain}");
+        let painted = render_terminal(&diff, true);
+        assert!(painted.contains("\x1b[32m+  replicas: 3\x1b[0m"), "{painted}");
+    }
+
+    #[test]
     fn markdown_is_truncated_under_the_limit_with_a_note() {
         let resource = ResourceDiff {
             path: "dev/t/d/configmap-x.yaml".into(),
