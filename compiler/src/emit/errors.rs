@@ -15,7 +15,9 @@ pub enum EmitError {
     #[diagnostic(
         code(emit::unenforced_egress),
         severity(Warning),
-        help("add `cidr=\"<address range of {host}>\"` to the `egress`, or set `cni \"cilium\"` on target `{target}` to allow the host name with a CiliumNetworkPolicy")
+        help(
+            "add `cidr=\"<address range of {host}>\"` to the `egress`, or set `cni \"cilium\"` on target `{target}` to allow the host name with a CiliumNetworkPolicy"
+        )
     )]
     UnenforcedEgress {
         /// Host name as written.

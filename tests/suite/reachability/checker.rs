@@ -47,6 +47,10 @@ pub struct Pod {
     pub ports: Vec<ContainerPort>,
 }
 
+/// One rule, prepared: which pods (by index) its peers match (`None`: every peer) and its
+/// port entries (`None`: every port).
+type CompiledRule<'p> = (Option<Vec<bool>>, Option<&'p Vec<Value>>);
+
 /// A connection: source pod id, destination pod id, port number and protocol.
 pub type Conn = (String, String, i64, String);
 
@@ -116,16 +120,27 @@ impl Cluster {
                     &object["spec"]["jobTemplate"]["spec"]["template"]
                 };
                 let mut ports = Vec::new();
-                for container in template["spec"]["containers"].as_array().into_iter().flatten() {
+                for container in template["spec"]["containers"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                {
                     for port in container["ports"].as_array().into_iter().flatten() {
                         ports.push(ContainerPort {
                             name: port["name"].as_str().map(str::to_owned),
-                            number: port["containerPort"].as_i64().expect("containerPort is a number"),
+                            number: port["containerPort"]
+                                .as_i64()
+                                .expect("containerPort is a number"),
                             protocol: port["protocol"].as_str().unwrap_or("TCP").to_owned(),
                         });
                     }
                 }
-                self.add_pod(&namespace, &name, labels_of(&template["metadata"]["labels"]), ports);
+                self.add_pod(
+                    &namespace,
+                    &name,
+                    labels_of(&template["metadata"]["labels"]),
+                    ports,
+                );
             }
             _ => {}
         }
@@ -138,11 +153,22 @@ impl Cluster {
     }
 
     /// Add a pod; its namespace is created when missing.
-    pub fn add_pod(&mut self, namespace: &str, name: &str, labels: Labels, ports: Vec<ContainerPort>) {
+    pub fn add_pod(
+        &mut self,
+        namespace: &str,
+        name: &str,
+        labels: Labels,
+        ports: Vec<ContainerPort>,
+    ) {
         if !self.namespaces.contains_key(namespace) {
             self.add_namespace(namespace, Labels::new());
         }
-        self.pods.push(Pod { id: format!("{namespace}/{name}"), namespace: namespace.to_owned(), labels, ports });
+        self.pods.push(Pod {
+            id: format!("{namespace}/{name}"),
+            namespace: namespace.to_owned(),
+            labels,
+            ports,
+        });
     }
 
     /// The (port, protocol) pairs checked towards every pod: every container port of the
@@ -158,7 +184,7 @@ impl Cluster {
 
     /// The rules of `section` of a policy with, per rule, which pods its peers match
     /// (`None`: every peer) and its port entries (`None`: every port).
-    fn compiled_rules<'p>(&self, policy: &'p Value, section: &str) -> Vec<(Option<Vec<bool>>, Option<&'p Vec<Value>>)> {
+    fn compiled_rules<'p>(&self, policy: &'p Value, section: &str) -> Vec<CompiledRule<'p>> {
         let peers_key = if section == "egress" { "to" } else { "from" };
         let policy_namespace = str_of(&policy["metadata"]["namespace"]);
         policy["spec"][section]
@@ -166,12 +192,19 @@ impl Cluster {
             .into_iter()
             .flatten()
             .map(|rule| {
-                let peers = rule[peers_key].as_array().filter(|peers| !peers.is_empty()).map(|peers| {
-                    self.pods
-                        .iter()
-                        .map(|pod| peers.iter().any(|element| self.peer_matches(element, &policy_namespace, pod)))
-                        .collect()
-                });
+                let peers = rule[peers_key]
+                    .as_array()
+                    .filter(|peers| !peers.is_empty())
+                    .map(|peers| {
+                        self.pods
+                            .iter()
+                            .map(|pod| {
+                                peers.iter().any(|element| {
+                                    self.peer_matches(element, &policy_namespace, pod)
+                                })
+                            })
+                            .collect()
+                    });
                 let ports = rule["ports"].as_array().filter(|ports| !ports.is_empty());
                 (peers, ports)
             })
@@ -185,13 +218,26 @@ impl Cluster {
         let compiled: Vec<_> = self
             .policies
             .iter()
-            .map(|policy| (self.compiled_rules(policy, "ingress"), self.compiled_rules(policy, "egress")))
+            .map(|policy| {
+                (
+                    self.compiled_rules(policy, "ingress"),
+                    self.compiled_rules(policy, "egress"),
+                )
+            })
             .collect();
         // Whether a compiled rule set allows `peer` (index) on `port` towards `destination`.
-        let allows = |rules: &[(Option<Vec<bool>>, Option<&Vec<Value>>)], peer: usize, destination: &Pod, port: i64, protocol: &str| {
+        let allows = |rules: &[CompiledRule<'_>],
+                      peer: usize,
+                      destination: &Pod,
+                      port: i64,
+                      protocol: &str| {
             rules.iter().any(|(peers, ports)| {
                 peers.as_ref().is_none_or(|matched| matched[peer])
-                    && ports.is_none_or(|ports| ports.iter().any(|entry| port_matches(entry, destination, port, protocol)))
+                    && ports.is_none_or(|ports| {
+                        ports
+                            .iter()
+                            .any(|entry| port_matches(entry, destination, port, protocol))
+                    })
             })
         };
         // Per pod: the policies that isolate it for ingress and for egress.
@@ -232,19 +278,35 @@ impl Cluster {
                 // Whether any rule could allow the pair at all (or the side is not isolated);
                 // most pairs fail both and need no per-port work.
                 let egress_hit = selecting[si].1.is_empty()
-                    || selecting[si].1.iter().any(|&p| compiled[p].1.iter().any(|(peers, _)| peers.as_ref().is_none_or(|m| m[di])));
+                    || selecting[si].1.iter().any(|&p| {
+                        compiled[p]
+                            .1
+                            .iter()
+                            .any(|(peers, _)| peers.as_ref().is_none_or(|m| m[di]))
+                    });
                 let ingress_hit = selecting[di].0.is_empty()
-                    || selecting[di].0.iter().any(|&p| compiled[p].0.iter().any(|(peers, _)| peers.as_ref().is_none_or(|m| m[si])));
-                if !ingress_hit && !(src_managed && egress_hit) {
+                    || selecting[di].0.iter().any(|&p| {
+                        compiled[p]
+                            .0
+                            .iter()
+                            .any(|(peers, _)| peers.as_ref().is_none_or(|m| m[si]))
+                    });
+                if !ingress_hit && (!src_managed || !egress_hit) {
                     continue;
                 }
                 for (port, protocol) in &candidates {
                     let (port, protocol) = (*port, protocol.as_str());
                     // Named ports resolve against the destination pod in both directions.
                     let egress_ok = selecting[si].1.is_empty()
-                        || selecting[si].1.iter().any(|&p| allows(&compiled[p].1, di, dst, port, protocol));
+                        || selecting[si]
+                            .1
+                            .iter()
+                            .any(|&p| allows(&compiled[p].1, di, dst, port, protocol));
                     let ingress_ok = selecting[di].0.is_empty()
-                        || selecting[di].0.iter().any(|&p| allows(&compiled[p].0, si, dst, port, protocol));
+                        || selecting[di]
+                            .0
+                            .iter()
+                            .any(|&p| allows(&compiled[p].0, si, dst, port, protocol));
                     if !egress_ok && !ingress_ok {
                         continue;
                     }
@@ -276,7 +338,9 @@ impl Cluster {
                 .is_some_and(|labels| selector_matches(selector, labels)),
             None => pod.namespace == policy_namespace,
         };
-        let pod_ok = element.get("podSelector").is_none_or(|selector| selector_matches(selector, &pod.labels));
+        let pod_ok = element
+            .get("podSelector")
+            .is_none_or(|selector| selector_matches(selector, &pod.labels));
         namespace_ok && pod_ok
     }
 
@@ -284,7 +348,11 @@ impl Cluster {
     /// peer of an egress rule of a policy selecting a pod of a managed namespace.
     pub fn external_egress(&self) -> BTreeSet<(String, String, i64, String)> {
         let mut found = BTreeSet::new();
-        for pod in self.pods.iter().filter(|p| self.managed_namespaces.contains(&p.namespace)) {
+        for pod in self
+            .pods
+            .iter()
+            .filter(|p| self.managed_namespaces.contains(&p.namespace))
+        {
             for policy in &self.policies {
                 if str_of(&policy["metadata"]["namespace"]) != pod.namespace
                     || !selector_matches(&policy["spec"]["podSelector"], &pod.labels)
@@ -294,7 +362,9 @@ impl Cluster {
                 }
                 for rule in policy["spec"]["egress"].as_array().into_iter().flatten() {
                     for element in rule["to"].as_array().into_iter().flatten() {
-                        let Some(cidr) = element["ipBlock"]["cidr"].as_str() else { continue };
+                        let Some(cidr) = element["ipBlock"]["cidr"].as_str() else {
+                            continue;
+                        };
                         for entry in rule["ports"].as_array().into_iter().flatten() {
                             found.insert((
                                 pod.id.clone(),
@@ -371,10 +441,9 @@ fn port_matches(entry: &Value, destination: &Pod, port: i64, protocol: &str) -> 
             let end = entry["endPort"].as_i64().unwrap_or(start);
             (start..=end).contains(&port)
         }
-        Value::String(name) => destination
-            .ports
-            .iter()
-            .any(|p| p.name.as_deref() == Some(name.as_str()) && p.number == port && p.protocol == protocol),
+        Value::String(name) => destination.ports.iter().any(|p| {
+            p.name.as_deref() == Some(name.as_str()) && p.number == port && p.protocol == protocol
+        }),
         _ => false,
     }
 }

@@ -33,22 +33,35 @@ pub struct Case {
 impl Case {
     /// The expected egress view: declared connections from managed sources.
     pub fn expected_egress(&self) -> BTreeSet<Conn> {
-        self.expected.iter().filter(|c| self.managed(&c.0)).cloned().collect()
+        self.expected
+            .iter()
+            .filter(|c| self.managed(&c.0))
+            .cloned()
+            .collect()
     }
 
     /// The expected ingress view: declared connections to managed destinations.
     pub fn expected_ingress(&self) -> BTreeSet<Conn> {
-        self.expected.iter().filter(|c| self.managed(&c.1)).cloned().collect()
+        self.expected
+            .iter()
+            .filter(|c| self.managed(&c.1))
+            .cloned()
+            .collect()
     }
 
     fn managed(&self, pod: &str) -> bool {
-        pod.split_once('/').is_some_and(|(ns, _)| self.cluster.managed_namespaces.contains(ns))
+        pod.split_once('/')
+            .is_some_and(|(ns, _)| self.cluster.managed_namespaces.contains(ns))
     }
 }
 
 fn protocol(workload_port: &berth::resolve::ResolvedPort) -> &'static str {
     // Compared by name so this file does not depend on the model's enum.
-    if format!("{:?}", workload_port.protocol) == "Udp" { "UDP" } else { "TCP" }
+    if format!("{:?}", workload_port.protocol) == "Udp" {
+        "UDP"
+    } else {
+        "TCP"
+    }
 }
 
 fn pod_id(namespace: &str, workload: &ResolvedWorkload) -> String {
@@ -64,14 +77,21 @@ fn with_role(labels: &BTreeMap<String, String>, role: &str) -> Labels {
 fn tcp_udp(port: i64) -> Vec<ContainerPort> {
     ["UDP", "TCP"]
         .into_iter()
-        .map(|protocol| ContainerPort { name: Some("dns".to_owned()), number: port, protocol: protocol.to_owned() })
+        .map(|protocol| ContainerPort {
+            name: Some("dns".to_owned()),
+            number: port,
+            protocol: protocol.to_owned(),
+        })
         .collect()
 }
 
 /// One [`Case`] per target of a compilation: documents rendered by the YAML renderer and
 /// parsed back, stand-in pods from the target's profile, expectations from the estate.
 pub fn cases(compilation: &Compilation) -> Vec<Case> {
-    let estate = compilation.estate.as_ref().expect("no errors, so an estate");
+    let estate = compilation
+        .estate
+        .as_ref()
+        .expect("no errors, so an estate");
     cases_of(estate, &compilation.tree)
 }
 
@@ -98,13 +118,23 @@ pub fn cases_of(estate: &Estate, tree: &ArtifactTree) -> Vec<Case> {
                     view.domains.iter().flat_map(move |domain| {
                         domain.workloads.iter().flat_map(move |w| {
                             w.egress.iter().filter_map(move |e| {
-                                Some((pod_id(&domain.namespace, w), e.cidr.clone()?, i64::from(e.port), "TCP".to_owned()))
+                                Some((
+                                    pod_id(&domain.namespace, w),
+                                    e.cidr.clone()?,
+                                    i64::from(e.port),
+                                    "TCP".to_owned(),
+                                ))
                             })
                         })
                     })
                 })
                 .collect();
-            Case { target: target.to_owned(), cluster, expected, expected_external }
+            Case {
+                target: target.to_owned(),
+                cluster,
+                expected,
+                expected_external,
+            }
         })
         .collect()
 }
@@ -113,7 +143,12 @@ pub fn cases_of(estate: &Estate, tree: &ArtifactTree) -> Vec<Case> {
 fn declared(_estate: &Estate, views: &[&View], cluster: &mut Cluster) -> BTreeSet<Conn> {
     let profile = &views[0].profile;
     let dns = format!("{}/dns", profile.dns_namespace);
-    cluster.add_pod(&profile.dns_namespace, "dns", with_role(&profile.dns_labels, "dns"), tcp_udp(i64::from(profile.dns_port)));
+    cluster.add_pod(
+        &profile.dns_namespace,
+        "dns",
+        with_role(&profile.dns_labels, "dns"),
+        tcp_udp(i64::from(profile.dns_port)),
+    );
     let mut intruder_namespaces: BTreeSet<String> = cluster.managed_namespaces.clone();
     intruder_namespaces.insert("intruders".to_owned());
     // A pod next to a stand-in only stays unreachable if the stand-in is picked by labels.
@@ -121,14 +156,24 @@ fn declared(_estate: &Estate, views: &[&View], cluster: &mut Cluster) -> BTreeSe
         intruder_namespaces.insert(profile.dns_namespace.clone());
     }
     let controller = profile.ingress_namespace.as_ref().map(|ns| {
-        cluster.add_pod(ns, "controller", with_role(&profile.ingress_labels, "ingress"), Vec::new());
+        cluster.add_pod(
+            ns,
+            "controller",
+            with_role(&profile.ingress_labels, "ingress"),
+            Vec::new(),
+        );
         if !profile.ingress_labels.is_empty() {
             intruder_namespaces.insert(ns.clone());
         }
         format!("{ns}/controller")
     });
     let monitor = profile.monitoring_namespace.as_ref().map(|ns| {
-        cluster.add_pod(ns, "monitor", with_role(&profile.monitoring_labels, "monitoring"), Vec::new());
+        cluster.add_pod(
+            ns,
+            "monitor",
+            with_role(&profile.monitoring_labels, "monitoring"),
+            Vec::new(),
+        );
         if !profile.monitoring_labels.is_empty() {
             intruder_namespaces.insert(ns.clone());
         }
@@ -143,8 +188,17 @@ fn declared(_estate: &Estate, views: &[&View], cluster: &mut Cluster) -> BTreeSe
     // Intruders: a pod with labels no rule names, in every namespace, so a rule that stops
     // checking pod labels lets one through.
     for namespace in &intruder_namespaces {
-        let ports = vec![ContainerPort { name: Some("http".to_owned()), number: 8080, protocol: "TCP".to_owned() }];
-        cluster.add_pod(namespace, "intruder", Labels::from([(ROLE.to_owned(), "intruder".to_owned())]), ports);
+        let ports = vec![ContainerPort {
+            name: Some("http".to_owned()),
+            number: 8080,
+            protocol: "TCP".to_owned(),
+        }];
+        cluster.add_pod(
+            namespace,
+            "intruder",
+            Labels::from([(ROLE.to_owned(), "intruder".to_owned())]),
+            ports,
+        );
     }
 
     let mut expected = BTreeSet::new();
@@ -153,12 +207,30 @@ fn declared(_estate: &Estate, views: &[&View], cluster: &mut Cluster) -> BTreeSe
             for workload in &domain.workloads {
                 let me = pod_id(&domain.namespace, workload);
                 for protocol in ["UDP", "TCP"] {
-                    expected.insert((me.clone(), dns.clone(), i64::from(profile.dns_port), protocol.to_owned()));
+                    expected.insert((
+                        me.clone(),
+                        dns.clone(),
+                        i64::from(profile.dns_port),
+                        protocol.to_owned(),
+                    ));
                 }
                 for used in &workload.uses {
-                    let UseTarget::Workload { domain: callee_domain, name } = &used.target else { continue };
-                    let Some(callee_domain) = view.domains.iter().find(|d| &d.name == callee_domain) else { continue };
-                    let Some(callee) = callee_domain.workloads.iter().find(|w| &w.name == name) else { continue };
+                    let UseTarget::Workload {
+                        domain: callee_domain,
+                        name,
+                    } = &used.target
+                    else {
+                        continue;
+                    };
+                    let Some(callee_domain) =
+                        view.domains.iter().find(|d| &d.name == callee_domain)
+                    else {
+                        continue;
+                    };
+                    let Some(callee) = callee_domain.workloads.iter().find(|w| &w.name == name)
+                    else {
+                        continue;
+                    };
                     for port in &callee.ports {
                         expected.insert((
                             me.clone(),
@@ -182,7 +254,12 @@ fn declared(_estate: &Estate, views: &[&View], cluster: &mut Cluster) -> BTreeSe
                 }
                 if let Some(monitor) = &monitor {
                     for port in workload.ports.iter().filter(|p| p.metrics) {
-                        expected.insert((monitor.clone(), me.clone(), i64::from(port.container_port), protocol(port).to_owned()));
+                        expected.insert((
+                            monitor.clone(),
+                            me.clone(),
+                            i64::from(port.container_port),
+                            protocol(port).to_owned(),
+                        ));
                     }
                 }
             }

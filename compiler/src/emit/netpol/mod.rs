@@ -56,10 +56,26 @@ pub fn emit(diags: &mut Diagnostics, estate: &Estate) -> Vec<Artifact> {
                 if external::has_fqdn_policies(&view.profile) {
                     let name = format!("{}-egress", workload.name);
                     let labels = common::workload_labels(&estate.platform, view, workload);
-                    let object = external::cilium_policy(view, &domain.namespace, &labels, workload, &by_name);
+                    let object = external::cilium_policy(
+                        view,
+                        &domain.namespace,
+                        &labels,
+                        workload,
+                        &by_name,
+                    );
                     out.push(Artifact {
-                        path: common::artifact_path(view, &domain.name, "CiliumNetworkPolicy", &name),
-                        origin_label: format!("{} {}/{}", workload.kind.as_str(), domain.name, workload.name),
+                        path: common::artifact_path(
+                            view,
+                            &domain.name,
+                            "CiliumNetworkPolicy",
+                            &name,
+                        ),
+                        origin_label: format!(
+                            "{} {}/{}",
+                            workload.kind.as_str(),
+                            domain.name,
+                            workload.name
+                        ),
                         origin: workload.span,
                         object,
                     });
