@@ -258,6 +258,19 @@ fn host_name_egress_becomes_a_cilium_policy() {
         egress[1]["toPorts"][0]["ports"],
         json!([{"port": "443", "protocol": "TCP"}])
     );
+    // It matches the bundled cilium.io/v2 CRD schema (crds.rs also checks it closed
+    // against unknown fields, with every other custom resource of the examples).
+    let schema_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../schemas/crds/cilium.io/ciliumnetworkpolicy_v2.json");
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path).expect("schema"))
+            .expect("schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("schema builds");
+    let errors: Vec<String> = validator
+        .iter_errors(policy)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
     // The OpenShift views have no Cilium: only the sandbox range, as an ipBlock.
     assert!(
         !compilation
