@@ -667,3 +667,18 @@ fn name_span(spec: &Spec, node: Span) -> Span {
     }
     node
 }
+
+#[cfg(test)]
+mod tests {
+    use super::covers;
+
+    #[test]
+    fn a_waiver_covers_its_entity_and_a_domain_waiver_everything_in_it() {
+        assert!(covers("shop/api", "shop/api"));
+        assert!(covers("shop", "shop/api"));
+        assert!(covers("shop", "shop"));
+        assert!(!covers("shop", "shopping/api"));
+        assert!(!covers("shop/api", "shop/api-v2"));
+        assert!(!covers("shop/api", "shop"));
+    }
+}
