@@ -164,6 +164,7 @@ mod tests {
                 let pack = rest.split('/').next().unwrap_or_default();
                 assert_eq!(policy.id.value, name, "{path}");
                 assert_eq!(policy.pack.as_ref().map(|p| p.value.as_str()), Some(pack), "{path}");
+                assert!(policy.status.is_some() && policy.since.is_some(), "{path} needs `status=` and `since=`");
                 assert!(text.starts_with("// ## What it does\n"), "{path} needs `// ## What it does` first");
                 assert!(text.contains("\n// ## Why is this bad?\n"), "{path} needs `// ## Why is this bad?`");
             } else if stem.starts_with("stdlib/targets/") {

@@ -248,6 +248,15 @@ fn generate_docs() -> String {
             current_pack = pack.clone();
         }
         out.push_str(&format!("\n### `{id}`\n\n"));
+        let attribute = |name: &str| {
+            text.split(&format!(" {name}=\"")).nth(1).and_then(|rest| rest.split('"').next()).unwrap_or("?").to_owned()
+        };
+        out.push_str(&format!(
+            "Severity `{}`, status `{}`, since {}.\n",
+            attribute("severity"),
+            attribute("status"),
+            attribute("since")
+        ));
         let mut source = String::new();
         for line in text.lines() {
             if let Some(comment) = line.strip_prefix("//") {

@@ -1099,9 +1099,14 @@ impl Ctx<'_> {
     // ---------------------------------------------------------------- policies
 
     fn policy(&mut self, node: &KdlNode) -> Option<Policy> {
-        self.shape(node, &["severity", "pack"], 1, "the policy id");
+        self.shape(node, &["severity", "pack", "status", "since"], 1, "the policy id");
         let id = self.name_arg(node, "policy", true);
         let pack = self.string_prop(node, "pack");
+        let status = self.string_prop(node, "status");
+        if let Some(status) = &status {
+            self.choice(status, "status", &["preview", "stable"]);
+        }
+        let since = self.string_prop(node, "since");
         let severity = self.required_string_prop(node, "severity", "write `severity=\"error\"` (or `warning`, `info`)");
         if let Some(severity) = &severity {
             self.choice(severity, "severity", &["error", "warning", "info"]);
@@ -1154,7 +1159,7 @@ impl Ctx<'_> {
         if rules.is_empty() && !has_child(node, "require") && !has_child(node, "deny") {
             self.diags.at(id.span, LowerError::PolicyWithoutRules { id: id.value.clone(), span: id.span });
         }
-        Some(Policy { id, severity: severity?, matches, rules, pack, span: self.span_of(node) })
+        Some(Policy { id, severity: severity?, matches, rules, pack, status, since, span: self.span_of(node) })
     }
 
     fn waiver(&mut self, node: &KdlNode) -> Option<Waiver> {

@@ -511,6 +511,11 @@ pub struct Policy {
     /// only when the platform enables that pack (`policies "baseline" ...`); one without
     /// (a spec's own policy) always runs.
     pub pack: Option<Spanned<String>>,
+    /// `status="stable"` (or `preview`): how settled a stdlib policy is, listed in
+    /// `docs/policies.md`; informational, both run.
+    pub status: Option<Spanned<String>>,
+    /// `since="0.1.0"`: the Berth version that introduced a stdlib policy.
+    pub since: Option<Spanned<String>>,
     /// The whole node.
     pub span: Span,
 }
