@@ -248,7 +248,7 @@ impl Cluster {
                 let mut ingress = Vec::new();
                 let mut egress = Vec::new();
                 for (index, policy) in self.policies.iter().enumerate() {
-                    if str_of(&policy["metadata"]["namespace"]) != pod.namespace
+                    if policy["metadata"]["namespace"].as_str() != Some(pod.namespace.as_str())
                         || !selector_matches(&policy["spec"]["podSelector"], &pod.labels)
                     {
                         continue;
