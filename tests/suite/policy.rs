@@ -174,7 +174,10 @@ fn policy_engine() {
         let compilation = compile(&Inputs::spec(name.clone(), text), &options());
         let rendered = report::render(&compilation.sources, &compilation.diagnostics, ReportFormat::Graphical, false);
         let rest = expect.strip_prefix("// expect: ").expect("first line is `// expect: ...`");
-        if let Some(id) = rest.strip_prefix("waived ") {
+        if rest == "no findings" {
+            assert!(compilation.findings.is_empty(), "{name}: {:?}", compilation.findings);
+            assert!(!compilation.has_errors(), "{name}:\n{rendered}");
+        } else if let Some(id) = rest.strip_prefix("waived ") {
             assert!(!compilation.has_errors(), "{name}: errors despite the waiver:\n{rendered}");
             assert!(!compilation.tree.is_empty(), "{name}: a waived finding must not block output");
             assert!(compilation.findings.iter().any(|f| f.policy == id && f.waived), "{name}: no waived `{id}` finding");
@@ -216,7 +219,7 @@ fn generate_docs() -> String {
     out.push_str(concat!(
         "Berth checks every compilation against CEL policies: the stdlib packs below and the spec's own `policy` nodes.\n",
         "A policy's `severity` is `error` (blocks output), `warning` or `info`.\n",
-        "Enable packs in the platform: `policies \"baseline\" \"production\" \"restricted\" \"data-ownership\"`; without that node only `baseline` runs.\n",
+        "Enable packs in the platform: `policies \"baseline\" \"production\" \"restricted\" \"data-ownership\"`; without that node only `baseline` runs, and a bare `policies` enables none.\n",
         "Policies of the `production` pack only look at environments marked `production=#true`.\n",
         "A spec policy with the id of a stdlib one replaces it.\n\n",
         "## Waivers\n\n",

@@ -152,7 +152,7 @@ impl Ctx<'_> {
         let mut registry = None;
         let mut kubernetes = None;
         let mut secret_store = None;
-        let mut policies = Vec::new();
+        let mut policies = None;
         let mut once = Once::default();
         for child in children(node) {
             let key = child.name().value();
@@ -164,7 +164,7 @@ impl Ctx<'_> {
                     if self.once(&mut once, child, key, "platform") {
                         self.shape(child, &[], usize::MAX, "pack names");
                         self.no_children(child);
-                        policies = args(child).filter_map(|entry| self.string(entry, "a policy pack name")).collect();
+                        policies = Some(args(child).filter_map(|entry| self.string(entry, "a policy pack name")).collect());
                     }
                     continue;
                 }

@@ -38,8 +38,9 @@ pub struct Platform {
     /// Name of the external-secrets `ClusterSecretStore` that `secret` keys are read from.
     pub secret_store: Option<Spanned<String>>,
     /// `policies "baseline" "production"`: the stdlib policy packs enabled for this estate,
-    /// as written; empty when the node is absent (the policy stage then enables `baseline`).
-    pub policies: Vec<Spanned<String>>,
+    /// as written; `None` when the node is absent (the policy stage then enables
+    /// `baseline`), `Some(vec![])` for a bare `policies` (no pack).
+    pub policies: Option<Vec<Spanned<String>>>,
     /// The whole node.
     pub span: Span,
 }

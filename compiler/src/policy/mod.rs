@@ -36,7 +36,7 @@
 //! # Scope
 //!
 //! A policy with `pack=` runs only when the platform enables the pack (`policies
-//! "baseline" "production"`; `baseline` alone by default); policies of the `production`
+//! "baseline" "production"`; `baseline` alone by default, none for a bare `policies`); policies of the `production`
 //! pack only see production environments. A spec or library policy without a pack always
 //! runs, and replaces a stdlib policy with the same id.
 
@@ -125,10 +125,8 @@ pub fn prepare(diags: &mut Diagnostics, library: &[&Spec], spec: &Spec, today: &
         packs.dedup();
         packs
     };
-    let written = spec.platform.as_ref().map(|p| p.policies.clone()).unwrap_or_default();
-    let enabled: Vec<String> = if written.is_empty() {
-        DEFAULT_PACKS.iter().map(|p| (*p).to_owned()).collect()
-    } else {
+    let written = spec.platform.as_ref().and_then(|p| p.policies.clone());
+    let enabled: Vec<String> = if let Some(written) = written {
         for pack in &written {
             if !known_packs.contains(&pack.value) {
                 diags.at(
@@ -142,6 +140,8 @@ pub fn prepare(diags: &mut Diagnostics, library: &[&Spec], spec: &Spec, today: &
             }
         }
         written.iter().map(|p| p.value.clone()).collect()
+    } else {
+        DEFAULT_PACKS.iter().map(|p| (*p).to_owned()).collect()
     };
 
     // An `env=` filter in the spec's own policies must name one of its environments;
