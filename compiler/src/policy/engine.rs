@@ -25,19 +25,19 @@ impl Engine {
         Self { env: Arc::new(env) }
     }
 
-    /// Compile one expression; `Err` carries the parser's message.
-    pub(crate) fn compile(&self, expression: &str) -> Result<Program, String> {
+    /// Compile one expression; `Err` carries the parser's message and the byte offset
+    /// of the first error within the expression, when the parser gives one.
+    pub(crate) fn compile(&self, expression: &str) -> Result<Program, (String, Option<usize>)> {
         let env = Arc::clone(&self.env);
         let text = expression.to_owned();
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || env.compile(&text))) {
             Ok(Ok(program)) => Ok(program),
-            Ok(Err(errors)) => Err(errors
-                .errors
-                .iter()
-                .map(|error| error.msg.clone())
-                .collect::<Vec<_>>()
-                .join("; ")),
-            Err(_) => Err("the CEL parser failed on this expression".to_owned()),
+            Ok(Err(errors)) => {
+                let message = errors.errors.iter().map(|error| error.msg.clone()).collect::<Vec<_>>().join("; ");
+                let offset = errors.errors.first().and_then(|error| byte_offset(expression, error.pos));
+                Err((message, offset))
+            }
+            Err(_) => Err(("the CEL parser failed on this expression".to_owned(), None)),
         }
     }
 
@@ -63,6 +63,22 @@ impl Engine {
             Err(_) => Err("the CEL evaluator failed on this expression".to_owned()),
         }
     }
+}
+
+/// The byte offset of a CEL parser position (1-based line, 1-based character column) in
+/// `text`; a column just past the end of a line is the end of that line.
+fn byte_offset(text: &str, (line, column): (isize, isize)) -> Option<usize> {
+    let line = usize::try_from(line).ok()?.checked_sub(1)?;
+    let column = usize::try_from(column).ok()?.checked_sub(1)?;
+    let mut start = 0;
+    for (index, content) in text.split('\n').enumerate() {
+        if index == line {
+            let within = content.char_indices().nth(column).map_or(content.len(), |(offset, _)| offset);
+            return Some(start + within);
+        }
+        start += content.len() + 1;
+    }
+    None
 }
 
 /// A JSON value as a CEL value.
@@ -111,7 +127,7 @@ mod tests {
 
     fn eval(expression: &str, variables: &[(&'static str, serde_json::Value)]) -> Result<bool, String> {
         let engine = Engine::new();
-        let program = engine.compile(expression)?;
+        let program = engine.compile(expression).map_err(|(message, _)| message)?;
         let variables: BTreeMap<&str, serde_json::Value> = variables.iter().cloned().collect();
         engine.evaluate(&program, &engine.context(&variables))
     }
@@ -131,6 +147,14 @@ mod tests {
         assert!(eval("missing > 1", &[]).is_err());
         assert!(eval("1 + 1", &[]).is_err());
         assert!(eval("object.spec.x", &[("object", serde_json::json!({"spec": {}}))]).is_err());
+    }
+
+    #[test]
+    fn parse_errors_carry_their_offset() {
+        let engine = Engine::new();
+        assert_eq!(engine.compile("a +* b").err().and_then(|(_, offset)| offset), Some(3));
+        assert_eq!(engine.compile("x.y(").err().and_then(|(_, offset)| offset), Some(4));
+        assert_eq!(engine.compile("a\n  +* b").err().and_then(|(_, offset)| offset), Some(5));
     }
 
     #[test]

@@ -187,10 +187,20 @@ pub fn prepare(diags: &mut Diagnostics, library: &[&Spec], spec: &Spec, today: &
                     message: rule.message.as_ref().map(|m| m.value.clone()),
                     program,
                 }),
-                Err(reason) => diags.at(
-                    rule.expression.span,
-                    PolicyError::InvalidExpression { policy: policy.id.value.clone(), reason, span: rule.expression.span },
-                ),
+                Err((reason, offset)) => {
+                    // Point at the error inside the string when the literal is a plain
+                    // `"..."` without escapes (its length is the text's plus the quotes).
+                    let whole = rule.expression.span;
+                    let span = match offset {
+                        Some(offset) if whole.len == rule.expression.value.len() + 2 => {
+                            let at = whole.offset + 1 + offset;
+                            let len = usize::from(offset < rule.expression.value.len());
+                            Span { file: whole.file, offset: at, len }
+                        }
+                        _ => whole,
+                    };
+                    diags.at(span, PolicyError::InvalidExpression { policy: policy.id.value.clone(), reason, span });
+                }
             }
         }
         let severity = match policy.severity.value.as_str() {
