@@ -72,32 +72,3 @@ fn every_example_validates_clean_for_every_supported_version() {
         }
     }
 }
-
-/// The cost of the check on the enterprise example: `cargo test -p tests --release
-/// validation_cost -- --ignored --nocapture`. `compile` has built the validators of the
-/// example's version; validating the same tree as Kubernetes 1.34 builds those of 1.34
-/// (the cold cost a `berth check` pays), then reuses them (the warm cost).
-#[test]
-#[ignore = "a measurement, not a check"]
-fn validation_cost() {
-    let text = example_text("enterprise");
-    let inputs = Inputs::spec("examples/enterprise/spec.kdl", text);
-    let started = std::time::Instant::now();
-    let compilation = compile(&inputs, &Options::default());
-    let compile_time = started.elapsed();
-    let estate = compilation.estate.as_ref().expect("the example resolves");
-    assert_eq!(estate.kubernetes, "1.33");
-    let mut diags = Diagnostics::default();
-    let tree = berth::emit::emit(&mut diags, estate);
-    let mut times = Vec::new();
-    for _ in 0..3 {
-        let started = std::time::Instant::now();
-        berth::validate::objects(&mut diags, &tree, "1.34");
-        times.push(started.elapsed());
-    }
-    assert!(!diags.has_errors());
-    println!(
-        "enterprise: {} objects; whole compile {compile_time:?}; validate::objects cold, warm, warm: {times:?}",
-        tree.len()
-    );
-}
