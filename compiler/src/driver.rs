@@ -54,8 +54,9 @@ pub struct Compilation {
     /// The emitted artifacts; empty whenever there is any error.
     pub tree: ArtifactTree,
     /// Every policy finding, model policies first, then object policies. Unwaived ones
-    /// are also in `diagnostics`; waived ones (`waived: true`) are only here, so reports
-    /// can list the exceptions in force.
+    /// are in `diagnostics` with the policy's severity; waived ones (`waived: true`) are
+    /// there as advice (`waived: ...`, with the waiver's reason), so every report lists
+    /// the exceptions in force without failing the run.
     pub findings: Vec<policy::Finding>,
 }
 

@@ -74,7 +74,7 @@ pub struct Finding {
     pub span: Span,
     /// Environments (and, for objects, files) the violation occurs in, in order.
     pub places: Vec<String>,
-    /// Whether an active waiver covers it; waived findings are listed, not reported.
+    /// Whether an active waiver covers it; waived findings are reported as advice only.
     pub waived: bool,
     /// The covering waiver's reason.
     pub waiver_reason: Option<String>,
@@ -435,6 +435,8 @@ impl Accumulator {
             if let Some(waiver) = set.waivers.iter().find(|w| w.policy == finding.policy && covers(&w.on, &finding.on)) {
                 finding.waived = true;
                 finding.waiver_reason = Some(waiver.reason.clone());
+                // Listed as advice, so every report format shows what is waived and why.
+                diags.at(finding.span, waived_diagnostic(&finding, &waiver.reason));
             } else {
                 diags.at(finding.span, diagnostic(&finding));
             }
@@ -464,6 +466,15 @@ fn diagnostic(finding: &Finding) -> MietteDiagnostic {
             "fix the spec, or record an exception: `waive \"{}\" on=\"{}\" reason=\"...\" until=\"YYYY-MM-DD\"`",
             finding.policy, finding.on
         ))
+}
+
+/// The note that lists a waived finding (advice: it never fails a run).
+fn waived_diagnostic(finding: &Finding, reason: &str) -> MietteDiagnostic {
+    MietteDiagnostic::new(format!("waived: {}", finding.message))
+        .with_code(finding.policy.clone())
+        .with_severity(miette::Severity::Advice)
+        .with_label(LabeledSpan::at(finding.span.range(), format!("{} (waived)", finding.entity)))
+        .with_help(format!("waiver reason: {reason}"))
 }
 
 fn quoted_list(items: &[String]) -> String {
