@@ -5,7 +5,7 @@
 
 use crate::diag::Span;
 use crate::emit::Artifact;
-use crate::model::WorkloadKind;
+use crate::model::{PortProtocol, WorkloadKind};
 use crate::resolve::{ResolvedDomain, ResolvedWorkload, View};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -164,5 +164,13 @@ mod tests {
             fitted,
             fit_label_value(&format!("{}-stage", "a".repeat(70)))
         );
+    }
+}
+
+/// The transport protocol (`TCP` or `UDP`) of a port, as Kubernetes spells it.
+pub fn transport(protocol: PortProtocol) -> &'static str {
+    match protocol {
+        PortProtocol::Udp => "UDP",
+        PortProtocol::Http | PortProtocol::Grpc | PortProtocol::Tcp => "TCP",
     }
 }

@@ -2,7 +2,7 @@
 //! (security research §1.2: non-root, read-only root, no capabilities, no API token).
 
 use super::{Ctx, config_map_name, secret_name};
-use crate::model::{HealthCheck, PortProtocol, WorkloadKind};
+use crate::model::{HealthCheck, WorkloadKind};
 use crate::resolve::{ResolvedHealth, ResolvedWorkload};
 use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMapEnvSource, Container, ContainerPort, EmptyDirVolumeSource,
@@ -74,7 +74,7 @@ fn container(workload: &ResolvedWorkload) -> Container {
         .map(|port| ContainerPort {
             name: Some(port.name.clone()),
             container_port: port.container_port,
-            protocol: Some(transport(port.protocol).to_owned()),
+            protocol: Some(crate::emit::common::transport(port.protocol).to_owned()),
             ..ContainerPort::default()
         })
         .collect();
@@ -171,14 +171,6 @@ fn scratch_volumes(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> (Vec<Volume>, 
         mounts.push(mount(name, path));
     }
     (volumes, mounts)
-}
-
-/// The transport protocol of a port.
-fn transport(protocol: PortProtocol) -> &'static str {
-    match protocol {
-        PortProtocol::Udp => "UDP",
-        PortProtocol::Http | PortProtocol::Grpc | PortProtocol::Tcp => "TCP",
-    }
 }
 
 /// The probe action shared by readiness and liveness.

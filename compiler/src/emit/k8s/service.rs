@@ -3,7 +3,6 @@
 use super::{Ctx, config_map_name};
 use crate::emit::Artifact;
 use crate::emit::common::selector_labels;
-use crate::model::PortProtocol;
 use crate::resolve::ResolvedWorkload;
 use k8s_openapi::api::core::v1::{ConfigMap, Service, ServicePort, ServiceSpec};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -18,14 +17,7 @@ pub(super) fn service(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Artifact {
             name: Some(port.name.clone()),
             port: port.service_port,
             target_port: Some(IntOrString::String(port.name.clone())),
-            protocol: Some(
-                if port.protocol == PortProtocol::Udp {
-                    "UDP"
-                } else {
-                    "TCP"
-                }
-                .to_owned(),
-            ),
+            protocol: Some(crate::emit::common::transport(port.protocol).to_owned()),
             ..ServicePort::default()
         })
         .collect();

@@ -2,7 +2,6 @@
 //! ingress from the ingress controller.
 
 use crate::emit::common;
-use crate::model::PortProtocol;
 use crate::resolve::{ResolvedPort, ResolvedProfile, ResolvedWorkload, View};
 use k8s_openapi::api::networking::v1::{
     NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort,
@@ -89,14 +88,7 @@ pub(super) fn container_ports<'p>(
     ports
         .map(|port| NetworkPolicyPort {
             port: Some(IntOrString::Int(port.container_port)),
-            protocol: Some(
-                if port.protocol == PortProtocol::Udp {
-                    "UDP"
-                } else {
-                    "TCP"
-                }
-                .to_owned(),
-            ),
+            protocol: Some(crate::emit::common::transport(port.protocol).to_owned()),
             end_port: None,
         })
         .collect()
