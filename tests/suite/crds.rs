@@ -55,22 +55,31 @@ fn errors(validator: &jsonschema::Validator, object: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Validate every custom resource of `tree` against its CRD schema (built-in kinds have
+/// no dot in their group, or a `k8s.io` one) and count the checked objects per kind.
+fn check_custom_resources(
+    context: &str,
+    tree: &berth::emit::ArtifactTree,
+    checked: &mut std::collections::BTreeMap<String, usize>,
+) {
+    for artifact in tree.values() {
+        let api_version = artifact.object["apiVersion"].as_str().unwrap_or_default();
+        let kind = artifact.object["kind"].as_str().unwrap_or_default();
+        let group = api_version.split_once('/').map_or("", |(group, _)| group);
+        if !group.contains('.') || group.ends_with(".k8s.io") {
+            continue;
+        }
+        let found = errors(&validator(api_version, kind), &artifact.object);
+        assert!(found.is_empty(), "{context}: {}:\n{}", artifact.path, found.join("\n"));
+        *checked.entry(kind.to_owned()).or_default() += 1;
+    }
+}
+
 #[test]
 fn custom_resources_match_their_crd_schemas() {
     let mut checked = std::collections::BTreeMap::<String, usize>::new();
     for estate in [ingress_estate(), route_estate()] {
-        for artifact in emit_tree(&estate).values() {
-            let api_version = artifact.object["apiVersion"].as_str().unwrap_or_default();
-            let kind = artifact.object["kind"].as_str().unwrap_or_default();
-            // Built-in kinds: no dot in the group (core `v1`, `apps/v1`) or a k8s.io group.
-            let group = api_version.split_once('/').map_or("", |(group, _)| group);
-            if !group.contains('.') || group.ends_with(".k8s.io") {
-                continue;
-            }
-            let found = errors(&validator(api_version, kind), &artifact.object);
-            assert!(found.is_empty(), "{}:\n{}", artifact.path, found.join("\n"));
-            *checked.entry(kind.to_owned()).or_default() += 1;
-        }
+        check_custom_resources("hand-built estate", &emit_tree(&estate), &mut checked);
     }
     assert_eq!(
         checked.keys().map(String::as_str).collect::<Vec<_>>(),
@@ -98,17 +107,7 @@ fn example_custom_resources_match_their_crd_schemas() {
     let mut checked = std::collections::BTreeMap::<String, usize>::new();
     for name in crate::examples::example_names() {
         let compilation = crate::examples::compile_example(&name);
-        for artifact in compilation.tree.values() {
-            let api_version = artifact.object["apiVersion"].as_str().unwrap_or_default();
-            let kind = artifact.object["kind"].as_str().unwrap_or_default();
-            let group = api_version.split_once('/').map_or("", |(group, _)| group);
-            if !group.contains('.') || group.ends_with(".k8s.io") {
-                continue;
-            }
-            let found = errors(&validator(api_version, kind), &artifact.object);
-            assert!(found.is_empty(), "{name}: {}:\n{}", artifact.path, found.join("\n"));
-            *checked.entry(kind.to_owned()).or_default() += 1;
-        }
+        check_custom_resources(&name, &compilation.tree, &mut checked);
     }
     // The enterprise example has secrets on OpenShift (Routes) and EKS.
     assert!(checked.contains_key("ExternalSecret") && checked.contains_key("Route"), "{checked:?}");
