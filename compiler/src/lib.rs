@@ -9,4 +9,5 @@ pub mod policy;
 pub mod resolve;
 pub mod stdlib;
 pub mod syntax;
+pub mod template;
 pub mod validate;

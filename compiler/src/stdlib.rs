@@ -184,11 +184,16 @@ mod tests {
                 let managed =
                     managed.unwrap_or_else(|| panic!("{path} needs a `managed` property"));
                 assert_eq!(managed.ty, PropertyType::Bool, "{path}");
+                // In-cluster by default, except object storage, which has no in-cluster
+                // realisation (MinIO's images are gone) and is managed by nature.
+                let expected = name == "bucket";
                 assert_eq!(
                     managed.default.as_ref().map(|value| &value.value),
-                    Some(&Value::Bool(false)),
+                    Some(&Value::Bool(expected)),
                     "{path}"
                 );
+                assert!(!kind.binding.is_empty(), "{path} needs a `binding`");
+                assert!(!kind.realisations.is_empty(), "{path} needs a `realise`");
             } else {
                 assert_eq!(stem, "stdlib/defaults.kdl");
                 let defaults = spec.defaults.as_ref().expect("defaults node");

@@ -4,7 +4,8 @@ use crate::diag::Span;
 use miette::Diagnostic;
 use thiserror::Error;
 
-/// A problem found while emitting; all of them are warnings, the output is still written.
+/// A problem found while emitting. `unenforced_egress` is a warning (the output is still
+/// written); the others are errors.
 #[derive(Debug, Error, Diagnostic)]
 pub enum EmitError {
     /// An `egress` without `cidr=` on a target whose CNI cannot allow a host name: the
@@ -28,6 +29,87 @@ pub enum EmitError {
         target: String,
         /// The `egress` node.
         #[label("no rule allows this connection on `{target}`")]
+        span: Span,
+    },
+
+    /// A realisation's object template does not render: a bug in the library.
+    #[error("a {mode} `{kind}` object template does not render on target `{target}`: {reason}")]
+    #[diagnostic(
+        code(emit::template),
+        help("fix the `object` template in the library file (docs/backing-services.md lists the template context)")
+    )]
+    Template {
+        /// Kind.
+        kind: String,
+        /// `in-cluster` or `managed`.
+        mode: &'static str,
+        /// Target.
+        target: String,
+        /// Why.
+        reason: String,
+        /// The template.
+        #[label("this template")]
+        span: Span,
+    },
+
+    /// Two emitted objects would be written to the same file.
+    #[error("two objects would be written to `{path}`")]
+    #[diagnostic(
+        code(emit::path_collision),
+        help("rename one of the two entities: their generated objects have the same kind and name in one namespace")
+    )]
+    PathCollision {
+        /// The output path.
+        path: String,
+        /// The later entity.
+        #[label("this one's object")]
+        span: Span,
+        /// The earlier entity.
+        #[label("collides with this one's")]
+        first: Span,
+    },
+
+    /// Consumers of a backing service get no egress rule on this target.
+    #[error(
+        "consumers of {kind} `{name}` cannot reach it on target `{target}`: {}",
+        if *managed { "the target names no `managed-cidr` for the cloud's managed services" } else { "its realisation names no `pods` to allow" }
+    )]
+    #[diagnostic(
+        code(emit::unreachable_backing),
+        severity(Warning),
+        help(
+            "{}",
+            if *managed { format!("add `managed-cidr \"<address range>\"` (the VPC or private-service range the managed endpoints live in) to target `{target}`") } else { "add `pods \"<label>\" \"<value>\"` to the kind's in-cluster realisation".to_owned() }
+        )
+    )]
+    UnreachableBacking {
+        /// Kind.
+        kind: String,
+        /// Declared name.
+        name: String,
+        /// Target.
+        target: String,
+        /// Managed (true) or in-cluster.
+        managed: bool,
+        /// The declaration.
+        #[label("the default-deny policy blocks its consumers on `{target}`")]
+        span: Span,
+    },
+
+    /// Operator-run pods that call the Kubernetes API on a target with no API range.
+    #[error("the pods of `{name}` cannot reach the Kubernetes API on target `{target}`: the target names no `api-server-cidr`")]
+    #[diagnostic(
+        code(emit::api_server_unreachable),
+        severity(Warning),
+        help("add `api-server-cidr \"<address range of the API server endpoints>\"` to target `{target}` (`kubectl get endpoints kubernetes` shows them)")
+    )]
+    ApiServerUnreachable {
+        /// Declared name.
+        name: String,
+        /// Target.
+        target: String,
+        /// The declaration.
+        #[label("its operator-run pods call the API")]
         span: Span,
     },
 }

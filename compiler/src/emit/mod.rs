@@ -4,6 +4,7 @@
 //! structs) and store them as JSON values; text appears only in `output`. Emitters never
 //! import each other; shared helpers live in [`common`].
 
+pub mod backing;
 pub mod common;
 pub mod errors;
 pub mod k8s;
@@ -32,10 +33,17 @@ pub type ArtifactTree = BTreeMap<String, Artifact>;
 /// Run every emitter over the estate.
 pub fn emit(diags: &mut Diagnostics, estate: &Estate) -> ArtifactTree {
     let mut tree = ArtifactTree::new();
-    for artifact in k8s::emit(diags, estate) {
-        tree.insert(artifact.path.clone(), artifact);
-    }
-    for artifact in netpol::emit(diags, estate) {
+    let mut artifacts = k8s::emit(diags, estate);
+    artifacts.extend(backing::emit(diags, estate));
+    artifacts.extend(netpol::emit(diags, estate));
+    for artifact in artifacts {
+        if let Some(first) = tree.get(&artifact.path) {
+            diags.at(
+                artifact.origin,
+                errors::EmitError::PathCollision { path: artifact.path.clone(), span: artifact.origin, first: first.origin },
+            );
+            continue;
+        }
         tree.insert(artifact.path.clone(), artifact);
     }
     tree

@@ -29,6 +29,18 @@ pub(crate) fn dns_label(name: &str) -> Option<String> {
     None
 }
 
+/// Whether `name` is an RFC 1123 DNS label.
+pub(crate) fn is_dns_label(name: &str) -> bool {
+    dns_label(name).is_none()
+}
+
+/// Whether `name` is a conventional environment variable name (`[A-Za-z_][A-Za-z0-9_]*`).
+pub(crate) fn is_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 /// Why `name` is not an IANA service name (a Kubernetes port name), if it is not one.
 pub(crate) fn port_name(name: &str) -> Option<String> {
     if name.is_empty() {

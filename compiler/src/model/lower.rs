@@ -17,7 +17,7 @@ const TOP: &[&str] = &["platform", "target", "environment", "domain", "policy", 
 /// Workload settings nodes (top level of a workload and inside `in`).
 const SETTINGS: &[&str] = &[
     "image", "command", "args", "port", "expose", "health", "resources", "replicas", "scale", "config", "secret", "uses",
-    "writable", "enabled", "egress",
+    "writable", "enabled", "egress", "identity", "placement",
 ];
 /// Cloud profile facts (in `target` and `cloud`).
 const FACTS: &[&str] = &[
@@ -36,7 +36,20 @@ const FACTS: &[&str] = &[
     "monitoring-namespace",
     "monitoring-label",
     "cni",
+    "ingress-cidr",
+    "managed-cidr",
+    "api-server-cidr",
+    "dns-cidr",
+    "gateway",
+    "identity-annotation",
+    "identity-label",
+    "param",
+    "backing-managed",
 ];
+/// Children of `backing-kind`.
+const KIND: &[&str] = &["description", "stateful", "port", "property", "binding", "realise"];
+/// Children of `realise`.
+const REALISE: &[&str] = &["requires", "bind", "pods", "operator-namespace", "api-server", "port", "object"];
 /// Extra nodes of `defaults`.
 const DEFAULTS: &[&str] = &["kubernetes", "run-as-user", "tmp-size", "quota", "probe"];
 /// Domain children other than backing services.
@@ -226,7 +239,7 @@ impl Ctx<'_> {
                     let value = self.single_string(child);
                     if key == "exposure" {
                         if let Some(value) = &value {
-                            self.choice(value, "exposure", &["ingress", "route"]);
+                            self.choice(value, "exposure", &["ingress", "route", "gateway"]);
                         }
                     }
                     if key == "cni" {
@@ -253,16 +266,45 @@ impl Ctx<'_> {
                     facts.fixed_uid = self.single_bool(child);
                 }
             }
+            "backing-managed" => {
+                if self.once(once, child, key, parent) {
+                    facts.backing_managed = self.single_bool(child);
+                }
+            }
+            "ingress-cidr" | "managed-cidr" | "api-server-cidr" | "dns-cidr" => {
+                if let Some(cidr) = self.single_string(child) {
+                    if is_cidr(&cidr.value) {
+                        let list = match key {
+                            "ingress-cidr" => &mut facts.ingress_cidrs,
+                            "managed-cidr" => &mut facts.managed_cidrs,
+                            "dns-cidr" => &mut facts.dns_cidrs,
+                            _ => &mut facts.api_server_cidrs,
+                        };
+                        list.push(cidr);
+                    } else {
+                        self.invalid_value(cidr.span, key, &cidr.value, "not an address range", "write an address and a prefix length, such as `10.0.0.0/16`");
+                    }
+                }
+            }
+            "gateway" => {
+                if self.once(once, child, key, parent) {
+                    facts.gateway = self.gateway(child);
+                }
+            }
             "dns-port" => {
                 if self.once(once, child, key, parent) {
                     facts.dns_port = self.single_integer(child, 1, 65535);
                 }
             }
-            "ingress-annotation" | "dns-label" | "ingress-label" | "monitoring-label" => {
+            "ingress-annotation" | "dns-label" | "ingress-label" | "monitoring-label" | "identity-annotation"
+            | "identity-label" | "param" => {
                 let (what, map) = match key {
                     "dns-label" => ("label", &mut facts.dns_labels),
                     "ingress-label" => ("label", &mut facts.ingress_labels),
                     "monitoring-label" => ("label", &mut facts.monitoring_labels),
+                    "identity-annotation" => ("annotation", &mut facts.identity_annotations),
+                    "identity-label" => ("label", &mut facts.identity_labels),
+                    "param" => ("param", &mut facts.params),
                     _ => ("annotation", &mut facts.ingress_annotations),
                 };
                 self.shape(child, &[], 2, &format!("an {what} name and a value"));
@@ -290,6 +332,16 @@ impl Ctx<'_> {
             _ => return false,
         }
         true
+    }
+
+    /// `gateway "public" namespace="gateway-system" section="https"`.
+    fn gateway(&mut self, node: &KdlNode) -> Option<GatewayRef> {
+        self.shape(node, &["namespace", "section"], 1, "the Gateway name");
+        self.no_children(node);
+        let name = self.name_arg(node, "gateway", true);
+        let namespace = self.required_string_prop(node, "namespace", "write `gateway \"<name>\" namespace=\"<namespace>\"`");
+        let section = self.string_prop(node, "section");
+        Some(GatewayRef { name: name?, namespace: namespace?, section, span: self.span_of(node) })
     }
 
     fn cloud(&mut self, node: &KdlNode) -> Option<CloudProfile> {
@@ -320,6 +372,8 @@ impl Ctx<'_> {
         let mut stateful = false;
         let mut port = None;
         let mut properties: Vec<KindProperty> = Vec::new();
+        let mut binding = Vec::new();
+        let mut realisations = Vec::new();
         let mut property_names = Names::default();
         let mut once = Once::default();
         for child in children(node) {
@@ -349,13 +403,177 @@ impl Ctx<'_> {
                         }
                     }
                 }
+                "binding" => {
+                    if self.once(&mut once, child, key, "backing-kind") {
+                        binding = self.binding(child);
+                    }
+                }
+                "realise" => realisations.extend(self.realisation(child)),
                 _ => {
-                    let help = check::suggestion(key, &["description", "stateful", "port", "property"]);
+                    let help = check::suggestion(key, KIND);
                     self.unknown_node(child, "in `backing-kind`", help);
                 }
             }
         }
-        Some(BackingKind { name: name?, description, stateful, port, properties, span: self.span_of(node) })
+        Some(BackingKind {
+            name: name?,
+            description,
+            stateful,
+            port,
+            properties,
+            binding,
+            realisations,
+            span: self.span_of(node),
+        })
+    }
+
+    /// `binding { env "PGHOST" key="host"; env "DATABASE_URL" value="..." }`.
+    fn binding(&mut self, node: &KdlNode) -> Vec<BindingEnv> {
+        self.shape(node, &[], 0, "nothing");
+        let mut out: Vec<BindingEnv> = Vec::new();
+        let mut names = Names::default();
+        for child in children(node) {
+            if child.name().value() != "env" {
+                self.unknown_node(child, "in `binding`", "a `binding` block holds `env \"<NAME>\" key=\"<key>\"` or `value=\"...\"` nodes".to_owned());
+                continue;
+            }
+            self.shape(child, &["key", "value"], 1, "the variable name");
+            self.no_children(child);
+            let Some(name) = args(child).next().and_then(|entry| self.string(entry, "the variable name")) else {
+                self.missing(child, "a variable name", "write `env \"PGHOST\" key=\"host\"`");
+                continue;
+            };
+            if !check::is_env_name(&name.value) {
+                self.invalid_value(name.span, "variable name", &name.value, "not an environment variable name", "use letters, digits and `_`, not starting with a digit, such as `PGHOST`");
+            }
+            let key = self.string_prop(child, "key");
+            let value = self.string_prop(child, "value");
+            let source = match (key, value) {
+                (Some(key), None) => BindingEnvSource::Key(key),
+                (None, Some(value)) => BindingEnvSource::Value(value),
+                _ => {
+                    self.missing(child, "either `key=` or `value=`", "write `key=\"host\"` (provided by every realisation) or `value=\"...\"` (a literal)");
+                    continue;
+                }
+            };
+            if self.unique(&mut names, "binding variable", &name, "", "list each variable once") {
+                out.push(BindingEnv { name, source, span: self.span_of(child) });
+            }
+        }
+        out
+    }
+
+    /// `realise "managed" cloud="eks" { requires ...; bind ...; pods ...; object ... }`.
+    fn realisation(&mut self, node: &KdlNode) -> Option<Realisation> {
+        self.shape(node, &["cloud"], 1, "`in-cluster` or `managed`");
+        let mode = args(node).next().and_then(|entry| self.string(entry, "the realisation mode"));
+        let mode = match mode {
+            Some(mode) => {
+                let choice = self.choice(&mode, "realisation mode", &["in-cluster", "managed"])?;
+                let value = if choice == "managed" { RealisationMode::Managed } else { RealisationMode::InCluster };
+                Spanned::new(value, mode.span)
+            }
+            None => {
+                self.missing(node, "a mode", "write `realise \"in-cluster\"` or `realise \"managed\" cloud=\"eks\"`");
+                return None;
+            }
+        };
+        let cloud = self.string_prop(node, "cloud");
+        let mut realisation = Realisation {
+            mode,
+            cloud,
+            requires: Vec::new(),
+            binds: Vec::new(),
+            pods: IndexMap::new(),
+            operator_namespace: None,
+            api_server: false,
+            port: None,
+            objects: Vec::new(),
+            span: self.span_of(node),
+        };
+        let mut once = Once::default();
+        let mut bound = Names::default();
+        for child in children(node) {
+            let key = child.name().value();
+            match key {
+                "requires" => {
+                    if let Some(values) = self.strings(child) {
+                        let span = values.span;
+                        realisation.requires.extend(values.value.into_iter().map(|v| Spanned::new(v, span)));
+                    }
+                }
+                "bind" => {
+                    if let Some(bind) = self.bind(child) {
+                        if self.unique(&mut bound, "binding key", &bind.key, "", "bind each key once") {
+                            realisation.binds.push(bind);
+                        }
+                    }
+                }
+                "pods" => {
+                    self.shape(child, &[], 2, "a label name and a value");
+                    self.no_children(child);
+                    let entries: Vec<&KdlEntry> = args(child).collect();
+                    match (entries.first(), entries.get(1)) {
+                        (Some(name), Some(value)) => {
+                            if let (Some(name), Some(value)) = (self.string(name, "the label name"), self.string(value, "the label value")) {
+                                realisation.pods.insert(name.value, value);
+                            }
+                        }
+                        _ => self.missing(child, "a label name and a value", "write `pods \"app.kubernetes.io/name\" \"{{ name }}\"`"),
+                    }
+                }
+                "operator-namespace" => {
+                    if self.once(&mut once, child, key, "realise") {
+                        realisation.operator_namespace = self.single_string(child);
+                    }
+                }
+                "api-server" => {
+                    if self.once(&mut once, child, key, "realise") {
+                        realisation.api_server = self.single_bool(child).is_some_and(|b| b.value);
+                    }
+                }
+                "object" => {
+                    self.no_children(child);
+                    realisation.objects.extend(self.single_string(child));
+                }
+                "port" => {
+                    if self.once(&mut once, child, key, "realise") {
+                        realisation.port = self.single_integer(child, 1, 65535).and_then(|port| {
+                            u16::try_from(port.value).ok().map(|value| Spanned::new(value, port.span))
+                        });
+                    }
+                }
+                _ => {
+                    let help = check::suggestion(key, REALISE);
+                    self.unknown_node(child, "in `realise`", help);
+                }
+            }
+        }
+        Some(realisation)
+    }
+
+    /// `bind "host" secret="..." key="..."`, `config-map="..."` or `value="..."`.
+    fn bind(&mut self, node: &KdlNode) -> Option<Bind> {
+        self.shape(node, &["secret", "config-map", "key", "value"], 1, "the binding key");
+        self.no_children(node);
+        let Some(key) = args(node).next().and_then(|entry| self.string(entry, "the binding key")) else {
+            self.missing(node, "a binding key", "write `bind \"host\" secret=\"{{ name }}-app\"`");
+            return None;
+        };
+        let secret = self.string_prop(node, "secret");
+        let config_map = self.string_prop(node, "config-map");
+        let value = self.string_prop(node, "value");
+        let inner = self.string_prop(node, "key").map_or_else(|| key.value.clone(), |k| k.value);
+        let source = match (secret, config_map, value) {
+            (Some(name), None, None) => BindSource::Secret { name, key: inner },
+            (None, Some(name), None) => BindSource::ConfigMap { name, key: inner },
+            (None, None, Some(value)) => BindSource::Value(value),
+            _ => {
+                self.missing(node, "exactly one of `secret=`, `config-map=` or `value=`", "write `secret=\"<name>\"` (with `key=` when the Secret's key differs), `config-map=\"<name>\"` or `value=\"<literal>\"`");
+                return None;
+            }
+        };
+        Some(Bind { key, source, span: self.span_of(node) })
     }
 
     fn kind_property(&mut self, node: &KdlNode) -> Option<KindProperty> {
@@ -754,7 +972,10 @@ impl Ctx<'_> {
     /// Lower a workload setting into `settings`; `false` if `node` is not a setting.
     fn setting(&mut self, node: &KdlNode, settings: &mut WorkloadSettings, once: &mut Once, parent: &str) -> bool {
         let key = node.name().value();
-        let single = matches!(key, "image" | "command" | "args" | "health" | "resources" | "replicas" | "scale" | "enabled");
+        let single = matches!(
+            key,
+            "image" | "command" | "args" | "health" | "resources" | "replicas" | "scale" | "enabled" | "identity" | "placement"
+        );
         if !SETTINGS.contains(&key) {
             return false;
         }
@@ -781,6 +1002,21 @@ impl Ctx<'_> {
                     settings.writable.push(path);
                 }
             }
+            "identity" => {
+                settings.identity = self.single_string(node);
+                if let Some(identity) = &settings.identity {
+                    if !check::is_dns_label(&identity.value) {
+                        self.invalid_value(
+                            identity.span,
+                            "identity",
+                            &identity.value,
+                            "not a DNS-1123 label",
+                            "use lower-case letters, digits and `-`, such as `order-api`: profiles build role and account names from it",
+                        );
+                    }
+                }
+            }
+            "placement" => settings.placement = self.strings(node),
             _ => settings.enabled = self.single_bool(node),
         }
         true

@@ -98,6 +98,44 @@ pub struct ProfileFacts {
     /// The cluster's CNI (`cni "cilium"`): `cilium` enables CiliumNetworkPolicies for
     /// egress to external host names.
     pub cni: Option<Spanned<String>>,
+    /// Address ranges the ingress load balancer reaches pods from
+    /// (`ingress-cidr "35.191.0.0/16"`), for load balancers outside the cluster.
+    pub ingress_cidrs: Vec<Spanned<String>>,
+    /// Address ranges of the cloud's managed services (`managed-cidr "10.20.0.0/16"`),
+    /// which consumers of managed backing services get egress to on the kind's port.
+    pub managed_cidrs: Vec<Spanned<String>>,
+    /// Node-local DNS addresses pods resolve through (`dns-cidr "169.254.20.10/32"`),
+    /// allowed on the DNS port next to the DNS pods.
+    pub dns_cidrs: Vec<Spanned<String>>,
+    /// Address ranges of the Kubernetes API server endpoints (`api-server-cidr`), for
+    /// operator-run pods that call the API.
+    pub api_server_cidrs: Vec<Spanned<String>>,
+    /// The shared Gateway that `exposure "gateway"` attaches HTTPRoutes to.
+    pub gateway: Option<GatewayRef>,
+    /// ServiceAccount annotations of a workload with an `identity`, as templates
+    /// (`identity-annotation "eks.amazonaws.com/role-arn" "arn:aws:iam::{{ params.account }}:role/{{ identity }}"`).
+    pub identity_annotations: IndexMap<String, Spanned<String>>,
+    /// Pod labels of a workload with an `identity` (`identity-label "azure.workload.identity/use" "true"`).
+    pub identity_labels: IndexMap<String, Spanned<String>>,
+    /// Named values that backing-service realisations and identity templates read
+    /// (`param "project" "acme-prod"`), in order.
+    pub params: IndexMap<String, Spanned<String>>,
+    /// Whether backing services on this target are managed unless a declaration says
+    /// otherwise (`backing-managed #true`); overrides the kind's `managed` default.
+    pub backing_managed: Option<Spanned<bool>>,
+}
+
+/// `gateway "public" namespace="gateway-system" section="https"`: a platform-owned Gateway.
+#[derive(Debug, Clone)]
+pub struct GatewayRef {
+    /// Gateway name.
+    pub name: Spanned<String>,
+    /// Its namespace; also the namespace NetworkPolicies admit gateway traffic from.
+    pub namespace: Spanned<String>,
+    /// Listener (`sectionName`) to attach to, if not all.
+    pub section: Option<Spanned<String>>,
+    /// The node.
+    pub span: Span,
 }
 
 /// `cloud "eks" { ... }`: a cloud profile from the stdlib or a user library.
@@ -126,8 +164,109 @@ pub struct BackingKind {
     pub port: Option<Spanned<u16>>,
     /// Properties a declaration of this kind accepts, with their types and defaults.
     pub properties: Vec<KindProperty>,
+    /// The variables a consumer gets, in order (`binding { env ... }`).
+    pub binding: Vec<BindingEnv>,
+    /// How the kind is run, per mode and cloud (`realise "in-cluster" { ... }`).
+    pub realisations: Vec<Realisation>,
     /// The whole node.
     pub span: Span,
+}
+
+/// `env "PGHOST" key="host"` or `env "DATABASE_URL" value="..."` in a kind's `binding`.
+#[derive(Debug, Clone)]
+pub struct BindingEnv {
+    /// Environment variable name.
+    pub name: Spanned<String>,
+    /// Where its value comes from.
+    pub source: BindingEnvSource,
+    /// The node.
+    pub span: Span,
+}
+
+/// The value of a binding variable.
+#[derive(Debug, Clone)]
+pub enum BindingEnvSource {
+    /// A binding key every realisation provides (`key="host"`).
+    Key(Spanned<String>),
+    /// A literal, possibly with `$(VAR)` references to earlier variables.
+    Value(Spanned<String>),
+}
+
+/// `in-cluster` or `managed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RealisationMode {
+    /// Run inside the target cluster (an operator or generated workload).
+    InCluster,
+    /// The cloud's managed service through its Kubernetes controller.
+    Managed,
+}
+
+impl RealisationMode {
+    /// The spelling in a spec.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InCluster => "in-cluster",
+            Self::Managed => "managed",
+        }
+    }
+}
+
+/// `realise "managed" cloud="eks" { ... }` in a `backing-kind`.
+#[derive(Debug, Clone)]
+pub struct Realisation {
+    /// In-cluster or managed.
+    pub mode: Spanned<RealisationMode>,
+    /// The cloud profile it is for; `None` = any.
+    pub cloud: Option<Spanned<String>>,
+    /// Target params its templates need.
+    pub requires: Vec<Spanned<String>>,
+    /// Where each binding key comes from, in order.
+    pub binds: Vec<Bind>,
+    /// Labels of the pods consumers connect to (templates), in order.
+    pub pods: IndexMap<String, Spanned<String>>,
+    /// Namespace of the operator managing those pods.
+    pub operator_namespace: Option<Spanned<String>>,
+    /// Whether those pods call the Kubernetes API.
+    pub api_server: bool,
+    /// The port consumers connect to when it differs from the kind's (`port 10000`).
+    pub port: Option<Spanned<u16>>,
+    /// Object templates (YAML with minijinja), in order.
+    pub objects: Vec<Spanned<String>>,
+    /// The node.
+    pub span: Span,
+}
+
+/// `bind "host" secret="{{ name }}-app" key="host"`.
+#[derive(Debug, Clone)]
+pub struct Bind {
+    /// Binding key.
+    pub key: Spanned<String>,
+    /// Where the value is.
+    pub source: BindSource,
+    /// The node.
+    pub span: Span,
+}
+
+/// The source of one binding key; names and values are plain-text templates.
+#[derive(Debug, Clone)]
+pub enum BindSource {
+    /// A key of a Secret.
+    Secret {
+        /// Secret name template.
+        name: Spanned<String>,
+        /// Key in the Secret.
+        key: String,
+    },
+    /// A key of a ConfigMap.
+    ConfigMap {
+        /// ConfigMap name template.
+        name: Spanned<String>,
+        /// Key in the ConfigMap.
+        key: String,
+    },
+    /// A literal value template.
+    Value(Spanned<String>),
 }
 
 /// `property "version" type="string" default="16"` inside a `backing-kind`.
@@ -303,6 +442,12 @@ pub struct WorkloadSettings {
     pub egress: Vec<Egress>,
     /// `enabled #false` in an `in` block removes the workload from that environment.
     pub enabled: Option<Spanned<bool>>,
+    /// `identity "orders"`: the cloud identity (IAM role, service account, managed
+    /// identity) the workload's pods assume, realised by the target profile.
+    pub identity: Option<Spanned<String>>,
+    /// `placement "aws" "gcp"`: the targets of a hybrid environment the workload runs
+    /// on; absent = all of them.
+    pub placement: Option<Spanned<Vec<String>>>,
 }
 
 /// A container image reference.

@@ -171,7 +171,7 @@ fn network_policy_opened(risks: &mut Vec<Risk>, resource: &ResourceDiff) {
 }
 
 fn exposure_changed(risks: &mut Vec<Risk>, resource: &ResourceDiff) {
-    if resource.kind != "Ingress" && resource.kind != "Route" {
+    if !matches!(resource.kind.as_str(), "Ingress" | "Route" | "HTTPRoute") {
         return;
     }
     let what = match resource.change {

@@ -302,4 +302,178 @@ pub enum ResolveError {
         #[label("first declared here")]
         first: Span,
     },
+
+    /// No realisation of the kind fits the mode and the target's cloud.
+    #[error("{kind} `{name}` has no {mode} realisation on target `{target}` (cloud `{cloud}`)")]
+    #[diagnostic(code(resolve::no_realisation), help("{help}"))]
+    NoRealisation {
+        /// Kind.
+        kind: String,
+        /// Declared name.
+        name: String,
+        /// `in-cluster` or `managed`.
+        mode: &'static str,
+        /// Target.
+        target: String,
+        /// Its cloud profile.
+        cloud: String,
+        /// What to do.
+        help: String,
+        /// The declaration.
+        #[label("declared here")]
+        span: Span,
+    },
+
+    /// A realisation needs a target param the target does not set.
+    #[error("target `{target}` has no `param \"{param}\"`, which the {mode} {kind} realisation needs for `{name}`")]
+    #[diagnostic(
+        code(resolve::missing_param),
+        help("add `param \"{param}\" \"<value>\"` to target `{target}` (or to its cloud profile)")
+    )]
+    MissingParam {
+        /// Param name.
+        param: String,
+        /// Target.
+        target: String,
+        /// `in-cluster` or `managed`.
+        mode: &'static str,
+        /// Kind.
+        kind: String,
+        /// Backing service or workload name.
+        name: String,
+        /// The target node.
+        #[label("this target")]
+        span: Span,
+    },
+
+    /// A library template failed to render: a bug in the library, not in the spec.
+    #[error("the {what} template does not render: {reason}")]
+    #[diagnostic(
+        code(resolve::template),
+        help("fix the template in the library file; every variable it prints must exist (see docs/backing-services.md, \"Template context\")")
+    )]
+    Template {
+        /// Which template.
+        what: String,
+        /// Why.
+        reason: String,
+        /// The template in the library.
+        #[label("this template")]
+        span: Span,
+    },
+
+    /// A realisation does not bind a key the kind's binding needs.
+    #[error("the {mode} realisation of kind `{kind}` does not bind `{key}`, which the kind's `binding` reads")]
+    #[diagnostic(
+        code(resolve::unbound_key),
+        help("add `bind \"{key}\" secret=\"<name>\"` (or `value=`, `config-map=`) to this realisation")
+    )]
+    UnboundKey {
+        /// `in-cluster` or `managed`.
+        mode: &'static str,
+        /// Kind.
+        kind: String,
+        /// Binding key.
+        key: String,
+        /// The `realise` node.
+        #[label("no `bind \"{key}\"` here")]
+        span: Span,
+    },
+
+    /// Two sources give a workload the same environment variable.
+    #[error("`{workload}` gets `{variable}` twice")]
+    #[diagnostic(
+        code(resolve::env_collision),
+        help("a workload can use one backing service of each kind with the same variables; rename the `config`/`secret` entry, or split the workload")
+    )]
+    EnvCollision {
+        /// Workload.
+        workload: String,
+        /// Variable.
+        variable: String,
+        /// The second source.
+        #[label("`{variable}` again from here")]
+        span: Span,
+        /// The first source.
+        #[label("first from here")]
+        first: Span,
+    },
+
+    /// `placement` names a target the environment does not run on.
+    #[error("`placement` names `{name}`, which environment `{env}` does not run on")]
+    #[diagnostic(code(resolve::unknown_placement), help("{help}"))]
+    UnknownPlacement {
+        /// The name written.
+        name: String,
+        /// Environment.
+        env: String,
+        /// Targets of the environment, or a suggestion.
+        help: String,
+        /// Where.
+        #[label("not a target of `{env}`")]
+        span: Span,
+    },
+
+    /// A workload calls a service that runs only on other targets of the environment.
+    #[error("`{caller}` on target `{target}` calls `{callee}`, which runs only on {elsewhere} in environment `{env}`")]
+    #[diagnostic(
+        code(resolve::cross_target_call),
+        severity(Warning),
+        help(
+            "a cluster-internal name does not resolve across clusters and no NetworkPolicy opens this edge: place `{callee}` on `{target}` too, or expose it and reach it through its public host with `egress`"
+        )
+    )]
+    CrossTargetCall {
+        /// Caller.
+        caller: String,
+        /// Callee.
+        callee: String,
+        /// The caller's target.
+        target: String,
+        /// The callee's targets, in words.
+        elsewhere: String,
+        /// Environment.
+        env: String,
+        /// The `uses` node.
+        #[label("crosses clusters")]
+        span: Span,
+    },
+
+    /// A workload uses a backing service placed on another target.
+    #[error("`{caller}` on target `{target}` uses `{backing}`, which is placed on `{placed}` in environment `{env}`")]
+    #[diagnostic(
+        code(resolve::cross_target_backing),
+        help("a backing service is reached inside its own cluster only: place `{caller}` on `{placed}`, or drop the backing service's `placement`")
+    )]
+    CrossTargetBacking {
+        /// Caller.
+        caller: String,
+        /// Backing service.
+        backing: String,
+        /// The caller's target.
+        target: String,
+        /// Where the backing service is.
+        placed: String,
+        /// Environment.
+        env: String,
+        /// The `uses` node.
+        #[label("crosses clusters")]
+        span: Span,
+    },
+
+    /// `exposure "gateway"` without a Gateway to attach routes to.
+    #[error("target `{target}` exposes services through Gateway API but names no Gateway")]
+    #[diagnostic(
+        code(resolve::missing_gateway),
+        help("add `gateway \"<name>\" namespace=\"<namespace>\"` (the platform's shared Gateway) to target `{target}`, or set `exposure \"ingress\"`")
+    )]
+    MissingGateway {
+        /// Target.
+        target: String,
+        /// Its cloud profile.
+        cloud: String,
+        /// The target node.
+        #[label("exposure `gateway` (from cloud `{cloud}` or this target)")]
+        span: Span,
+    },
 }

@@ -43,4 +43,6 @@ pub fn apply_settings(base: &mut WorkloadSettings, overlay: &WorkloadSettings) {
         base.egress.push(egress.clone());
     }
     overlay_option(&mut base.enabled, &overlay.enabled);
+    overlay_option(&mut base.identity, &overlay.identity);
+    overlay_option(&mut base.placement, &overlay.placement);
 }

@@ -9,6 +9,7 @@
 mod errors;
 mod layer;
 mod library;
+mod realise;
 mod types;
 
 pub use errors::ResolveError;
@@ -20,6 +21,7 @@ use crate::model::{
     BackingService, CloudProfile, Domain, Environment, ProfileFacts,
     PropertyType, Spec, Target, Value, Workload, WorkloadKind, WorkloadSettings,
 };
+use realise::Scope;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Kubernetes minor versions Berth can emit for (the bundled schemas cover these).
@@ -28,7 +30,7 @@ pub const SUPPORTED_KUBERNETES: &[&str] =
 
 /// Resolve a lowered spec against the library, pushing every problem found.
 pub fn resolve(diags: &mut Diagnostics, spec: &Spec, library: &Library) -> Estate {
-    let mut ctx = Ctx { diags, library, reported: BTreeSet::new() };
+    let mut ctx = Ctx { diags, library, reported: BTreeSet::new(), platform: String::new(), secret_store: String::new() };
     ctx.estate(spec)
 }
 
@@ -38,6 +40,10 @@ struct Ctx<'a> {
     diags: &'a mut Diagnostics,
     library: &'a Library,
     reported: BTreeSet<(Span, String)>,
+    /// Platform name, for templates.
+    platform: String,
+    /// ClusterSecretStore name, for templates.
+    secret_store: String,
 }
 
 /// A declared entity a `uses` can point at.
@@ -66,6 +72,8 @@ impl Ctx<'_> {
         if spec.environments.is_empty() {
             self.diags.push(None, ResolveError::MissingEnvironment);
         }
+        self.platform = platform.name.value.clone();
+        self.secret_store = secret_store.clone();
 
         let env_names: Vec<&str> = spec.environments.iter().map(|e| e.name.value.as_str()).collect();
         self.check_override_envs(spec, &env_names);
@@ -266,6 +274,12 @@ impl Ctx<'_> {
             return None;
         };
         let facts = layer_facts(cloud, &target.facts);
+        if facts.exposure.as_ref().is_some_and(|e| e.value == "gateway") && facts.gateway.is_none() {
+            self.error(
+                target.name.span,
+                ResolveError::MissingGateway { target: target.name.value.clone(), cloud: cloud.name.value.clone(), span: target.name.span },
+            );
+        }
         let defaults = &self.library.defaults;
         Some(ResolvedProfile {
             cloud: cloud.name.value.clone(),
@@ -293,6 +307,20 @@ impl Ctx<'_> {
             monitoring_namespace: facts.monitoring_namespace.map(|n| n.value),
             monitoring_labels: facts.monitoring_labels.into_iter().map(|(k, v)| (k, v.value)).collect(),
             cni: facts.cni.map(|c| c.value),
+            ingress_cidrs: facts.ingress_cidrs.into_iter().map(|c| c.value).collect(),
+            managed_cidrs: facts.managed_cidrs.into_iter().map(|c| c.value).collect(),
+            dns_cidrs: facts.dns_cidrs.into_iter().map(|c| c.value).collect(),
+            api_server_cidrs: facts.api_server_cidrs.into_iter().map(|c| c.value).collect(),
+            gateway: facts.gateway.map(|g| ResolvedGateway {
+                name: g.name.value,
+                namespace: g.namespace.value,
+                section: g.section.map(|s| s.value),
+            }),
+            params: facts.params.into_iter().map(|(k, v)| (k, v.value)).collect(),
+            identity_annotations: facts.identity_annotations.into_iter().collect(),
+            identity_labels: facts.identity_labels.into_iter().collect(),
+            backing_managed: facts.backing_managed.map(|b| b.value),
+            span: target.name.span,
         })
     }
 
@@ -306,15 +334,30 @@ impl Ctx<'_> {
         entities: &BTreeMap<(String, String), Entity<'_>>,
     ) -> View {
         let env = environment.name.value.clone();
+        let production = environment.production.as_ref().is_some_and(|p| p.value);
+        let env_targets: Vec<String> = environment.targets.iter().map(|t| t.value.clone()).collect();
         let domains = spec
             .domains
             .iter()
-            .map(|domain| self.domain(domain, &env, target, &profile, entities))
+            .map(|domain| {
+                let namespace = format!("{}-{env}", domain.name.value);
+                let scope = Scope {
+                    env: &env,
+                    production,
+                    target,
+                    target_span: profile.span,
+                    env_targets: &env_targets,
+                    profile: &profile,
+                    domain: &domain.name.value,
+                    namespace: &namespace,
+                };
+                self.domain(domain, &scope, entities)
+            })
             .collect();
         View {
             env,
             env_index,
-            production: environment.production.as_ref().is_some_and(|p| p.value),
+            production,
             approval: environment.approval.as_ref().map(|a| a.value.clone()),
             rollout: environment.rollout.as_ref().map_or_else(|| "rolling".to_owned(), |r| r.strategy.value.clone()),
             target: target.to_owned(),
@@ -327,12 +370,10 @@ impl Ctx<'_> {
     fn domain(
         &mut self,
         domain: &Domain,
-        env: &str,
-        target: &str,
-        profile: &ResolvedProfile,
+        scope: &Scope<'_>,
         entities: &BTreeMap<(String, String), Entity<'_>>,
     ) -> ResolvedDomain {
-        let namespace = format!("{}-{env}", domain.name.value);
+        let namespace = scope.namespace.to_owned();
         self.check_length(&namespace, 63, domain.name.span);
         let default_quota = self.library.defaults.quota.as_ref();
         let pick = |own: Option<&Spanned<String>>, fallback: Option<&Spanned<String>>, last: &str| {
@@ -356,12 +397,12 @@ impl Ctx<'_> {
                 .or_else(|| default_quota.and_then(|q| q.pods.as_ref()))
                 .map(|p| p.value),
         };
+        let backing: Vec<ResolvedBacking> = domain.backing.iter().filter_map(|b| self.backing(b, scope)).collect();
         let workloads = domain
             .workloads
             .iter()
-            .filter_map(|workload| self.workload(domain, workload, env, target, &namespace, profile, entities))
+            .filter_map(|workload| self.workload(domain, workload, scope, &backing, entities))
             .collect();
-        let backing = domain.backing.iter().filter_map(|b| self.backing(b, env)).collect();
         ResolvedDomain {
             name: domain.name.value.clone(),
             namespace,
@@ -388,12 +429,11 @@ impl Ctx<'_> {
         &mut self,
         domain: &Domain,
         workload: &Workload,
-        env: &str,
-        target: &str,
-        namespace: &str,
-        profile: &ResolvedProfile,
+        scope: &Scope<'_>,
+        backings: &[ResolvedBacking],
         entities: &BTreeMap<(String, String), Entity<'_>>,
     ) -> Option<ResolvedWorkload> {
+        let (env, target, namespace, profile) = (scope.env, scope.target, scope.namespace, scope.profile);
         let mut settings: WorkloadSettings = self.library.defaults.settings.clone();
         // Defaults never carry identity: ports, uses or images belong to the workload.
         layer::apply_settings(&mut settings, &workload.settings);
@@ -401,6 +441,9 @@ impl Ctx<'_> {
             layer::apply_settings(&mut settings, &block.settings);
         }
         if settings.enabled.as_ref().is_some_and(|e| !e.value) {
+            return None;
+        }
+        if !self.placed_here(scope, settings.placement.as_ref()) {
             return None;
         }
         let name = workload.name.value.clone();
@@ -491,7 +534,7 @@ impl Ctx<'_> {
             }
         });
 
-        let uses = settings
+        let uses: Vec<ResolvedUse> = settings
             .uses
             .iter()
             .filter_map(|used| {
@@ -499,6 +542,9 @@ impl Ctx<'_> {
                 Some(ResolvedUse { target, role: used.role.as_ref().map(|r| r.value.clone()), span: used.span })
             })
             .collect();
+        self.check_cross_target(scope, &name, &uses, entities);
+        let bindings = self.bindings(&name, &settings, &uses, backings);
+        let identity = settings.identity.as_ref().and_then(|identity| self.identity(scope, &name, identity));
 
         Some(ResolvedWorkload {
             kind,
@@ -538,8 +584,112 @@ impl Ctx<'_> {
                     })
                 })
                 .collect(),
+            bindings,
+            identity,
             span: workload.span,
         })
+    }
+
+    /// The connection variables of every backing service a workload uses here, checked
+    /// against each other and against its `secret` and `config` names.
+    fn bindings(
+        &mut self,
+        workload: &str,
+        settings: &WorkloadSettings,
+        uses: &[ResolvedUse],
+        backings: &[ResolvedBacking],
+    ) -> Vec<ResolvedEnv> {
+        let mut seen: BTreeMap<String, Span> = BTreeMap::new();
+        for secret in &settings.secrets {
+            seen.entry(secret.env.value.clone()).or_insert(secret.span);
+        }
+        for (key, value) in &settings.config {
+            seen.entry(key.clone()).or_insert(value.span);
+        }
+        let mut out = Vec::new();
+        let mut done: Vec<&str> = Vec::new();
+        for used in uses {
+            let UseTarget::Backing { name, .. } = &used.target else { continue };
+            if done.contains(&name.as_str()) {
+                continue;
+            }
+            done.push(name);
+            let Some(backing) = backings.iter().find(|b| &b.name == name) else { continue };
+            for env in &backing.binding {
+                if let Some(first) = seen.get(&env.name) {
+                    self.error(
+                        used.span,
+                        ResolveError::EnvCollision {
+                            workload: workload.to_owned(),
+                            variable: env.name.clone(),
+                            span: used.span,
+                            first: *first,
+                        },
+                    );
+                    continue;
+                }
+                seen.insert(env.name.clone(), used.span);
+                out.push(env.clone());
+            }
+        }
+        out
+    }
+
+    /// Report `uses` edges that leave this view's cluster: a service placed on other
+    /// targets only (a warning) or a backing service placed elsewhere (an error).
+    fn check_cross_target(
+        &mut self,
+        scope: &Scope<'_>,
+        caller: &str,
+        uses: &[ResolvedUse],
+        entities: &BTreeMap<(String, String), Entity<'_>>,
+    ) {
+        if scope.env_targets.len() < 2 {
+            return;
+        }
+        for used in uses {
+            let (domain, name) = match &used.target {
+                UseTarget::Workload { domain, name } | UseTarget::Backing { domain, name, .. } => (domain, name),
+            };
+            let placed: Option<Vec<String>> = match entities.get(&(domain.clone(), name.clone())) {
+                Some(Entity::Workload(callee)) => {
+                    let mut placement = callee.settings.placement.clone();
+                    for block in callee.overrides.iter().filter(|o| o.env.value == scope.env) {
+                        library::overlay_option(&mut placement, &block.settings.placement);
+                    }
+                    placement.map(|p| p.value)
+                }
+                Some(Entity::Backing(backing)) => backing_placement(backing, scope.env).map(|p| vec![p.value]),
+                None => None,
+            };
+            let Some(placed) = placed else { continue };
+            if placed.iter().any(|t| t == scope.target) {
+                continue;
+            }
+            let placed: Vec<String> = placed.into_iter().filter(|t| scope.env_targets.contains(t)).collect();
+            if placed.is_empty() {
+                continue;
+            }
+            let error = match &used.target {
+                UseTarget::Workload { .. } => ResolveError::CrossTargetCall {
+                    caller: caller.to_owned(),
+                    callee: name.clone(),
+                    target: scope.target.to_owned(),
+                    elsewhere: realise::words(&placed),
+                    env: scope.env.to_owned(),
+                    span: used.span,
+                },
+                UseTarget::Backing { .. } => ResolveError::CrossTargetBacking {
+                    caller: caller.to_owned(),
+                    backing: name.clone(),
+                    target: scope.target.to_owned(),
+                    placed: placed.join("`, `"),
+                    env: scope.env.to_owned(),
+                    span: used.span,
+                },
+            };
+            self.error(used.span, error);
+        }
     }
 
     fn ports(&mut self, workload: &str, settings: &WorkloadSettings) -> Vec<ResolvedPort> {
@@ -620,7 +770,8 @@ impl Ctx<'_> {
         }
     }
 
-    fn backing(&mut self, backing: &BackingService, env: &str) -> Option<ResolvedBacking> {
+    fn backing(&mut self, backing: &BackingService, scope: &Scope<'_>) -> Option<ResolvedBacking> {
+        let env = scope.env;
         let Some(kind) = self.library.kinds.get(&backing.kind.value) else {
             let help = suggest(&backing.kind.value, self.library.kinds.keys().map(String::as_str));
             self.error(
@@ -647,6 +798,21 @@ impl Ctx<'_> {
             .iter()
             .chain(backing.overrides.iter().flat_map(|o| o.properties.iter()));
         for (key, value) in all_written {
+            if key == PLACEMENT {
+                if !matches!(value.value, Value::String(_)) {
+                    self.error(
+                        value.span,
+                        ResolveError::KindPropertyType {
+                            name: key.clone(),
+                            kind: kind.name.value.clone(),
+                            expected: "a target name",
+                            example: "`placement=\"aws\"`",
+                            span: value.span,
+                        },
+                    );
+                }
+                continue;
+            }
             match kind.properties.iter().find(|p| &p.name.value == key) {
                 None => {
                     let help = suggest(key, kind.properties.iter().map(|p| p.name.value.as_str()));
@@ -677,11 +843,18 @@ impl Ctx<'_> {
                 }
             }
         }
+        let placement = backing_placement(backing, env).map(|p| Spanned::new(vec![p.value], p.span));
+        if !self.placed_here(scope, placement.as_ref()) {
+            return None;
+        }
         let mut properties = BTreeMap::new();
         for property in &kind.properties {
             let name = &property.name.value;
             if let Some(value) = written.get(name) {
                 properties.insert(name.clone(), value.value.clone());
+            } else if let (MANAGED, Some(managed)) = (name.as_str(), scope.profile.backing_managed) {
+                // The target's default sits between the kind's and the declaration's.
+                properties.insert(name.clone(), Value::Bool(managed));
             } else if let Some(default) = &property.default {
                 properties.insert(name.clone(), default.value.clone());
             } else if property.required {
@@ -696,16 +869,39 @@ impl Ctx<'_> {
                 );
             }
         }
-        let managed = matches!(properties.get("managed"), Some(Value::Bool(true)));
+        let managed = matches!(properties.get(MANAGED), Some(Value::Bool(true)));
+        let (realisation, binding) = self.realise(scope, kind, &backing.name, &properties, managed)?;
         Some(ResolvedBacking {
             kind: kind.name.value.clone(),
             name: backing.name.value.clone(),
             managed,
             stateful: kind.stateful,
-            port: kind.port.as_ref().map(|p| p.value),
+            port: realisation.port.or(kind.port.as_ref().map(|p| p.value)),
             properties,
+            realisation,
+            binding,
             span: backing.span,
         })
+    }
+}
+
+/// The property that picks in-cluster or managed.
+const MANAGED: &str = "managed";
+/// The declaration property that places a backing service on one target of a hybrid
+/// environment; not a kind property.
+const PLACEMENT: &str = "placement";
+
+/// `placement="<target>"` of a backing service as written for `env` (the `in` block wins).
+fn backing_placement(backing: &BackingService, env: &str) -> Option<Spanned<String>> {
+    let written = backing
+        .overrides
+        .iter()
+        .filter(|o| o.env.value == env)
+        .find_map(|o| o.properties.get(PLACEMENT))
+        .or_else(|| backing.properties.get(PLACEMENT))?;
+    match &written.value {
+        Value::String(target) => Some(Spanned::new(target.clone(), written.span)),
+        _ => None,
     }
 }
 
@@ -755,6 +951,31 @@ fn layer_facts(cloud: &CloudProfile, target: &ProfileFacts) -> ProfileFacts {
         facts.monitoring_labels = target.monitoring_labels.clone();
     }
     library::overlay_option(&mut facts.cni, &target.cni);
+    // Load-balancer ranges replace as a whole, like pod labels: a target that names its
+    // own ranges means exactly those.
+    if !target.ingress_cidrs.is_empty() {
+        facts.ingress_cidrs = target.ingress_cidrs.clone();
+    }
+    if !target.dns_cidrs.is_empty() {
+        facts.dns_cidrs = target.dns_cidrs.clone();
+    }
+    if !target.managed_cidrs.is_empty() {
+        facts.managed_cidrs = target.managed_cidrs.clone();
+    }
+    if !target.api_server_cidrs.is_empty() {
+        facts.api_server_cidrs = target.api_server_cidrs.clone();
+    }
+    library::overlay_option(&mut facts.gateway, &target.gateway);
+    for (key, value) in &target.identity_annotations {
+        facts.identity_annotations.insert(key.clone(), value.clone());
+    }
+    for (key, value) in &target.identity_labels {
+        facts.identity_labels.insert(key.clone(), value.clone());
+    }
+    for (key, value) in &target.params {
+        facts.params.insert(key.clone(), value.clone());
+    }
+    library::overlay_option(&mut facts.backing_managed, &target.backing_managed);
     facts
 }
 

@@ -5,7 +5,7 @@
 //! read only these types; no emitter sees a spec node or a cloud name in a `match`.
 
 use crate::diag::Span;
-use crate::model::{HealthCheck, PortProtocol, Value, WorkloadKind};
+use crate::model::{HealthCheck, PortProtocol, RealisationMode, Value, WorkloadKind};
 use std::collections::BTreeMap;
 
 /// The resolved estate.
@@ -90,6 +90,37 @@ pub struct ResolvedProfile {
     pub monitoring_labels: BTreeMap<String, String>,
     /// The cluster's CNI when the profile names one (`cilium`).
     pub cni: Option<String>,
+    /// Address ranges the ingress load balancer reaches pods from, for exposed ports.
+    pub ingress_cidrs: Vec<String>,
+    /// Address ranges of managed backing services.
+    pub managed_cidrs: Vec<String>,
+    /// Node-local DNS addresses.
+    pub dns_cidrs: Vec<String>,
+    /// Address ranges of the Kubernetes API server.
+    pub api_server_cidrs: Vec<String>,
+    /// The shared Gateway HTTPRoutes attach to (`exposure "gateway"`).
+    pub gateway: Option<ResolvedGateway>,
+    /// Named values for realisation and identity templates.
+    pub params: BTreeMap<String, String>,
+    /// ServiceAccount annotations of a workload with an `identity` (templates).
+    pub identity_annotations: BTreeMap<String, crate::diag::Spanned<String>>,
+    /// Pod labels of a workload with an `identity` (templates).
+    pub identity_labels: BTreeMap<String, crate::diag::Spanned<String>>,
+    /// Whether backing services are managed unless declared otherwise.
+    pub backing_managed: Option<bool>,
+    /// The target node.
+    pub span: Span,
+}
+
+/// A platform-owned Gateway.
+#[derive(Debug, Clone)]
+pub struct ResolvedGateway {
+    /// Gateway name.
+    pub name: String,
+    /// Its namespace.
+    pub namespace: String,
+    /// Listener name, if routes attach to one listener only.
+    pub section: Option<String>,
 }
 
 /// A domain in one view: becomes a namespace.
@@ -162,8 +193,53 @@ pub struct ResolvedWorkload {
     pub writable: Vec<String>,
     /// Allowed endpoints outside the cluster, in declaration order.
     pub egress: Vec<ResolvedEgress>,
+    /// Connection variables of the backing services it uses, in `uses` order.
+    pub bindings: Vec<ResolvedEnv>,
+    /// The cloud identity its pods assume, realised for this target.
+    pub identity: Option<ResolvedIdentity>,
     /// The workload node (provenance).
     pub span: Span,
+}
+
+/// A workload identity on one target.
+#[derive(Debug, Clone)]
+pub struct ResolvedIdentity {
+    /// The logical name (`identity "orders"`).
+    pub name: String,
+    /// ServiceAccount annotations, rendered.
+    pub annotations: BTreeMap<String, String>,
+    /// Pod labels, rendered.
+    pub labels: BTreeMap<String, String>,
+}
+
+/// One environment variable of a container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedEnv {
+    /// Variable name.
+    pub name: String,
+    /// Where the value comes from.
+    pub source: EnvSource,
+}
+
+/// The value of an environment variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvSource {
+    /// A literal (may contain `$(VAR)` references to earlier variables).
+    Value(String),
+    /// A key of a Secret in the namespace.
+    Secret {
+        /// Secret name.
+        name: String,
+        /// Key.
+        key: String,
+    },
+    /// A key of a ConfigMap in the namespace.
+    ConfigMap {
+        /// ConfigMap name.
+        name: String,
+        /// Key.
+        key: String,
+    },
 }
 
 /// A resolved port.
@@ -306,6 +382,31 @@ pub struct ResolvedBacking {
     pub port: Option<u16>,
     /// All properties, kind defaults applied, sorted by name.
     pub properties: BTreeMap<String, Value>,
+    /// How it runs on this target.
+    pub realisation: ResolvedRealisation,
+    /// What a consumer gets, in the kind's order.
+    pub binding: Vec<ResolvedEnv>,
     /// The declaration node.
+    pub span: Span,
+}
+
+/// The realisation of a backing service on one target.
+#[derive(Debug, Clone)]
+pub struct ResolvedRealisation {
+    /// In-cluster or managed.
+    pub mode: RealisationMode,
+    /// Object templates with their spans in the library.
+    pub objects: Vec<crate::diag::Spanned<String>>,
+    /// The template context (`name`, `namespace`, `props`, `params`, ...).
+    pub context: serde_json::Value,
+    /// Labels of the pods consumers connect to (in-cluster), rendered.
+    pub pods: BTreeMap<String, String>,
+    /// Namespace of the operator managing those pods.
+    pub operator_namespace: Option<String>,
+    /// Whether those pods call the Kubernetes API.
+    pub api_server: bool,
+    /// The port consumers connect to when it differs from the kind's.
+    pub port: Option<u16>,
+    /// The `realise` node in the library.
     pub span: Span,
 }

@@ -30,6 +30,11 @@ pub fn estate_schema() -> Value {
     defs.insert("ResolvedUse".to_owned(), uses());
     defs.insert("UseTarget".to_owned(), use_target());
     defs.insert("ResolvedBacking".to_owned(), backing());
+    defs.insert("ResolvedGateway".to_owned(), gateway());
+    defs.insert("ResolvedIdentity".to_owned(), identity());
+    defs.insert("ResolvedEnv".to_owned(), env());
+    defs.insert("EnvSource".to_owned(), env_source());
+    defs.insert("ResolvedRealisation".to_owned(), realisation());
     defs.insert("Value".to_owned(), scalar());
     defs.insert("Span".to_owned(), span());
     let mut schema = object(
@@ -193,6 +198,75 @@ fn profile() -> Value {
                 nullable(string()),
                 "The cluster's CNI when the profile names one (`cilium`).",
             ),
+            ("ingress_cidrs", array(string()), "Address ranges the ingress load balancer reaches pods from, for exposed ports."),
+            ("managed_cidrs", array(string()), "Address ranges of managed backing services."),
+            ("dns_cidrs", array(string()), "Node-local DNS addresses."),
+            ("api_server_cidrs", array(string()), "Address ranges of the Kubernetes API server."),
+            ("gateway", nullable(reference("ResolvedGateway")), "The shared Gateway HTTPRoutes attach to (`exposure \"gateway\"`)."),
+            ("params", map(string()), "Named values for realisation and identity templates."),
+            ("identity_annotations", map(string()), "ServiceAccount annotations of a workload with an `identity` (templates)."),
+            ("identity_labels", map(string()), "Pod labels of a workload with an `identity` (templates)."),
+            ("backing_managed", nullable(boolean()), "Whether backing services are managed unless declared otherwise."),
+            ("span", reference("Span"), "The target node."),
+        ],
+    )
+}
+
+fn gateway() -> Value {
+    object(
+        "A platform-owned Gateway.",
+        &[
+            ("name", string(), "Gateway name."),
+            ("namespace", string(), "Its namespace."),
+            ("section", nullable(string()), "Listener name, if routes attach to one listener only."),
+        ],
+    )
+}
+
+fn identity() -> Value {
+    object(
+        "A workload identity on one target.",
+        &[
+            ("name", string(), "The logical name (`identity \"orders\"`)."),
+            ("annotations", map(string()), "ServiceAccount annotations, rendered."),
+            ("labels", map(string()), "Pod labels, rendered."),
+        ],
+    )
+}
+
+fn env() -> Value {
+    object(
+        "One environment variable of a container.",
+        &[
+            ("name", string(), "Variable name."),
+            ("source", reference("EnvSource"), "Where the value comes from."),
+        ],
+    )
+}
+
+fn env_source() -> Value {
+    json!({
+        "description": "The value of an environment variable.",
+        "oneOf": [
+            tagged("value", "A literal (may contain `$(VAR)` references to earlier variables).", &[("value", string(), "The literal.")]),
+            tagged("secret", "A key of a Secret in the namespace.", &[("name", string(), "Secret name."), ("key", string(), "Key.")]),
+            tagged("config_map", "A key of a ConfigMap in the namespace.", &[("name", string(), "ConfigMap name."), ("key", string(), "Key.")]),
+        ],
+    })
+}
+
+fn realisation() -> Value {
+    object(
+        "The realisation of a backing service on one target.",
+        &[
+            ("mode", string_enum(&["in-cluster", "managed"]), "In-cluster or managed."),
+            ("objects", array(string()), "Object templates from the library."),
+            ("context", json!({"type": "object"}), "The template context (`name`, `namespace`, `props`, `params`, ...)."),
+            ("pods", map(string()), "Labels of the pods consumers connect to (in-cluster), rendered."),
+            ("operator_namespace", nullable(string()), "Namespace of the operator managing those pods."),
+            ("api_server", boolean(), "Whether those pods call the Kubernetes API."),
+            ("port", nullable(json!({"type": "integer", "minimum": 0, "maximum": 65535})), "The port consumers connect to when it differs from the kind's."),
+            ("span", reference("Span"), "The `realise` node in the library."),
         ],
     )
 }
@@ -313,6 +387,8 @@ fn workload() -> Value {
                 array(reference("ResolvedEgress")),
                 "Allowed endpoints outside the cluster, in declaration order.",
             ),
+            ("bindings", array(reference("ResolvedEnv")), "Connection variables of the backing services it uses, in `uses` order."),
+            ("identity", nullable(reference("ResolvedIdentity")), "The cloud identity its pods assume, realised for this target."),
             ("span", reference("Span"), "The workload node (provenance)."),
         ],
     )
@@ -476,6 +552,8 @@ fn backing() -> Value {
                 map(reference("Value")),
                 "All properties, kind defaults applied, sorted by name.",
             ),
+            ("realisation", reference("ResolvedRealisation"), "How it runs on this target."),
+            ("binding", array(reference("ResolvedEnv")), "What a consumer gets, in the kind's order."),
             ("span", reference("Span"), "The declaration node."),
         ],
     )

@@ -13,6 +13,8 @@ pub mod errors;
 pub mod estate;
 mod schemas;
 
+pub use schemas::crd_kinds as bundled_custom_resources;
+
 use crate::diag::Diagnostics;
 use crate::emit::{Artifact, ArtifactTree};
 use errors::ValidateError;

@@ -64,22 +64,49 @@ k8s_table!(
         "horizontalpodautoscaler-autoscaling-v2",
         "poddisruptionbudget-policy-v1",
         "ingress-networking-v1",
-        "networkpolicy-networking-v1"
+        "networkpolicy-networking-v1",
+        "statefulset-apps-v1"
     ]
 );
 
-/// The embedded CRD schema of a custom resource (`schemas/crds/<group>/<kind>_<version>.json`).
-pub fn crd(api_version: &str, kind: &str) -> Option<&'static str> {
-    match (api_version, kind) {
-        ("external-secrets.io/v1", "ExternalSecret") => Some(include_str!(
-            "../../../schemas/crds/external-secrets.io/externalsecret_v1.json"
-        )),
-        ("cilium.io/v2", "CiliumNetworkPolicy") => Some(include_str!(
-            "../../../schemas/crds/cilium.io/ciliumnetworkpolicy_v2.json"
-        )),
-        ("route.openshift.io/v1", "Route") => Some(include_str!(
-            "../../../schemas/crds/route.openshift.io/route_v1.json"
-        )),
-        _ => None,
-    }
+/// `(apiVersion, kind, file under schemas/crds/)` for every bundled custom resource:
+/// the ones Berth's emitters and the stdlib's backing-service realisations produce.
+macro_rules! crd_table {
+    ($(($api:literal, $kind:literal, $file:literal)),* $(,)?) => {
+        /// The embedded CRD schema of a custom resource (`schemas/crds/<group>/<kind>_<version>.json`).
+        pub fn crd(api_version: &str, kind: &str) -> Option<&'static str> {
+            match (api_version, kind) {
+                $(($api, $kind) => Some(include_str!(concat!("../../../schemas/crds/", $file))),)*
+                _ => None,
+            }
+        }
+
+        /// Every bundled custom resource as `(apiVersion, kind)`.
+        pub fn crd_kinds() -> &'static [(&'static str, &'static str)] {
+            &[$(($api, $kind)),*]
+        }
+    };
 }
+
+crd_table!(
+    ("external-secrets.io/v1", "ExternalSecret", "external-secrets.io/externalsecret_v1.json"),
+    ("cilium.io/v2", "CiliumNetworkPolicy", "cilium.io/ciliumnetworkpolicy_v2.json"),
+    ("route.openshift.io/v1", "Route", "route.openshift.io/route_v1.json"),
+    ("gateway.networking.k8s.io/v1", "HTTPRoute", "gateway.networking.k8s.io/httproute_v1.json"),
+    ("postgresql.cnpg.io/v1", "Cluster", "postgresql.cnpg.io/cluster_v1.json"),
+    ("rds.services.k8s.aws/v1alpha1", "DBInstance", "rds.services.k8s.aws/dbinstance_v1alpha1.json"),
+    ("sql.cnrm.cloud.google.com/v1beta1", "SQLInstance", "sql.cnrm.cloud.google.com/sqlinstance_v1beta1.json"),
+    ("sql.cnrm.cloud.google.com/v1beta1", "SQLDatabase", "sql.cnrm.cloud.google.com/sqldatabase_v1beta1.json"),
+    ("sql.cnrm.cloud.google.com/v1beta1", "SQLUser", "sql.cnrm.cloud.google.com/sqluser_v1beta1.json"),
+    ("dbforpostgresql.azure.com/v1api20240801", "FlexibleServer", "dbforpostgresql.azure.com/flexibleserver_v1api20240801.json"),
+    ("elasticache.services.k8s.aws/v1alpha1", "ReplicationGroup", "elasticache.services.k8s.aws/replicationgroup_v1alpha1.json"),
+    ("redis.cnrm.cloud.google.com/v1beta1", "RedisInstance", "redis.cnrm.cloud.google.com/redisinstance_v1beta1.json"),
+    ("kafka.strimzi.io/v1", "Kafka", "kafka.strimzi.io/kafka_v1.json"),
+    ("kafka.strimzi.io/v1", "KafkaNodePool", "kafka.strimzi.io/kafkanodepool_v1.json"),
+    ("kafka.strimzi.io/v1", "KafkaTopic", "kafka.strimzi.io/kafkatopic_v1.json"),
+    ("kafka.strimzi.io/v1", "KafkaUser", "kafka.strimzi.io/kafkauser_v1.json"),
+    ("rabbitmq.com/v1beta1", "RabbitmqCluster", "rabbitmq.com/rabbitmqcluster_v1beta1.json"),
+    ("s3.services.k8s.aws/v1alpha1", "Bucket", "s3.services.k8s.aws/bucket_v1alpha1.json"),
+    ("storage.cnrm.cloud.google.com/v1beta1", "StorageBucket", "storage.cnrm.cloud.google.com/storagebucket_v1beta1.json"),
+    ("storage.azure.com/v1api20230101", "StorageAccount", "storage.azure.com/storageaccount_v1api20230101.json"),
+);

@@ -134,10 +134,10 @@ fn custom_resources_are_closed_against_unknown_fields() {
 fn kinds_without_a_bundled_schema_are_skipped() {
     let unknown =
         json!({"apiVersion": "example.com/v1", "kind": "Widget", "spec": {"anything": true}});
-    let statefulset =
-        json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "spec": {"nonsense": 1}});
+    let daemonset =
+        json!({"apiVersion": "apps/v1", "kind": "DaemonSet", "spec": {"nonsense": 1}});
     let mut diags = Diagnostics::default();
-    objects(&mut diags, &tree(&[unknown, statefulset]), "1.33");
+    objects(&mut diags, &tree(&[unknown, daemonset]), "1.33");
     assert!(diags.is_empty(), "{:?}", messages(&diags));
 }
 

@@ -7,7 +7,7 @@
 
 use super::Ctx;
 use crate::emit::Artifact;
-use crate::resolve::{ResolvedExpose, ResolvedWorkload};
+use crate::resolve::{ResolvedExpose, ResolvedGateway, ResolvedWorkload};
 use k8s_openapi::api::networking::v1::{
     HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule,
     IngressServiceBackend, IngressSpec, IngressTLS, ServiceBackendPort,
@@ -17,6 +17,8 @@ use serde::Serialize;
 
 /// The profile's `exposure` value that selects OpenShift Routes.
 const EXPOSURE_ROUTE: &str = "route";
+/// The profile's `exposure` value that selects Gateway API HTTPRoutes.
+const EXPOSURE_GATEWAY: &str = "gateway";
 
 /// Push the Ingress or the Routes of a service with at least one `expose`.
 pub(super) fn emit(ctx: &Ctx<'_>, workload: &ResolvedWorkload, out: &mut Vec<Artifact>) {
@@ -32,9 +34,65 @@ pub(super) fn emit(ctx: &Ctx<'_>, workload: &ResolvedWorkload, out: &mut Vec<Art
             };
             out.push(route(ctx, workload, expose, &name));
         }
+    } else if ctx.view.profile.exposure == EXPOSURE_GATEWAY {
+        if let Some(gateway) = &ctx.view.profile.gateway {
+            out.extend(http_routes(ctx, workload, gateway));
+        }
     } else {
         out.push(ingress(ctx, workload));
     }
+}
+
+/// `gateway.networking.k8s.io/v1` HTTPRoutes attached to the platform's shared Gateway:
+/// one per host (hostnames apply to every rule of a route), the first named after the
+/// workload, the next `<workload>-2`... Backends name the Service port by number, as
+/// Gateway API requires. TLS is the Gateway listener's business, not the route's.
+fn http_routes(ctx: &Ctx<'_>, workload: &ResolvedWorkload, gateway: &ResolvedGateway) -> Vec<Artifact> {
+    let mut hosts: Vec<&str> = Vec::new();
+    for expose in &workload.expose {
+        if !hosts.contains(&expose.host.as_str()) {
+            hosts.push(&expose.host);
+        }
+    }
+    let mut parent = serde_json::json!({
+        "group": "gateway.networking.k8s.io",
+        "kind": "Gateway",
+        "name": gateway.name,
+        "namespace": gateway.namespace,
+    });
+    if let Some(section) = &gateway.section {
+        parent["sectionName"] = serde_json::Value::String(section.clone());
+    }
+    hosts
+        .iter()
+        .enumerate()
+        .map(|(index, host)| {
+            let name = if index == 0 { workload.name.clone() } else { format!("{}-{}", workload.name, index + 1) };
+            let rules: Vec<serde_json::Value> = workload
+                .expose
+                .iter()
+                .filter(|expose| expose.host == *host)
+                .map(|expose| {
+                    let port = workload.ports.iter().find(|p| p.name == expose.port).map_or(0, |p| p.service_port);
+                    serde_json::json!({
+                        "matches": [{ "path": { "type": "PathPrefix", "value": expose.path } }],
+                        "backendRefs": [{ "group": "", "kind": "Service", "name": workload.name, "port": port, "weight": 1 }],
+                    })
+                })
+                .collect();
+            let object = serde_json::json!({
+                "apiVersion": "gateway.networking.k8s.io/v1",
+                "kind": "HTTPRoute",
+                "metadata": ctx.workload_meta(workload, &name),
+                "spec": {
+                    "parentRefs": [parent.clone()],
+                    "hostnames": [host],
+                    "rules": rules,
+                },
+            });
+            ctx.workload_artifact(workload, "HTTPRoute", &name, &object)
+        })
+        .collect()
 }
 
 fn ingress(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Artifact {

@@ -3,9 +3,9 @@
 
 use super::{Ctx, config_map_name, secret_name};
 use crate::model::{HealthCheck, WorkloadKind};
-use crate::resolve::{ResolvedHealth, ResolvedWorkload};
+use crate::resolve::{EnvSource, ResolvedEnv, ResolvedHealth, ResolvedWorkload};
 use k8s_openapi::api::core::v1::{
-    Capabilities, ConfigMapEnvSource, Container, ContainerPort, EmptyDirVolumeSource,
+    Capabilities, ConfigMapEnvSource, ConfigMapKeySelector, Container, ContainerPort, EmptyDirVolumeSource,
     EnvFromSource, EnvVar, EnvVarSource, GRPCAction, HTTPGetAction, PodSecurityContext, PodSpec,
     PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile, SecretKeySelector,
     SecurityContext, TCPSocketAction, Volume, VolumeMount,
@@ -50,9 +50,14 @@ pub(super) fn template(
     let (volumes, mounts) = scratch_volumes(ctx, workload);
     let mut container = container(workload);
     container.volume_mounts = Some(mounts);
+    let mut labels = ctx.labels(workload);
+    // Identity webhooks (Azure Workload Identity) select pods by label.
+    if let Some(identity) = &workload.identity {
+        labels.extend(identity.labels.clone());
+    }
     PodTemplateSpec {
         metadata: Some(ObjectMeta {
-            labels: Some(ctx.labels(workload)),
+            labels: Some(labels),
             ..ObjectMeta::default()
         }),
         spec: Some(PodSpec {
@@ -85,7 +90,7 @@ fn container(workload: &ResolvedWorkload) -> Container {
             ("memory".to_owned(), Quantity(memory.to_owned())),
         ])
     };
-    let env: Vec<EnvVar> = workload
+    let mut env: Vec<EnvVar> = workload
         .secrets
         .iter()
         .map(|secret| EnvVar {
@@ -101,6 +106,9 @@ fn container(workload: &ResolvedWorkload) -> Container {
             ..EnvVar::default()
         })
         .collect();
+    // Backing-service connection variables, in the kind's order: later ones may refer to
+    // earlier ones as `$(NAME)`, which the kubelet expands.
+    env.extend(workload.bindings.iter().map(binding_env));
     let env_from = (!workload.config.is_empty()).then(|| {
         vec![EnvFromSource {
             config_map_ref: Some(ConfigMapEnvSource {
@@ -144,6 +152,23 @@ fn container(workload: &ResolvedWorkload) -> Container {
         }),
         ..Container::default()
     }
+}
+
+fn binding_env(binding: &ResolvedEnv) -> EnvVar {
+    let value_from = match &binding.source {
+        EnvSource::Value(value) => {
+            return EnvVar { name: binding.name.clone(), value: Some(value.clone()), ..EnvVar::default() };
+        }
+        EnvSource::Secret { name, key } => EnvVarSource {
+            secret_key_ref: Some(SecretKeySelector { name: name.clone(), key: key.clone(), optional: Some(false) }),
+            ..EnvVarSource::default()
+        },
+        EnvSource::ConfigMap { name, key } => EnvVarSource {
+            config_map_key_ref: Some(ConfigMapKeySelector { name: name.clone(), key: key.clone(), optional: Some(false) }),
+            ..EnvVarSource::default()
+        },
+    };
+    EnvVar { name: binding.name.clone(), value_from: Some(value_from), ..EnvVar::default() }
 }
 
 /// The `/tmp` emptyDir plus one per `writable` path, and their mounts.

@@ -46,8 +46,12 @@ const NO_FIXED_UID_ANNOTATIONS: [(&str, &str); 2] = [
 
 /// The workload's own ServiceAccount, with no API token mounted.
 pub(super) fn service_account(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Artifact {
+    let mut metadata = ctx.workload_meta(workload, &workload.name);
+    if let Some(identity) = workload.identity.as_ref().filter(|i| !i.annotations.is_empty()) {
+        metadata.annotations = Some(identity.annotations.clone());
+    }
     let object = ServiceAccount {
-        metadata: ctx.workload_meta(workload, &workload.name),
+        metadata,
         automount_service_account_token: Some(false),
         ..ServiceAccount::default()
     };

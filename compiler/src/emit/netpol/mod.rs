@@ -16,14 +16,17 @@
 //! CiliumNetworkPolicy (`ciliumnetworkpolicy-<workload>-egress.yaml`) on Cilium targets
 //! and a warning elsewhere (see [`external`]).
 //!
-//! Not yet: egress to in-cluster backing services. They emit no pods yet, so there is no
-//! peer to allow; the rules come with the backing-service emitter.
+//! Backing services (see [`backing`]): consumers get egress to in-cluster backing pods
+//! or to the profile's `managed-cidr` ranges on the kind's port, and in-cluster backing
+//! pods get their own policy. Exposed ports also admit the profile's `ingress-cidr`
+//! ranges (load balancers outside the cluster).
 //!
 //! Peers always pair a `namespaceSelector` on the immutable `kubernetes.io/metadata.name`
 //! label with a `podSelector` in the same element, so both must match (AND), never
 //! separate elements (OR). Where the DNS pods and the ingress controller live is per-cloud
 //! data from the target's resolved profile; this module never matches on a cloud name.
 
+mod backing;
 mod external;
 mod peers;
 
@@ -43,10 +46,20 @@ pub const DEFAULT_DENY: &str = "default-deny";
 pub fn emit(diags: &mut Diagnostics, estate: &Estate) -> Vec<Artifact> {
     let mut out = Vec::new();
     // Each unenforceable `egress` is reported once per target, whatever the environments.
-    let mut warned = std::collections::BTreeSet::new();
+    let mut warned: std::collections::BTreeSet<(crate::diag::Span, String)> = std::collections::BTreeSet::new();
     for view in &estate.views {
         for domain in &view.domains {
             out.push(default_deny(estate, view, domain));
+            for used in &domain.backing {
+                out.extend(backing::pods_policy(estate, view, domain, used));
+                let consumed = domain.workloads.iter().any(|w| w.uses.iter().any(|u| backing::used(domain, &u.target).is_some_and(|b| b.name == used.name)));
+                let warnings = [consumed.then(|| backing::unenforced(view, used)).flatten(), backing::api_server_unreachable(view, used)];
+                for warning in warnings.into_iter().flatten() {
+                    if warned.insert((used.span, format!("{}:{}", view.target, warning))) {
+                        diags.at(used.span, warning);
+                    }
+                }
+            }
             for workload in &domain.workloads {
                 out.push(workload_policy(estate, view, domain, workload));
                 let by_name = external::by_name(workload);
@@ -145,9 +158,11 @@ fn workload_policy(
                     });
                 }
             }
-            // Backing services are realised in a later issue: until they exist as pods or
-            // as managed endpoints there is nothing to allow egress to.
-            UseTarget::Backing { .. } => {}
+            UseTarget::Backing { .. } => {
+                if let Some(rule) = backing::used(domain, &used.target).and_then(|b| backing::consumer_egress(view, domain, b)) {
+                    egress.push(rule);
+                }
+            }
         }
     }
     egress.extend(external::cidr_rules(workload));
@@ -161,6 +176,9 @@ fn workload_policy(
             });
         }
         if let Some(rule) = peers::ingress_controller(&view.profile, workload) {
+            ingress.push(rule);
+        }
+        if let Some(rule) = peers::load_balancer(&view.profile, workload) {
             ingress.push(rule);
         }
     }
@@ -244,5 +262,8 @@ fn callers<'v>(view: &'v View, domain: &str, name: &str) -> Vec<(&'v str, &'v Re
             }
         }
     }
+    // By namespace and name, not declaration order: reordering domains in the spec must
+    // not reorder the rules.
+    found.sort_by(|a, b| (a.0, &a.1.name).cmp(&(b.0, &b.1.name)));
     found
 }

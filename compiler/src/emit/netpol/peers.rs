@@ -22,10 +22,10 @@ pub(super) fn dns_egress(profile: &ResolvedProfile) -> NetworkPolicyEgressRule {
         protocol: Some(protocol.to_owned()),
         end_port: None,
     };
-    NetworkPolicyEgressRule {
-        to: Some(vec![peer(&profile.dns_namespace, &profile.dns_labels)]),
-        ports: Some(vec![port("UDP"), port("TCP")]),
-    }
+    let mut to = vec![peer(&profile.dns_namespace, &profile.dns_labels)];
+    // Node-local caches and metadata-server resolvers are addresses, not pods.
+    to.extend(profile.dns_cidrs.iter().map(|cidr| ip_block(cidr)));
+    NetworkPolicyEgressRule { to: Some(to), ports: Some(vec![port("UDP"), port("TCP")]) }
 }
 
 /// Ingress from the ingress controller's pods on the container ports behind the
@@ -37,6 +37,32 @@ pub(super) fn ingress_controller(
     workload: &ResolvedWorkload,
 ) -> Option<NetworkPolicyIngressRule> {
     let namespace = profile.ingress_namespace.as_ref()?;
+    let exposed = exposed_ports(workload);
+    if exposed.is_empty() {
+        return None;
+    }
+    Some(NetworkPolicyIngressRule {
+        from: Some(vec![peer(namespace, &profile.ingress_labels)]),
+        ports: Some(container_ports(exposed.into_iter())),
+    })
+}
+
+/// Ingress from the load balancer's address ranges (`ingress-cidr`) on the exposed
+/// container ports, for load balancers that reach pods from outside the cluster (GKE's
+/// Google Front Ends, an ALB in `ip` mode). `None` without ranges or exposure.
+pub(super) fn load_balancer(profile: &ResolvedProfile, workload: &ResolvedWorkload) -> Option<NetworkPolicyIngressRule> {
+    let exposed = exposed_ports(workload);
+    if profile.ingress_cidrs.is_empty() || exposed.is_empty() {
+        return None;
+    }
+    Some(NetworkPolicyIngressRule {
+        from: Some(profile.ingress_cidrs.iter().map(|cidr| ip_block(cidr)).collect()),
+        ports: Some(container_ports(exposed.into_iter())),
+    })
+}
+
+/// The container ports behind a workload's `expose`s, each once, in first-seen order.
+fn exposed_ports(workload: &ResolvedWorkload) -> Vec<&ResolvedPort> {
     let mut exposed: Vec<&ResolvedPort> = Vec::new();
     for expose in &workload.expose {
         if let Some(port) = workload.ports.iter().find(|p| p.name == expose.port)
@@ -45,13 +71,30 @@ pub(super) fn ingress_controller(
             exposed.push(port);
         }
     }
-    if exposed.is_empty() {
-        return None;
+    exposed
+}
+
+/// An address range peer.
+pub(super) fn ip_block(cidr: &str) -> NetworkPolicyPeer {
+    NetworkPolicyPeer {
+        ip_block: Some(k8s_openapi::api::networking::v1::IPBlock { cidr: cidr.to_owned(), except: None }),
+        ..NetworkPolicyPeer::default()
     }
-    Some(NetworkPolicyIngressRule {
-        from: Some(vec![peer(namespace, &profile.ingress_labels)]),
-        ports: Some(container_ports(exposed.into_iter())),
-    })
+}
+
+/// Pods with `labels` in `namespace` (a backing service's pods).
+pub(super) fn labelled_peer(namespace: &str, labels: &BTreeMap<String, String>) -> NetworkPolicyPeer {
+    peer(namespace, labels)
+}
+
+/// Every pod of `namespace` (an operator's namespace).
+pub(super) fn namespace_peer(namespace: &str) -> NetworkPolicyPeer {
+    peer(namespace, &BTreeMap::new())
+}
+
+/// One TCP port.
+pub(super) fn tcp_port(port: i32) -> NetworkPolicyPort {
+    NetworkPolicyPort { port: Some(IntOrString::Int(port)), protocol: Some("TCP".to_owned()), end_port: None }
 }
 
 /// Ingress from the profile's monitoring pods on the workload's `metrics` ports. `None`

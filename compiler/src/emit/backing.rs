@@ -1,0 +1,118 @@
+//! Backing services: the objects of each declaration's realisation on its target.
+//!
+//! In: the resolved [`Estate`]; each [`ResolvedBacking`] carries the `realise` block the
+//! resolver chose (in-cluster operator resources, or the cloud controller's managed
+//! resources) with its template context. Out: one [`Artifact`] per rendered object at
+//! `<env>/<target>/<domain>/<kind>-<name>.yaml`, in the domain's namespace, with Berth's
+//! standard labels added. The templates are library data (`stdlib/kinds/*.kdl` or a
+//! `--lib` folder): this module knows no kind, controller or cloud.
+
+use crate::diag::Diagnostics;
+use crate::emit::errors::EmitError;
+use crate::emit::{Artifact, common};
+use crate::resolve::{Estate, ResolvedBacking, ResolvedDomain, View};
+use crate::template;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// `app.kubernetes.io/component` of a backing service's objects.
+pub const COMPONENT_BACKING: &str = "backing";
+
+/// Emit the realisation objects of every backing service of every view.
+pub fn emit(diags: &mut Diagnostics, estate: &Estate) -> Vec<Artifact> {
+    let mut out = Vec::new();
+    // A broken template is reported once, not once per view.
+    let mut reported = std::collections::BTreeSet::new();
+    for view in &estate.views {
+        for domain in &view.domains {
+            for backing in &domain.backing {
+                objects(diags, estate, view, domain, backing, &mut reported, &mut out);
+            }
+        }
+    }
+    out
+}
+
+/// The labels Berth puts on every object of a backing service.
+pub fn labels(platform: &str, view: &View, backing: &ResolvedBacking) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (common::LABEL_NAME.to_owned(), backing.name.clone()),
+        (common::LABEL_INSTANCE.to_owned(), common::instance(&backing.name, &view.env)),
+        (common::LABEL_COMPONENT.to_owned(), COMPONENT_BACKING.to_owned()),
+        (common::LABEL_PART_OF.to_owned(), common::fit_label_value(platform)),
+        (common::LABEL_MANAGED_BY.to_owned(), "berth".to_owned()),
+    ])
+}
+
+fn objects(
+    diags: &mut Diagnostics,
+    estate: &Estate,
+    view: &View,
+    domain: &ResolvedDomain,
+    backing: &ResolvedBacking,
+    reported: &mut std::collections::BTreeSet<crate::diag::Span>,
+    out: &mut Vec<Artifact>,
+) {
+    let realisation = &backing.realisation;
+    let labels = labels(&estate.platform, view, backing);
+    let mut context = realisation.context.clone();
+    if let Some(map) = context.as_object_mut() {
+        map.insert("labels".to_owned(), serde_json::to_value(&labels).unwrap_or(Value::Null));
+    }
+    let mut broken = |span: crate::diag::Span, reason: String| {
+        if reported.insert(span) {
+            let error = EmitError::Template {
+                kind: backing.kind.clone(),
+                mode: realisation.mode.as_str(),
+                target: view.target.clone(),
+                reason,
+                span,
+            };
+            diags.at(span, error);
+        }
+    };
+    for template_text in &realisation.objects {
+        let mut object = match template::render_object(&template_text.value, &context) {
+            Ok(object) => object,
+            Err(reason) => {
+                broken(template_text.span, reason);
+                continue;
+            }
+        };
+        let kind = object.get("kind").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let name = object
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        if kind.is_empty() || name.is_empty() || object.get("apiVersion").and_then(Value::as_str).is_none() {
+            broken(template_text.span, "the object needs `apiVersion`, `kind` and `metadata.name` strings".to_owned());
+            continue;
+        }
+        place(&mut object, &domain.namespace, &labels);
+        out.push(Artifact {
+            path: common::artifact_path(view, &domain.name, &kind, &name),
+            origin_label: format!("{} {}/{}", backing.kind, domain.name, backing.name),
+            origin: backing.span,
+            object,
+        });
+    }
+}
+
+/// Put the object in the namespace and add the standard labels (a template's own label
+/// of the same name wins: operators select on some of them).
+fn place(object: &mut Value, namespace: &str, labels: &BTreeMap<String, String>) {
+    let Some(root) = object.as_object_mut() else { return };
+    let metadata = root.entry("metadata").or_insert_with(|| Value::Object(Map::new()));
+    let Some(metadata) = metadata.as_object_mut() else { return };
+    metadata.insert("namespace".to_owned(), Value::String(namespace.to_owned()));
+    let existing = metadata.entry("labels").or_insert_with(|| Value::Object(Map::new()));
+    if let Some(existing) = existing.as_object_mut() {
+        for (key, value) in labels {
+            existing.entry(key.clone()).or_insert_with(|| Value::String(value.clone()));
+        }
+        // Stable key order whatever the template wrote.
+        let sorted: BTreeMap<String, Value> = std::mem::take(existing).into_iter().collect();
+        existing.extend(sorted);
+    }
+}

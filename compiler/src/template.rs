@@ -1,0 +1,127 @@
+//! Library templates: the text templates that backing-service realisations and identity
+//! facts are written in (minijinja, Jinja2 syntax).
+//!
+//! In: a template text from a library file and a context. Out: a string, or a short
+//! reason that the caller turns into a spanned diagnostic. Two flavours:
+//!
+//! - [`render_text`]: plain text (names, values, annotations). The result goes into one
+//!   structured field, so nothing can escape into the surrounding document.
+//! - [`render_object`]: a YAML document with JSON auto-escaping, so every `{{ expr }}`
+//!   prints a JSON literal (`"orders-db"`, `20`, `true`) and no value, however odd, can
+//!   change the structure of the object; the text is then parsed into a JSON value.
+//!
+//! Printing an undefined variable is an error (a typo in a library is found at once);
+//! testing it in `{% if %}` is not, so optional params can be checked. Shared by resolve
+//! (bind values, identities) and emit (objects); it knows nothing of either.
+
+use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
+use std::sync::OnceLock;
+
+/// Render a plain-text template.
+pub fn render_text(source: &str, context: &serde_json::Value) -> Result<String, String> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    let env = ENV.get_or_init(|| environment(AutoEscape::None));
+    env.render_str(source, Value::from_serialize(context)).map_err(|error| describe(&error))
+}
+
+/// Render a YAML object template and parse it; the result is one mapping.
+pub fn render_object(source: &str, context: &serde_json::Value) -> Result<serde_json::Value, String> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    let env = ENV.get_or_init(|| environment(AutoEscape::Json));
+    let text = env.render_str(source, Value::from_serialize(context)).map_err(|error| describe(&error))?;
+    let value: serde_json::Value = serde_saphyr::from_str(&text)
+        .map_err(|error| format!("the rendered template is not YAML: {}", first_line(&error.to_string())))?;
+    if !value.is_object() {
+        return Err("the rendered template is not one YAML mapping (an object with apiVersion, kind, metadata)".to_owned());
+    }
+    Ok(value)
+}
+
+fn environment(escape: AutoEscape) -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
+    env.set_trim_blocks(true);
+    env.set_lstrip_blocks(true);
+    env.set_auto_escape_callback(move |_| escape);
+    env.add_filter("gib", |quantity: &str| bytes(quantity).map(|b| b.div_ceil(1 << 30)).ok_or_else(|| bad_quantity(quantity)));
+    env.add_filter("mib", |quantity: &str| bytes(quantity).map(|b| b.div_ceil(1 << 20)).ok_or_else(|| bad_quantity(quantity)));
+    env
+}
+
+fn bad_quantity(quantity: &str) -> minijinja::Error {
+    minijinja::Error::new(
+        minijinja::ErrorKind::InvalidOperation,
+        format!("`{quantity}` is not a whole-number byte quantity such as `20Gi`"),
+    )
+}
+
+/// Bytes in a Kubernetes quantity with a whole number (`20Gi`, `512Mi`, `100G`, `4096`).
+fn bytes(quantity: &str) -> Option<u64> {
+    let digits = quantity.find(|c: char| !c.is_ascii_digit()).unwrap_or(quantity.len());
+    let (number, suffix) = quantity.split_at(digits);
+    let number: u64 = number.parse().ok()?;
+    let factor: u64 = match suffix {
+        "" => 1,
+        "Ki" => 1 << 10,
+        "Mi" => 1 << 20,
+        "Gi" => 1 << 30,
+        "Ti" => 1 << 40,
+        "Pi" => 1 << 50,
+        "k" => 1_000,
+        "M" => 1_000_000,
+        "G" => 1_000_000_000,
+        "T" => 1_000_000_000_000,
+        _ => return None,
+    };
+    number.checked_mul(factor)
+}
+
+/// One line: what went wrong and where in the template.
+fn describe(error: &minijinja::Error) -> String {
+    let detail = error.detail().map_or_else(|| error.kind().to_string(), str::to_owned);
+    match error.line() {
+        Some(line) => format!("{detail} (line {line} of the template)"),
+        None => detail,
+    }
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn objects_escape_every_value_as_json() {
+        let context = json!({ "name": "a: b\n- c", "size": "20Gi" });
+        let object = render_object("kind: X\nmetadata:\n  name: {{ name }}\nspec: {size: {{ size|gib }}}\n", &context).unwrap();
+        assert_eq!(object["metadata"]["name"], "a: b\n- c");
+        assert_eq!(object["spec"]["size"], 20);
+    }
+
+    #[test]
+    fn printing_an_undefined_value_is_an_error_testing_it_is_not() {
+        let context = json!({ "params": {} });
+        assert_eq!(render_text("{% if params.zone %}x{% endif %}ok", &context).unwrap(), "ok");
+        let error = render_text("{{ params.zone }}", &context).unwrap_err();
+        assert!(error.contains("undefined"), "{error}");
+    }
+
+    #[test]
+    fn quantities_round_up() {
+        assert_eq!(bytes("512Mi").map(|b| b.div_ceil(1 << 30)), Some(1));
+        assert_eq!(bytes("1Ti").map(|b| b.div_ceil(1 << 30)), Some(1024));
+        assert_eq!(bytes("1.5Gi"), None);
+        let error = render_text("{{ '1.5Gi'|gib }}", &json!({})).unwrap_err();
+        assert!(error.contains("whole-number"), "{error}");
+    }
+
+    #[test]
+    fn non_mapping_output_is_rejected() {
+        assert!(render_object("- a\n- b\n", &json!({})).is_err());
+        assert!(render_object("a: [\n", &json!({})).is_err());
+    }
+}
