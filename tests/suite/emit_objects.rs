@@ -55,6 +55,16 @@ fn ingress_profile() -> ResolvedProfile {
         monitoring_namespace: None,
         monitoring_labels: BTreeMap::new(),
         cni: None,
+        ingress_cidrs: Vec::new(),
+        managed_cidrs: Vec::new(),
+        api_server_cidrs: Vec::new(),
+        dns_cidrs: Vec::new(),
+        gateway: None,
+        params: BTreeMap::new(),
+        identity_annotations: BTreeMap::new(),
+        identity_labels: BTreeMap::new(),
+        backing_managed: None,
+        span: span(0),
     }
 }
 
@@ -86,6 +96,16 @@ fn route_profile() -> ResolvedProfile {
         monitoring_namespace: None,
         monitoring_labels: BTreeMap::new(),
         cni: None,
+        ingress_cidrs: Vec::new(),
+        managed_cidrs: Vec::new(),
+        api_server_cidrs: Vec::new(),
+        dns_cidrs: Vec::new(),
+        gateway: None,
+        params: BTreeMap::new(),
+        identity_annotations: BTreeMap::new(),
+        identity_labels: BTreeMap::new(),
+        backing_managed: None,
+        span: span(0),
     }
 }
 
@@ -117,6 +137,8 @@ fn workload(kind: WorkloadKind, name: &str, image: &str, offset: usize) -> Resol
         uses: Vec::new(),
         writable: Vec::new(),
         egress: Vec::new(),
+        bindings: Vec::new(),
+        identity: None,
         span: span(offset),
     }
 }

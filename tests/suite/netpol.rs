@@ -219,12 +219,15 @@ fn dns_and_ingress_controller_rules_come_from_the_profile() {
         for view in &estate.views {
             let profile = &view.profile;
             let dns_port = profile.dns_port;
+            let mut to = vec![json!({
+                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": profile.dns_namespace}},
+                "podSelector": {"matchLabels": profile.dns_labels},
+            })];
+            // Node-local DNS addresses (`dns-cidr`, on GKE) are ipBlock peers of the same rule.
+            to.extend(profile.dns_cidrs.iter().map(|cidr| json!({"ipBlock": {"cidr": cidr}})));
             let dns_rule = json!({
                 "ports": [{"port": dns_port, "protocol": "UDP"}, {"port": dns_port, "protocol": "TCP"}],
-                "to": [{
-                    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": profile.dns_namespace}},
-                    "podSelector": {"matchLabels": profile.dns_labels},
-                }],
+                "to": to,
             });
             if profile.cloud == "openshift" {
                 assert_eq!(dns_port, 5353);

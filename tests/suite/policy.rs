@@ -330,9 +330,10 @@ fn docs_policies_md_is_current() {
     }
 }
 
-/// The enterprise example enables every pack: it compiles without errors, its waiver is
-/// active (the projector's single replica is listed as waived, not reported), and its own
-/// policy runs: dropping `managed=#true` from a production database makes it fire.
+/// The enterprise example enables every pack: it compiles without errors, its waivers are
+/// active (the projector's single replica and the in-cluster queue are listed as waived,
+/// not reported), and its own policy runs: making a production database in-cluster makes
+/// it fire.
 #[test]
 fn enterprise_example_waiver_and_user_policy() {
     let text = std::fs::read_to_string(root().join("examples/enterprise/spec.kdl")).expect("example");
@@ -340,12 +341,14 @@ fn enterprise_example_waiver_and_user_policy() {
     let rendered = report::render(&compilation.sources, &compilation.diagnostics, ReportFormat::Plain, false);
     assert!(!compilation.has_errors(), "{rendered}");
     let waived: Vec<&Finding> = compilation.findings.iter().filter(|f| f.waived).collect();
-    assert_eq!(waived.len(), 1, "{:?}", compilation.findings);
+    assert_eq!(waived.len(), 2, "{:?}", compilation.findings);
     assert_eq!(waived[0].policy, "single-replica-in-prod");
     assert_eq!(waived[0].entity, "worker order/order-projector");
     assert_eq!(waived[0].waiver_reason.as_deref(), Some("in-order consumer, singleton by design"));
+    assert_eq!(waived[1].policy, "unmanaged-stateful-backing-in-prod");
+    assert_eq!(waived[1].entity, "rabbitmq order/order-queue");
 
-    let unmanaged = text.replacen("in \"prod\" managed=#true storage=", "in \"prod\" managed=#false storage=", 1);
+    let unmanaged = text.replacen("in \"prod\" storage=", "in \"prod\" managed=#false storage=", 1);
     assert_ne!(unmanaged, text);
     let compilation = compile(&Inputs::spec("examples/enterprise/spec.kdl", unmanaged), &options());
     assert!(compilation.has_errors());

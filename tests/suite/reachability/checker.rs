@@ -113,6 +113,22 @@ impl Cluster {
                 self.managed_namespaces.insert(name);
             }
             Some("NetworkPolicy") => self.policies.push(object.clone()),
+            Some("StatefulSet") => {
+                let template = &object["spec"]["template"];
+                let ports = container_ports(template);
+                let labels = labels_of(&template["metadata"]["labels"]);
+                // Two replicas, so traffic between a set's own pods is part of the matrix.
+                for ordinal in 0..2 {
+                    self.add_pod(&namespace, &format!("{name}-{ordinal}"), labels.clone(), ports.clone());
+                }
+            }
+            Some(kind) if operator_pods(object["apiVersion"].as_str().unwrap_or_default(), kind, &name).is_some() => {
+                let (labels, ports) =
+                    operator_pods(object["apiVersion"].as_str().unwrap_or_default(), kind, &name).unwrap_or_default();
+                for ordinal in 0..2 {
+                    self.add_pod(&namespace, &format!("{name}-{ordinal}"), labels.clone(), ports.clone());
+                }
+            }
             Some(kind @ ("Deployment" | "CronJob")) => {
                 let template = if kind == "Deployment" {
                     &object["spec"]["template"]
@@ -344,24 +360,36 @@ impl Cluster {
         namespace_ok && pod_ok
     }
 
+    /// Ingress from address ranges: (cidr, destination pod, port, protocol) for every
+    /// `ipBlock` peer of an ingress rule of a policy selecting a pod of a managed namespace.
+    pub fn external_ingress(&self) -> BTreeSet<(String, String, i64, String)> {
+        self.address_rules("ingress")
+            .map(|(pod, cidr, port, protocol)| (cidr, pod, port, protocol))
+            .collect()
+    }
+
     /// Egress to address ranges: (source pod, cidr, port, protocol) for every `ipBlock`
     /// peer of an egress rule of a policy selecting a pod of a managed namespace.
     pub fn external_egress(&self) -> BTreeSet<(String, String, i64, String)> {
+        self.address_rules("egress").collect()
+    }
+
+    /// (pod, cidr, port, protocol) of every `ipBlock` peer in `section` of the policies
+    /// selecting pods of Berth's namespaces.
+    fn address_rules(&self, section: &str) -> impl Iterator<Item = (String, String, i64, String)> {
+        let peers_key = if section == "egress" { "to" } else { "from" };
         let mut found = BTreeSet::new();
-        for pod in self
-            .pods
-            .iter()
-            .filter(|p| self.managed_namespaces.contains(&p.namespace))
-        {
+        for pod in self.pods.iter().filter(|p| self.managed_namespaces.contains(&p.namespace)) {
             for policy in &self.policies {
+                let (ingress, egress) = policy_types(policy);
                 if str_of(&policy["metadata"]["namespace"]) != pod.namespace
                     || !selector_matches(&policy["spec"]["podSelector"], &pod.labels)
-                    || !policy_types(policy).1
+                    || !(if section == "egress" { egress } else { ingress })
                 {
                     continue;
                 }
-                for rule in policy["spec"]["egress"].as_array().into_iter().flatten() {
-                    for element in rule["to"].as_array().into_iter().flatten() {
+                for rule in policy["spec"][section].as_array().into_iter().flatten() {
+                    for element in rule[peers_key].as_array().into_iter().flatten() {
                         let Some(cidr) = element["ipBlock"]["cidr"].as_str() else {
                             continue;
                         };
@@ -377,7 +405,7 @@ impl Cluster {
                 }
             }
         }
-        found
+        found.into_iter()
     }
 }
 
@@ -446,4 +474,52 @@ fn port_matches(entry: &Value, destination: &Pod, port: i64, protocol: &str) -> 
         }),
         _ => false,
     }
+}
+
+/// The container ports of a pod template.
+fn container_ports(template: &Value) -> Vec<ContainerPort> {
+    let mut ports = Vec::new();
+    for container in template["spec"]["containers"].as_array().into_iter().flatten() {
+        for port in container["ports"].as_array().into_iter().flatten() {
+            ports.push(ContainerPort {
+                name: port["name"].as_str().map(str::to_owned),
+                number: port["containerPort"].as_i64().expect("containerPort is a number"),
+                protocol: port["protocol"].as_str().unwrap_or("TCP").to_owned(),
+            });
+        }
+    }
+    ports
+}
+
+/// What an operator's pods for one custom resource look like: their labels and ports.
+/// This is the checker's own model of each operator, written from the operators'
+/// documentation and not read from Berth's library: if Berth's `pods` labels for a kind
+/// drifted from what the operator really sets, the policies would select no pod here.
+/// - CloudNativePG: instances labelled `cnpg.io/cluster: <cluster>`; PostgreSQL on 5432,
+///   the instance manager's status endpoint on 8000.
+/// - Strimzi: every pod of a cluster labelled `strimzi.io/cluster: <cluster>`; clients on
+///   9092, replication 9091, KRaft controllers 9090.
+/// - RabbitMQ cluster operator: `app.kubernetes.io/name: <cluster>`, `component:
+///   rabbitmq`, `part-of: rabbitmq`; AMQP 5672, management 15672, clustering 25672, epmd 4369.
+fn operator_pods(api_version: &str, kind: &str, name: &str) -> Option<(Labels, Vec<ContainerPort>)> {
+    let group = api_version.split_once('/').map_or("", |(group, _)| group);
+    let (labels, ports): (Vec<(&str, &str)>, &[i64]) = match (group, kind) {
+        ("postgresql.cnpg.io", "Cluster") => (vec![("cnpg.io/cluster", name)], &[5432, 8000]),
+        ("kafka.strimzi.io", "Kafka") => (vec![("strimzi.io/cluster", name)], &[9090, 9091, 9092]),
+        ("rabbitmq.com", "RabbitmqCluster") => (
+            vec![
+                ("app.kubernetes.io/name", name),
+                ("app.kubernetes.io/component", "rabbitmq"),
+                ("app.kubernetes.io/part-of", "rabbitmq"),
+            ],
+            &[4369, 5672, 15672, 25672],
+        ),
+        _ => return None,
+    };
+    let labels = labels.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+    let ports = ports
+        .iter()
+        .map(|number| ContainerPort { name: None, number: *number, protocol: "TCP".to_owned() })
+        .collect();
+    Some((labels, ports))
 }

@@ -28,6 +28,9 @@ pub struct Case {
     pub expected: BTreeSet<Conn>,
     /// External egress the spec declares with a `cidr`.
     pub expected_external: BTreeSet<(String, String, i64, String)>,
+    /// Ingress the target's load-balancer ranges (`ingress-cidr`) get: (range, pod, port,
+    /// protocol) for every exposed port.
+    pub expected_external_ingress: BTreeSet<(String, String, i64, String)>,
 }
 
 impl Case {
@@ -111,7 +114,16 @@ pub fn cases_of(estate: &Estate, tree: &ArtifactTree) -> Vec<Case> {
                 // and parsing every file of a 200-service estate is the slow part.
                 .filter(|a| {
                     let file = a.path.rsplit('/').next().unwrap_or_default();
-                    ["namespace-", "deployment-", "cronjob-", "networkpolicy-"]
+                    [
+                        "namespace-",
+                        "deployment-",
+                        "cronjob-",
+                        "statefulset-",
+                        "cluster-",
+                        "kafka-",
+                        "rabbitmqcluster-",
+                        "networkpolicy-",
+                    ]
                         .iter()
                         .any(|kind| file.starts_with(kind))
                 })
@@ -120,7 +132,7 @@ pub fn cases_of(estate: &Estate, tree: &ArtifactTree) -> Vec<Case> {
             let mut cluster = Cluster::from_documents(texts.iter().map(String::as_str));
             let views: Vec<&View> = estate.views.iter().filter(|v| v.target == target).collect();
             let expected = declared(estate, &views, &mut cluster);
-            let expected_external = views
+            let mut expected_external: BTreeSet<(String, String, i64, String)> = views
                 .iter()
                 .flat_map(|view| {
                     view.domains.iter().flat_map(move |domain| {
@@ -137,7 +149,27 @@ pub fn cases_of(estate: &Estate, tree: &ArtifactTree) -> Vec<Case> {
                     })
                 })
                 .collect();
+            expected_external.extend(backing_external(&views, &cluster));
+            let mut expected_external_ingress = BTreeSet::new();
+            for view in &views {
+                for domain in &view.domains {
+                    for workload in &domain.workloads {
+                        for expose in &workload.expose {
+                            let Some(port) = workload.ports.iter().find(|p| p.name == expose.port) else { continue };
+                            for cidr in &view.profile.ingress_cidrs {
+                                expected_external_ingress.insert((
+                                    cidr.clone(),
+                                    pod_id(&domain.namespace, workload),
+                                    i64::from(port.container_port),
+                                    protocol(port).to_owned(),
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
             Case {
+                expected_external_ingress,
                 target: target.to_owned(),
                 cluster,
                 expected,
@@ -187,6 +219,19 @@ fn declared(_estate: &Estate, views: &[&View], cluster: &mut Cluster) -> BTreeSe
         }
         format!("{ns}/monitor")
     });
+    // The operators that manage in-cluster backing services reach their pods.
+    let mut operators = BTreeSet::new();
+    for view in views {
+        for domain in &view.domains {
+            for backing in &domain.backing {
+                if let Some(ns) = &backing.realisation.operator_namespace {
+                    if format!("{:?}", backing.realisation.mode) == "InCluster" && operators.insert(ns.clone()) {
+                        cluster.add_pod(ns, "operator", Labels::from([(ROLE.to_owned(), "operator".to_owned())]), Vec::new());
+                    }
+                }
+            }
+        }
+    }
     // Twins: a pod with the labels and ports of every pod so far, in a namespace no rule
     // names, so a rule that stops checking the namespace lets a twin through.
     for pod in cluster.pods.clone() {
@@ -210,8 +255,33 @@ fn declared(_estate: &Estate, views: &[&View], cluster: &mut Cluster) -> BTreeSe
     }
 
     let mut expected = BTreeSet::new();
+    // Every port any pod listens on, plus the probe ports: what "all ports" allows.
+    let every_port: BTreeSet<(i64, String)> = cluster
+        .pods
+        .iter()
+        .flat_map(|pod| pod.ports.iter().map(|p| (p.number, p.protocol.clone())))
+        .chain(PROBE_PORTS.iter().map(|(n, p)| (*n, (*p).to_owned())))
+        .collect();
     for view in views {
         for domain in &view.domains {
+            for backing in &domain.backing {
+                let pods = backing_pods(cluster, &domain.namespace, &backing.name);
+                for a in &pods {
+                    for protocol in ["UDP", "TCP"] {
+                        expected.insert((a.clone(), dns.clone(), i64::from(profile.dns_port), protocol.to_owned()));
+                    }
+                    for b in pods.iter().filter(|b| b != &a) {
+                        for (port, protocol) in &every_port {
+                            expected.insert((a.clone(), b.clone(), *port, protocol.clone()));
+                        }
+                    }
+                    if let Some(ns) = &backing.realisation.operator_namespace {
+                        for (port, protocol) in &every_port {
+                            expected.insert((format!("{ns}/operator"), a.clone(), *port, protocol.clone()));
+                        }
+                    }
+                }
+            }
             for workload in &domain.workloads {
                 let me = pod_id(&domain.namespace, workload);
                 for protocol in ["UDP", "TCP"] {
@@ -223,6 +293,15 @@ fn declared(_estate: &Estate, views: &[&View], cluster: &mut Cluster) -> BTreeSe
                     ));
                 }
                 for used in &workload.uses {
+                    if let UseTarget::Backing { name, .. } = &used.target {
+                        let port = domain.backing.iter().find(|b| &b.name == name).and_then(|b| b.port);
+                        for pod in backing_pods(cluster, &domain.namespace, name) {
+                            if let Some(port) = port {
+                                expected.insert((me.clone(), pod, i64::from(port), "TCP".to_owned()));
+                            }
+                        }
+                        continue;
+                    }
                     let UseTarget::Workload {
                         domain: callee_domain,
                         name,
@@ -274,4 +353,62 @@ fn declared(_estate: &Estate, views: &[&View], cluster: &mut Cluster) -> BTreeSe
         }
     }
     expected
+}
+
+/// The pods the checker found for a backing service: `<namespace>/<name>-<ordinal>` from
+/// its StatefulSet or operator resource (none for a managed one).
+fn backing_pods(cluster: &Cluster, namespace: &str, name: &str) -> Vec<String> {
+    let prefix = format!("{namespace}/{name}-");
+    cluster
+        .pods
+        .iter()
+        .filter(|pod| pod.id.strip_prefix(&prefix).is_some_and(|rest| rest.parse::<u32>().is_ok()))
+        .map(|pod| pod.id.clone())
+        .collect()
+}
+
+/// Address-range egress the profile and the backing services imply: every pod to the
+/// target's node-local DNS addresses (`dns-cidr`), consumers of managed backing services
+/// to the `managed-cidr` ranges on the kind's port, and operator-run pods that call the
+/// API to the `api-server-cidr` ranges on 443 and 6443.
+fn backing_external(views: &[&View], cluster: &Cluster) -> BTreeSet<(String, String, i64, String)> {
+    let mut out = BTreeSet::new();
+    for view in views {
+        let profile = &view.profile;
+        for domain in &view.domains {
+            let mut pods: Vec<String> = domain.workloads.iter().map(|w| pod_id(&domain.namespace, w)).collect();
+            for backing in &domain.backing {
+                pods.extend(backing_pods(cluster, &domain.namespace, &backing.name));
+            }
+            for pod in pods {
+                for cidr in &profile.dns_cidrs {
+                    for protocol in ["UDP", "TCP"] {
+                        out.insert((pod.clone(), cidr.clone(), i64::from(profile.dns_port), protocol.to_owned()));
+                    }
+                }
+            }
+            for backing in &domain.backing {
+                let managed = format!("{:?}", backing.realisation.mode) == "Managed";
+                if managed {
+                    let Some(port) = backing.port else { continue };
+                    for workload in domain.workloads.iter().filter(|w| {
+                        w.uses.iter().any(|u| matches!(&u.target, UseTarget::Backing { name, .. } if name == &backing.name))
+                    }) {
+                        for cidr in &profile.managed_cidrs {
+                            out.insert((pod_id(&domain.namespace, workload), cidr.clone(), i64::from(port), "TCP".to_owned()));
+                        }
+                    }
+                } else if backing.realisation.api_server {
+                    for pod in backing_pods(cluster, &domain.namespace, &backing.name) {
+                        for cidr in &profile.api_server_cidrs {
+                            for port in [443, 6443] {
+                                out.insert((pod.clone(), cidr.clone(), port, "TCP".to_owned()));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
 }

@@ -50,6 +50,13 @@ fn problems(case: &Case) -> Vec<String> {
         &matrix.ingress,
         &case.expected_ingress(),
     ));
+    let ingress = case.cluster.external_ingress();
+    if ingress != case.expected_external_ingress {
+        found.push(format!(
+            "external ingress: found {ingress:?}, expected {:?}",
+            case.expected_external_ingress
+        ));
+    }
     let external = case.cluster.external_egress();
     if external != case.expected_external {
         found.push(format!(
@@ -235,15 +242,15 @@ fn the_checker_notices_every_dropped_or_widened_rule() {
     assert!(tried > 100, "only {tried} mutations tried");
 }
 
-/// The CiliumNetworkPolicy of the enterprise example (EKS target with `cni "cilium"`)
+/// The CiliumNetworkPolicy of the enterprise example (AKS target with `cni "cilium"`)
 /// allows the live PSP by name on 443 and keeps DNS inspection for FQDN policies.
 #[test]
 fn host_name_egress_becomes_a_cilium_policy() {
     let compilation = compile_example("enterprise");
     let policy = &compilation
         .tree
-        .get("prod/aws/payment/ciliumnetworkpolicy-payment-api-egress.yaml")
-        .expect("a CiliumNetworkPolicy for payment-api in prod")
+        .get("dr/azure/payment/ciliumnetworkpolicy-payment-api-egress.yaml")
+        .expect("a CiliumNetworkPolicy for payment-api in dr")
         .object;
     let egress = &policy["spec"]["egress"];
     assert_eq!(
