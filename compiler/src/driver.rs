@@ -79,7 +79,10 @@ pub fn compile(inputs: &Inputs, options: &Options) -> Compilation {
         library_specs.extend(front_end(diags, sources, file));
     }
     for file in &inputs.libraries {
-        library_specs.extend(front_end(diags, sources, file.clone()));
+        if let Some(library) = front_end(diags, sources, file.clone()) {
+            resolve::warn_spec_nodes_in_library(diags, &library);
+            library_specs.push(library);
+        }
     }
     let spec = front_end(diags, sources, inputs.spec.clone());
     let Some(spec) = spec else { return compilation };

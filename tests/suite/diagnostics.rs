@@ -52,6 +52,37 @@ fn diagnostics() {
     });
 }
 
+/// Warning fixtures (`fixtures/warnings/<case>.kdl`): the spec compiles and is written,
+/// and the report carries the expected warning on the expected line, and no other.
+#[test]
+fn warnings() {
+    insta::glob!("../fixtures", "warnings/*.kdl", |path| {
+        let text = std::fs::read_to_string(path).expect("fixture is readable");
+        let expect = text.lines().next().unwrap_or_default().to_owned();
+        let code = expect
+            .strip_prefix("// expect: ")
+            .and_then(|rest| rest.split_whitespace().next())
+            .expect("first line is `// expect: <code> ...`")
+            .to_owned();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("spec.kdl").to_owned();
+        let compilation = berth::driver::compile(&berth::driver::Inputs::spec(name.clone(), text), &berth::driver::Options::default());
+        let diags = &compilation.diagnostics;
+        let rendered = report::render(&compilation.sources, diags, ReportFormat::Graphical, false);
+        assert!(!diags.has_errors(), "{name}: errors reported:\n{rendered}");
+        assert!(!compilation.tree.is_empty(), "{name}: a warning must not block output");
+        assert_eq!(rendered.matches(&code).count(), 1, "{name}: expected `{code}` once in:\n{rendered}");
+        assert!(rendered.contains("1 warning"), "{name}: expected exactly one warning in:\n{rendered}");
+        if let Some(line) = expect.split(" on line ").nth(1).and_then(|rest| rest.split_whitespace().next()) {
+            let shown = format!("{line} │");
+            assert!(
+                rendered.lines().any(|l| l.trim_start().starts_with(&shown)),
+                "{name}: expected line {line} in the report:\n{rendered}"
+            );
+        }
+        insta::assert_snapshot!(format!("{expect}\n\n{rendered}"));
+    });
+}
+
 #[test]
 fn deep_nesting_is_refused_quickly() {
     // One level per line keeps the snapshot readable; the one-line form is checked below.

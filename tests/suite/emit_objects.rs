@@ -55,7 +55,7 @@ fn ingress_profile() -> ResolvedProfile {
         monitoring_namespace: None,
         monitoring_labels: BTreeMap::new(),
         cni: None,
-        ingress_cidrs: Vec::new(),
+        ingress_cidrs: vec!["10.20.0.0/16".to_owned()],
         managed_cidrs: Vec::new(),
         api_server_cidrs: Vec::new(),
         dns_cidrs: Vec::new(),

@@ -33,7 +33,7 @@ pub enum EmitError {
     },
 
     /// A realisation's object template does not render: a bug in the library.
-    #[error("a {mode} `{kind}` object template does not render on target `{target}`: {reason}")]
+    #[error("an object template of the {mode} `{kind}` realisation does not render on target `{target}`: {reason}")]
     #[diagnostic(
         code(emit::template),
         help("fix the `object` template in the library file (docs/backing-services.md lists the template context)")
@@ -110,6 +110,47 @@ pub enum EmitError {
         target: String,
         /// The declaration.
         #[label("its operator-run pods call the API")]
+        span: Span,
+    },
+
+    /// An exposed service on a target whose profile names no source for its traffic.
+    #[error("`{workload}` is exposed on target `{target}`, but its NetworkPolicy admits no ingress controller or load balancer there")]
+    #[diagnostic(
+        code(emit::unreachable_exposure),
+        severity(Warning),
+        help(
+            "name where the traffic comes from on target `{target}`: `ingress-namespace \"<namespace of the gateway or ingress pods>\"` (with `ingress-label` to narrow it) or `ingress-cidr \"<load balancer range>\"`"
+        )
+    )]
+    UnreachableExposure {
+        /// Workload.
+        workload: String,
+        /// Target.
+        target: String,
+        /// The `expose` node.
+        #[label("the default-deny blocks this on `{target}`")]
+        span: Span,
+    },
+
+    /// Consumers of a backing service reached over the cloud's public endpoint (no port)
+    /// that allow no HTTPS egress.
+    #[error("`{workload}` uses {kind} `{name}` on target `{target}` but may open no HTTPS connection: the default-deny blocks the cloud's endpoint")]
+    #[diagnostic(
+        code(emit::unreachable_endpoint),
+        severity(Warning),
+        help("allow the provider's endpoint with `egress \"<endpoint host>\" port=443` (with `cidr=`, or on a Cilium target), as docs/backing-services.md lists per cloud")
+    )]
+    UnreachableEndpoint {
+        /// Workload.
+        workload: String,
+        /// Kind.
+        kind: String,
+        /// Backing service.
+        name: String,
+        /// Target.
+        target: String,
+        /// The `uses` node.
+        #[label("no egress on port 443")]
         span: Span,
     },
 }

@@ -1276,7 +1276,7 @@ impl Ctx<'_> {
     }
 
     fn uses(&mut self, node: &KdlNode) -> Option<Use> {
-        self.shape(node, &["as"], 1, "the name it uses");
+        self.shape(node, &["as", "prefix"], 1, "the name it uses");
         self.no_children(node);
         let Some(entry) = args(node).next() else {
             self.missing(node, "a name", "write `uses \"<name>\"` or `uses \"<domain>/<name>\"`");
@@ -1287,6 +1287,12 @@ impl Ctx<'_> {
         if let Some(role) = &role {
             self.choice(role, "role", &["producer", "consumer"]);
         }
+        let prefix = self.string_prop(node, "prefix");
+        if let Some(prefix) = &prefix
+            && !check::is_env_name(&prefix.value)
+        {
+            self.invalid_value(prefix.span, "variable prefix", &prefix.value, "not the start of an environment variable name", "use letters, digits and `_`, not starting with a digit, such as `ARCHIVE_`");
+        }
         let parts: Vec<&str> = reference.value.split('/').collect();
         let (domain, name) = match parts.as_slice() {
             [name] if !name.is_empty() => (None, (*name).to_owned()),
@@ -1296,7 +1302,7 @@ impl Ctx<'_> {
                 return None;
             }
         };
-        Some(Use { domain, name, span: reference.span, role })
+        Some(Use { domain, name, span: reference.span, role, prefix })
     }
 
     /// `egress "api.stripe.com" port=443 cidr="203.0.113.0/24"`.

@@ -130,7 +130,8 @@ pub struct ProfileFacts {
 pub struct GatewayRef {
     /// Gateway name.
     pub name: Spanned<String>,
-    /// Its namespace; also the namespace NetworkPolicies admit gateway traffic from.
+    /// Its namespace. (Which pods reach exposed services is the profile's
+    /// `ingress-namespace`/`ingress-cidr`: a gateway's data plane need not run here.)
     pub namespace: Spanned<String>,
     /// Listener (`sectionName`) to attach to, if not all.
     pub section: Option<Spanned<String>>,
@@ -603,6 +604,9 @@ pub struct Use {
     pub span: Span,
     /// Role for queues (`producer`, `consumer`), informational.
     pub role: Option<Spanned<String>>,
+    /// `prefix="ARCHIVE_"`: put before every connection variable of a backing service,
+    /// so a workload can use two of the same kind.
+    pub prefix: Option<Spanned<String>>,
 }
 
 /// `in "prod" { ... }`: per-environment overrides.

@@ -380,19 +380,19 @@ pub enum ResolveError {
         span: Span,
     },
 
-    /// Two sources give a workload the same environment variable.
-    #[error("`{workload}` gets `{variable}` twice")]
+    /// Two sources give a workload the same environment variables.
+    #[error("`{workload}` gets {variables} twice")]
     #[diagnostic(
         code(resolve::env_collision),
-        help("a workload can use one backing service of each kind with the same variables; rename the `config`/`secret` entry, or split the workload")
+        help("give the second backing service its own names with `prefix=`, e.g. `uses \"archive-db\" prefix=\"ARCHIVE_\"` (then `ARCHIVE_PGHOST`, ...), or rename the clashing `config`/`secret` entry")
     )]
     EnvCollision {
         /// Workload.
         workload: String,
-        /// Variable.
-        variable: String,
+        /// The variables, in words.
+        variables: String,
         /// The second source.
-        #[label("`{variable}` again from here")]
+        #[label("again from here")]
         span: Span,
         /// The first source.
         #[label("first from here")]
@@ -474,6 +474,62 @@ pub enum ResolveError {
         cloud: String,
         /// The target node.
         #[label("exposure `gateway` (from cloud `{cloud}` or this target)")]
+        span: Span,
+    },
+
+    /// A realisation needs the target's region and the target declares none.
+    #[error("target `{target}` has no `region`, which the {mode} {kind} realisation needs for `{name}`")]
+    #[diagnostic(code(resolve::missing_region), help("add `region=\"<cloud region>\"` to target `{target}`, e.g. `target \"{target}\" cloud=\"...\" region=\"europe-west3\"`"))]
+    MissingRegion {
+        /// Target.
+        target: String,
+        /// `in-cluster` or `managed`.
+        mode: &'static str,
+        /// Kind.
+        kind: String,
+        /// Backing service.
+        name: String,
+        /// The target's name.
+        #[label("no `region=` here")]
+        span: Span,
+    },
+
+    /// A workload's identity cannot be realised from the target's params.
+    #[error("identity `{identity}` of `{workload}` cannot be realised on target `{target}`: {reason}")]
+    #[diagnostic(
+        code(resolve::identity_param),
+        help("the profile builds `{fact}` as `{template}`: set every param it reads on target `{target}` (`param \"<name>\" \"<value>\"`)")
+    )]
+    IdentityParam {
+        /// The identity name.
+        identity: String,
+        /// The workload.
+        workload: String,
+        /// Target.
+        target: String,
+        /// The annotation or label key.
+        fact: String,
+        /// The template text.
+        template: String,
+        /// Why rendering failed.
+        reason: String,
+        /// The `identity` node.
+        #[label("realised from target `{target}`'s params")]
+        span: Span,
+    },
+
+    /// A user library file holds a node only a spec may hold.
+    #[error("a library file's `{node}` node is ignored")]
+    #[diagnostic(
+        code(resolve::spec_node_in_library),
+        severity(Warning),
+        help("library folders (`--lib`) hold `cloud`, `backing-kind`, `defaults` and `policy` nodes; move this `{node}` into the spec")
+    )]
+    SpecNodeInLibrary {
+        /// The node name.
+        node: &'static str,
+        /// The node.
+        #[label("only a spec may declare a `{node}`")]
         span: Span,
     },
 }

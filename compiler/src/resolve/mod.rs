@@ -28,6 +28,21 @@ use std::collections::{BTreeMap, BTreeSet};
 pub const SUPPORTED_KUBERNETES: &[&str] =
     &["1.30", "1.31", "1.32", "1.33", "1.34", "1.35", "1.36", "1.37"];
 
+/// Warn about the nodes of a user library file that only a spec may hold (`platform`,
+/// `target`, `environment`, `domain`, `waive`): the library is read for its `cloud`,
+/// `backing-kind`, `defaults` and `policy` nodes only, so these would be ignored.
+pub fn warn_spec_nodes_in_library(diags: &mut Diagnostics, library: &Spec) {
+    let mut found: Vec<(&'static str, Span)> = Vec::new();
+    found.extend(library.platform.iter().map(|p| ("platform", p.span)));
+    found.extend(library.targets.iter().map(|t| ("target", t.span)));
+    found.extend(library.environments.iter().map(|e| ("environment", e.span)));
+    found.extend(library.domains.iter().map(|d| ("domain", d.span)));
+    found.extend(library.waivers.iter().map(|w| ("waive", w.span)));
+    for (node, span) in found {
+        diags.at(span, ResolveError::SpecNodeInLibrary { node, span });
+    }
+}
+
 /// Resolve a lowered spec against the library, pushing every problem found.
 pub fn resolve(diags: &mut Diagnostics, spec: &Spec, library: &Library) -> Estate {
     let mut ctx = Ctx { diags, library, reported: BTreeSet::new(), platform: String::new(), secret_store: String::new() };
@@ -539,7 +554,12 @@ impl Ctx<'_> {
             .iter()
             .filter_map(|used| {
                 let target = self.bind_use(&domain.name.value, workload, used, entities)?;
-                Some(ResolvedUse { target, role: used.role.as_ref().map(|r| r.value.clone()), span: used.span })
+                Some(ResolvedUse {
+                    target,
+                    role: used.role.as_ref().map(|r| r.value.clone()),
+                    prefix: used.prefix.as_ref().map(|p| p.value.clone()),
+                    span: used.span,
+                })
             })
             .collect();
         self.check_cross_target(scope, &name, &uses, entities);
@@ -615,21 +635,30 @@ impl Ctx<'_> {
             }
             done.push(name);
             let Some(backing) = backings.iter().find(|b| &b.name == name) else { continue };
-            for env in &backing.binding {
-                if let Some(first) = seen.get(&env.name) {
-                    self.error(
-                        used.span,
-                        ResolveError::EnvCollision {
-                            workload: workload.to_owned(),
-                            variable: env.name.clone(),
-                            span: used.span,
-                            first: *first,
-                        },
-                    );
-                    continue;
+            let binding = prefixed(&backing.binding, used.prefix.as_deref());
+            let mut collided: Vec<&str> = Vec::new();
+            let mut first = None;
+            for env in &binding {
+                if let Some(earlier) = seen.get(&env.name) {
+                    first.get_or_insert(*earlier);
+                    collided.push(&env.name);
                 }
+            }
+            if let Some(first) = first {
+                self.error(
+                    used.span,
+                    ResolveError::EnvCollision {
+                        workload: workload.to_owned(),
+                        variables: collided.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", "),
+                        span: used.span,
+                        first,
+                    },
+                );
+                continue;
+            }
+            for env in binding {
                 seen.insert(env.name.clone(), used.span);
-                out.push(env.clone());
+                out.push(env);
             }
         }
         out
@@ -883,6 +912,28 @@ impl Ctx<'_> {
             span: backing.span,
         })
     }
+}
+
+/// A backing service's binding with `prefix` before every variable name, and before
+/// every `$(NAME)` reference to one of them in a literal value.
+fn prefixed(binding: &[ResolvedEnv], prefix: Option<&str>) -> Vec<ResolvedEnv> {
+    let Some(prefix) = prefix else { return binding.to_vec() };
+    binding
+        .iter()
+        .map(|env| {
+            let source = match &env.source {
+                EnvSource::Value(value) => {
+                    let mut value = value.clone();
+                    for other in binding {
+                        value = value.replace(&format!("$({})", other.name), &format!("$({prefix}{})", other.name));
+                    }
+                    EnvSource::Value(value)
+                }
+                other => other.clone(),
+            };
+            ResolvedEnv { name: format!("{prefix}{}", env.name), source }
+        })
+        .collect()
 }
 
 /// The property that picks in-cluster or managed.

@@ -14,6 +14,9 @@ use crate::template;
 use serde_json::{Map, Value as Json, json};
 use std::collections::BTreeMap;
 
+/// The `requires` name that means the target's `region=` attribute.
+const REGION: &str = "region";
+
 /// Where a backing service or workload is being resolved.
 pub(super) struct Scope<'a> {
     /// Environment name.
@@ -68,6 +71,23 @@ impl Ctx<'_> {
 
         let mut complete = true;
         for param in &realisation.requires {
+            // `requires "region"` asks for the target's `region=`, not a param.
+            if param.value == REGION {
+                if scope.profile.region.is_none() {
+                    complete = false;
+                    self.error(
+                        scope.target_span,
+                        ResolveError::MissingRegion {
+                            target: scope.target.to_owned(),
+                            mode: mode.as_str(),
+                            kind: kind.name.value.clone(),
+                            name: name.value.clone(),
+                            span: scope.target_span,
+                        },
+                    );
+                }
+                continue;
+            }
             if !scope.profile.params.contains_key(&param.value) {
                 complete = false;
                 self.error(
@@ -170,13 +190,19 @@ impl Ctx<'_> {
         let mut render_all = |facts: &BTreeMap<String, Spanned<String>>, what: &str| -> Option<BTreeMap<String, String>> {
             let mut out = BTreeMap::new();
             for (key, template) in facts {
+                // The fix is on the target (a param), so the report points at the spec's
+                // `identity` and quotes the profile's template.
                 let rendered = template::render_text(&template.value, &context).map_err(|reason| {
                     self.error(
                         identity.span,
-                        ResolveError::Template {
-                            what: format!("{what} `{key}` of target `{}` for identity `{}`", scope.target, identity.value),
+                        ResolveError::IdentityParam {
+                            identity: identity.value.clone(),
+                            workload: workload.to_owned(),
+                            target: scope.target.to_owned(),
+                            fact: format!("{what} {key}"),
+                            template: template.value.clone(),
                             reason,
-                            span: template.span,
+                            span: identity.span,
                         },
                     );
                 });
@@ -283,8 +309,13 @@ fn no_realisation_help(kind: &BackingKind, mode: RealisationMode, cloud: &str, e
         )),
         _ => {}
     }
+    // An in-cluster realisation usually fits every cloud; a managed one is per cloud.
+    let restriction = match mode {
+        RealisationMode::InCluster => String::new(),
+        RealisationMode::Managed => format!(" cloud=\"{cloud}\""),
+    };
     help.push_str(&format!(
-        "add `realise \"{}\" cloud=\"{cloud}\" {{ ... }}` to `backing-kind \"{}\"` in a library folder (`--lib`)",
+        "add `realise \"{}\"{restriction} {{ ... }}` to `backing-kind \"{}\"` in a library folder (`--lib`)",
         mode.as_str(),
         kind.name.value
     ));

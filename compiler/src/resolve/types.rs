@@ -363,6 +363,8 @@ pub struct ResolvedUse {
     pub target: UseTarget,
     /// Role (`producer`, `consumer`).
     pub role: Option<String>,
+    /// Prefix of the connection variables of a backing service (`prefix="ARCHIVE_"`).
+    pub prefix: Option<String>,
     /// The `uses` node.
     pub span: Span,
 }

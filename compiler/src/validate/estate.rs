@@ -508,6 +508,7 @@ fn uses() -> Value {
         &[
             ("target", reference("UseTarget"), "What it points at."),
             ("role", nullable(string()), "Role (`producer`, `consumer`)."),
+            ("prefix", nullable(string()), "Prefix of the connection variables of a backing service (`prefix=\"ARCHIVE_\"`)."),
             ("span", reference("Span"), "The `uses` node."),
         ],
     )

@@ -90,8 +90,11 @@ struct Schema {
 
 impl Schema {
     fn find(api_version: &str, kind: &str, minor: &str, kubernetes_version: &str) -> Option<Self> {
-        if let Some(file) = schemas::k8s_file(api_version, kind) {
-            let text = schemas::k8s(minor, &file)?;
+        // `*.k8s.io` groups are built in, except the CRD-served ones (Gateway API), which
+        // fall through to the CRD table.
+        if let Some(file) = schemas::k8s_file(api_version, kind)
+            && let Some(text) = schemas::k8s(minor, &file)
+        {
             return Some(Self {
                 key: format!("k8s/v1.{minor}/{file}"),
                 name: format!("Kubernetes {kubernetes_version}"),

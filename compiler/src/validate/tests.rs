@@ -153,3 +153,22 @@ fn json_paths() {
         "$.metadata.labels['app.kubernetes.io/name']"
     );
 }
+
+/// Gateway API is a `*.k8s.io` group served by CRDs: its kinds are checked against the
+/// bundled CRD schema, not skipped as built-ins without a file.
+#[test]
+fn gateway_api_routes_are_checked_against_their_crd() {
+    let route = json!({
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "HTTPRoute",
+        "metadata": {"name": "web", "namespace": "shop-dev"},
+        "spec": {
+            "parentRefs": [{"name": "public", "namespace": "gateway-system"}],
+            "rules": [{"backendRefs": [{"name": "web", "port": 8080}], "timeoutz": {}}]
+        }
+    });
+    let mut diags = Diagnostics::default();
+    objects(&mut diags, &tree(&[route]), "1.33");
+    let found = messages(&diags);
+    assert!(found.iter().any(|m| m.contains("'timeoutz' was unexpected")), "{found:#?}");
+}

@@ -31,6 +31,7 @@ mod external;
 mod peers;
 
 use crate::diag::Diagnostics;
+use crate::emit::errors::EmitError;
 use crate::emit::{Artifact, common};
 use crate::model::WorkloadKind;
 use crate::resolve::{Estate, ResolvedDomain, ResolvedWorkload, UseTarget, View};
@@ -62,6 +63,15 @@ pub fn emit(diags: &mut Diagnostics, estate: &Estate) -> Vec<Artifact> {
             }
             for workload in &domain.workloads {
                 out.push(workload_policy(estate, view, domain, workload));
+                for warning in exposure_and_endpoint_warnings(view, domain, workload) {
+                    let span = match &warning {
+                        EmitError::UnreachableExposure { span, .. } | EmitError::UnreachableEndpoint { span, .. } => *span,
+                        _ => workload.span,
+                    };
+                    if warned.insert((span, format!("{}:{warning}", view.target))) {
+                        diags.at(span, warning);
+                    }
+                }
                 let by_name = external::by_name(workload);
                 if by_name.is_empty() {
                     continue;
@@ -104,6 +114,39 @@ pub fn emit(diags: &mut Diagnostics, estate: &Estate) -> Vec<Artifact> {
     }
     out
 }
+
+/// What the policies of one workload cannot open on this target: an exposure with no
+/// ingress source in the profile, and a backing service reached over the cloud's public
+/// endpoint (a kind without a port) with no HTTPS egress written.
+fn exposure_and_endpoint_warnings(view: &View, domain: &ResolvedDomain, workload: &ResolvedWorkload) -> Vec<EmitError> {
+    let mut out = Vec::new();
+    let profile = &view.profile;
+    if let Some(expose) = workload.expose.first()
+        && profile.ingress_namespace.is_none()
+        && profile.ingress_cidrs.is_empty()
+    {
+        out.push(EmitError::UnreachableExposure { workload: workload.name.clone(), target: view.target.clone(), span: expose.span });
+    }
+    let https = workload.egress.iter().any(|e| e.port == HTTPS);
+    for used in &workload.uses {
+        if let Some(backing) = backing::used(domain, &used.target)
+            && backing.port.is_none()
+            && !https
+        {
+            out.push(EmitError::UnreachableEndpoint {
+                workload: workload.name.clone(),
+                kind: backing.kind.clone(),
+                name: backing.name.clone(),
+                target: view.target.clone(),
+                span: used.span,
+            });
+        }
+    }
+    out
+}
+
+/// The port of a cloud provider's HTTPS endpoints.
+const HTTPS: i32 = 443;
 
 /// `default-deny`: every pod of the namespace, both directions, no rules.
 fn default_deny(estate: &Estate, view: &View, domain: &ResolvedDomain) -> Artifact {
