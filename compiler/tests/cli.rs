@@ -269,6 +269,26 @@ fn build_writes_files_and_manifest() {
     insta::assert_snapshot!("build_hello_tree", files.join("\n"));
 }
 
+/// `--lib DIR` reads a folder of library files: the fixture folder adds a cloud profile,
+/// a backing kind and a realisation, and the spec that needs them builds; without the
+/// folder it fails with exit 1.
+#[test]
+fn build_with_a_library_folder() {
+    let dir = workdir("build_with_a_library_folder");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/library");
+    fs::create_dir_all(dir.join("platform-lib")).unwrap();
+    for entry in fs::read_dir(fixtures.join("platform-lib")).unwrap() {
+        let path = entry.unwrap().path();
+        fs::copy(&path, dir.join("platform-lib").join(path.file_name().unwrap())).unwrap();
+    }
+    fs::copy(fixtures.join("spec.kdl"), dir.join("spec.kdl")).unwrap();
+    berth(&dir, &["check", "spec.kdl"]).expect_code(1);
+    berth(&dir, &["build", "--lib", "platform-lib", "spec.kdl", "-o", "out"]).expect_code(0);
+    let files = tree(&dir.join("out"));
+    assert!(files.contains(&"dev/dc2/search/elasticsearch-catalog-index.yaml".to_owned()), "{files:#?}");
+    assert!(files.contains(&"dev/dc2/search/configmap-catalog-db-farm-request.yaml".to_owned()), "{files:#?}");
+}
+
 #[test]
 fn build_with_errors_writes_nothing() {
     let dir = workdir("build_with_errors_writes_nothing");

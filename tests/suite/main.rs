@@ -12,3 +12,5 @@ mod reports;
 mod validate;
 mod policy;
 mod graph;
+mod targets;
+mod library;

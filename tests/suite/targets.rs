@@ -1,0 +1,288 @@
+//! One spec, five clouds: the same service and backing services realised on EKS, GKE,
+//! AKS, OpenShift and on-prem (`tests/fixtures/targets/matrix.kdl`, one environment per
+//! target), and object storage on the three public clouds (`buckets.kdl`).
+//!
+//! - Every custom resource of every realisation validates against its bundled CRD schema
+//!   (closed against unknown fields); the only exception is Azure Managed Redis, whose
+//!   CRD schema is not bundled, and the test says so by name.
+//! - A consumer gets the same variable names on every target.
+//! - Snapshots put each aspect (exposure, identity, postgres, redis, storage, binding)
+//!   of the five targets side by side, one section per target, for review.
+
+use crate::crds::check_custom_resources_except;
+use berth::driver::{Compilation, Inputs, Options, compile};
+use berth::output::report::{ReportFormat, render};
+use berth::output::yaml;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The targets of `matrix.kdl`, in its environment order, with their environments.
+const MATRIX: [(&str, &str); 5] = [
+    ("on-eks", "eks"),
+    ("on-gke", "gke"),
+    ("on-aks", "aks"),
+    ("on-openshift", "openshift"),
+    ("on-onprem", "onprem"),
+];
+
+/// Custom resources Berth emits without a bundled schema to check them against.
+const UNBUNDLED: &[(&str, &str)] = &[
+    ("cache.azure.com/v20250701", "RedisEnterprise"),
+    ("cache.azure.com/v20250701", "RedisEnterpriseDatabase"),
+];
+
+fn compile_fixture(name: &str) -> Compilation {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/targets").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let compilation = compile(&Inputs::spec(format!("targets/{name}"), text), &Options::default());
+    let report = render(&compilation.sources, &compilation.diagnostics, ReportFormat::Plain, false);
+    assert!(!compilation.has_errors(), "{name}:\n{report}");
+    assert!(compilation.diagnostics.is_empty(), "{name} should compile without warnings:\n{report}");
+    compilation
+}
+
+/// Rendered files of one domain on one (environment, target) whose file name starts
+/// with one of `prefixes`, each under a `── path ──` line.
+fn files(compilation: &Compilation, env: &str, target: &str, prefixes: &[&str]) -> String {
+    let folder = format!("{env}/{target}/shop/");
+    let mut out = String::new();
+    for (path, artifact) in &compilation.tree {
+        let Some(file) = path.strip_prefix(&folder) else { continue };
+        if prefixes.iter().any(|prefix| file.starts_with(prefix)) {
+            out.push_str(&format!("── {path} ──\n{}", yaml::render(artifact)));
+        }
+    }
+    out
+}
+
+/// One section per target.
+fn side_by_side(section: impl Fn(&str, &str) -> String) -> String {
+    MATRIX
+        .iter()
+        .map(|(env, target)| format!("════════ {target} ════════\n{}", section(env, target)))
+        .collect()
+}
+
+fn storefront(compilation: &Compilation, env: &str, target: &str) -> Value {
+    compilation.tree[&format!("{env}/{target}/shop/deployment-storefront.yaml")].object.clone()
+}
+
+#[test]
+fn every_realisation_on_every_cloud_matches_its_crd_schema() {
+    let mut checked = BTreeMap::<String, usize>::new();
+    for name in ["matrix.kdl", "buckets.kdl"] {
+        check_custom_resources_except(name, &compile_fixture(name).tree, &mut checked, UNBUNDLED);
+    }
+    let kinds: Vec<&str> = checked.keys().map(String::as_str).collect();
+    assert_eq!(
+        kinds,
+        [
+            "Bucket",
+            "Cluster",
+            "DBInstance",
+            "ExternalSecret",
+            "FlexibleServer",
+            "HTTPRoute",
+            "Kafka",
+            "KafkaNodePool",
+            "KafkaTopic",
+            "KafkaUser",
+            "RabbitmqCluster",
+            "RedisEnterprise (no schema)",
+            "RedisEnterpriseDatabase (no schema)",
+            "RedisInstance",
+            "ReplicationGroup",
+            "Route",
+            "SQLDatabase",
+            "SQLInstance",
+            "SQLUser",
+            "StorageAccount",
+            "StorageBucket",
+        ],
+        "{checked:?}"
+    );
+    // Every bundled custom-resource schema but the Cilium one is exercised here.
+    for (_, kind) in berth::validate::bundled_custom_resources() {
+        assert!(*kind == "CiliumNetworkPolicy" || checked.contains_key(*kind), "{kind} never emitted");
+    }
+}
+
+/// Application code never changes between clouds: the storefront's variables have the
+/// same names, in the same order, on every target; only their sources differ.
+#[test]
+fn a_consumer_gets_the_same_variables_on_every_target() {
+    let compilation = compile_fixture("matrix.kdl");
+    let names = |env: &str, target: &str| -> Vec<String> {
+        storefront(&compilation, env, target)["spec"]["template"]["spec"]["containers"][0]["env"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["name"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let first = names(MATRIX[0].0, MATRIX[0].1);
+    assert!(first.contains(&"DATABASE_URL".to_owned()) && first.contains(&"REDIS_URL".to_owned()), "{first:?}");
+    assert!(first.contains(&"KAFKA_BOOTSTRAP_SERVERS".to_owned()) && first.contains(&"AMQP_URL".to_owned()), "{first:?}");
+    assert!(first.contains(&"MONGODB_URI".to_owned()), "{first:?}");
+    for (env, target) in &MATRIX[1..] {
+        assert_eq!(names(env, target), first, "{target}");
+    }
+}
+
+#[test]
+fn side_by_side_exposure() {
+    let compilation = compile_fixture("matrix.kdl");
+    insta::assert_snapshot!(side_by_side(|env, target| {
+        files(&compilation, env, target, &["ingress-", "route-", "httproute-"])
+    }));
+}
+
+#[test]
+fn side_by_side_identity() {
+    let compilation = compile_fixture("matrix.kdl");
+    insta::assert_snapshot!(side_by_side(|env, target| {
+        let labels = &storefront(&compilation, env, target)["spec"]["template"]["metadata"]["labels"];
+        format!(
+            "{}── pod template labels ──\n{}\n",
+            files(&compilation, env, target, &["serviceaccount-storefront"]),
+            serde_json::to_string_pretty(labels).unwrap_or_default()
+        )
+    }));
+}
+
+#[test]
+fn side_by_side_postgres() {
+    let compilation = compile_fixture("matrix.kdl");
+    insta::assert_snapshot!(side_by_side(|env, target| {
+        files(
+            &compilation,
+            env,
+            target,
+            &["cluster-orders-db", "dbinstance-", "sqlinstance-", "sqldatabase-", "sqluser-", "flexibleserver-", "externalsecret-orders-db", "networkpolicy-orders-db"],
+        )
+    }));
+}
+
+#[test]
+fn side_by_side_redis() {
+    let compilation = compile_fixture("matrix.kdl");
+    insta::assert_snapshot!(side_by_side(|env, target| {
+        files(
+            &compilation,
+            env,
+            target,
+            &["statefulset-sessions", "service-sessions", "replicationgroup-", "redisinstance-", "redisenterprise", "externalsecret-sessions"],
+        )
+    }));
+}
+
+/// Where each target's volumes come from: every `storageClass`/`storageClassName` field of
+/// every object, by file.
+#[test]
+fn side_by_side_storage() {
+    fn walk(value: &Value, pointer: &str, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                for (key, child) in map {
+                    let here = format!("{pointer}/{key}");
+                    if key == "storageClass" || key == "storageClassName" || (key == "class" && pointer.contains("storage")) {
+                        out.push(format!("{here}: {child}"));
+                    } else {
+                        walk(child, &here, out);
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for (index, child) in items.iter().enumerate() {
+                    walk(child, &format!("{pointer}/{index}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let compilation = compile_fixture("matrix.kdl");
+    insta::assert_snapshot!(side_by_side(|env, target| {
+        let folder = format!("{env}/{target}/");
+        let mut out = String::new();
+        for (path, artifact) in compilation.tree.range(folder.clone()..) {
+            if !path.starts_with(&folder) {
+                break;
+            }
+            let mut found = Vec::new();
+            walk(&artifact.object, "", &mut found);
+            for line in found {
+                out.push_str(&format!("{path}: {line}\n"));
+            }
+        }
+        if out.is_empty() { "(no storage class named: the cluster default)\n".to_owned() } else { out }
+    }));
+}
+
+#[test]
+fn side_by_side_binding() {
+    let compilation = compile_fixture("matrix.kdl");
+    insta::assert_snapshot!(side_by_side(|env, target| {
+        let env_list = &storefront(&compilation, env, target)["spec"]["template"]["spec"]["containers"][0]["env"];
+        let mut out = String::new();
+        for entry in env_list.as_array().into_iter().flatten() {
+            let name = entry["name"].as_str().unwrap_or_default();
+            let source = if let Some(value) = entry["value"].as_str() {
+                format!("= {value}")
+            } else if let Some(secret) = entry["valueFrom"].get("secretKeyRef") {
+                format!("secret {}[{}]", secret["name"].as_str().unwrap_or_default(), secret["key"].as_str().unwrap_or_default())
+            } else if let Some(map) = entry["valueFrom"].get("configMapKeyRef") {
+                format!("configmap {}[{}]", map["name"].as_str().unwrap_or_default(), map["key"].as_str().unwrap_or_default())
+            } else {
+                entry.to_string()
+            };
+            out.push_str(&format!("{name:<26} {source}\n"));
+        }
+        out
+    }));
+}
+
+#[test]
+fn side_by_side_buckets() {
+    let compilation = compile_fixture("buckets.kdl");
+    let mut out = String::new();
+    for (path, artifact) in &compilation.tree {
+        let file = path.rsplit('/').next().unwrap_or_default();
+        if ["bucket-", "storagebucket-", "storageaccount-", "serviceaccount-exporter"].iter().any(|p| file.starts_with(p)) {
+            out.push_str(&format!("── {path} ──\n{}", yaml::render(artifact)));
+        }
+    }
+    insta::assert_snapshot!(out);
+}
+
+/// `prefix=` on a `uses` renames a backing service's variables, and the references to
+/// them inside composed values, so one workload can use two databases.
+#[test]
+fn a_prefix_separates_two_backing_services_of_one_kind() {
+    let text = r#"platform "shop" { kubernetes "1.33" }
+target "dc" cloud="onprem" { dns "apps.example.com"; storage-class "longhorn"; api-server-cidr "10.0.0.0/24" }
+environment "dev" target="dc"
+domain "order" team="order-team" {
+    worker "archiver" {
+        image "archiver" tag="1.0"
+        resources cpu="100m" memory="128Mi"
+        uses "orders-db"
+        uses "archive-db" prefix="ARCHIVE_"
+    }
+    postgres "orders-db"
+    postgres "archive-db"
+}
+"#;
+    let compilation = compile(&Inputs::spec("prefix.kdl", text), &Options::default());
+    let report = render(&compilation.sources, &compilation.diagnostics, ReportFormat::Plain, false);
+    assert!(!compilation.has_errors(), "{report}");
+    let env = &compilation.tree["dev/dc/order/deployment-archiver.yaml"].object["spec"]["template"]["spec"]["containers"][0]["env"];
+    let find = |name: &str| env.as_array().and_then(|e| e.iter().find(|v| v["name"] == name)).cloned().unwrap_or_default();
+    assert_eq!(find("PGHOST")["valueFrom"]["secretKeyRef"]["name"], "orders-db-app");
+    assert_eq!(find("ARCHIVE_PGHOST")["valueFrom"]["secretKeyRef"]["name"], "archive-db-app");
+    assert_eq!(
+        find("ARCHIVE_DATABASE_URL")["value"],
+        "postgresql://$(ARCHIVE_PGUSER):$(ARCHIVE_PGPASSWORD)@$(ARCHIVE_PGHOST):$(ARCHIVE_PGPORT)/$(ARCHIVE_PGDATABASE)"
+    );
+    assert_eq!(find("DATABASE_URL")["value"], "postgresql://$(PGUSER):$(PGPASSWORD)@$(PGHOST):$(PGPORT)/$(PGDATABASE)");
+}
