@@ -21,16 +21,26 @@ use std::sync::OnceLock;
 pub fn render_text(source: &str, context: &serde_json::Value) -> Result<String, String> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     let env = ENV.get_or_init(|| environment(AutoEscape::None));
-    env.render_str(source, Value::from_serialize(context)).map_err(|error| describe(&error))
+    env.render_str(source, Value::from_serialize(context))
+        .map_err(|error| describe(&error))
 }
 
 /// Render a YAML object template and parse it; the result is one mapping.
-pub fn render_object(source: &str, context: &serde_json::Value) -> Result<serde_json::Value, String> {
+pub fn render_object(
+    source: &str,
+    context: &serde_json::Value,
+) -> Result<serde_json::Value, String> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     let env = ENV.get_or_init(|| environment(AutoEscape::Json));
-    let text = env.render_str(source, Value::from_serialize(context)).map_err(|error| describe(&error))?;
-    let value: serde_json::Value = serde_saphyr::from_str(&text)
-        .map_err(|error| format!("the rendered template is not YAML: {}", first_line(&error.to_string())))?;
+    let text = env
+        .render_str(source, Value::from_serialize(context))
+        .map_err(|error| describe(&error))?;
+    let value: serde_json::Value = serde_saphyr::from_str(&text).map_err(|error| {
+        format!(
+            "the rendered template is not YAML: {}",
+            first_line(&error.to_string())
+        )
+    })?;
     if !value.is_object() {
         return Err("the rendered template is not one YAML mapping (an object with apiVersion, kind, metadata)".to_owned());
     }
@@ -43,8 +53,16 @@ fn environment(escape: AutoEscape) -> Environment<'static> {
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
     env.set_auto_escape_callback(move |_| escape);
-    env.add_filter("gib", |quantity: &str| bytes(quantity).map(|b| b.div_ceil(1 << 30)).ok_or_else(|| bad_quantity(quantity)));
-    env.add_filter("mib", |quantity: &str| bytes(quantity).map(|b| b.div_ceil(1 << 20)).ok_or_else(|| bad_quantity(quantity)));
+    env.add_filter("gib", |quantity: &str| {
+        bytes(quantity)
+            .map(|b| b.div_ceil(1 << 30))
+            .ok_or_else(|| bad_quantity(quantity))
+    });
+    env.add_filter("mib", |quantity: &str| {
+        bytes(quantity)
+            .map(|b| b.div_ceil(1 << 20))
+            .ok_or_else(|| bad_quantity(quantity))
+    });
     env
 }
 
@@ -57,7 +75,9 @@ fn bad_quantity(quantity: &str) -> minijinja::Error {
 
 /// Bytes in a Kubernetes quantity with a whole number (`20Gi`, `512Mi`, `100G`, `4096`).
 fn bytes(quantity: &str) -> Option<u64> {
-    let digits = quantity.find(|c: char| !c.is_ascii_digit()).unwrap_or(quantity.len());
+    let digits = quantity
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(quantity.len());
     let (number, suffix) = quantity.split_at(digits);
     let number: u64 = number.parse().ok()?;
     let factor: u64 = match suffix {
@@ -78,7 +98,9 @@ fn bytes(quantity: &str) -> Option<u64> {
 
 /// One line: what went wrong and where in the template.
 fn describe(error: &minijinja::Error) -> String {
-    let detail = error.detail().map_or_else(|| error.kind().to_string(), str::to_owned);
+    let detail = error
+        .detail()
+        .map_or_else(|| error.kind().to_string(), str::to_owned);
     match error.line() {
         Some(line) => format!("{detail} (line {line} of the template)"),
         None => detail,
@@ -97,7 +119,11 @@ mod tests {
     #[test]
     fn objects_escape_every_value_as_json() {
         let context = json!({ "name": "a: b\n- c", "size": "20Gi" });
-        let object = render_object("kind: X\nmetadata:\n  name: {{ name }}\nspec: {size: {{ size|gib }}}\n", &context).unwrap();
+        let object = render_object(
+            "kind: X\nmetadata:\n  name: {{ name }}\nspec: {size: {{ size|gib }}}\n",
+            &context,
+        )
+        .unwrap();
         assert_eq!(object["metadata"]["name"], "a: b\n- c");
         assert_eq!(object["spec"]["size"], 20);
     }
@@ -105,7 +131,10 @@ mod tests {
     #[test]
     fn printing_an_undefined_value_is_an_error_testing_it_is_not() {
         let context = json!({ "params": {} });
-        assert_eq!(render_text("{% if params.zone %}x{% endif %}ok", &context).unwrap(), "ok");
+        assert_eq!(
+            render_text("{% if params.zone %}x{% endif %}ok", &context).unwrap(),
+            "ok"
+        );
         let error = render_text("{{ params.zone }}", &context).unwrap_err();
         assert!(error.contains("undefined"), "{error}");
     }

@@ -33,12 +33,25 @@ const UNBUNDLED: &[(&str, &str)] = &[
 ];
 
 fn compile_fixture(name: &str) -> Compilation {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/targets").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/targets")
+        .join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let compilation = compile(&Inputs::spec(format!("targets/{name}"), text), &Options::default());
-    let report = render(&compilation.sources, &compilation.diagnostics, ReportFormat::Plain, false);
+    let compilation = compile(
+        &Inputs::spec(format!("targets/{name}"), text),
+        &Options::default(),
+    );
+    let report = render(
+        &compilation.sources,
+        &compilation.diagnostics,
+        ReportFormat::Plain,
+        false,
+    );
     assert!(!compilation.has_errors(), "{name}:\n{report}");
-    assert!(compilation.diagnostics.is_empty(), "{name} should compile without warnings:\n{report}");
+    assert!(
+        compilation.diagnostics.is_empty(),
+        "{name} should compile without warnings:\n{report}"
+    );
     compilation
 }
 
@@ -48,7 +61,9 @@ fn files(compilation: &Compilation, env: &str, target: &str, prefixes: &[&str]) 
     let folder = format!("{env}/{target}/shop/");
     let mut out = String::new();
     for (path, artifact) in &compilation.tree {
-        let Some(file) = path.strip_prefix(&folder) else { continue };
+        let Some(file) = path.strip_prefix(&folder) else {
+            continue;
+        };
         if prefixes.iter().any(|prefix| file.starts_with(prefix)) {
             out.push_str(&format!("── {path} ──\n{}", yaml::render(artifact)));
         }
@@ -65,7 +80,9 @@ fn side_by_side(section: impl Fn(&str, &str) -> String) -> String {
 }
 
 fn storefront(compilation: &Compilation, env: &str, target: &str) -> Value {
-    compilation.tree[&format!("{env}/{target}/shop/deployment-storefront.yaml")].object.clone()
+    compilation.tree[&format!("{env}/{target}/shop/deployment-storefront.yaml")]
+        .object
+        .clone()
 }
 
 #[test]
@@ -104,7 +121,10 @@ fn every_realisation_on_every_cloud_matches_its_crd_schema() {
     );
     // Every bundled custom-resource schema but the Cilium one is exercised here.
     for (_, kind) in berth::validate::bundled_custom_resources() {
-        assert!(*kind == "CiliumNetworkPolicy" || checked.contains_key(*kind), "{kind} never emitted");
+        assert!(
+            *kind == "CiliumNetworkPolicy" || checked.contains_key(*kind),
+            "{kind} never emitted"
+        );
     }
 }
 
@@ -122,8 +142,15 @@ fn a_consumer_gets_the_same_variables_on_every_target() {
             .collect()
     };
     let first = names(MATRIX[0].0, MATRIX[0].1);
-    assert!(first.contains(&"DATABASE_URL".to_owned()) && first.contains(&"REDIS_URL".to_owned()), "{first:?}");
-    assert!(first.contains(&"KAFKA_BOOTSTRAP_SERVERS".to_owned()) && first.contains(&"AMQP_URL".to_owned()), "{first:?}");
+    assert!(
+        first.contains(&"DATABASE_URL".to_owned()) && first.contains(&"REDIS_URL".to_owned()),
+        "{first:?}"
+    );
+    assert!(
+        first.contains(&"KAFKA_BOOTSTRAP_SERVERS".to_owned())
+            && first.contains(&"AMQP_URL".to_owned()),
+        "{first:?}"
+    );
     assert!(first.contains(&"MONGODB_URI".to_owned()), "{first:?}");
     for (env, target) in &MATRIX[1..] {
         assert_eq!(names(env, target), first, "{target}");
@@ -134,7 +161,12 @@ fn a_consumer_gets_the_same_variables_on_every_target() {
 fn side_by_side_exposure() {
     let compilation = compile_fixture("matrix.kdl");
     insta::assert_snapshot!(side_by_side(|env, target| {
-        files(&compilation, env, target, &["ingress-", "route-", "httproute-"])
+        files(
+            &compilation,
+            env,
+            target,
+            &["ingress-", "route-", "httproute-"],
+        )
     }));
 }
 
@@ -142,7 +174,8 @@ fn side_by_side_exposure() {
 fn side_by_side_identity() {
     let compilation = compile_fixture("matrix.kdl");
     insta::assert_snapshot!(side_by_side(|env, target| {
-        let labels = &storefront(&compilation, env, target)["spec"]["template"]["metadata"]["labels"];
+        let labels =
+            &storefront(&compilation, env, target)["spec"]["template"]["metadata"]["labels"];
         format!(
             "{}── pod template labels ──\n{}\n",
             files(&compilation, env, target, &["serviceaccount-storefront"]),
@@ -159,7 +192,16 @@ fn side_by_side_postgres() {
             &compilation,
             env,
             target,
-            &["cluster-orders-db", "dbinstance-", "sqlinstance-", "sqldatabase-", "sqluser-", "flexibleserver-", "externalsecret-orders-db", "networkpolicy-orders-db"],
+            &[
+                "cluster-orders-db",
+                "dbinstance-",
+                "sqlinstance-",
+                "sqldatabase-",
+                "sqluser-",
+                "flexibleserver-",
+                "externalsecret-orders-db",
+                "networkpolicy-orders-db",
+            ],
         )
     }));
 }
@@ -172,7 +214,14 @@ fn side_by_side_redis() {
             &compilation,
             env,
             target,
-            &["statefulset-sessions", "service-sessions", "replicationgroup-", "redisinstance-", "redisenterprise", "externalsecret-sessions"],
+            &[
+                "statefulset-sessions",
+                "service-sessions",
+                "replicationgroup-",
+                "redisinstance-",
+                "redisenterprise",
+                "externalsecret-sessions",
+            ],
         )
     }));
 }
@@ -186,7 +235,10 @@ fn side_by_side_storage() {
             Value::Object(map) => {
                 for (key, child) in map {
                     let here = format!("{pointer}/{key}");
-                    if key == "storageClass" || key == "storageClassName" || (key == "class" && pointer.contains("storage")) {
+                    if key == "storageClass"
+                        || key == "storageClassName"
+                        || (key == "class" && pointer.contains("storage"))
+                    {
                         out.push(format!("{here}: {child}"));
                     } else {
                         walk(child, &here, out);
@@ -215,7 +267,11 @@ fn side_by_side_storage() {
                 out.push_str(&format!("{path}: {line}\n"));
             }
         }
-        if out.is_empty() { "(no storage class named: the cluster default)\n".to_owned() } else { out }
+        if out.is_empty() {
+            "(no storage class named: the cluster default)\n".to_owned()
+        } else {
+            out
+        }
     }));
 }
 
@@ -223,16 +279,25 @@ fn side_by_side_storage() {
 fn side_by_side_binding() {
     let compilation = compile_fixture("matrix.kdl");
     insta::assert_snapshot!(side_by_side(|env, target| {
-        let env_list = &storefront(&compilation, env, target)["spec"]["template"]["spec"]["containers"][0]["env"];
+        let env_list = &storefront(&compilation, env, target)["spec"]["template"]["spec"]["containers"]
+            [0]["env"];
         let mut out = String::new();
         for entry in env_list.as_array().into_iter().flatten() {
             let name = entry["name"].as_str().unwrap_or_default();
             let source = if let Some(value) = entry["value"].as_str() {
                 format!("= {value}")
             } else if let Some(secret) = entry["valueFrom"].get("secretKeyRef") {
-                format!("secret {}[{}]", secret["name"].as_str().unwrap_or_default(), secret["key"].as_str().unwrap_or_default())
+                format!(
+                    "secret {}[{}]",
+                    secret["name"].as_str().unwrap_or_default(),
+                    secret["key"].as_str().unwrap_or_default()
+                )
             } else if let Some(map) = entry["valueFrom"].get("configMapKeyRef") {
-                format!("configmap {}[{}]", map["name"].as_str().unwrap_or_default(), map["key"].as_str().unwrap_or_default())
+                format!(
+                    "configmap {}[{}]",
+                    map["name"].as_str().unwrap_or_default(),
+                    map["key"].as_str().unwrap_or_default()
+                )
             } else {
                 entry.to_string()
             };
@@ -248,7 +313,15 @@ fn side_by_side_buckets() {
     let mut out = String::new();
     for (path, artifact) in &compilation.tree {
         let file = path.rsplit('/').next().unwrap_or_default();
-        if ["bucket-", "storagebucket-", "storageaccount-", "serviceaccount-exporter"].iter().any(|p| file.starts_with(p)) {
+        if [
+            "bucket-",
+            "storagebucket-",
+            "storageaccount-",
+            "serviceaccount-exporter",
+        ]
+        .iter()
+        .any(|p| file.starts_with(p))
+        {
             out.push_str(&format!("── {path} ──\n{}", yaml::render(artifact)));
         }
     }
@@ -274,15 +347,35 @@ domain "order" team="order-team" {
 }
 "#;
     let compilation = compile(&Inputs::spec("prefix.kdl", text), &Options::default());
-    let report = render(&compilation.sources, &compilation.diagnostics, ReportFormat::Plain, false);
+    let report = render(
+        &compilation.sources,
+        &compilation.diagnostics,
+        ReportFormat::Plain,
+        false,
+    );
     assert!(!compilation.has_errors(), "{report}");
-    let env = &compilation.tree["dev/dc/order/deployment-archiver.yaml"].object["spec"]["template"]["spec"]["containers"][0]["env"];
-    let find = |name: &str| env.as_array().and_then(|e| e.iter().find(|v| v["name"] == name)).cloned().unwrap_or_default();
-    assert_eq!(find("PGHOST")["valueFrom"]["secretKeyRef"]["name"], "orders-db-app");
-    assert_eq!(find("ARCHIVE_PGHOST")["valueFrom"]["secretKeyRef"]["name"], "archive-db-app");
+    let env = &compilation.tree["dev/dc/order/deployment-archiver.yaml"].object["spec"]["template"]
+        ["spec"]["containers"][0]["env"];
+    let find = |name: &str| {
+        env.as_array()
+            .and_then(|e| e.iter().find(|v| v["name"] == name))
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        find("PGHOST")["valueFrom"]["secretKeyRef"]["name"],
+        "orders-db-app"
+    );
+    assert_eq!(
+        find("ARCHIVE_PGHOST")["valueFrom"]["secretKeyRef"]["name"],
+        "archive-db-app"
+    );
     assert_eq!(
         find("ARCHIVE_DATABASE_URL")["value"],
         "postgresql://$(ARCHIVE_PGUSER):$(ARCHIVE_PGPASSWORD)@$(ARCHIVE_PGHOST):$(ARCHIVE_PGPORT)/$(ARCHIVE_PGDATABASE)"
     );
-    assert_eq!(find("DATABASE_URL")["value"], "postgresql://$(PGUSER):$(PGPASSWORD)@$(PGHOST):$(PGPORT)/$(PGDATABASE)");
+    assert_eq!(
+        find("DATABASE_URL")["value"],
+        "postgresql://$(PGUSER):$(PGPASSWORD)@$(PGHOST):$(PGPORT)/$(PGDATABASE)"
+    );
 }

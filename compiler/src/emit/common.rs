@@ -145,6 +145,14 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     hash
 }
 
+/// The transport protocol (`TCP` or `UDP`) of a port, as Kubernetes spells it.
+pub fn transport(protocol: PortProtocol) -> &'static str {
+    match protocol {
+        PortProtocol::Udp => "UDP",
+        PortProtocol::Http | PortProtocol::Grpc | PortProtocol::Tcp => "TCP",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::fit_label_value;
@@ -164,13 +172,5 @@ mod tests {
             fitted,
             fit_label_value(&format!("{}-stage", "a".repeat(70)))
         );
-    }
-}
-
-/// The transport protocol (`TCP` or `UDP`) of a port, as Kubernetes spells it.
-pub fn transport(protocol: PortProtocol) -> &'static str {
-    match protocol {
-        PortProtocol::Udp => "UDP",
-        PortProtocol::Http | PortProtocol::Grpc | PortProtocol::Tcp => "TCP",
     }
 }

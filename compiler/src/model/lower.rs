@@ -97,47 +97,41 @@ impl Ctx<'_> {
                     }
                 }
                 "target" => {
-                    if let Some(target) = self.target(node) {
-                        if self.unique(&mut targets, "target", &target.name, "", "rename one of the targets") {
+                    if let Some(target) = self.target(node)
+                        && self.unique(&mut targets, "target", &target.name, "", "rename one of the targets") {
                             spec.targets.push(target);
                         }
-                    }
                 }
                 "environment" => {
-                    if let Some(environment) = self.environment(node) {
-                        if self.unique(&mut environments, "environment", &environment.name, "", "rename one of them") {
+                    if let Some(environment) = self.environment(node)
+                        && self.unique(&mut environments, "environment", &environment.name, "", "rename one of them") {
                             spec.environments.push(environment);
                         }
-                    }
                 }
                 "domain" => {
-                    if let Some(domain) = self.domain(node) {
-                        if self.unique(&mut domains, "domain", &domain.name, "", "merge the two domain blocks into one") {
+                    if let Some(domain) = self.domain(node)
+                        && self.unique(&mut domains, "domain", &domain.name, "", "merge the two domain blocks into one") {
                             spec.domains.push(domain);
                         }
-                    }
                 }
                 "policy" => {
-                    if let Some(policy) = self.policy(node) {
-                        if self.unique(&mut policies, "policy", &policy.id, "", "give each policy its own id") {
+                    if let Some(policy) = self.policy(node)
+                        && self.unique(&mut policies, "policy", &policy.id, "", "give each policy its own id") {
                             spec.policies.push(policy);
                         }
-                    }
                 }
                 "waive" => spec.waivers.extend(self.waiver(node)),
                 "cloud" => {
-                    if let Some(cloud) = self.cloud(node) {
-                        if self.unique(&mut clouds, "cloud profile", &cloud.name, "", "rename one of them") {
+                    if let Some(cloud) = self.cloud(node)
+                        && self.unique(&mut clouds, "cloud profile", &cloud.name, "", "rename one of them") {
                             spec.clouds.push(cloud);
                         }
-                    }
                 }
                 "backing-kind" => {
-                    if let Some(kind) = self.backing_kind(node) {
-                        if self.unique(&mut kinds, "backing kind", &kind.name, "", "rename one of them") {
+                    if let Some(kind) = self.backing_kind(node)
+                        && self.unique(&mut kinds, "backing kind", &kind.name, "", "rename one of them") {
                             spec.backing_kinds.push(kind);
                         }
-                    }
                 }
                 "defaults" => {
                     if self.once(&mut once, node, "defaults", "the file") {
@@ -237,16 +231,14 @@ impl Ctx<'_> {
             | "monitoring-namespace" | "cni" => {
                 if self.once(once, child, key, parent) {
                     let value = self.single_string(child);
-                    if key == "exposure" {
-                        if let Some(value) = &value {
+                    if key == "exposure"
+                        && let Some(value) = &value {
                             self.choice(value, "exposure", &["ingress", "route", "gateway"]);
                         }
-                    }
-                    if key == "cni" {
-                        if let Some(value) = &value {
+                    if key == "cni"
+                        && let Some(value) = &value {
                             self.choice(value, "cni", &["cilium", "calico", "ovn-kubernetes", "vpc-cni", "azure"]);
                         }
-                    }
                     let slot = match key {
                         "dns" => &mut facts.dns,
                         "registry" => &mut facts.registry,
@@ -397,11 +389,10 @@ impl Ctx<'_> {
                     }
                 }
                 "property" => {
-                    if let Some(property) = self.kind_property(child) {
-                        if self.unique(&mut property_names, "property", &property.name, "", "declare each property once") {
+                    if let Some(property) = self.kind_property(child)
+                        && self.unique(&mut property_names, "property", &property.name, "", "declare each property once") {
                             properties.push(property);
                         }
-                    }
                 }
                 "binding" => {
                     if self.once(&mut once, child, key, "backing-kind") {
@@ -503,11 +494,10 @@ impl Ctx<'_> {
                     }
                 }
                 "bind" => {
-                    if let Some(bind) = self.bind(child) {
-                        if self.unique(&mut bound, "binding key", &bind.key, "", "bind each key once") {
+                    if let Some(bind) = self.bind(child)
+                        && self.unique(&mut bound, "binding key", &bind.key, "", "bind each key once") {
                             realisation.binds.push(bind);
                         }
-                    }
                 }
                 "pods" => {
                     self.shape(child, &[], 2, "a label name and a value");
@@ -808,11 +798,10 @@ impl Ctx<'_> {
                         "worker" => WorkloadKind::Worker,
                         _ => WorkloadKind::Job,
                     };
-                    if let Some(workload) = self.workload(child, kind) {
-                        if self.unique(&mut names, "name", &workload.name, &scope, help) {
+                    if let Some(workload) = self.workload(child, kind)
+                        && self.unique(&mut names, "name", &workload.name, &scope, help) {
                             workloads.push(workload);
                         }
-                    }
                 }
                 "quota" => {
                     if self.once(&mut once, child, key, "domain") {
@@ -827,11 +816,10 @@ impl Ctx<'_> {
                         self.unknown_node(child, "in `domain`", help);
                         continue;
                     }
-                    if let Some(service) = self.backing_service(child) {
-                        if self.unique(&mut names, "name", &service.name, &scope, help) {
+                    if let Some(service) = self.backing_service(child)
+                        && self.unique(&mut names, "name", &service.name, &scope, help) {
                             backing.push(service);
                         }
-                    }
                 }
             }
         }
@@ -902,14 +890,13 @@ impl Ctx<'_> {
         let name = self.name_arg(node, node_name, true);
         let schedule = if kind == WorkloadKind::Job {
             let schedule = self.required_string_prop(node, "schedule", "write `schedule=\"0 3 * * *\"` (5-field cron)");
-            if let Some(schedule) = &schedule {
-                if let Some(reason) = check::cron_schedule(&schedule.value) {
+            if let Some(schedule) = &schedule
+                && let Some(reason) = check::cron_schedule(&schedule.value) {
                     self.diags.at(
                         schedule.span,
                         LowerError::InvalidSchedule { value: schedule.value.clone(), reason, span: schedule.span },
                     );
                 }
-            }
             schedule
         } else {
             None
@@ -1004,8 +991,8 @@ impl Ctx<'_> {
             }
             "identity" => {
                 settings.identity = self.single_string(node);
-                if let Some(identity) = &settings.identity {
-                    if !check::is_dns_label(&identity.value) {
+                if let Some(identity) = &settings.identity
+                    && !check::is_dns_label(&identity.value) {
                         self.invalid_value(
                             identity.span,
                             "identity",
@@ -1014,7 +1001,6 @@ impl Ctx<'_> {
                             "use lower-case letters, digits and `-`, such as `order-api`: profiles build role and account names from it",
                         );
                     }
-                }
             }
             "placement" => settings.placement = self.strings(node),
             _ => settings.enabled = self.single_bool(node),
@@ -1047,32 +1033,28 @@ impl Ctx<'_> {
         if name.is_empty() || name.contains(char::is_whitespace) {
             self.invalid_value(span, "image name", &written.value, "not an image reference", "write a name such as `order-api` or `ghcr.io/acme/api`");
         }
-        if let Some(entry) = prop(node, "tag") {
-            if let Some(explicit) = self.string(entry, "`tag`") {
+        if let Some(entry) = prop(node, "tag")
+            && let Some(explicit) = self.string(entry, "`tag`") {
                 if let Some(first) = &tag {
                     self.duplicate_setting("tag", "image", explicit.span, first.span);
                 }
                 tag = Some(explicit);
             }
-        }
-        if let Some(entry) = prop(node, "digest") {
-            if let Some(explicit) = self.string(entry, "`digest`") {
+        if let Some(entry) = prop(node, "digest")
+            && let Some(explicit) = self.string(entry, "`digest`") {
                 if let Some(first) = &digest {
                     self.duplicate_setting("digest", "image", explicit.span, first.span);
                 }
                 digest = Some(explicit);
             }
-        }
-        if let Some(tag) = &tag {
-            if !check::is_image_tag(&tag.value) {
+        if let Some(tag) = &tag
+            && !check::is_image_tag(&tag.value) {
                 self.invalid_value(tag.span, "image tag", &tag.value, "not a valid tag", "use letters, digits, `_`, `.` and `-`, up to 128 characters");
             }
-        }
-        if let Some(digest) = &digest {
-            if !check::is_digest(&digest.value) {
+        if let Some(digest) = &digest
+            && !check::is_digest(&digest.value) {
                 self.invalid_value(digest.span, "image digest", &digest.value, "not `sha256:` and 64 hex digits", "write `sha256:` followed by 64 lowercase hex digits");
             }
-        }
         Some(Image { name: Spanned::new(name, span), tag, digest, span: self.span_of(node) })
     }
 
@@ -1100,11 +1082,10 @@ impl Ctx<'_> {
                 return None;
             }
         };
-        if let Some(name) = &name {
-            if let Some(reason) = check::port_name(&name.value) {
+        if let Some(name) = &name
+            && let Some(reason) = check::port_name(&name.value) {
                 self.diags.at(name.span, LowerError::InvalidPortName { name: name.value.clone(), reason, span: name.span });
             }
-        }
         let number = match args.next() {
             Some(entry) => self.integer(entry, "the port number", 1, 65535),
             None => {
@@ -1141,11 +1122,10 @@ impl Ctx<'_> {
                 None
             }
         };
-        if let Some(path) = &path {
-            if !path.value.starts_with('/') {
+        if let Some(path) = &path
+            && !path.value.starts_with('/') {
                 self.invalid_value(path.span, "exposed path", &path.value, "does not start with `/`", "write an absolute URL path such as `/api/orders`");
             }
-        }
         let port = self.string_prop(node, "port");
         let host = self.string_prop(node, "host");
         Some(Expose { path: path?, port, host, span: self.span_of(node) })
@@ -1324,11 +1304,10 @@ impl Ctx<'_> {
             return None;
         };
         let cidr = self.string_prop(node, "cidr");
-        if let Some(cidr) = &cidr {
-            if !is_cidr(&cidr.value) {
+        if let Some(cidr) = &cidr
+            && !is_cidr(&cidr.value) {
                 self.invalid_value(cidr.span, "egress cidr", &cidr.value, "not an address range", "write an address and a prefix length, such as `203.0.113.0/24`");
             }
-        }
         Some(Egress { host, port, cidr, span: self.span_of(node) })
     }
 
@@ -1411,11 +1390,10 @@ impl Ctx<'_> {
         let on = self.required_string_prop(node, "on", "write `on=\"<domain>/<name>\"` or `on=\"<domain>\"`");
         let reason = self.string_prop(node, "reason");
         let until = self.string_prop(node, "until");
-        if let Some(until) = &until {
-            if let Some(reason) = check::date(&until.value) {
+        if let Some(until) = &until
+            && let Some(reason) = check::date(&until.value) {
                 self.invalid_value(until.span, "`until` date", &until.value, &reason, "write a date as YYYY-MM-DD, such as `2027-03-31`");
             }
-        }
         Some(Waiver { policy: policy?, on: on?, reason, until, span: self.span_of(node) })
     }
 
@@ -1433,13 +1411,12 @@ impl Ctx<'_> {
     fn shape(&mut self, node: &KdlNode, allowed: &[&str], max_args: usize, takes: &str) {
         let node_name = node.name().value().to_owned();
         for entry in node.entries() {
-            if let Some(name) = entry.name() {
-                if !allowed.contains(&name.value()) {
+            if let Some(name) = entry.name()
+                && !allowed.contains(&name.value()) {
                     let span = self.span(entry.span());
                     let help = check::suggestion(name.value(), allowed);
                     self.diags.at(span, LowerError::UnknownProperty { name: name.value().to_owned(), node: node_name.clone(), span, help });
                 }
-            }
         }
         self.extra_args(node, max_args, takes);
     }
@@ -1518,14 +1495,13 @@ impl Ctx<'_> {
             return None;
         };
         let name = self.string(entry, &format!("the {kind} name"))?;
-        if dns {
-            if let Some(reason) = check::dns_label(&name.value) {
+        if dns
+            && let Some(reason) = check::dns_label(&name.value) {
                 self.diags.at(
                     name.span,
                     LowerError::InvalidName { kind: kind.to_owned(), name: name.value.clone(), reason, span: name.span },
                 );
             }
-        }
         Some(name)
     }
 

@@ -5,9 +5,11 @@
 //! Only library data decides: a kind's `realise "<mode>" cloud="<profile>"` blocks and the
 //! profile's `identity-*` and `param` facts. Nothing here names a cloud.
 
-use super::errors::ResolveError;
-use super::types::{EnvSource, ResolvedEnv, ResolvedIdentity, ResolvedProfile, ResolvedRealisation};
 use super::Ctx;
+use super::errors::ResolveError;
+use super::types::{
+    EnvSource, ResolvedEnv, ResolvedIdentity, ResolvedProfile, ResolvedRealisation,
+};
 use crate::diag::{Span, Spanned};
 use crate::model::{BackingKind, BindSource, BindingEnvSource, RealisationMode, Value};
 use crate::template;
@@ -47,7 +49,11 @@ impl Ctx<'_> {
         properties: &BTreeMap<String, Value>,
         managed: bool,
     ) -> Option<(ResolvedRealisation, Vec<ResolvedEnv>)> {
-        let mode = if managed { RealisationMode::Managed } else { RealisationMode::InCluster };
+        let mode = if managed {
+            RealisationMode::Managed
+        } else {
+            RealisationMode::InCluster
+        };
         let cloud = scope.profile.cloud.as_str();
         let of_mode = || kind.realisations.iter().filter(|r| r.mode.value == mode);
         let chosen = of_mode()
@@ -105,7 +111,10 @@ impl Ctx<'_> {
         }
         for env in &kind.binding {
             if let BindingEnvSource::Key(key) = &env.source
-                && !realisation.binds.iter().any(|bind| bind.key.value == key.value)
+                && !realisation
+                    .binds
+                    .iter()
+                    .any(|bind| bind.key.value == key.value)
             {
                 complete = false;
                 self.error(
@@ -124,13 +133,27 @@ impl Ctx<'_> {
         }
 
         let context = self.context(scope, kind, &name.value, properties);
-        let what = |detail: &str| format!("{detail} of the {} {} realisation", mode.as_str(), kind.name.value);
+        let what = |detail: &str| {
+            format!(
+                "{detail} of the {} {} realisation",
+                mode.as_str(),
+                kind.name.value
+            )
+        };
         let mut pods = BTreeMap::new();
         for (label, value) in &realisation.pods {
-            let rendered = self.render(&value.value, &context, value.span, &what(&format!("`pods \"{label}\"`")))?;
+            let rendered = self.render(
+                &value.value,
+                &context,
+                value.span,
+                &what(&format!("`pods \"{label}\"`")),
+            )?;
             pods.insert(label.clone(), rendered);
         }
-        let operator_namespace = realisation.operator_namespace.as_ref().map(|n| n.value.clone());
+        let operator_namespace = realisation
+            .operator_namespace
+            .as_ref()
+            .map(|n| n.value.clone());
         let mut binds = BTreeMap::new();
         for bind in &realisation.binds {
             let label = what(&format!("`bind \"{}\"`", bind.key.value));
@@ -143,7 +166,9 @@ impl Ctx<'_> {
                     name: self.render(&name.value, &context, name.span, &label)?,
                     key: key.clone(),
                 },
-                BindSource::Value(value) => EnvSource::Value(self.render(&value.value, &context, value.span, &label)?),
+                BindSource::Value(value) => {
+                    EnvSource::Value(self.render(&value.value, &context, value.span, &label)?)
+                }
             };
             binds.insert(bind.key.value.as_str(), source);
         }
@@ -155,7 +180,10 @@ impl Ctx<'_> {
                     BindingEnvSource::Key(key) => binds.get(key.value.as_str())?.clone(),
                     BindingEnvSource::Value(value) => EnvSource::Value(value.value.clone()),
                 };
-                Some(ResolvedEnv { name: env.name.value.clone(), source })
+                Some(ResolvedEnv {
+                    name: env.name.value.clone(),
+                    source,
+                })
             })
             .collect();
         Some((
@@ -174,7 +202,12 @@ impl Ctx<'_> {
     }
 
     /// The identity facts of the profile, rendered for one workload.
-    pub(super) fn identity(&mut self, scope: &Scope<'_>, workload: &str, identity: &Spanned<String>) -> Option<ResolvedIdentity> {
+    pub(super) fn identity(
+        &mut self,
+        scope: &Scope<'_>,
+        workload: &str,
+        identity: &Spanned<String>,
+    ) -> Option<ResolvedIdentity> {
         let context = json!({
             "identity": identity.value,
             "workload": workload,
@@ -187,7 +220,9 @@ impl Ctx<'_> {
             "platform": self.platform,
             "params": scope.profile.params,
         });
-        let mut render_all = |facts: &BTreeMap<String, Spanned<String>>, what: &str| -> Option<BTreeMap<String, String>> {
+        let mut render_all = |facts: &BTreeMap<String, Spanned<String>>,
+                              what: &str|
+         -> Option<BTreeMap<String, String>> {
             let mut out = BTreeMap::new();
             for (key, template) in facts {
                 // The fix is on the target (a param), so the report points at the spec's
@@ -212,17 +247,31 @@ impl Ctx<'_> {
         };
         let annotations = render_all(&scope.profile.identity_annotations, "identity annotation")?;
         let labels = render_all(&scope.profile.identity_labels, "identity label")?;
-        Some(ResolvedIdentity { name: identity.value.clone(), annotations, labels })
+        Some(ResolvedIdentity {
+            name: identity.value.clone(),
+            annotations,
+            labels,
+        })
     }
 
     /// Whether `placement` (as written for this environment) puts the entity on this
     /// scope's target; unknown names are reported.
-    pub(super) fn placed_here(&mut self, scope: &Scope<'_>, placement: Option<&Spanned<Vec<String>>>) -> bool {
-        let Some(placement) = placement else { return true };
+    pub(super) fn placed_here(
+        &mut self,
+        scope: &Scope<'_>,
+        placement: Option<&Spanned<Vec<String>>>,
+    ) -> bool {
+        let Some(placement) = placement else {
+            return true;
+        };
         for name in &placement.value {
             if !scope.env_targets.contains(name) {
                 let help = if scope.env_targets.len() > 1 {
-                    format!("environment `{}` runs on {}", scope.env, words(scope.env_targets))
+                    format!(
+                        "environment `{}` runs on {}",
+                        scope.env,
+                        words(scope.env_targets)
+                    )
                 } else {
                     format!(
                         "environment `{}` runs on `{}` only; `placement` picks among the targets of a hybrid environment (`target \"a\" \"b\"`)",
@@ -232,15 +281,29 @@ impl Ctx<'_> {
                 };
                 self.error(
                     placement.span,
-                    ResolveError::UnknownPlacement { name: name.clone(), env: scope.env.to_owned(), help, span: placement.span },
+                    ResolveError::UnknownPlacement {
+                        name: name.clone(),
+                        env: scope.env.to_owned(),
+                        help,
+                        span: placement.span,
+                    },
                 );
             }
         }
         placement.value.iter().any(|name| name == scope.target)
     }
 
-    fn context(&self, scope: &Scope<'_>, kind: &BackingKind, name: &str, properties: &BTreeMap<String, Value>) -> Json {
-        let props: Map<String, Json> = properties.iter().map(|(key, value)| (key.clone(), json_value(value))).collect();
+    fn context(
+        &self,
+        scope: &Scope<'_>,
+        kind: &BackingKind,
+        name: &str,
+        properties: &BTreeMap<String, Value>,
+    ) -> Json {
+        let props: Map<String, Json> = properties
+            .iter()
+            .map(|(key, value)| (key.clone(), json_value(value)))
+            .collect();
         let profile = scope.profile;
         json!({
             "name": name,
@@ -267,7 +330,14 @@ impl Ctx<'_> {
         match template::render_text(source, context) {
             Ok(text) => Some(text),
             Err(reason) => {
-                self.error(span, ResolveError::Template { what: what.to_owned(), reason, span });
+                self.error(
+                    span,
+                    ResolveError::Template {
+                        what: what.to_owned(),
+                        reason,
+                        span,
+                    },
+                );
                 None
             }
         }
@@ -284,29 +354,50 @@ fn json_value(value: &Value) -> Json {
 }
 
 /// Where the kind can run, and how to get there.
-fn no_realisation_help(kind: &BackingKind, mode: RealisationMode, cloud: &str, env: &str) -> String {
+fn no_realisation_help(
+    kind: &BackingKind,
+    mode: RealisationMode,
+    cloud: &str,
+    env: &str,
+) -> String {
     let describe = |wanted: RealisationMode| -> Option<String> {
-        let of_mode: Vec<_> = kind.realisations.iter().filter(|r| r.mode.value == wanted).collect();
+        let of_mode: Vec<_> = kind
+            .realisations
+            .iter()
+            .filter(|r| r.mode.value == wanted)
+            .collect();
         if of_mode.iter().any(|r| r.cloud.is_none()) {
             return Some("on every cloud".to_owned());
         }
-        let clouds: Vec<String> = of_mode.iter().filter_map(|r| r.cloud.as_ref().map(|c| c.value.clone())).collect();
+        let clouds: Vec<String> = of_mode
+            .iter()
+            .filter_map(|r| r.cloud.as_ref().map(|c| c.value.clone()))
+            .collect();
         (!clouds.is_empty()).then(|| format!("on {}", words(&clouds)))
     };
     let other = match mode {
         RealisationMode::Managed => RealisationMode::InCluster,
         RealisationMode::InCluster => RealisationMode::Managed,
     };
-    let flag = if other == RealisationMode::Managed { "#true" } else { "#false" };
+    let flag = if other == RealisationMode::Managed {
+        "#true"
+    } else {
+        "#false"
+    };
     let mut help = String::new();
     if let Some(here) = describe(mode) {
-        help.push_str(&format!("`{}` runs {} {here}; ", kind.name.value, mode.as_str()));
+        help.push_str(&format!(
+            "`{}` runs {} {here}; ",
+            kind.name.value,
+            mode.as_str()
+        ));
     }
     match describe(other) {
-        Some(there) if there == "on every cloud" || there.contains(&format!("`{cloud}`")) => help.push_str(&format!(
-            "it runs {} on `{cloud}`: write `in \"{env}\" managed={flag}`, or ",
-            other.as_str()
-        )),
+        Some(there) if there == "on every cloud" || there.contains(&format!("`{cloud}`")) => help
+            .push_str(&format!(
+                "it runs {} on `{cloud}`: write `in \"{env}\" managed={flag}`, or ",
+                other.as_str()
+            )),
         _ => {}
     }
     // An in-cluster realisation usually fits every cloud; a managed one is per cloud.

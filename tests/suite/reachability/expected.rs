@@ -224,11 +224,10 @@ fn declared(_estate: &Estate, views: &[&View], cluster: &mut Cluster) -> BTreeSe
     for view in views {
         for domain in &view.domains {
             for backing in &domain.backing {
-                if let Some(ns) = &backing.realisation.operator_namespace {
-                    if format!("{:?}", backing.realisation.mode) == "InCluster" && operators.insert(ns.clone()) {
+                if let Some(ns) = &backing.realisation.operator_namespace
+                    && format!("{:?}", backing.realisation.mode) == "InCluster" && operators.insert(ns.clone()) {
                         cluster.add_pod(ns, "operator", Labels::from([(ROLE.to_owned(), "operator".to_owned())]), Vec::new());
                     }
-                }
             }
         }
     }

@@ -18,7 +18,8 @@ use crate::emit::{Artifact, common};
 use crate::model::RealisationMode;
 use crate::resolve::{Estate, ResolvedBacking, ResolvedDomain, ResolvedWorkload, UseTarget, View};
 use k8s_openapi::api::networking::v1::{
-    NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicySpec,
+    NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
+    NetworkPolicySpec,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
@@ -27,7 +28,11 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 const API_SERVER_PORTS: [i32; 2] = [443, 6443];
 
 /// The egress rule of a consumer towards one backing service it uses, if one can be built.
-pub(super) fn consumer_egress(view: &View, domain: &ResolvedDomain, backing: &ResolvedBacking) -> Option<NetworkPolicyEgressRule> {
+pub(super) fn consumer_egress(
+    view: &View,
+    domain: &ResolvedDomain,
+    backing: &ResolvedBacking,
+) -> Option<NetworkPolicyEgressRule> {
     let port = i32::from(backing.port?);
     match backing.realisation.mode {
         RealisationMode::InCluster => {
@@ -48,8 +53,18 @@ pub(super) fn consumer_egress(view: &View, domain: &ResolvedDomain, backing: &Re
 }
 
 /// The backing service a `uses` edge points at, in this view.
-pub(super) fn used<'v>(domain: &'v ResolvedDomain, target: &UseTarget) -> Option<&'v ResolvedBacking> {
-    let UseTarget::Backing { domain: owner, name, .. } = target else { return None };
+pub(super) fn used<'v>(
+    domain: &'v ResolvedDomain,
+    target: &UseTarget,
+) -> Option<&'v ResolvedBacking> {
+    let UseTarget::Backing {
+        domain: owner,
+        name,
+        ..
+    } = target
+    else {
+        return None;
+    };
     (owner == &domain.name).then(|| domain.backing.iter().find(|b| &b.name == name))?
 }
 
@@ -71,7 +86,12 @@ pub(super) fn unenforced(view: &View, backing: &ResolvedBacking) -> Option<EmitE
 }
 
 /// The policy of an in-cluster backing service's pods, if its realisation names them.
-pub(super) fn pods_policy(estate: &Estate, view: &View, domain: &ResolvedDomain, backing: &ResolvedBacking) -> Option<Artifact> {
+pub(super) fn pods_policy(
+    estate: &Estate,
+    view: &View,
+    domain: &ResolvedDomain,
+    backing: &ResolvedBacking,
+) -> Option<Artifact> {
     let realisation = &backing.realisation;
     if realisation.mode != RealisationMode::InCluster || realisation.pods.is_empty() {
         return None;
@@ -87,17 +107,43 @@ pub(super) fn pods_policy(estate: &Estate, view: &View, domain: &ResolvedDomain,
         })
         .collect();
     if let (Some(port), false) = (backing.port, consumers.is_empty()) {
-        ingress.push(NetworkPolicyIngressRule { from: Some(consumers), ports: Some(vec![peers::tcp_port(i32::from(port))]) });
+        ingress.push(NetworkPolicyIngressRule {
+            from: Some(consumers),
+            ports: Some(vec![peers::tcp_port(i32::from(port))]),
+        });
     }
-    ingress.push(NetworkPolicyIngressRule { from: Some(vec![own.clone()]), ports: None });
+    ingress.push(NetworkPolicyIngressRule {
+        from: Some(vec![own.clone()]),
+        ports: None,
+    });
     if let Some(operator) = &realisation.operator_namespace {
-        ingress.push(NetworkPolicyIngressRule { from: Some(vec![peers::namespace_peer(operator)]), ports: None });
+        ingress.push(NetworkPolicyIngressRule {
+            from: Some(vec![peers::namespace_peer(operator)]),
+            ports: None,
+        });
     }
-    let mut egress = vec![peers::dns_egress(&view.profile), NetworkPolicyEgressRule { to: Some(vec![own]), ports: None }];
+    let mut egress = vec![
+        peers::dns_egress(&view.profile),
+        NetworkPolicyEgressRule {
+            to: Some(vec![own]),
+            ports: None,
+        },
+    ];
     if realisation.api_server && !view.profile.api_server_cidrs.is_empty() {
         egress.push(NetworkPolicyEgressRule {
-            to: Some(view.profile.api_server_cidrs.iter().map(|cidr| peers::ip_block(cidr)).collect()),
-            ports: Some(API_SERVER_PORTS.iter().map(|p| peers::tcp_port(*p)).collect()),
+            to: Some(
+                view.profile
+                    .api_server_cidrs
+                    .iter()
+                    .map(|cidr| peers::ip_block(cidr))
+                    .collect(),
+            ),
+            ports: Some(
+                API_SERVER_PORTS
+                    .iter()
+                    .map(|p| peers::tcp_port(*p))
+                    .collect(),
+            ),
         });
     }
     let object = NetworkPolicy {
@@ -108,7 +154,10 @@ pub(super) fn pods_policy(estate: &Estate, view: &View, domain: &ResolvedDomain,
             ..ObjectMeta::default()
         },
         spec: Some(NetworkPolicySpec {
-            pod_selector: Some(LabelSelector { match_labels: Some(realisation.pods.clone()), ..LabelSelector::default() }),
+            pod_selector: Some(LabelSelector {
+                match_labels: Some(realisation.pods.clone()),
+                ..LabelSelector::default()
+            }),
             policy_types: Some(vec!["Ingress".to_owned(), "Egress".to_owned()]),
             ingress: Some(ingress),
             egress: Some(egress),
@@ -132,7 +181,11 @@ pub(super) fn api_server_unreachable(view: &View, backing: &ResolvedBacking) -> 
         && !realisation.pods.is_empty()
         && realisation.api_server
         && view.profile.api_server_cidrs.is_empty())
-    .then(|| EmitError::ApiServerUnreachable { name: backing.name.clone(), target: view.target.clone(), span: backing.span })
+    .then(|| EmitError::ApiServerUnreachable {
+        name: backing.name.clone(),
+        target: view.target.clone(),
+        span: backing.span,
+    })
 }
 
 fn uses(workload: &ResolvedWorkload, domain: &ResolvedDomain, name: &str) -> bool {
