@@ -60,6 +60,9 @@ fn ingress_profile() -> ResolvedProfile {
         api_server_cidrs: Vec::new(),
         dns_cidrs: Vec::new(),
         gateway: None,
+        internal_gateway: None,
+        internal_ingress_class: None,
+        internal_ingress_annotations: BTreeMap::new(),
         params: BTreeMap::new(),
         identity_annotations: BTreeMap::new(),
         identity_labels: BTreeMap::new(),
@@ -101,6 +104,9 @@ fn route_profile() -> ResolvedProfile {
         api_server_cidrs: Vec::new(),
         dns_cidrs: Vec::new(),
         gateway: None,
+        internal_gateway: None,
+        internal_ingress_class: None,
+        internal_ingress_annotations: BTreeMap::new(),
         params: BTreeMap::new(),
         identity_annotations: BTreeMap::new(),
         identity_labels: BTreeMap::new(),
@@ -171,12 +177,14 @@ fn order_domain(env: &str, registry: &str, dns: &str) -> ResolvedDomain {
     let host = format!("order-api.order.{dns}");
     api.expose = vec![
         ResolvedExpose {
+            internal: false,
             host: host.clone(),
             path: "/api/orders".to_owned(),
             port: "http".to_owned(),
             span: span(110),
         },
         ResolvedExpose {
+            internal: false,
             host,
             path: "/api/carts".to_owned(),
             port: "http".to_owned(),

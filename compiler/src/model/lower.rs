@@ -41,6 +41,9 @@ const FACTS: &[&str] = &[
     "api-server-cidr",
     "dns-cidr",
     "gateway",
+    "internal-gateway",
+    "internal-ingress-class",
+    "internal-ingress-annotation",
     "identity-annotation",
     "identity-label",
     "param",
@@ -228,7 +231,7 @@ impl Ctx<'_> {
         let key = child.name().value();
         match key {
             "dns" | "registry" | "ingress-class" | "storage-class" | "exposure" | "dns-namespace" | "ingress-namespace"
-            | "monitoring-namespace" | "cni" => {
+            | "monitoring-namespace" | "cni" | "internal-ingress-class" => {
                 if self.once(once, child, key, parent) {
                     let value = self.single_string(child);
                     if key == "exposure"
@@ -248,6 +251,7 @@ impl Ctx<'_> {
                         "ingress-namespace" => &mut facts.ingress_namespace,
                         "monitoring-namespace" => &mut facts.monitoring_namespace,
                         "cni" => &mut facts.cni,
+                        "internal-ingress-class" => &mut facts.internal_ingress_class,
                         _ => &mut facts.exposure,
                     };
                     *slot = value;
@@ -278,9 +282,14 @@ impl Ctx<'_> {
                     }
                 }
             }
-            "gateway" => {
+            "gateway" | "internal-gateway" => {
                 if self.once(once, child, key, parent) {
-                    facts.gateway = self.gateway(child);
+                    let gateway = self.gateway(child);
+                    if key == "gateway" {
+                        facts.gateway = gateway;
+                    } else {
+                        facts.internal_gateway = gateway;
+                    }
                 }
             }
             "dns-port" => {
@@ -289,7 +298,7 @@ impl Ctx<'_> {
                 }
             }
             "ingress-annotation" | "dns-label" | "ingress-label" | "monitoring-label" | "identity-annotation"
-            | "identity-label" | "param" => {
+            | "identity-label" | "param" | "internal-ingress-annotation" => {
                 let (what, map) = match key {
                     "dns-label" => ("label", &mut facts.dns_labels),
                     "ingress-label" => ("label", &mut facts.ingress_labels),
@@ -297,6 +306,7 @@ impl Ctx<'_> {
                     "identity-annotation" => ("annotation", &mut facts.identity_annotations),
                     "identity-label" => ("label", &mut facts.identity_labels),
                     "param" => ("param", &mut facts.params),
+                    "internal-ingress-annotation" => ("annotation", &mut facts.internal_ingress_annotations),
                     _ => ("annotation", &mut facts.ingress_annotations),
                 };
                 self.shape(child, &[], 2, &format!("an {what} name and a value"));
@@ -1113,7 +1123,7 @@ impl Ctx<'_> {
     }
 
     fn expose(&mut self, node: &KdlNode) -> Option<Expose> {
-        self.shape(node, &["port", "host"], 1, "the URL path");
+        self.shape(node, &["port", "host", "internal"], 1, "the URL path");
         self.no_children(node);
         let path = match args(node).next() {
             Some(entry) => self.string(entry, "the exposed path"),
@@ -1128,7 +1138,8 @@ impl Ctx<'_> {
             }
         let port = self.string_prop(node, "port");
         let host = self.string_prop(node, "host");
-        Some(Expose { path: path?, port, host, span: self.span_of(node) })
+        let internal = prop(node, "internal").and_then(|entry| self.boolean(entry, "`internal`")).is_some_and(|b| b.value);
+        Some(Expose { path: path?, port, host, internal, span: self.span_of(node) })
     }
 
     fn health(&mut self, node: &KdlNode) -> Option<Health> {

@@ -112,6 +112,12 @@ pub struct ProfileFacts {
     pub api_server_cidrs: Vec<Spanned<String>>,
     /// The shared Gateway that `exposure "gateway"` attaches HTTPRoutes to.
     pub gateway: Option<GatewayRef>,
+    /// The Gateway for `expose ... internal=#true` (default: `gateway`).
+    pub internal_gateway: Option<GatewayRef>,
+    /// IngressClass for internal exposures (default: `ingress-class`).
+    pub internal_ingress_class: Option<Spanned<String>>,
+    /// Annotations of the internal Ingress, over `ingress-annotation` (same key wins).
+    pub internal_ingress_annotations: IndexMap<String, Spanned<String>>,
     /// ServiceAccount annotations of a workload with an `identity`, as templates
     /// (`identity-annotation "eks.amazonaws.com/role-arn" "arn:aws:iam::{{ params.account }}:role/{{ identity }}"`).
     pub identity_annotations: IndexMap<String, Spanned<String>>,
@@ -517,6 +523,9 @@ pub struct Expose {
     pub port: Option<Spanned<String>>,
     /// Host name (default: `<service>.<domain>.<target dns>`).
     pub host: Option<Spanned<String>>,
+    /// `internal=#true`: reachable from the private network only (the profile's
+    /// internal load balancer, class or gateway).
+    pub internal: bool,
     /// The whole node.
     pub span: Span,
 }

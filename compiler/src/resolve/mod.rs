@@ -296,6 +296,16 @@ impl Ctx<'_> {
             );
         }
         let defaults = &self.library.defaults;
+        // Internal exposure falls back to the external facts, with its own on top.
+        let internal_gateway = facts.internal_gateway.as_ref().or(facts.gateway.as_ref()).map(resolved_gateway);
+        let internal_ingress_class =
+            facts.internal_ingress_class.as_ref().or(facts.ingress_class.as_ref()).map(|c| c.value.clone());
+        let internal_ingress_annotations: BTreeMap<String, String> = facts
+            .ingress_annotations
+            .iter()
+            .chain(facts.internal_ingress_annotations.iter())
+            .map(|(k, v)| (k.clone(), v.value.clone()))
+            .collect();
         Some(ResolvedProfile {
             cloud: cloud.name.value.clone(),
             region: target.region.as_ref().map(|r| r.value.clone()),
@@ -326,11 +336,10 @@ impl Ctx<'_> {
             managed_cidrs: facts.managed_cidrs.into_iter().map(|c| c.value).collect(),
             dns_cidrs: facts.dns_cidrs.into_iter().map(|c| c.value).collect(),
             api_server_cidrs: facts.api_server_cidrs.into_iter().map(|c| c.value).collect(),
-            gateway: facts.gateway.map(|g| ResolvedGateway {
-                name: g.name.value,
-                namespace: g.namespace.value,
-                section: g.section.map(|s| s.value),
-            }),
+            internal_gateway,
+            gateway: facts.gateway.as_ref().map(resolved_gateway),
+            internal_ingress_class,
+            internal_ingress_annotations,
             params: facts.params.into_iter().map(|(k, v)| (k, v.value)).collect(),
             identity_annotations: facts.identity_annotations.into_iter().collect(),
             identity_labels: facts.identity_labels.into_iter().collect(),
@@ -491,7 +500,10 @@ impl Ctx<'_> {
             let host = match (&exposure.host, &profile.dns) {
                 (Some(host), _) => host.value.clone(),
                 (None, Some(dns)) => {
-                    let label = format!("{name}-{namespace}");
+                    // An internal exposure sits behind another load balancer: its own
+                    // default name keeps the two DNS records apart.
+                    let suffix = if exposure.internal { "-internal" } else { "" };
+                    let label = format!("{name}-{namespace}{suffix}");
                     self.check_length(&label, 63, exposure.span);
                     format!("{label}.{dns}")
                 }
@@ -500,7 +512,13 @@ impl Ctx<'_> {
                     continue;
                 }
             };
-            expose.push(ResolvedExpose { host, path: exposure.path.value.clone(), port: port.name.clone(), span: exposure.span });
+            expose.push(ResolvedExpose {
+                host,
+                path: exposure.path.value.clone(),
+                port: port.name.clone(),
+                internal: exposure.internal,
+                span: exposure.span,
+            });
         }
 
         let defaults = &self.library.defaults;
@@ -936,6 +954,14 @@ fn prefixed(binding: &[ResolvedEnv], prefix: Option<&str>) -> Vec<ResolvedEnv> {
         .collect()
 }
 
+fn resolved_gateway(gateway: &crate::model::GatewayRef) -> ResolvedGateway {
+    ResolvedGateway {
+        name: gateway.name.value.clone(),
+        namespace: gateway.namespace.value.clone(),
+        section: gateway.section.as_ref().map(|s| s.value.clone()),
+    }
+}
+
 /// The property that picks in-cluster or managed.
 const MANAGED: &str = "managed";
 /// The declaration property that places a backing service on one target of a hybrid
@@ -1017,6 +1043,11 @@ fn layer_facts(cloud: &CloudProfile, target: &ProfileFacts) -> ProfileFacts {
         facts.api_server_cidrs = target.api_server_cidrs.clone();
     }
     library::overlay_option(&mut facts.gateway, &target.gateway);
+    library::overlay_option(&mut facts.internal_gateway, &target.internal_gateway);
+    library::overlay_option(&mut facts.internal_ingress_class, &target.internal_ingress_class);
+    for (key, value) in &target.internal_ingress_annotations {
+        facts.internal_ingress_annotations.insert(key.clone(), value.clone());
+    }
     for (key, value) in &target.identity_annotations {
         facts.identity_annotations.insert(key.clone(), value.clone());
     }

@@ -100,6 +100,13 @@ pub struct ResolvedProfile {
     pub api_server_cidrs: Vec<String>,
     /// The shared Gateway HTTPRoutes attach to (`exposure "gateway"`).
     pub gateway: Option<ResolvedGateway>,
+    /// The Gateway internal exposures attach to (the profile's `internal-gateway`, else `gateway`).
+    pub internal_gateway: Option<ResolvedGateway>,
+    /// IngressClass of internal exposures (`internal-ingress-class`, else `ingress-class`).
+    pub internal_ingress_class: Option<String>,
+    /// Annotations of the internal Ingress: `ingress-annotation` with
+    /// `internal-ingress-annotation` over it.
+    pub internal_ingress_annotations: BTreeMap<String, String>,
     /// Named values for realisation and identity templates.
     pub params: BTreeMap<String, String>,
     /// ServiceAccount annotations of a workload with an `identity` (templates).
@@ -279,6 +286,8 @@ pub struct ResolvedExpose {
     pub path: String,
     /// Port name on the Service.
     pub port: String,
+    /// Reachable from the private network only.
+    pub internal: bool,
     /// The `expose` node.
     pub span: Span,
 }

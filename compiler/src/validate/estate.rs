@@ -203,6 +203,9 @@ fn profile() -> Value {
             ("dns_cidrs", array(string()), "Node-local DNS addresses."),
             ("api_server_cidrs", array(string()), "Address ranges of the Kubernetes API server."),
             ("gateway", nullable(reference("ResolvedGateway")), "The shared Gateway HTTPRoutes attach to (`exposure \"gateway\"`)."),
+            ("internal_gateway", nullable(reference("ResolvedGateway")), "The Gateway internal exposures attach to (the profile's `internal-gateway`, else `gateway`)."),
+            ("internal_ingress_class", nullable(string()), "IngressClass of internal exposures (`internal-ingress-class`, else `ingress-class`)."),
+            ("internal_ingress_annotations", map(string()), "Annotations of the internal Ingress: `ingress-annotation` with `internal-ingress-annotation` over it."),
             ("params", map(string()), "Named values for realisation and identity templates."),
             ("identity_annotations", map(string()), "ServiceAccount annotations of a workload with an `identity` (templates)."),
             ("identity_labels", map(string()), "Pod labels of a workload with an `identity` (templates)."),
@@ -434,6 +437,7 @@ fn expose() -> Value {
             ("host", string(), "Host name."),
             ("path", string(), "Path prefix."),
             ("port", string(), "Port name on the Service."),
+            ("internal", boolean(), "Reachable from the private network only."),
             ("span", reference("Span"), "The `expose` node."),
         ],
     )

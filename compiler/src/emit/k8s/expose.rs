@@ -1,5 +1,9 @@
-//! Public exposure of a service: one networking.k8s.io Ingress with every `expose` of the
-//! workload, or, where the target profile says `exposure "route"`, OpenShift Routes.
+//! Exposure of a service: one networking.k8s.io Ingress with every public `expose` of the
+//! workload (and `<workload>-internal` for the `internal=#true` ones, with the profile's
+//! internal class and annotations); Gateway API HTTPRoutes on the profile's `gateway`
+//! (or `internal-gateway`) where it says `exposure "gateway"`; OpenShift Routes where it
+//! says `exposure "route"` (the router serves both kinds alike: a private router shard
+//! is the cluster's business).
 //!
 //! Route is a custom resource, not in k8s-openapi, so it is a small typed struct here.
 //! A Route carries one host and one path, so a workload gets one Route per `expose`:
@@ -14,6 +18,7 @@ use k8s_openapi::api::networking::v1::{
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// The profile's `exposure` value that selects OpenShift Routes.
 const EXPOSURE_ROUTE: &str = "route";
@@ -34,12 +39,31 @@ pub(super) fn emit(ctx: &Ctx<'_>, workload: &ResolvedWorkload, out: &mut Vec<Art
             };
             out.push(route(ctx, workload, expose, &name));
         }
-    } else if ctx.view.profile.exposure == EXPOSURE_GATEWAY {
-        if let Some(gateway) = &ctx.view.profile.gateway {
-            out.extend(http_routes(ctx, workload, gateway));
-        }
     } else {
-        out.push(ingress(ctx, workload));
+        // Public and internal exposures go through different load balancers (an ALB
+        // scheme, a GKE class, another Gateway), so each group gets its own objects; the
+        // internal ones are named `<workload>-internal`.
+        let profile = &ctx.view.profile;
+        for internal in [false, true] {
+            let exposes: Vec<&ResolvedExpose> = workload.expose.iter().filter(|e| e.internal == internal).collect();
+            if exposes.is_empty() {
+                continue;
+            }
+            let name = if internal { format!("{}-internal", workload.name) } else { workload.name.clone() };
+            if profile.exposure == EXPOSURE_GATEWAY {
+                let gateway = if internal { &profile.internal_gateway } else { &profile.gateway };
+                if let Some(gateway) = gateway {
+                    out.extend(http_routes(ctx, workload, gateway, &exposes, &name));
+                }
+            } else {
+                let (class, annotations) = if internal {
+                    (&profile.internal_ingress_class, &profile.internal_ingress_annotations)
+                } else {
+                    (&profile.ingress_class, &profile.ingress_annotations)
+                };
+                out.push(ingress(ctx, workload, &exposes, &name, class.as_ref(), annotations));
+            }
+        }
     }
 }
 
@@ -47,9 +71,15 @@ pub(super) fn emit(ctx: &Ctx<'_>, workload: &ResolvedWorkload, out: &mut Vec<Art
 /// one per host (hostnames apply to every rule of a route), the first named after the
 /// workload, the next `<workload>-2`... Backends name the Service port by number, as
 /// Gateway API requires. TLS is the Gateway listener's business, not the route's.
-fn http_routes(ctx: &Ctx<'_>, workload: &ResolvedWorkload, gateway: &ResolvedGateway) -> Vec<Artifact> {
+fn http_routes(
+    ctx: &Ctx<'_>,
+    workload: &ResolvedWorkload,
+    gateway: &ResolvedGateway,
+    exposes: &[&ResolvedExpose],
+    base: &str,
+) -> Vec<Artifact> {
     let mut hosts: Vec<&str> = Vec::new();
-    for expose in &workload.expose {
+    for expose in exposes {
         if !hosts.contains(&expose.host.as_str()) {
             hosts.push(&expose.host);
         }
@@ -67,9 +97,8 @@ fn http_routes(ctx: &Ctx<'_>, workload: &ResolvedWorkload, gateway: &ResolvedGat
         .iter()
         .enumerate()
         .map(|(index, host)| {
-            let name = if index == 0 { workload.name.clone() } else { format!("{}-{}", workload.name, index + 1) };
-            let rules: Vec<serde_json::Value> = workload
-                .expose
+            let name = if index == 0 { base.to_owned() } else { format!("{base}-{}", index + 1) };
+            let rules: Vec<serde_json::Value> = exposes
                 .iter()
                 .filter(|expose| expose.host == *host)
                 .map(|expose| {
@@ -95,11 +124,17 @@ fn http_routes(ctx: &Ctx<'_>, workload: &ResolvedWorkload, gateway: &ResolvedGat
         .collect()
 }
 
-fn ingress(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Artifact {
-    let profile = &ctx.view.profile;
+fn ingress(
+    ctx: &Ctx<'_>,
+    workload: &ResolvedWorkload,
+    exposes: &[&ResolvedExpose],
+    name: &str,
+    class: Option<&String>,
+    annotations: &BTreeMap<String, String>,
+) -> Artifact {
     // One rule per host, in first-seen order, each with its paths in declaration order.
     let mut rules: Vec<IngressRule> = Vec::new();
-    for expose in &workload.expose {
+    for expose in exposes {
         let path = HTTPIngressPath {
             path: Some(expose.path.clone()),
             path_type: "Prefix".to_owned(),
@@ -130,24 +165,24 @@ fn ingress(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Artifact {
         }
     }
     let hosts: Vec<String> = rules.iter().filter_map(|rule| rule.host.clone()).collect();
-    let mut meta = ctx.workload_meta(workload, &workload.name);
-    if !profile.ingress_annotations.is_empty() {
-        meta.annotations = Some(profile.ingress_annotations.clone());
+    let mut meta = ctx.workload_meta(workload, name);
+    if !annotations.is_empty() {
+        meta.annotations = Some(annotations.clone());
     }
     let object = Ingress {
         metadata: meta,
         spec: Some(IngressSpec {
-            ingress_class_name: profile.ingress_class.clone(),
+            ingress_class_name: class.cloned(),
             rules: Some(rules),
             tls: Some(vec![IngressTLS {
                 hosts: Some(hosts),
-                secret_name: Some(format!("{}-tls", workload.name)),
+                secret_name: Some(format!("{name}-tls")),
             }]),
             ..IngressSpec::default()
         }),
         ..Ingress::default()
     };
-    ctx.workload_artifact(workload, "Ingress", &workload.name, &object)
+    ctx.workload_artifact(workload, "Ingress", name, &object)
 }
 
 /// `route.openshift.io/v1` `Route`.
