@@ -10,6 +10,8 @@ use crate::emit::{self, ArtifactTree};
 use crate::model::{self, Spec};
 use crate::resolve::{self, Estate, Library};
 use crate::{policy, stdlib, syntax};
+use std::collections::BTreeMap;
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 /// What to compile.
 #[derive(Debug, Clone)]
@@ -73,19 +75,31 @@ pub fn compile(inputs: &Inputs, options: &Options) -> Compilation {
     let diags = &mut compilation.diagnostics;
     let sources = &mut compilation.sources;
 
-    let mut library_specs = Vec::new();
-    for (name, text) in stdlib::FILES {
-        let file = SourceFile { name: (*name).to_owned(), text: (*text).to_owned() };
-        library_specs.extend(front_end(diags, sources, file));
-    }
+    // Every stdlib file is a source (ids 0.., stable for every compilation), but a kind
+    // file is parsed only when the spec declares that kind: the kinds hold most of the
+    // stdlib's text, and parsing it all would dominate the compile of a small spec.
+    let stdlib_ids: Vec<FileId> = stdlib::FILES
+        .iter()
+        .map(|(name, text)| sources.add(SourceFile { name: (*name).to_owned(), text: (*text).to_owned() }))
+        .collect();
+    let mut user_libraries = Vec::new();
     for file in &inputs.libraries {
         if let Some(library) = front_end(diags, sources, file.clone()) {
             resolve::warn_spec_nodes_in_library(diags, &library);
-            library_specs.push(library);
+            user_libraries.push(library);
         }
     }
     let spec = front_end(diags, sources, inputs.spec.clone());
     let Some(spec) = spec else { return compilation };
+    let needed = needed_stdlib_kinds(&spec, &user_libraries);
+    let mut library_specs = Vec::new();
+    for (index, (name, _)) in stdlib::FILES.iter().enumerate() {
+        let wanted = stdlib::kind_of(name).is_none_or(|kind| needed.as_ref().is_none_or(|n| n.contains(kind)));
+        if wanted {
+            library_specs.extend(stdlib_spec(diags, sources, index, stdlib_ids[index]));
+        }
+    }
+    library_specs.extend(user_libraries);
     if diags.has_errors() {
         return compilation;
     }
@@ -119,6 +133,38 @@ pub fn compile(inputs: &Inputs, options: &Options) -> Compilation {
         compilation.spec = Some(spec);
     }
     compilation
+}
+
+/// The stdlib kinds the spec declares, or `None` (all of them) when it declares a kind
+/// that neither a stdlib file, a user library nor the spec defines: the did-you-mean help
+/// of the error needs every name.
+fn needed_stdlib_kinds<'s>(spec: &'s Spec, libraries: &'s [Spec]) -> Option<std::collections::BTreeSet<&'s str>> {
+    let declared: std::collections::BTreeSet<&str> =
+        spec.domains.iter().flat_map(|d| d.backing.iter().map(|b| b.kind.value.as_str())).collect();
+    let mut known: Vec<&str> = stdlib::FILES.iter().filter_map(|(name, _)| stdlib::kind_of(name)).collect();
+    known.extend(libraries.iter().chain(std::iter::once(spec)).flat_map(|s| s.backing_kinds.iter().map(|k| k.name.value.as_str())));
+    declared.iter().all(|kind| known.contains(kind)).then_some(declared)
+}
+
+/// One stdlib file, lowered once per process: the stdlib never changes, its files always
+/// get the same ids, and a file that lowered without diagnostics lowers the same way again.
+fn stdlib_spec(diags: &mut Diagnostics, sources: &Sources, index: usize, id: FileId) -> Option<Spec> {
+    static CACHE: OnceLock<Mutex<BTreeMap<usize, Spec>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Mutex::default);
+    let cacheable = usize::try_from(id.0).is_ok_and(|i| i == index);
+    if cacheable && let Some(spec) = cache.lock().unwrap_or_else(PoisonError::into_inner).get(&index) {
+        return Some(spec.clone());
+    }
+    let mut own = Diagnostics::default();
+    let spec = sources
+        .get(id)
+        .and_then(|source| syntax::parse(&mut own, id, source))
+        .map(|parsed| model::lower(&mut own, &parsed));
+    if cacheable && own.is_empty() && let Some(spec) = &spec {
+        cache.lock().unwrap_or_else(PoisonError::into_inner).insert(index, spec.clone());
+    }
+    diags.extend(own);
+    spec
 }
 
 /// Parse and lower one file; `None` when it does not parse.

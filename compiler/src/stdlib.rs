@@ -21,6 +21,12 @@ macro_rules! stdlib_file {
     };
 }
 
+/// The kind a stdlib pseudo-path defines, for `<stdlib/kinds/<kind>.kdl>` (the stdlib
+/// test checks that each kind file defines the kind its name says).
+pub fn kind_of(pseudo_path: &str) -> Option<&str> {
+    pseudo_path.strip_prefix("<stdlib/kinds/")?.strip_suffix(".kdl>")
+}
+
 /// Every stdlib file as `(pseudo-path, text)`, sorted by pseudo-path.
 ///
 /// The pseudo-path is the file's path under the workspace root in angle brackets, so it

@@ -131,9 +131,13 @@ fn generate(options: &Options) -> String {
 
 target "onprem" cloud="openshift" {
     dns "apps.ocp.example.internal"
+    api-server-cidr "10.0.0.0/24"
 }
 target "aws" cloud="eks" region="eu-west-1" {
     dns "synthetic.example.com"
+    ingress-cidr "10.20.0.0/16"
+    managed-cidr "10.20.0.0/16"
+    api-server-cidr "10.20.0.0/16"
 }
 
 environment "dev" target="onprem"
