@@ -15,36 +15,36 @@
 //! (bind values, identities) and emit (objects); it knows nothing of either.
 
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 /// Render a plain-text template.
 pub fn render_text(source: &str, context: &serde_json::Value) -> Result<String, String> {
-    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
-    let env = ENV.get_or_init(|| environment(AutoEscape::None));
-    env.render_str(source, Value::from_serialize(context))
-        .map_err(|error| describe(&error))
+    static ENV: OnceLock<Mutex<Environment<'static>>> = OnceLock::new();
+    render(ENV.get_or_init(|| Mutex::new(environment(AutoEscape::None))), source, context)
 }
 
 /// Render a YAML object template and parse it; the result is one mapping.
-pub fn render_object(
-    source: &str,
-    context: &serde_json::Value,
-) -> Result<serde_json::Value, String> {
-    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
-    let env = ENV.get_or_init(|| environment(AutoEscape::Json));
-    let text = env
-        .render_str(source, Value::from_serialize(context))
-        .map_err(|error| describe(&error))?;
-    let value: serde_json::Value = serde_saphyr::from_str(&text).map_err(|error| {
-        format!(
-            "the rendered template is not YAML: {}",
-            first_line(&error.to_string())
-        )
-    })?;
+pub fn render_object(source: &str, context: &serde_json::Value) -> Result<serde_json::Value, String> {
+    static ENV: OnceLock<Mutex<Environment<'static>>> = OnceLock::new();
+    let text = render(ENV.get_or_init(|| Mutex::new(environment(AutoEscape::Json))), source, context)?;
+    let value: serde_json::Value = serde_saphyr::from_str(&text)
+        .map_err(|error| format!("the rendered template is not YAML: {}", first_line(&error.to_string())))?;
     if !value.is_object() {
         return Err("the rendered template is not one YAML mapping (an object with apiVersion, kind, metadata)".to_owned());
     }
     Ok(value)
+}
+
+/// Render `source`, compiled once per process: the same library template is rendered
+/// for every declaration on every view, and compiling costs more than rendering.
+fn render(env: &Mutex<Environment<'static>>, source: &str, context: &serde_json::Value) -> Result<String, String> {
+    let mut env = env.lock().unwrap_or_else(PoisonError::into_inner);
+    if env.get_template(source).is_err() {
+        // The source is its own name; a template that does not compile is not kept.
+        env.add_template_owned(source.to_owned(), source.to_owned()).map_err(|error| describe(&error))?;
+    }
+    let template = env.get_template(source).map_err(|error| describe(&error))?;
+    template.render(Value::from_serialize(context)).map_err(|error| describe(&error))
 }
 
 fn environment(escape: AutoEscape) -> Environment<'static> {
