@@ -9,7 +9,8 @@
 
 use cel::{Context, Env, Program, Value};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use cel::extractors::This;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 /// The compile environment shared by every policy of a compilation.
 pub(crate) struct Engine {
@@ -50,6 +51,12 @@ impl Engine {
         }
         // `entropy` is not a standard overload, so adding it cannot conflict.
         let _ = context.add_function("entropy", |text: Arc<String>| entropy(&text));
+        // `text.matches(pattern)` and `matches(text, pattern)`, CEL's RE2-style regex
+        // match, with each pattern compiled once per process: policies run it for every
+        // workload of every view, and compiling dominated their cost.
+        let _ = context.add_function("matches", |This(text): This<Arc<String>>, pattern: Arc<String>| {
+            regex_match(&text, &pattern)
+        });
         context
     }
 
@@ -100,6 +107,20 @@ fn to_cel(value: &serde_json::Value) -> Value {
 }
 
 /// Shannon entropy of `text` in bits per character (0 for the empty string).
+/// Whether `pattern` matches somewhere in `text` (CEL `matches`, unanchored).
+fn regex_match(text: &str, pattern: &str) -> Result<bool, cel::ExecutionError> {
+    static CACHE: OnceLock<Mutex<BTreeMap<String, regex::Regex>>> = OnceLock::new();
+    let mut cache = CACHE.get_or_init(Mutex::default).lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(compiled) = cache.get(pattern) {
+        return Ok(compiled.is_match(text));
+    }
+    let compiled = regex::Regex::new(pattern)
+        .map_err(|error| cel::ExecutionError::function_error("matches", format!("'{pattern}' is not a valid regex: {error}")))?;
+    let matched = compiled.is_match(text);
+    cache.insert(pattern.to_owned(), compiled);
+    Ok(matched)
+}
+
 fn entropy(text: &str) -> f64 {
     let mut counts: BTreeMap<char, u32> = BTreeMap::new();
     let mut total = 0u32;
