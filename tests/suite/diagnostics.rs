@@ -24,31 +24,59 @@ fn front_end(name: &str, text: String) -> (String, Diagnostics, Duration) {
     (rendered, diags, elapsed)
 }
 
+/// A fixture compiled through the whole pipeline, with its expectation line.
+struct Case {
+    name: String,
+    expect: String,
+    code: String,
+    compilation: berth::driver::Compilation,
+    rendered: String,
+}
+
+/// Compile the fixture at `path`; its first line is `// expect: <code> [on line N]`.
+fn compile_case(path: &std::path::Path) -> Case {
+    let text = std::fs::read_to_string(path).expect("fixture is readable");
+    let expect = text.lines().next().unwrap_or_default().to_owned();
+    let code = expect
+        .strip_prefix("// expect: ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("first line is `// expect: <code> ...`")
+        .to_owned();
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("spec.kdl").to_owned();
+    let compilation = berth::driver::compile(&berth::driver::Inputs::spec(name.clone(), text), &berth::driver::Options::default());
+    let rendered = report::render(&compilation.sources, &compilation.diagnostics, ReportFormat::Graphical, false);
+    Case { name, expect, code, compilation, rendered }
+}
+
+impl Case {
+    /// The report shows the expected line, when the expectation names one.
+    fn assert_line(&self) {
+        if let Some(line) = self.expect.split(" on line ").nth(1).and_then(|rest| rest.split_whitespace().next()) {
+            let shown = format!("{line} │");
+            assert!(
+                self.rendered.lines().any(|l| l.trim_start().starts_with(&shown)),
+                "{}: expected line {line} in the report:\n{}",
+                self.name,
+                self.rendered
+            );
+        }
+    }
+
+    fn snapshot_text(&self) -> String {
+        format!("{}\n\n{}", self.expect, self.rendered)
+    }
+}
+
 #[test]
 fn diagnostics() {
     insta::glob!("../fixtures", "diagnostics/*/*.kdl", |path| {
-        let text = std::fs::read_to_string(path).expect("fixture is readable");
-        let expect = text.lines().next().unwrap_or_default().to_owned();
-        let code = expect
-            .strip_prefix("// expect: ")
-            .and_then(|rest| rest.split_whitespace().next())
-            .expect("first line is `// expect: <code> ...`")
-            .to_owned();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("spec.kdl").to_owned();
-        let compilation = berth::driver::compile(&berth::driver::Inputs::spec(name.clone(), text), &berth::driver::Options::default());
-        let diags = &compilation.diagnostics;
-        let rendered = report::render(&compilation.sources, diags, ReportFormat::Graphical, false);
-        assert!(diags.has_errors(), "{name}: no error reported");
-        assert!(compilation.tree.is_empty(), "{name}: artifacts despite errors");
-        assert!(rendered.contains(&code), "{name}: expected `{code}` in:\n{rendered}");
-        if let Some(line) = expect.split(" on line ").nth(1).and_then(|rest| rest.split_whitespace().next()) {
-            let shown = format!("{line} │");
-            assert!(
-                rendered.lines().any(|l| l.trim_start().starts_with(&shown)),
-                "{name}: expected line {line} in the report:\n{rendered}"
-            );
-        }
-        insta::assert_snapshot!(format!("{expect}\n\n{rendered}"));
+        let case = compile_case(path);
+        let (name, code, rendered) = (&case.name, &case.code, &case.rendered);
+        assert!(case.compilation.diagnostics.has_errors(), "{name}: no error reported");
+        assert!(case.compilation.tree.is_empty(), "{name}: artifacts despite errors");
+        assert!(rendered.contains(code.as_str()), "{name}: expected `{code}` in:\n{rendered}");
+        case.assert_line();
+        insta::assert_snapshot!(case.snapshot_text());
     });
 }
 
@@ -57,29 +85,14 @@ fn diagnostics() {
 #[test]
 fn warnings() {
     insta::glob!("../fixtures", "warnings/*.kdl", |path| {
-        let text = std::fs::read_to_string(path).expect("fixture is readable");
-        let expect = text.lines().next().unwrap_or_default().to_owned();
-        let code = expect
-            .strip_prefix("// expect: ")
-            .and_then(|rest| rest.split_whitespace().next())
-            .expect("first line is `// expect: <code> ...`")
-            .to_owned();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("spec.kdl").to_owned();
-        let compilation = berth::driver::compile(&berth::driver::Inputs::spec(name.clone(), text), &berth::driver::Options::default());
-        let diags = &compilation.diagnostics;
-        let rendered = report::render(&compilation.sources, diags, ReportFormat::Graphical, false);
-        assert!(!diags.has_errors(), "{name}: errors reported:\n{rendered}");
-        assert!(!compilation.tree.is_empty(), "{name}: a warning must not block output");
-        assert_eq!(rendered.matches(&code).count(), 1, "{name}: expected `{code}` once in:\n{rendered}");
+        let case = compile_case(path);
+        let (name, code, rendered) = (&case.name, &case.code, &case.rendered);
+        assert!(!case.compilation.diagnostics.has_errors(), "{name}: errors reported:\n{rendered}");
+        assert!(!case.compilation.tree.is_empty(), "{name}: a warning must not block output");
+        assert_eq!(rendered.matches(code.as_str()).count(), 1, "{name}: expected `{code}` once in:\n{rendered}");
         assert!(rendered.contains("1 warning"), "{name}: expected exactly one warning in:\n{rendered}");
-        if let Some(line) = expect.split(" on line ").nth(1).and_then(|rest| rest.split_whitespace().next()) {
-            let shown = format!("{line} │");
-            assert!(
-                rendered.lines().any(|l| l.trim_start().starts_with(&shown)),
-                "{name}: expected line {line} in the report:\n{rendered}"
-            );
-        }
-        insta::assert_snapshot!(format!("{expect}\n\n{rendered}"));
+        case.assert_line();
+        insta::assert_snapshot!(case.snapshot_text());
     });
 }
 
