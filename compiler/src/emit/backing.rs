@@ -15,9 +15,6 @@ use crate::template;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
-/// `app.kubernetes.io/component` of a backing service's objects.
-pub const COMPONENT_BACKING: &str = "backing";
-
 /// Emit the realisation objects of every backing service of every view.
 pub fn emit(diags: &mut Diagnostics, estate: &Estate) -> Vec<Artifact> {
     let mut out = Vec::new();
@@ -41,26 +38,6 @@ pub fn emit(diags: &mut Diagnostics, estate: &Estate) -> Vec<Artifact> {
     out
 }
 
-/// The labels Berth puts on every object of a backing service.
-pub fn labels(platform: &str, view: &View, backing: &ResolvedBacking) -> BTreeMap<String, String> {
-    BTreeMap::from([
-        (common::LABEL_NAME.to_owned(), backing.name.clone()),
-        (
-            common::LABEL_INSTANCE.to_owned(),
-            common::instance(&backing.name, &view.env),
-        ),
-        (
-            common::LABEL_COMPONENT.to_owned(),
-            COMPONENT_BACKING.to_owned(),
-        ),
-        (
-            common::LABEL_PART_OF.to_owned(),
-            common::fit_label_value(platform),
-        ),
-        (common::LABEL_MANAGED_BY.to_owned(), "berth".to_owned()),
-    ])
-}
-
 fn objects(
     diags: &mut Diagnostics,
     estate: &Estate,
@@ -71,7 +48,7 @@ fn objects(
     out: &mut Vec<Artifact>,
 ) {
     let realisation = &backing.realisation;
-    let labels = labels(&estate.platform, view, backing);
+    let labels = common::backing_labels(&estate.platform, view, backing);
     let mut context = realisation.context.clone();
     if let Some(map) = context.as_object_mut() {
         map.insert(
@@ -122,7 +99,7 @@ fn objects(
         place(&mut object, &domain.namespace, &labels);
         out.push(Artifact {
             path: common::artifact_path(view, &domain.name, &kind, &name),
-            origin_label: format!("{} {}/{}", backing.kind, domain.name, backing.name),
+            origin_label: common::backing_origin(domain, backing),
             origin: backing.span,
             object,
         });

@@ -6,7 +6,7 @@
 use crate::diag::Span;
 use crate::emit::Artifact;
 use crate::model::{PortProtocol, WorkloadKind};
-use crate::resolve::{ResolvedDomain, ResolvedWorkload, View};
+use crate::resolve::{ResolvedBacking, ResolvedDomain, ResolvedWorkload, View};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -94,6 +94,26 @@ pub fn domain_labels(platform: &str, view: &View, domain: &ResolvedDomain) -> BT
         labels.insert(LABEL_TEAM.to_owned(), fit_label_value(team));
     }
     labels
+}
+
+/// `app.kubernetes.io/component` of a backing service's objects.
+pub const COMPONENT_BACKING: &str = "backing";
+
+/// The labels Berth puts on every object of a backing service (its realisation's objects
+/// and its pods' NetworkPolicy).
+pub fn backing_labels(platform: &str, view: &View, backing: &ResolvedBacking) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (LABEL_NAME.to_owned(), backing.name.clone()),
+        (LABEL_INSTANCE.to_owned(), instance(&backing.name, &view.env)),
+        (LABEL_COMPONENT.to_owned(), COMPONENT_BACKING.to_owned()),
+        (LABEL_PART_OF.to_owned(), fit_label_value(platform)),
+        (LABEL_MANAGED_BY.to_owned(), "berth".to_owned()),
+    ])
+}
+
+/// The origin label (file header) of a backing service's artifacts: `postgres order/orders-db`.
+pub fn backing_origin(domain: &ResolvedDomain, backing: &ResolvedBacking) -> String {
+    format!("{} {}/{}", backing.kind, domain.name, backing.name)
 }
 
 /// The `app.kubernetes.io/component` value of a workload kind.

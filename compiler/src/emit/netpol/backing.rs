@@ -12,7 +12,6 @@
 //! What cannot be expressed from the profile's facts is a warning, never a silent gap.
 
 use super::peers;
-use crate::emit::backing as objects;
 use crate::emit::errors::EmitError;
 use crate::emit::{Artifact, common};
 use crate::model::RealisationMode;
@@ -101,7 +100,7 @@ pub(super) fn pods_policy(
     let consumers: Vec<NetworkPolicyPeer> = domain
         .workloads
         .iter()
-        .filter(|workload| uses(workload, domain, &backing.name))
+        .filter(|workload| consumes(workload, domain, &backing.name))
         .map(|workload| {
             peers::labelled_peer(&domain.namespace, &common::selector_labels(view, workload))
         })
@@ -150,7 +149,7 @@ pub(super) fn pods_policy(
         metadata: ObjectMeta {
             name: Some(backing.name.clone()),
             namespace: Some(domain.namespace.clone()),
-            labels: Some(objects::labels(&estate.platform, view, backing)),
+            labels: Some(common::backing_labels(&estate.platform, view, backing)),
             ..ObjectMeta::default()
         },
         spec: Some(NetworkPolicySpec {
@@ -158,7 +157,7 @@ pub(super) fn pods_policy(
                 match_labels: Some(realisation.pods.clone()),
                 ..LabelSelector::default()
             }),
-            policy_types: Some(vec!["Ingress".to_owned(), "Egress".to_owned()]),
+            policy_types: Some(super::policy_types()),
             ingress: Some(ingress),
             egress: Some(egress),
         }),
@@ -168,7 +167,7 @@ pub(super) fn pods_policy(
         &domain.name,
         "NetworkPolicy",
         &backing.name,
-        format!("{} {}/{}", backing.kind, domain.name, backing.name),
+        common::backing_origin(domain, backing),
         backing.span,
         &object,
     ))
@@ -188,7 +187,8 @@ pub(super) fn api_server_unreachable(view: &View, backing: &ResolvedBacking) -> 
     })
 }
 
-fn uses(workload: &ResolvedWorkload, domain: &ResolvedDomain, name: &str) -> bool {
+/// Whether `workload` uses the backing service `name` of `domain`.
+pub(super) fn consumes(workload: &ResolvedWorkload, domain: &ResolvedDomain, name: &str) -> bool {
     workload.uses.iter().any(|used| {
         matches!(&used.target, UseTarget::Backing { domain: d, name: n, .. } if d == &domain.name && n == name)
     })

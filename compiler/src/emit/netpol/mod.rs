@@ -46,31 +46,29 @@ pub const DEFAULT_DENY: &str = "default-deny";
 /// Emit the default-deny and the per-workload NetworkPolicies of every namespace.
 pub fn emit(diags: &mut Diagnostics, estate: &Estate) -> Vec<Artifact> {
     let mut out = Vec::new();
-    // Each unenforceable `egress` is reported once per target, whatever the environments.
+    // Each warning is reported once per target, whatever the environments (its text
+    // names the target).
     let mut warned: std::collections::BTreeSet<(crate::diag::Span, String)> = std::collections::BTreeSet::new();
+    let mut warn_once = |diags: &mut Diagnostics, span: crate::diag::Span, warning: EmitError| {
+        if warned.insert((span, warning.to_string())) {
+            diags.at(span, warning);
+        }
+    };
     for view in &estate.views {
         for domain in &view.domains {
             out.push(default_deny(estate, view, domain));
             for used in &domain.backing {
                 out.extend(backing::pods_policy(estate, view, domain, used));
-                let consumed = domain.workloads.iter().any(|w| w.uses.iter().any(|u| backing::used(domain, &u.target).is_some_and(|b| b.name == used.name)));
+                let consumed = domain.workloads.iter().any(|w| backing::consumes(w, domain, &used.name));
                 let warnings = [consumed.then(|| backing::unenforced(view, used)).flatten(), backing::api_server_unreachable(view, used)];
                 for warning in warnings.into_iter().flatten() {
-                    if warned.insert((used.span, format!("{}:{}", view.target, warning))) {
-                        diags.at(used.span, warning);
-                    }
+                    warn_once(diags, used.span, warning);
                 }
             }
             for workload in &domain.workloads {
                 out.push(workload_policy(estate, view, domain, workload));
-                for warning in exposure_and_endpoint_warnings(view, domain, workload) {
-                    let span = match &warning {
-                        EmitError::UnreachableExposure { span, .. } | EmitError::UnreachableEndpoint { span, .. } => *span,
-                        _ => workload.span,
-                    };
-                    if warned.insert((span, format!("{}:{warning}", view.target))) {
-                        diags.at(span, warning);
-                    }
+                for (span, warning) in exposure_and_endpoint_warnings(view, domain, workload) {
+                    warn_once(diags, span, warning);
                 }
                 let by_name = external::by_name(workload);
                 if by_name.is_empty() {
@@ -104,9 +102,7 @@ pub fn emit(diags: &mut Diagnostics, estate: &Estate) -> Vec<Artifact> {
                     });
                 } else {
                     for egress in by_name {
-                        if warned.insert((egress.span, view.target.clone())) {
-                            diags.at(egress.span, external::unenforced(view, egress));
-                        }
+                        warn_once(diags, egress.span, external::unenforced(view, egress));
                     }
                 }
             }
@@ -118,14 +114,19 @@ pub fn emit(diags: &mut Diagnostics, estate: &Estate) -> Vec<Artifact> {
 /// What the policies of one workload cannot open on this target: an exposure with no
 /// ingress source in the profile, and a backing service reached over the cloud's public
 /// endpoint (a kind without a port) with no HTTPS egress written.
-fn exposure_and_endpoint_warnings(view: &View, domain: &ResolvedDomain, workload: &ResolvedWorkload) -> Vec<EmitError> {
+fn exposure_and_endpoint_warnings(
+    view: &View,
+    domain: &ResolvedDomain,
+    workload: &ResolvedWorkload,
+) -> Vec<(crate::diag::Span, EmitError)> {
     let mut out = Vec::new();
     let profile = &view.profile;
     if let Some(expose) = workload.expose.first()
         && profile.ingress_namespace.is_none()
         && profile.ingress_cidrs.is_empty()
     {
-        out.push(EmitError::UnreachableExposure { workload: workload.name.clone(), target: view.target.clone(), span: expose.span });
+        let warning = EmitError::UnreachableExposure { workload: workload.name.clone(), target: view.target.clone(), span: expose.span };
+        out.push((expose.span, warning));
     }
     let https = workload.egress.iter().any(|e| e.port == HTTPS);
     for used in &workload.uses {
@@ -133,13 +134,14 @@ fn exposure_and_endpoint_warnings(view: &View, domain: &ResolvedDomain, workload
             && backing.port.is_none()
             && !https
         {
-            out.push(EmitError::UnreachableEndpoint {
+            let warning = EmitError::UnreachableEndpoint {
                 workload: workload.name.clone(),
                 kind: backing.kind.clone(),
                 name: backing.name.clone(),
                 target: view.target.clone(),
                 span: used.span,
-            });
+            };
+            out.push((used.span, warning));
         }
     }
     out
