@@ -917,13 +917,13 @@ impl Ctx<'_> {
             }
         }
         let managed = matches!(properties.get(MANAGED), Some(Value::Bool(true)));
-        let (realisation, binding) = self.realise(scope, kind, &backing.name, &properties, managed)?;
+        let (realisation, binding, port) = self.realise(scope, kind, &backing.name, &properties, managed)?;
         Some(ResolvedBacking {
             kind: kind.name.value.clone(),
             name: backing.name.value.clone(),
             managed,
             stateful: kind.stateful,
-            port: realisation.port.or(kind.port.as_ref().map(|p| p.value)),
+            port,
             properties,
             realisation,
             binding,

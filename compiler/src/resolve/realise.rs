@@ -48,7 +48,7 @@ impl Ctx<'_> {
         name: &Spanned<String>,
         properties: &BTreeMap<String, Value>,
         managed: bool,
-    ) -> Option<(ResolvedRealisation, Vec<ResolvedEnv>)> {
+    ) -> Option<(ResolvedRealisation, Vec<ResolvedEnv>, Option<u16>)> {
         let mode = if managed {
             RealisationMode::Managed
         } else {
@@ -194,10 +194,11 @@ impl Ctx<'_> {
                 pods,
                 operator_namespace,
                 api_server: realisation.api_server,
-                port: realisation.port.as_ref().map(|p| p.value),
                 span: realisation.span,
             },
             binding,
+            // The port consumers connect to: the realisation's when it has its own.
+            realisation.port.as_ref().or(kind.port.as_ref()).map(|p| p.value),
         ))
     }
 

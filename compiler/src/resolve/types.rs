@@ -389,7 +389,7 @@ pub struct ResolvedBacking {
     pub managed: bool,
     /// Whether the kind is stateful.
     pub stateful: bool,
-    /// Port consumers connect to.
+    /// Port consumers connect to (the realisation's `port`, else the kind's).
     pub port: Option<u16>,
     /// All properties, kind defaults applied, sorted by name.
     pub properties: BTreeMap<String, Value>,
@@ -416,8 +416,6 @@ pub struct ResolvedRealisation {
     pub operator_namespace: Option<String>,
     /// Whether those pods call the Kubernetes API.
     pub api_server: bool,
-    /// The port consumers connect to when it differs from the kind's.
-    pub port: Option<u16>,
     /// The `realise` node in the library.
     pub span: Span,
 }

@@ -268,7 +268,6 @@ fn realisation() -> Value {
             ("pods", map(string()), "Labels of the pods consumers connect to (in-cluster), rendered."),
             ("operator_namespace", nullable(string()), "Namespace of the operator managing those pods."),
             ("api_server", boolean(), "Whether those pods call the Kubernetes API."),
-            ("port", nullable(json!({"type": "integer", "minimum": 0, "maximum": 65535})), "The port consumers connect to when it differs from the kind's."),
             ("span", reference("Span"), "The `realise` node in the library."),
         ],
     )
@@ -550,7 +549,7 @@ fn backing() -> Value {
             (
                 "port",
                 nullable(json!({"type": "integer", "minimum": 0, "maximum": 65535})),
-                "Port consumers connect to.",
+                "Port consumers connect to (the realisation's `port`, else the kind's).",
             ),
             (
                 "properties",
