@@ -1,0 +1,123 @@
+//! Lowering `domain`: quotas, backing services and the workloads in it.
+
+use super::values::{Ctx, Names, Once, Quantity, prop, children};
+use super::workload;
+use crate::diag::Spanned;
+use crate::model::types::*;
+use indexmap::IndexMap;
+use kdl::KdlNode;
+
+/// Domain children other than backing services.
+const DOMAIN: &[&str] = &["service", "worker", "job", "quota"];
+
+pub(super) fn domain(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Domain> {
+    cx.shape(node, &["team", "group"], 1, "the domain name");
+    let name = cx.name_arg(node, "domain", true);
+    let team = cx.string_prop(node, "team");
+    let group = cx.string_prop(node, "group");
+    let scope = name.as_ref().map(|n| format!(" in domain `{}`", n.value)).unwrap_or_default();
+    let mut quota = None;
+    let mut workloads = Vec::new();
+    let mut backing = Vec::new();
+    let mut names = Names::default();
+    let mut once = Once::default();
+    let help = "workloads and backing services of a domain share one set of names; rename one";
+    for child in children(node) {
+        let key = child.name().value();
+        match key {
+            "service" | "worker" | "job" => {
+                let kind = match key {
+                    "service" => WorkloadKind::Service,
+                    "worker" => WorkloadKind::Worker,
+                    _ => WorkloadKind::Job,
+                };
+                if let Some(workload) = workload::workload(cx, child, kind)
+                    && cx.unique(&mut names, "name", &workload.name, &scope, help) {
+                        workloads.push(workload);
+                    }
+            }
+            "quota" => {
+                if cx.once(&mut once, child, key, "domain") {
+                    quota = Some(self::quota(cx, child));
+                }
+            }
+            _ => {
+                // Anything else is a backing service whose kind `resolve` checks, unless
+                // it is a likely typo of a workload keyword.
+                if let Some(keyword) = likely_keyword_typo(key) {
+                    let help = format!("did you mean `{keyword}`? (otherwise `{key}` is read as a backing-service kind)");
+                    cx.unknown_node(child, "in `domain`", help);
+                    continue;
+                }
+                if let Some(service) = backing_service(cx, child)
+                    && cx.unique(&mut names, "name", &service.name, &scope, help) {
+                        backing.push(service);
+                    }
+            }
+        }
+    }
+    Some(Domain { name: name?, team, group, quota, workloads, backing, span: cx.span_of(node) })
+}
+
+pub(super) fn quota(cx: &mut Ctx<'_>, node: &KdlNode) -> Quota {
+    cx.shape(node, &["cpu", "memory", "pods"], 0, "only `cpu=`, `memory=` and `pods=`");
+    cx.no_children(node);
+    Quota {
+        cpu: prop(node, "cpu").and_then(|entry| cx.quantity(entry, "`cpu`", Quantity::Cpu)),
+        memory: prop(node, "memory").and_then(|entry| cx.quantity(entry, "`memory`", Quantity::Memory)),
+        pods: prop(node, "pods").and_then(|entry| cx.integer(entry, "`pods`", 1, 100_000)),
+        span: cx.span_of(node),
+    }
+}
+
+pub(super) fn backing_service(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<BackingService> {
+    let kind_name = node.name().value();
+    let kind = Spanned::new(kind_name.to_owned(), cx.span(node.name().span()));
+    cx.extra_args(node, 1, "the name, then `property=value` pairs");
+    let name = cx.name_arg(node, kind_name, true);
+    let properties = properties(cx, node);
+    let mut overrides = Vec::new();
+    let mut envs = Once::default();
+    for child in children(node) {
+        if child.name().value() != "in" {
+            let help = "a backing service block holds only `in \"<env>\" property=value` overrides".to_owned();
+            cx.unknown_node(child, &format!("in `{kind_name}`"), help);
+            continue;
+        }
+        cx.extra_args(child, 1, "the environment name, then `property=value` pairs");
+        cx.no_children(child);
+        let env = workload::env_arg(cx, child);
+        let properties = self::properties(cx, child);
+        if let Some(env) = env {
+            if let Some(first) = envs.0.get(&env.value) {
+                let first = *first;
+                cx.duplicate_setting(&format!("in \"{}\"", env.value), kind_name, env.span, first);
+                continue;
+            }
+            envs.0.insert(env.value.clone(), env.span);
+            overrides.push(BackingOverride { env, properties, span: cx.span_of(child) });
+        }
+    }
+    Some(BackingService { kind, name: name?, properties, overrides, span: cx.span_of(node) })
+}
+
+/// All properties of a node as values.
+pub(super) fn properties(cx: &mut Ctx<'_>, node: &KdlNode) -> IndexMap<String, Spanned<Value>> {
+    let mut properties = IndexMap::new();
+    for entry in node.entries() {
+        let Some(name) = entry.name() else { continue };
+        let what = format!("`{}`", name.value());
+        if let Some(value) = cx.value(entry, &what) {
+            properties.insert(name.value().to_owned(), value);
+        }
+    }
+    properties
+}
+
+/// A domain child name that is one typo away from a workload keyword.
+fn likely_keyword_typo(name: &str) -> Option<&'static str> {
+    DOMAIN.iter().copied().find(|keyword| {
+        let distance = strsim::damerau_levenshtein(name, keyword);
+        distance > 0 && distance <= if keyword.len() <= 3 { 1 } else { 2 }
+    })
+}

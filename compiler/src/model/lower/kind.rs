@@ -1,0 +1,280 @@
+//! Lowering `backing-kind`: properties, bindings and realisations.
+
+use super::values::{Ctx, Names, Once, Quantity, args, prop, children};
+use super::workload;
+use crate::diag::Spanned;
+use crate::model::check;
+use crate::model::errors::LowerError;
+use crate::model::types::*;
+use indexmap::IndexMap;
+use kdl::{KdlEntry, KdlNode};
+
+/// Children of `backing-kind`.
+const KIND: &[&str] = &["description", "stateful", "port", "property", "binding", "realise"];
+
+/// Children of `realise`.
+const REALISE: &[&str] = &["requires", "bind", "pods", "operator-namespace", "api-server", "port", "object"];
+
+pub(super) fn backing_kind(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<BackingKind> {
+    cx.shape(node, &[], 1, "the kind name");
+    let name = cx.name_arg(node, "backing-kind", true);
+    let mut description = None;
+    let mut stateful = false;
+    let mut port = None;
+    let mut properties: Vec<KindProperty> = Vec::new();
+    let mut binding = Vec::new();
+    let mut realisations = Vec::new();
+    let mut property_names = Names::default();
+    let mut once = Once::default();
+    for child in children(node) {
+        let key = child.name().value();
+        match key {
+            "description" => {
+                if cx.once(&mut once, child, key, "backing-kind") {
+                    description = cx.single_string(child);
+                }
+            }
+            "stateful" => {
+                if cx.once(&mut once, child, key, "backing-kind") {
+                    stateful = cx.single_bool(child).is_some_and(|value| value.value);
+                }
+            }
+            "port" => {
+                if cx.once(&mut once, child, key, "backing-kind") {
+                    port = cx.single_integer(child, 1, 65535).and_then(|port| {
+                        u16::try_from(port.value).ok().map(|value| Spanned::new(value, port.span))
+                    });
+                }
+            }
+            "property" => {
+                if let Some(property) = kind_property(cx, child)
+                    && cx.unique(&mut property_names, "property", &property.name, "", "declare each property once") {
+                        properties.push(property);
+                    }
+            }
+            "binding" => {
+                if cx.once(&mut once, child, key, "backing-kind") {
+                    binding = self::binding(cx, child);
+                }
+            }
+            "realise" => realisations.extend(realisation(cx, child)),
+            _ => {
+                let help = check::suggestion(key, KIND);
+                cx.unknown_node(child, "in `backing-kind`", help);
+            }
+        }
+    }
+    Some(BackingKind {
+        name: name?,
+        description,
+        stateful,
+        port,
+        properties,
+        binding,
+        realisations,
+        span: cx.span_of(node),
+    })
+}
+
+/// `binding { env "PGHOST" key="host"; env "DATABASE_URL" value="..." }`.
+pub(super) fn binding(cx: &mut Ctx<'_>, node: &KdlNode) -> Vec<BindingEnv> {
+    cx.shape(node, &[], 0, "nothing");
+    let mut out: Vec<BindingEnv> = Vec::new();
+    let mut names = Names::default();
+    for child in children(node) {
+        if child.name().value() != "env" {
+            cx.unknown_node(child, "in `binding`", "a `binding` block holds `env \"<NAME>\" key=\"<key>\"` or `value=\"...\"` nodes".to_owned());
+            continue;
+        }
+        cx.shape(child, &["key", "value"], 1, "the variable name");
+        cx.no_children(child);
+        let Some(name) = args(child).next().and_then(|entry| cx.string(entry, "the variable name")) else {
+            cx.missing(child, "a variable name", "write `env \"PGHOST\" key=\"host\"`");
+            continue;
+        };
+        if !check::is_env_name(&name.value) {
+            cx.invalid_value(name.span, "variable name", &name.value, "not an environment variable name", "use letters, digits and `_`, not starting with a digit, such as `PGHOST`");
+        }
+        let key = cx.string_prop(child, "key");
+        let value = cx.string_prop(child, "value");
+        let source = match (key, value) {
+            (Some(key), None) => BindingEnvSource::Key(key),
+            (None, Some(value)) => BindingEnvSource::Value(value),
+            _ => {
+                cx.missing(child, "either `key=` or `value=`", "write `key=\"host\"` (provided by every realisation) or `value=\"...\"` (a literal)");
+                continue;
+            }
+        };
+        if cx.unique(&mut names, "binding variable", &name, "", "list each variable once") {
+            out.push(BindingEnv { name, source, span: cx.span_of(child) });
+        }
+    }
+    out
+}
+
+/// `realise "managed" cloud="eks" { requires ...; bind ...; pods ...; object ... }`.
+pub(super) fn realisation(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Realisation> {
+    cx.shape(node, &["cloud"], 1, "`in-cluster` or `managed`");
+    let mode = args(node).next().and_then(|entry| cx.string(entry, "the realisation mode"));
+    let mode = match mode {
+        Some(mode) => {
+            let choice = cx.choice(&mode, "realisation mode", &["in-cluster", "managed"])?;
+            let value = if choice == "managed" { RealisationMode::Managed } else { RealisationMode::InCluster };
+            Spanned::new(value, mode.span)
+        }
+        None => {
+            cx.missing(node, "a mode", "write `realise \"in-cluster\"` or `realise \"managed\" cloud=\"eks\"`");
+            return None;
+        }
+    };
+    let cloud = cx.string_prop(node, "cloud");
+    let mut realisation = Realisation {
+        mode,
+        cloud,
+        requires: Vec::new(),
+        binds: Vec::new(),
+        pods: IndexMap::new(),
+        operator_namespace: None,
+        api_server: false,
+        port: None,
+        objects: Vec::new(),
+        span: cx.span_of(node),
+    };
+    let mut once = Once::default();
+    let mut bound = Names::default();
+    for child in children(node) {
+        let key = child.name().value();
+        match key {
+            "requires" => {
+                if let Some(values) = workload::strings(cx, child) {
+                    let span = values.span;
+                    realisation.requires.extend(values.value.into_iter().map(|v| Spanned::new(v, span)));
+                }
+            }
+            "bind" => {
+                if let Some(bind) = bind(cx, child)
+                    && cx.unique(&mut bound, "binding key", &bind.key, "", "bind each key once") {
+                        realisation.binds.push(bind);
+                    }
+            }
+            "pods" => {
+                cx.shape(child, &[], 2, "a label name and a value");
+                cx.no_children(child);
+                let entries: Vec<&KdlEntry> = args(child).collect();
+                match (entries.first(), entries.get(1)) {
+                    (Some(name), Some(value)) => {
+                        if let (Some(name), Some(value)) = (cx.string(name, "the label name"), cx.string(value, "the label value")) {
+                            realisation.pods.insert(name.value, value);
+                        }
+                    }
+                    _ => cx.missing(child, "a label name and a value", "write `pods \"app.kubernetes.io/name\" \"{{ name }}\"`"),
+                }
+            }
+            "operator-namespace" => {
+                if cx.once(&mut once, child, key, "realise") {
+                    realisation.operator_namespace = cx.single_string(child);
+                }
+            }
+            "api-server" => {
+                if cx.once(&mut once, child, key, "realise") {
+                    realisation.api_server = cx.single_bool(child).is_some_and(|b| b.value);
+                }
+            }
+            "object" => {
+                cx.no_children(child);
+                realisation.objects.extend(cx.single_string(child));
+            }
+            "port" => {
+                if cx.once(&mut once, child, key, "realise") {
+                    realisation.port = cx.single_integer(child, 1, 65535).and_then(|port| {
+                        u16::try_from(port.value).ok().map(|value| Spanned::new(value, port.span))
+                    });
+                }
+            }
+            _ => {
+                let help = check::suggestion(key, REALISE);
+                cx.unknown_node(child, "in `realise`", help);
+            }
+        }
+    }
+    Some(realisation)
+}
+
+/// `bind "host" secret="..." key="..."`, `config-map="..."` or `value="..."`.
+pub(super) fn bind(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Bind> {
+    cx.shape(node, &["secret", "config-map", "key", "value"], 1, "the binding key");
+    cx.no_children(node);
+    let Some(key) = args(node).next().and_then(|entry| cx.string(entry, "the binding key")) else {
+        cx.missing(node, "a binding key", "write `bind \"host\" secret=\"{{ name }}-app\"`");
+        return None;
+    };
+    let secret = cx.string_prop(node, "secret");
+    let config_map = cx.string_prop(node, "config-map");
+    let value = cx.string_prop(node, "value");
+    let inner = cx.string_prop(node, "key").map_or_else(|| key.value.clone(), |k| k.value);
+    let source = match (secret, config_map, value) {
+        (Some(name), None, None) => BindSource::Secret { name, key: inner },
+        (None, Some(name), None) => BindSource::ConfigMap { name, key: inner },
+        (None, None, Some(value)) => BindSource::Value(value),
+        _ => {
+            cx.missing(node, "exactly one of `secret=`, `config-map=` or `value=`", "write `secret=\"<name>\"` (with `key=` when the Secret's key differs), `config-map=\"<name>\"` or `value=\"<literal>\"`");
+            return None;
+        }
+    };
+    Some(Bind { key, source, span: cx.span_of(node) })
+}
+
+pub(super) fn kind_property(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<KindProperty> {
+    cx.shape(node, &["type", "default", "required"], 1, "the property name");
+    cx.no_children(node);
+    let name = cx.name_arg(node, "property", false);
+    let ty = cx.required_string_prop(node, "type", "write `type=\"string\"` (or `integer`, `bool`, `quantity`)");
+    let ty = ty.and_then(|ty| {
+        let choice = cx.choice(&ty, "property type", &["string", "integer", "bool", "quantity"])?;
+        Some(match choice {
+            "integer" => PropertyType::Integer,
+            "bool" => PropertyType::Bool,
+            "quantity" => PropertyType::Quantity,
+            _ => PropertyType::String,
+        })
+    });
+    let default = prop(node, "default").and_then(|entry| cx.value(entry, "`default`"));
+    if let (Some(ty), Some(default)) = (ty, &default) {
+        check_kind_default(cx, ty, default);
+    }
+    let required = prop(node, "required").and_then(|entry| cx.boolean(entry, "`required`")).is_some_and(|r| r.value);
+    Some(KindProperty { name: name?, ty: ty?, default, required })
+}
+
+pub(super) fn check_kind_default(cx: &mut Ctx<'_>, ty: PropertyType, default: &Spanned<Value>) {
+    let (expected, ok) = match (ty, &default.value) {
+        (PropertyType::String, value) => ("a string", matches!(value, Value::String(_))),
+        (PropertyType::Integer, value) => ("an integer", matches!(value, Value::Integer(_))),
+        (PropertyType::Bool, value) => ("a boolean", matches!(value, Value::Bool(_))),
+        (PropertyType::Quantity, Value::String(text)) => {
+            if !check::is_quantity(text) {
+                cx.invalid_quantity("`default`", text, default.span, Quantity::Memory);
+            }
+            ("a quantity", true)
+        }
+        (PropertyType::Quantity, value) => ("a quantity", matches!(value, Value::Integer(_))),
+    };
+    if !ok {
+        let found = match default.value {
+            Value::String(_) => "a string",
+            Value::Integer(_) => "an integer",
+            Value::Float(_) => "a number with a fraction",
+            Value::Bool(_) => "a boolean",
+        };
+        cx.diags.at(
+            default.span,
+            LowerError::WrongType {
+                what: "`default`".to_owned(),
+                expected,
+                found,
+                span: default.span,
+                help: "make the default match the property's `type`".to_owned(),
+            },
+        );
+    }
+}

@@ -1,0 +1,98 @@
+//! Lowering proper: one function per node kind, over a private context.
+//!
+//! Every problem is pushed and lowering goes on, so one run reports every error. A node
+//! whose required name is missing is still walked for errors but not added to the spec.
+
+mod domain;
+mod environment;
+mod kind;
+mod platform;
+mod policy;
+mod profile;
+mod values;
+mod workload;
+
+use crate::diag::Diagnostics;
+use crate::model::check;
+use crate::model::types::*;
+use crate::syntax::Parsed;
+use kdl::KdlDocument;
+use values::{Ctx, Names, Once};
+
+/// Top-level nodes.
+const TOP: &[&str] = &["platform", "target", "environment", "domain", "policy", "waive", "cloud", "backing-kind", "defaults"];
+
+/// Lower `parsed` into a [`Spec`].
+pub(crate) fn lower(diags: &mut Diagnostics, parsed: &Parsed) -> Spec {
+    let mut cx = Ctx { diags, file: parsed.file };
+    document(&mut cx, &parsed.document)
+}
+
+fn document(cx: &mut Ctx<'_>, document: &KdlDocument) -> Spec {
+    let mut spec = Spec::default();
+    let mut once = Once::default();
+    let (mut targets, mut environments, mut domains, mut policies, mut clouds, mut kinds) =
+        (Names::default(), Names::default(), Names::default(), Names::default(), Names::default(), Names::default());
+    for node in document.nodes() {
+        match node.name().value() {
+            "platform" => {
+                if cx.once(&mut once, node, "platform", "the file") {
+                    spec.platform = platform::platform(cx, node);
+                }
+            }
+            "target" => {
+                if let Some(target) = profile::target(cx, node)
+                    && cx.unique(&mut targets, "target", &target.name, "", "rename one of the targets") {
+                        spec.targets.push(target);
+                    }
+            }
+            "environment" => {
+                if let Some(environment) = environment::environment(cx, node)
+                    && cx.unique(&mut environments, "environment", &environment.name, "", "rename one of them") {
+                        spec.environments.push(environment);
+                    }
+            }
+            "domain" => {
+                if let Some(domain) = domain::domain(cx, node)
+                    && cx.unique(&mut domains, "domain", &domain.name, "", "merge the two domain blocks into one") {
+                        spec.domains.push(domain);
+                    }
+            }
+            "policy" => {
+                if let Some(policy) = policy::policy(cx, node)
+                    && cx.unique(&mut policies, "policy", &policy.id, "", "give each policy its own id") {
+                        spec.policies.push(policy);
+                    }
+            }
+            "waive" => spec.waivers.extend(policy::waiver(cx, node)),
+            "cloud" => {
+                if let Some(cloud) = profile::cloud(cx, node)
+                    && cx.unique(&mut clouds, "cloud profile", &cloud.name, "", "rename one of them") {
+                        spec.clouds.push(cloud);
+                    }
+            }
+            "backing-kind" => {
+                if let Some(kind) = kind::backing_kind(cx, node)
+                    && cx.unique(&mut kinds, "backing kind", &kind.name, "", "rename one of them") {
+                        spec.backing_kinds.push(kind);
+                    }
+            }
+            "defaults" => {
+                if cx.once(&mut once, node, "defaults", "the file") {
+                    spec.defaults = Some(platform::defaults(cx, node));
+                } else {
+                    platform::defaults(cx, node);
+                }
+            }
+            name if matches!(name, "service" | "worker" | "job" | "quota") => {
+                let help = format!("move `{name}` into a `domain \"<name>\" {{ ... }}` block");
+                cx.unknown_node(node, "at the top level", help);
+            }
+            name => {
+                let help = check::suggestion(name, TOP);
+                cx.unknown_node(node, "at the top level", help);
+            }
+        }
+    }
+    spec
+}

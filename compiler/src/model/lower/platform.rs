@@ -1,0 +1,128 @@
+//! Lowering `platform` and `defaults`.
+
+use super::domain;
+use super::workload::SETTINGS;
+use super::values::{Ctx, Once, Quantity, args, prop, children};
+use super::workload;
+use crate::diag::Spanned;
+use crate::model::check;
+use crate::model::errors::LowerError;
+use crate::model::types::*;
+use kdl::KdlNode;
+
+/// Extra nodes of `defaults`.
+const DEFAULTS: &[&str] = &["kubernetes", "run-as-user", "tmp-size", "quota", "probe"];
+
+pub(super) fn platform(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Platform> {
+    cx.shape(node, &[], 1, "the platform name");
+    let name = cx.name_arg(node, "platform", true);
+    let mut registry = None;
+    let mut kubernetes = None;
+    let mut secret_store = None;
+    let mut policies = None;
+    let mut once = Once::default();
+    for child in children(node) {
+        let key = child.name().value();
+        let slot = match key {
+            "registry" => &mut registry,
+            "kubernetes" => &mut kubernetes,
+            "secret-store" => &mut secret_store,
+            "policies" => {
+                if cx.once(&mut once, child, key, "platform") {
+                    cx.shape(child, &[], usize::MAX, "pack names");
+                    cx.no_children(child);
+                    policies = Some(args(child).filter_map(|entry| cx.string(entry, "a policy pack name")).collect());
+                }
+                continue;
+            }
+            _ => {
+                let help = check::suggestion(key, &["registry", "kubernetes", "secret-store", "policies"]);
+                cx.unknown_node(child, "in `platform`", help);
+                continue;
+            }
+        };
+        if cx.once(&mut once, child, key, "platform") {
+            *slot = cx.single_string(child);
+        }
+    }
+    if let Some(version) = &kubernetes {
+        kubernetes_version(cx, version);
+    }
+    Some(Platform { name: name?, registry, kubernetes, secret_store, policies, span: cx.span_of(node) })
+}
+
+pub(super) fn kubernetes_version(cx: &mut Ctx<'_>, version: &Spanned<String>) {
+    let minor = version.value.strip_prefix("1.").and_then(|minor| minor.parse::<u32>().ok());
+    if !minor.is_some_and(|minor| (30..=37).contains(&minor)) {
+        cx.diags.at(
+            version.span,
+            LowerError::InvalidValue {
+                what: "Kubernetes version".to_owned(),
+                value: version.value.clone(),
+                reason: "not a supported version".to_owned(),
+                span: version.span,
+                help: "write a version from `1.30` to `1.37`, such as `\"1.33\"`".to_owned(),
+            },
+        );
+    }
+}
+
+pub(super) fn defaults(cx: &mut Ctx<'_>, node: &KdlNode) -> WorkloadDefaults {
+    cx.shape(node, &[], 0, "nothing");
+    let mut defaults = WorkloadDefaults::default();
+    let mut once = Once::default();
+    for child in children(node) {
+        let key = child.name().value();
+        match key {
+            "kubernetes" => {
+                if cx.once(&mut once, child, key, "defaults") {
+                    defaults.kubernetes = cx.single_string(child);
+                    if let Some(version) = defaults.kubernetes.clone() {
+                        kubernetes_version(cx, &version);
+                    }
+                }
+            }
+            "run-as-user" => {
+                if cx.once(&mut once, child, key, "defaults") {
+                    defaults.run_as_user = cx.single_integer(child, 1, 2_147_483_647);
+                }
+            }
+            "tmp-size" => {
+                if cx.once(&mut once, child, key, "defaults") {
+                    cx.shape(child, &[], 1, "a size such as `\"64Mi\"`");
+                    cx.no_children(child);
+                    defaults.tmp_size = match args(child).next() {
+                        Some(entry) => cx.quantity(entry, "`tmp-size`", Quantity::Memory),
+                        None => {
+                            cx.missing(child, "a size", "write `tmp-size \"64Mi\"`");
+                            None
+                        }
+                    };
+                }
+            }
+            "quota" => {
+                if cx.once(&mut once, child, key, "defaults") {
+                    defaults.quota = Some(domain::quota(cx, child));
+                }
+            }
+            "probe" => {
+                if cx.once(&mut once, child, key, "defaults") {
+                    cx.shape(child, &["initial-delay", "period"], 0, "only `initial-delay=` and `period=`");
+                    cx.no_children(child);
+                    defaults.probe_initial_delay =
+                        prop(child, "initial-delay").and_then(|e| cx.integer(e, "`initial-delay`", 0, 3600));
+                    defaults.probe_period = prop(child, "period").and_then(|e| cx.integer(e, "`period`", 1, 3600));
+                }
+            }
+            _ => {
+                if !workload::setting(cx, child, &mut defaults.settings, &mut once, "defaults") {
+                    let mut allowed = DEFAULTS.to_vec();
+                    allowed.extend_from_slice(SETTINGS);
+                    let help = check::suggestion(key, &allowed);
+                    cx.unknown_node(child, "in `defaults`", help);
+                }
+            }
+        }
+    }
+    defaults
+}

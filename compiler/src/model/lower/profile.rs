@@ -1,0 +1,194 @@
+//! Lowering targets and cloud profiles: `target`, `cloud` and their facts.
+
+use super::values::{Ctx, Once, args, children, is_cidr};
+use crate::model::check;
+use crate::model::types::*;
+use kdl::{KdlEntry, KdlNode};
+
+/// Cloud profile facts (in `target` and `cloud`).
+const FACTS: &[&str] = &[
+    "dns",
+    "registry",
+    "exposure",
+    "ingress-class",
+    "ingress-annotation",
+    "storage-class",
+    "fixed-uid",
+    "dns-namespace",
+    "dns-label",
+    "dns-port",
+    "ingress-namespace",
+    "ingress-label",
+    "monitoring-namespace",
+    "monitoring-label",
+    "cni",
+    "ingress-cidr",
+    "managed-cidr",
+    "api-server-cidr",
+    "dns-cidr",
+    "gateway",
+    "internal-gateway",
+    "internal-ingress-class",
+    "internal-ingress-annotation",
+    "identity-annotation",
+    "identity-label",
+    "param",
+    "backing-managed",
+];
+
+pub(super) fn target(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Target> {
+    cx.shape(node, &["cloud", "region"], 1, "the target name");
+    let name = cx.name_arg(node, "target", true);
+    let cloud = cx.required_string_prop(node, "cloud", "write `cloud=\"eks\"` (or `gke`, `aks`, `openshift`, `onprem`)");
+    let region = cx.string_prop(node, "region");
+    let mut facts = ProfileFacts::default();
+    let mut once = Once::default();
+    for child in children(node) {
+        if !fact(cx, child, &mut facts, &mut once, "target") {
+            let help = check::suggestion(child.name().value(), FACTS);
+            cx.unknown_node(child, "in `target`", help);
+        }
+    }
+    Some(Target { name: name?, cloud: cloud?, region, facts, span: cx.span_of(node) })
+}
+
+/// Lower `child` if it is a profile fact; `false` if it is not one.
+pub(super) fn fact(cx: &mut Ctx<'_>, child: &KdlNode, facts: &mut ProfileFacts, once: &mut Once, parent: &str) -> bool {
+    let key = child.name().value();
+    match key {
+        "dns" | "registry" | "ingress-class" | "storage-class" | "exposure" | "dns-namespace" | "ingress-namespace"
+        | "monitoring-namespace" | "cni" | "internal-ingress-class" => {
+            if cx.once(once, child, key, parent) {
+                let value = cx.single_string(child);
+                if key == "exposure"
+                    && let Some(value) = &value {
+                        cx.choice(value, "exposure", &["ingress", "route", "gateway"]);
+                    }
+                if key == "cni"
+                    && let Some(value) = &value {
+                        cx.choice(value, "cni", &["cilium", "calico", "ovn-kubernetes", "vpc-cni", "azure"]);
+                    }
+                let slot = match key {
+                    "dns" => &mut facts.dns,
+                    "registry" => &mut facts.registry,
+                    "ingress-class" => &mut facts.ingress_class,
+                    "storage-class" => &mut facts.storage_class,
+                    "dns-namespace" => &mut facts.dns_namespace,
+                    "ingress-namespace" => &mut facts.ingress_namespace,
+                    "monitoring-namespace" => &mut facts.monitoring_namespace,
+                    "cni" => &mut facts.cni,
+                    "internal-ingress-class" => &mut facts.internal_ingress_class,
+                    _ => &mut facts.exposure,
+                };
+                *slot = value;
+            }
+        }
+        "fixed-uid" => {
+            if cx.once(once, child, key, parent) {
+                facts.fixed_uid = cx.single_bool(child);
+            }
+        }
+        "backing-managed" => {
+            if cx.once(once, child, key, parent) {
+                facts.backing_managed = cx.single_bool(child);
+            }
+        }
+        "ingress-cidr" | "managed-cidr" | "api-server-cidr" | "dns-cidr" => {
+            if let Some(cidr) = cx.single_string(child) {
+                if is_cidr(&cidr.value) {
+                    let list = match key {
+                        "ingress-cidr" => &mut facts.ingress_cidrs,
+                        "managed-cidr" => &mut facts.managed_cidrs,
+                        "dns-cidr" => &mut facts.dns_cidrs,
+                        _ => &mut facts.api_server_cidrs,
+                    };
+                    list.push(cidr);
+                } else {
+                    cx.invalid_value(cidr.span, key, &cidr.value, "not an address range", "write an address and a prefix length, such as `10.0.0.0/16`");
+                }
+            }
+        }
+        "gateway" | "internal-gateway" => {
+            if cx.once(once, child, key, parent) {
+                let gateway = gateway(cx, child);
+                if key == "gateway" {
+                    facts.gateway = gateway;
+                } else {
+                    facts.internal_gateway = gateway;
+                }
+            }
+        }
+        "dns-port" => {
+            if cx.once(once, child, key, parent) {
+                facts.dns_port = cx.single_integer(child, 1, 65535);
+            }
+        }
+        "ingress-annotation" | "dns-label" | "ingress-label" | "monitoring-label" | "identity-annotation"
+        | "identity-label" | "param" | "internal-ingress-annotation" => {
+            let (what, map) = match key {
+                "dns-label" => ("label", &mut facts.dns_labels),
+                "ingress-label" => ("label", &mut facts.ingress_labels),
+                "monitoring-label" => ("label", &mut facts.monitoring_labels),
+                "identity-annotation" => ("annotation", &mut facts.identity_annotations),
+                "identity-label" => ("label", &mut facts.identity_labels),
+                "param" => ("param", &mut facts.params),
+                "internal-ingress-annotation" => ("annotation", &mut facts.internal_ingress_annotations),
+                _ => ("annotation", &mut facts.ingress_annotations),
+            };
+            cx.shape(child, &[], 2, &format!("an {what} name and a value"));
+            let args: Vec<&KdlEntry> = args(child).collect();
+            match (args.first(), args.get(1)) {
+                (Some(name), Some(value)) => {
+                    let name = cx.string(name, &format!("the {what} name"));
+                    let value = cx.string(value, &format!("the {what} value"));
+                    if let (Some(name), Some(value)) = (name, value) {
+                        if let Some(first) = map.get(&name.value) {
+                            let first = first.span;
+                            cx.duplicate_setting(&name.value, parent, name.span, first);
+                        } else {
+                            map.insert(name.value, value);
+                        }
+                    }
+                }
+                _ => cx.missing(
+                    child,
+                    &format!("an {what} name and a value"),
+                    &format!("write `{key} \"<name>\" \"<value>\"`"),
+                ),
+            }
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// `gateway "public" namespace="gateway-system" section="https"`.
+pub(super) fn gateway(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<GatewayRef> {
+    cx.shape(node, &["namespace", "section"], 1, "the Gateway name");
+    cx.no_children(node);
+    let name = cx.name_arg(node, "gateway", true);
+    let namespace = cx.required_string_prop(node, "namespace", "write `gateway \"<name>\" namespace=\"<namespace>\"`");
+    let section = cx.string_prop(node, "section");
+    Some(GatewayRef { name: name?, namespace: namespace?, section, span: cx.span_of(node) })
+}
+
+pub(super) fn cloud(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<CloudProfile> {
+    cx.shape(node, &[], 1, "the cloud profile name");
+    let name = cx.name_arg(node, "cloud", true);
+    let mut description = None;
+    let mut facts = ProfileFacts::default();
+    let mut once = Once::default();
+    for child in children(node) {
+        if child.name().value() == "description" {
+            if cx.once(&mut once, child, "description", "cloud") {
+                description = cx.single_string(child);
+            }
+        } else if !fact(cx, child, &mut facts, &mut once, "cloud") {
+            let mut allowed = FACTS.to_vec();
+            allowed.push("description");
+            let help = check::suggestion(child.name().value(), &allowed);
+            cx.unknown_node(child, "in `cloud`", help);
+        }
+    }
+    Some(CloudProfile { name: name?, description, facts, span: cx.span_of(node) })
+}

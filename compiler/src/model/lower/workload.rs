@@ -1,0 +1,450 @@
+//! Lowering workloads (`service`, `worker`, `job`) and their settings.
+
+use super::values::{Ctx, Once, Quantity, args, prop, children, is_host_name, is_cidr};
+use crate::diag::Spanned;
+use crate::model::check;
+use crate::model::errors::LowerError;
+use crate::model::types::*;
+use indexmap::IndexMap;
+use kdl::{KdlNode, KdlValue};
+
+/// Workload settings nodes (top level of a workload and inside `in`).
+pub(super) const SETTINGS: &[&str] = &[
+    "image", "command", "args", "port", "expose", "health", "resources", "replicas", "scale", "config", "secret", "uses",
+    "writable", "enabled", "egress", "identity", "placement",
+];
+
+pub(super) fn workload(cx: &mut Ctx<'_>, node: &KdlNode, kind: WorkloadKind) -> Option<Workload> {
+    let node_name = kind.as_str();
+    let props: &[&str] = if kind == WorkloadKind::Job { &["schedule"] } else { &[] };
+    cx.shape(node, props, 1, "the workload name");
+    let name = cx.name_arg(node, node_name, true);
+    let schedule = if kind == WorkloadKind::Job {
+        let schedule = cx.required_string_prop(node, "schedule", "write `schedule=\"0 3 * * *\"` (5-field cron)");
+        if let Some(schedule) = &schedule
+            && let Some(reason) = check::cron_schedule(&schedule.value) {
+                cx.diags.at(
+                    schedule.span,
+                    LowerError::InvalidSchedule { value: schedule.value.clone(), reason, span: schedule.span },
+                );
+            }
+        schedule
+    } else {
+        None
+    };
+    let mut settings = WorkloadSettings::default();
+    let mut overrides: Vec<EnvOverride> = Vec::new();
+    let mut once = Once::default();
+    let mut envs = Once::default();
+    for child in children(node) {
+        if child.name().value() == "in" {
+            if let Some(environment_override) = env_override(cx, child, node_name) {
+                if let Some(first) = envs.0.get(&environment_override.env.value) {
+                    let first = *first;
+                    let setting = format!("in \"{}\"", environment_override.env.value);
+                    cx.duplicate_setting(&setting, node_name, environment_override.env.span, first);
+                } else {
+                    envs.0.insert(environment_override.env.value.clone(), environment_override.env.span);
+                    overrides.push(environment_override);
+                }
+            }
+        } else if !setting(cx, child, &mut settings, &mut once, node_name) {
+            let mut allowed = SETTINGS.to_vec();
+            allowed.push("in");
+            let help = check::suggestion(child.name().value(), &allowed);
+            cx.unknown_node(child, &format!("in `{node_name}`"), help);
+        }
+    }
+    Some(Workload { kind, name: name?, schedule, settings, overrides, span: cx.span_of(node) })
+}
+
+pub(super) fn env_override(cx: &mut Ctx<'_>, node: &KdlNode, parent: &str) -> Option<EnvOverride> {
+    cx.shape(node, &[], 1, "the environment name");
+    let env = env_arg(cx, node);
+    let mut settings = WorkloadSettings::default();
+    let mut once = Once::default();
+    for child in children(node) {
+        if !setting(cx, child, &mut settings, &mut once, "in") {
+            let key = child.name().value();
+            let help = if key == "in" {
+                "`in` blocks do not nest; move it next to this one".to_owned()
+            } else {
+                check::suggestion(key, SETTINGS)
+            };
+            cx.unknown_node(child, &format!("in `in` of `{parent}`"), help);
+        }
+    }
+    Some(EnvOverride { env: env?, settings, span: cx.span_of(node) })
+}
+
+pub(super) fn env_arg(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Spanned<String>> {
+    match args(node).next() {
+        Some(entry) => cx.string(entry, "the environment name"),
+        None => {
+            cx.missing(node, "an environment name", "write `in \"<environment>\" ...`");
+            None
+        }
+    }
+}
+
+/// Lower a workload setting into `settings`; `false` if `node` is not a setting.
+pub(super) fn setting(cx: &mut Ctx<'_>, node: &KdlNode, settings: &mut WorkloadSettings, once: &mut Once, parent: &str) -> bool {
+    let key = node.name().value();
+    let single = matches!(
+        key,
+        "image" | "command" | "args" | "health" | "resources" | "replicas" | "scale" | "enabled" | "identity" | "placement"
+    );
+    if !SETTINGS.contains(&key) {
+        return false;
+    }
+    if single && !cx.once(once, node, key, parent) {
+        return true;
+    }
+    match key {
+        "image" => settings.image = image(cx, node),
+        "command" => settings.command = strings(cx, node),
+        "args" => settings.args = strings(cx, node),
+        "port" => settings.ports.extend(port(cx, node)),
+        "expose" => settings.expose.extend(expose(cx, node)),
+        "health" => settings.health = health(cx, node),
+        "resources" => settings.resources = Some(resources(cx, node)),
+        "replicas" => settings.replicas = cx.single_integer(node, 0, 1000),
+        "scale" => settings.scale = scale(cx, node),
+        "config" => config(cx, node, &mut settings.config, parent),
+        "secret" => settings.secrets.extend(secret(cx, node)),
+        "uses" => settings.uses.extend(uses(cx, node)),
+        "egress" => settings.egress.extend(egress(cx, node)),
+        "writable" => {
+            if let Some(path) = cx.single_string(node) {
+                absolute_path(cx, &path, "`writable` path");
+                settings.writable.push(path);
+            }
+        }
+        "identity" => {
+            settings.identity = cx.single_string(node);
+            if let Some(identity) = &settings.identity
+                && !check::is_dns_label(&identity.value) {
+                    cx.invalid_value(
+                        identity.span,
+                        "identity",
+                        &identity.value,
+                        "not a DNS-1123 label",
+                        "use lower-case letters, digits and `-`, such as `order-api`: profiles build role and account names from it",
+                    );
+                }
+        }
+        "placement" => settings.placement = strings(cx, node),
+        _ => settings.enabled = cx.single_bool(node),
+    }
+    true
+}
+
+pub(super) fn image(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Image> {
+    cx.shape(node, &["tag", "digest"], 1, "the image name");
+    cx.no_children(node);
+    let Some(entry) = args(node).next() else {
+        cx.missing(node, "an image name", "write `image \"<name>\"`, optionally with `tag=\"1.2.3\"`");
+        return None;
+    };
+    let written = cx.string(entry, "the image name")?;
+    let span = written.span;
+    let mut name = written.value.clone();
+    let mut digest = None;
+    let mut tag = None;
+    if let Some((rest, at_digest)) = name.clone().split_once('@') {
+        name = rest.to_owned();
+        digest = Some(Spanned::new(at_digest.to_owned(), span));
+    }
+    let last_slash = name.rfind('/').map_or(0, |i| i + 1);
+    if let Some(colon) = name.get(last_slash..).and_then(|last| last.rfind(':')) {
+        let split = last_slash + colon;
+        tag = name.get(split + 1..).map(|t| Spanned::new(t.to_owned(), span));
+        name.truncate(split);
+    }
+    if name.is_empty() || name.contains(char::is_whitespace) {
+        cx.invalid_value(span, "image name", &written.value, "not an image reference", "write a name such as `order-api` or `ghcr.io/acme/api`");
+    }
+    if let Some(entry) = prop(node, "tag")
+        && let Some(explicit) = cx.string(entry, "`tag`") {
+            if let Some(first) = &tag {
+                cx.duplicate_setting("tag", "image", explicit.span, first.span);
+            }
+            tag = Some(explicit);
+        }
+    if let Some(entry) = prop(node, "digest")
+        && let Some(explicit) = cx.string(entry, "`digest`") {
+            if let Some(first) = &digest {
+                cx.duplicate_setting("digest", "image", explicit.span, first.span);
+            }
+            digest = Some(explicit);
+        }
+    if let Some(tag) = &tag
+        && !check::is_image_tag(&tag.value) {
+            cx.invalid_value(tag.span, "image tag", &tag.value, "not a valid tag", "use letters, digits, `_`, `.` and `-`, up to 128 characters");
+        }
+    if let Some(digest) = &digest
+        && !check::is_digest(&digest.value) {
+            cx.invalid_value(digest.span, "image digest", &digest.value, "not `sha256:` and 64 hex digits", "write `sha256:` followed by 64 lowercase hex digits");
+        }
+    Some(Image { name: Spanned::new(name, span), tag, digest, span: cx.span_of(node) })
+}
+
+pub(super) fn strings(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Spanned<Vec<String>>> {
+    cx.shape(node, &[], usize::MAX, "strings");
+    cx.no_children(node);
+    let key = node.name().value();
+    let values: Vec<String> =
+        args(node).filter_map(|entry| cx.string(entry, &format!("`{key}`")).map(|s| s.value)).collect();
+    if args(node).next().is_none() {
+        cx.missing(node, "at least one argument", &format!("write `{key} \"<value>\" ...`"));
+        return None;
+    }
+    Some(Spanned::new(values, cx.span_of(node)))
+}
+
+pub(super) fn port(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Port> {
+    cx.shape(node, &["service-port", "protocol", "metrics"], 2, "a name and a number");
+    cx.no_children(node);
+    let mut args = args(node);
+    let name = match args.next() {
+        Some(entry) => cx.string(entry, "the port name"),
+        None => {
+            cx.missing(node, "a name and a number", "write `port \"http\" 8080`");
+            return None;
+        }
+    };
+    if let Some(name) = &name
+        && let Some(reason) = check::port_name(&name.value) {
+            cx.diags.at(name.span, LowerError::InvalidPortName { name: name.value.clone(), reason, span: name.span });
+        }
+    let number = match args.next() {
+        Some(entry) => cx.integer(entry, "the port number", 1, 65535),
+        None => {
+            cx.missing(node, "a port number", "write `port \"http\" 8080`");
+            None
+        }
+    };
+    let service_port = prop(node, "service-port").and_then(|entry| cx.integer(entry, "`service-port`", 1, 65535));
+    let protocol = match prop(node, "protocol").and_then(|entry| cx.string(entry, "`protocol`")) {
+        Some(written) => {
+            let choice = cx.choice(&written, "protocol", &["http", "grpc", "tcp", "udp"]);
+            let protocol = match choice {
+                Some("grpc") => PortProtocol::Grpc,
+                Some("tcp") => PortProtocol::Tcp,
+                Some("udp") => PortProtocol::Udp,
+                _ => PortProtocol::Http,
+            };
+            Spanned::new(protocol, written.span)
+        }
+        // The default protocol is implied by the `port` node itself.
+        None => Spanned::new(PortProtocol::Http, cx.span(node.name().span())),
+    };
+    let metrics = prop(node, "metrics").and_then(|entry| cx.boolean(entry, "`metrics`")).is_some_and(|m| m.value);
+    Some(Port { name: name?, container_port: number?, service_port, protocol, metrics, span: cx.span_of(node) })
+}
+
+pub(super) fn expose(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Expose> {
+    cx.shape(node, &["port", "host", "internal"], 1, "the URL path");
+    cx.no_children(node);
+    let path = match args(node).next() {
+        Some(entry) => cx.string(entry, "the exposed path"),
+        None => {
+            cx.missing(node, "a URL path", "write `expose \"/api\"`");
+            None
+        }
+    };
+    if let Some(path) = &path
+        && !path.value.starts_with('/') {
+            cx.invalid_value(path.span, "exposed path", &path.value, "does not start with `/`", "write an absolute URL path such as `/api/orders`");
+        }
+    let port = cx.string_prop(node, "port");
+    let host = cx.string_prop(node, "host");
+    let internal = prop(node, "internal").and_then(|entry| cx.boolean(entry, "`internal`")).is_some_and(|b| b.value);
+    Some(Expose { path: path?, port, host, internal, span: cx.span_of(node) })
+}
+
+pub(super) fn health(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Health> {
+    cx.shape(node, &["grpc", "tcp", "port", "initial-delay", "period"], 1, "an HTTP path");
+    cx.no_children(node);
+    let span = cx.span_of(node);
+    let path = args(node).next().and_then(|entry| cx.string(entry, "the health check path"));
+    let grpc = prop(node, "grpc").and_then(|entry| cx.boolean(entry, "`grpc`")).filter(|b| b.value);
+    let tcp = prop(node, "tcp").and_then(|entry| cx.boolean(entry, "`tcp`")).filter(|b| b.value);
+    let mut checks = Vec::new();
+    if let Some(path) = &path {
+        if !path.value.starts_with('/') {
+            cx.invalid_value(path.span, "health check path", &path.value, "does not start with `/`", "write an absolute path such as `/healthz`");
+        }
+        checks.push(Spanned::new(HealthCheck::Http { path: path.value.clone() }, path.span));
+    }
+    if let Some(grpc) = grpc {
+        checks.push(Spanned::new(HealthCheck::Grpc, grpc.span));
+    }
+    if let Some(tcp) = tcp {
+        checks.push(Spanned::new(HealthCheck::Tcp, tcp.span));
+    }
+    if let Some(second) = checks.get(1) {
+        cx.invalid_value(second.span, "`health`", "", "a second probe kind", "choose one of a path, `grpc=#true` or `tcp=#true`");
+    }
+    let port = cx.string_prop(node, "port");
+    let initial_delay = prop(node, "initial-delay").and_then(|entry| cx.integer(entry, "`initial-delay`", 0, 3600));
+    let period = prop(node, "period").and_then(|entry| cx.integer(entry, "`period`", 1, 3600));
+    let Some(check) = checks.into_iter().next() else {
+        cx.missing(node, "a probe", "write `health \"/healthz\"`, `health grpc=#true` or `health tcp=#true`");
+        return None;
+    };
+    Some(Health { check, port, initial_delay, period, span })
+}
+
+pub(super) fn resources(cx: &mut Ctx<'_>, node: &KdlNode) -> Resources {
+    cx.shape(node, &["cpu", "memory", "cpu-limit", "memory-limit"], 0, "only properties");
+    cx.no_children(node);
+    Resources {
+        cpu: prop(node, "cpu").and_then(|entry| cx.quantity(entry, "`cpu`", Quantity::Cpu)),
+        memory: prop(node, "memory").and_then(|entry| cx.quantity(entry, "`memory`", Quantity::Memory)),
+        cpu_limit: prop(node, "cpu-limit").and_then(|entry| cx.quantity(entry, "`cpu-limit`", Quantity::Cpu)),
+        memory_limit: prop(node, "memory-limit")
+            .and_then(|entry| cx.quantity(entry, "`memory-limit`", Quantity::Memory)),
+        span: Some(cx.span_of(node)),
+    }
+}
+
+pub(super) fn scale(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Scale> {
+    cx.shape(node, &["min", "max", "cpu-percent"], 0, "only `min=`, `max=` and `cpu-percent=`");
+    cx.no_children(node);
+    let min = match prop(node, "min") {
+        Some(entry) => cx.integer(entry, "`min`", 1, 1000),
+        None => {
+            cx.missing(node, "`min`", "write `scale min=2 max=10`");
+            None
+        }
+    };
+    let max = match prop(node, "max") {
+        Some(entry) => cx.integer(entry, "`max`", 1, 1000),
+        None => {
+            cx.missing(node, "`max`", "write `scale min=2 max=10`");
+            None
+        }
+    };
+    let cpu_percent = prop(node, "cpu-percent").and_then(|entry| cx.integer(entry, "`cpu-percent`", 1, 100));
+    let (min, max) = (min?, max?);
+    if max.value < min.value {
+        cx.diags.at(
+            max.span,
+            LowerError::OutOfRange {
+                what: "`max`".to_owned(),
+                value: max.value.to_string(),
+                range: format!("{} to 1000", min.value),
+                span: max.span,
+                help: "make `max` at least `min`".to_owned(),
+            },
+        );
+    }
+    Some(Scale { min, max, cpu_percent, span: cx.span_of(node) })
+}
+
+pub(super) fn config(cx: &mut Ctx<'_>, node: &KdlNode, config: &mut IndexMap<String, Spanned<String>>, parent: &str) {
+    cx.extra_args(node, 0, "write `config KEY=\"value\"`");
+    cx.no_children(node);
+    if node.entries().is_empty() {
+        cx.missing(node, "at least one `KEY=value`", "write `config KEY=\"value\"`");
+    }
+    for entry in node.entries() {
+        let Some(key) = entry.name() else { continue };
+        let span = cx.span(entry.span());
+        let value = match entry.value() {
+            KdlValue::String(text) => text.clone(),
+            KdlValue::Integer(number) => number.to_string(),
+            KdlValue::Bool(flag) => flag.to_string(),
+            KdlValue::Float(_) => entry.value().to_string(),
+            KdlValue::Null => {
+                let what = format!("config `{}`", key.value());
+                cx.wrong_type(span, &what, "a string", entry.value(), "write `KEY=\"value\"`");
+                continue;
+            }
+        };
+        if let Some(first) = config.get(key.value()) {
+            let first = first.span;
+            cx.duplicate_setting(key.value(), parent, span, first);
+            continue;
+        }
+        config.insert(key.value().to_owned(), Spanned::new(value, span));
+    }
+}
+
+pub(super) fn secret(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<SecretRef> {
+    cx.shape(node, &["key", "property"], 1, "the environment variable name");
+    cx.no_children(node);
+    let env = match args(node).next() {
+        Some(entry) => cx.string(entry, "the environment variable name"),
+        None => {
+            cx.missing(node, "an environment variable name", "write `secret \"NAME\" key=\"path/in/store\"`");
+            None
+        }
+    };
+    let key = cx.required_string_prop(node, "key", "write `key=\"path/in/store\"`: a reference, never the value");
+    let property = cx.string_prop(node, "property");
+    Some(SecretRef { env: env?, key: key?, property, span: cx.span_of(node) })
+}
+
+pub(super) fn uses(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Use> {
+    cx.shape(node, &["as", "prefix"], 1, "the name it uses");
+    cx.no_children(node);
+    let Some(entry) = args(node).next() else {
+        cx.missing(node, "a name", "write `uses \"<name>\"` or `uses \"<domain>/<name>\"`");
+        return None;
+    };
+    let reference = cx.string(entry, "the `uses` target")?;
+    let role = cx.string_prop(node, "as");
+    if let Some(role) = &role {
+        cx.choice(role, "role", &["producer", "consumer"]);
+    }
+    let prefix = cx.string_prop(node, "prefix");
+    if let Some(prefix) = &prefix
+        && !check::is_env_name(&prefix.value)
+    {
+        cx.invalid_value(prefix.span, "variable prefix", &prefix.value, "not the start of an environment variable name", "use letters, digits and `_`, not starting with a digit, such as `ARCHIVE_`");
+    }
+    let parts: Vec<&str> = reference.value.split('/').collect();
+    let (domain, name) = match parts.as_slice() {
+        [name] if !name.is_empty() => (None, (*name).to_owned()),
+        [domain, name] if !domain.is_empty() && !name.is_empty() => (Some((*domain).to_owned()), (*name).to_owned()),
+        _ => {
+            cx.invalid_value(reference.span, "`uses` target", &reference.value, "not `<name>` or `<domain>/<name>`", "write `uses \"orders-db\"` or `uses \"payment/payment-api\"`");
+            return None;
+        }
+    };
+    Some(Use { domain, name, span: reference.span, role, prefix })
+}
+
+/// `egress "api.stripe.com" port=443 cidr="203.0.113.0/24"`.
+pub(super) fn egress(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Egress> {
+    cx.shape(node, &["port", "cidr"], 1, "the host name");
+    cx.no_children(node);
+    let Some(entry) = args(node).next() else {
+        cx.missing(node, "a host name", "write `egress \"api.example.com\" port=443`");
+        return None;
+    };
+    let host = cx.string(entry, "the egress host")?;
+    if !is_host_name(&host.value) {
+        cx.invalid_value(host.span, "egress host", &host.value, "not a DNS host name", "write a host name such as `api.stripe.com`");
+    }
+    let Some(port) = prop(node, "port").and_then(|entry| cx.integer(entry, "`port`", 1, 65535)) else {
+        if prop(node, "port").is_none() {
+            cx.missing(node, "a port", "write `egress \"<host>\" port=443`");
+        }
+        return None;
+    };
+    let cidr = cx.string_prop(node, "cidr");
+    if let Some(cidr) = &cidr
+        && !is_cidr(&cidr.value) {
+            cx.invalid_value(cidr.span, "egress cidr", &cidr.value, "not an address range", "write an address and a prefix length, such as `203.0.113.0/24`");
+        }
+    Some(Egress { host, port, cidr, span: cx.span_of(node) })
+}
+
+pub(super) fn absolute_path(cx: &mut Ctx<'_>, path: &Spanned<String>, what: &str) {
+    if !path.value.starts_with('/') || path.value.split('/').any(|part| part == "..") {
+        cx.invalid_value(path.span, what, &path.value, "not an absolute path", "write an absolute path without `..`, such as `/var/cache/app`");
+    }
+}
