@@ -1,8 +1,9 @@
-//! Layering of workload settings: defaults, then the workload, then `in` blocks.
-//! Scalars are replaced; lists add up (ports and config replace entries of the same name).
+//! Layering, all of it: workload settings (defaults, then the workload, then `in`
+//! blocks), library `defaults` over earlier ones, and a target's profile facts over its
+//! cloud profile's. Scalars are replaced; lists add up (ports and config replace entries
+//! of the same name).
 
-use super::library::overlay_option;
-use crate::model::WorkloadSettings;
+use crate::model::{CloudProfile, ProfileFacts, Quota, WorkloadDefaults, WorkloadSettings};
 
 /// Apply `overlay` on top of `base`.
 pub fn apply_settings(base: &mut WorkloadSettings, overlay: &WorkloadSettings) {
@@ -45,4 +46,94 @@ pub fn apply_settings(base: &mut WorkloadSettings, overlay: &WorkloadSettings) {
     overlay_option(&mut base.enabled, &overlay.enabled);
     overlay_option(&mut base.identity, &overlay.identity);
     overlay_option(&mut base.placement, &overlay.placement);
+}
+
+/// `defaults` on top of earlier `defaults`: settings layer, the rest is replaced when set.
+pub(super) fn merge_defaults(base: &mut WorkloadDefaults, overlay: &WorkloadDefaults) {
+    apply_settings(&mut base.settings, &overlay.settings);
+    overlay_option(&mut base.run_as_user, &overlay.run_as_user);
+    overlay_option(&mut base.tmp_size, &overlay.tmp_size);
+    overlay_option(&mut base.kubernetes, &overlay.kubernetes);
+    overlay_option(&mut base.probe_initial_delay, &overlay.probe_initial_delay);
+    overlay_option(&mut base.probe_period, &overlay.probe_period);
+    if let Some(quota) = &overlay.quota {
+        match &mut base.quota {
+            Some(existing) => merge_quota(existing, quota),
+            None => base.quota = Some(quota.clone()),
+        }
+    }
+}
+
+fn merge_quota(base: &mut Quota, overlay: &Quota) {
+    overlay_option(&mut base.cpu, &overlay.cpu);
+    overlay_option(&mut base.memory, &overlay.memory);
+    overlay_option(&mut base.pods, &overlay.pods);
+}
+
+/// Replace `base` with `overlay` when the overlay is set.
+pub(super) fn overlay_option<T: Clone>(base: &mut Option<T>, overlay: &Option<T>) {
+    if let Some(value) = overlay {
+        *base = Some(value.clone());
+    }
+}
+
+/// Profile facts with the target's facts on top.
+pub(super) fn layer_facts(cloud: &CloudProfile, target: &ProfileFacts) -> ProfileFacts {
+    let mut facts = cloud.facts.clone();
+    overlay_option(&mut facts.dns, &target.dns);
+    overlay_option(&mut facts.registry, &target.registry);
+    overlay_option(&mut facts.exposure, &target.exposure);
+    overlay_option(&mut facts.ingress_class, &target.ingress_class);
+    overlay_option(&mut facts.storage_class, &target.storage_class);
+    overlay_option(&mut facts.fixed_uid, &target.fixed_uid);
+    for (key, value) in &target.ingress_annotations {
+        facts.ingress_annotations.insert(key.clone(), value.clone());
+    }
+    overlay_option(&mut facts.dns_namespace, &target.dns_namespace);
+    overlay_option(&mut facts.dns_port, &target.dns_port);
+    overlay_option(&mut facts.ingress_namespace, &target.ingress_namespace);
+    // Pod labels replace as a whole: merging the profile's DNS or controller labels with
+    // a target's would select pods that match neither.
+    if !target.dns_labels.is_empty() {
+        facts.dns_labels = target.dns_labels.clone();
+    }
+    if !target.ingress_labels.is_empty() {
+        facts.ingress_labels = target.ingress_labels.clone();
+    }
+    overlay_option(&mut facts.monitoring_namespace, &target.monitoring_namespace);
+    if !target.monitoring_labels.is_empty() {
+        facts.monitoring_labels = target.monitoring_labels.clone();
+    }
+    overlay_option(&mut facts.cni, &target.cni);
+    // Load-balancer ranges replace as a whole, like pod labels: a target that names its
+    // own ranges means exactly those.
+    if !target.ingress_cidrs.is_empty() {
+        facts.ingress_cidrs = target.ingress_cidrs.clone();
+    }
+    if !target.dns_cidrs.is_empty() {
+        facts.dns_cidrs = target.dns_cidrs.clone();
+    }
+    if !target.managed_cidrs.is_empty() {
+        facts.managed_cidrs = target.managed_cidrs.clone();
+    }
+    if !target.api_server_cidrs.is_empty() {
+        facts.api_server_cidrs = target.api_server_cidrs.clone();
+    }
+    overlay_option(&mut facts.gateway, &target.gateway);
+    overlay_option(&mut facts.internal_gateway, &target.internal_gateway);
+    overlay_option(&mut facts.internal_ingress_class, &target.internal_ingress_class);
+    for (key, value) in &target.internal_ingress_annotations {
+        facts.internal_ingress_annotations.insert(key.clone(), value.clone());
+    }
+    for (key, value) in &target.identity_annotations {
+        facts.identity_annotations.insert(key.clone(), value.clone());
+    }
+    for (key, value) in &target.identity_labels {
+        facts.identity_labels.insert(key.clone(), value.clone());
+    }
+    for (key, value) in &target.params {
+        facts.params.insert(key.clone(), value.clone());
+    }
+    overlay_option(&mut facts.backing_managed, &target.backing_managed);
+    facts
 }

@@ -1,7 +1,7 @@
 //! The library: cloud profiles, backing-service kinds and workload defaults, gathered
 //! from the embedded stdlib and any user library folders (later definitions win).
 
-use crate::model::{BackingKind, CloudProfile, Quota, Spec, WorkloadDefaults};
+use crate::model::{BackingKind, CloudProfile, Spec, WorkloadDefaults};
 use std::collections::BTreeMap;
 
 /// Everything a spec can refer to by name that is not declared in the spec itself.
@@ -29,37 +29,9 @@ impl Library {
                 library.kinds.insert(kind.name.value.clone(), kind.clone());
             }
             if let Some(defaults) = &spec.defaults {
-                merge_defaults(&mut library.defaults, defaults);
+                super::layer::merge_defaults(&mut library.defaults, defaults);
             }
         }
         library
-    }
-}
-
-fn merge_defaults(base: &mut WorkloadDefaults, overlay: &WorkloadDefaults) {
-    super::layer::apply_settings(&mut base.settings, &overlay.settings);
-    overlay_option(&mut base.run_as_user, &overlay.run_as_user);
-    overlay_option(&mut base.tmp_size, &overlay.tmp_size);
-    overlay_option(&mut base.kubernetes, &overlay.kubernetes);
-    overlay_option(&mut base.probe_initial_delay, &overlay.probe_initial_delay);
-    overlay_option(&mut base.probe_period, &overlay.probe_period);
-    if let Some(quota) = &overlay.quota {
-        match &mut base.quota {
-            Some(existing) => merge_quota(existing, quota),
-            None => base.quota = Some(quota.clone()),
-        }
-    }
-}
-
-fn merge_quota(base: &mut Quota, overlay: &Quota) {
-    overlay_option(&mut base.cpu, &overlay.cpu);
-    overlay_option(&mut base.memory, &overlay.memory);
-    overlay_option(&mut base.pods, &overlay.pods);
-}
-
-/// Replace `base` with `overlay` when the overlay is set.
-pub(crate) fn overlay_option<T: Clone>(base: &mut Option<T>, overlay: &Option<T>) {
-    if let Some(value) = overlay {
-        *base = Some(value.clone());
     }
 }

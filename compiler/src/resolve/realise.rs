@@ -39,67 +39,50 @@ pub(super) struct Scope<'a> {
     pub namespace: &'a str,
 }
 
-impl Ctx<'_> {
-    /// The realisation of one backing service on this scope's target and its binding.
-    pub(super) fn realise(
-        &mut self,
-        scope: &Scope<'_>,
-        kind: &BackingKind,
-        name: &Spanned<String>,
-        properties: &BTreeMap<String, Value>,
-        managed: bool,
-    ) -> Option<(ResolvedRealisation, Vec<ResolvedEnv>, Option<u16>)> {
-        let mode = if managed {
-            RealisationMode::Managed
-        } else {
-            RealisationMode::InCluster
-        };
-        let cloud = scope.profile.cloud.as_str();
-        let of_mode = || kind.realisations.iter().filter(|r| r.mode.value == mode);
-        let chosen = of_mode()
-            .find(|r| r.cloud.as_ref().is_some_and(|c| c.value == cloud))
-            .or_else(|| of_mode().find(|r| r.cloud.is_none()));
-        let Some(realisation) = chosen else {
-            self.error(
-                name.span,
-                ResolveError::NoRealisation {
-                    kind: kind.name.value.clone(),
-                    name: name.value.clone(),
-                    mode: mode.as_str(),
-                    target: scope.target.to_owned(),
-                    cloud: cloud.to_owned(),
-                    help: no_realisation_help(kind, mode, cloud, scope.env),
-                    span: name.span,
-                },
-            );
-            return None;
-        };
+/// The realisation of one backing service on this scope's target and its binding.
+pub(super) fn realise(
+    cx: &mut Ctx<'_>,
+    scope: &Scope<'_>,
+    kind: &BackingKind,
+    name: &Spanned<String>,
+    properties: &BTreeMap<String, Value>,
+    managed: bool,
+) -> Option<(ResolvedRealisation, Vec<ResolvedEnv>, Option<u16>)> {
+    let mode = if managed {
+        RealisationMode::Managed
+    } else {
+        RealisationMode::InCluster
+    };
+    let cloud = scope.profile.cloud.as_str();
+    let of_mode = || kind.realisations.iter().filter(|r| r.mode.value == mode);
+    let chosen = of_mode()
+        .find(|r| r.cloud.as_ref().is_some_and(|c| c.value == cloud))
+        .or_else(|| of_mode().find(|r| r.cloud.is_none()));
+    let Some(realisation) = chosen else {
+        cx.error(
+            name.span,
+            ResolveError::NoRealisation {
+                kind: kind.name.value.clone(),
+                name: name.value.clone(),
+                mode: mode.as_str(),
+                target: scope.target.to_owned(),
+                cloud: cloud.to_owned(),
+                help: no_realisation_help(kind, mode, cloud, scope.env),
+                span: name.span,
+            },
+        );
+        return None;
+    };
 
-        let mut complete = true;
-        for param in &realisation.requires {
-            // `requires "region"` asks for the target's `region=`, not a param.
-            if param.value == REGION {
-                if scope.profile.region.is_none() {
-                    complete = false;
-                    self.error(
-                        scope.target_span,
-                        ResolveError::MissingRegion {
-                            target: scope.target.to_owned(),
-                            mode: mode.as_str(),
-                            kind: kind.name.value.clone(),
-                            name: name.value.clone(),
-                            span: scope.target_span,
-                        },
-                    );
-                }
-                continue;
-            }
-            if !scope.profile.params.contains_key(&param.value) {
+    let mut complete = true;
+    for param in &realisation.requires {
+        // `requires "region"` asks for the target's `region=`, not a param.
+        if param.value == REGION {
+            if scope.profile.region.is_none() {
                 complete = false;
-                self.error(
+                cx.error(
                     scope.target_span,
-                    ResolveError::MissingParam {
-                        param: param.value.clone(),
+                    ResolveError::MissingRegion {
                         target: scope.target.to_owned(),
                         mode: mode.as_str(),
                         kind: kind.name.value.clone(),
@@ -108,239 +91,254 @@ impl Ctx<'_> {
                     },
                 );
             }
+            continue;
         }
-        for env in &kind.binding {
-            if let BindingEnvSource::Key(key) = &env.source
-                && !realisation
-                    .binds
-                    .iter()
-                    .any(|bind| bind.key.value == key.value)
-            {
-                complete = false;
-                self.error(
-                    realisation.span,
-                    ResolveError::UnboundKey {
-                        mode: mode.as_str(),
-                        kind: kind.name.value.clone(),
-                        key: key.value.clone(),
-                        span: realisation.span,
-                    },
-                );
-            }
+        if !scope.profile.params.contains_key(&param.value) {
+            complete = false;
+            cx.error(
+                scope.target_span,
+                ResolveError::MissingParam {
+                    param: param.value.clone(),
+                    target: scope.target.to_owned(),
+                    mode: mode.as_str(),
+                    kind: kind.name.value.clone(),
+                    name: name.value.clone(),
+                    span: scope.target_span,
+                },
+            );
         }
-        if !complete {
-            return None;
+    }
+    for env in &kind.binding {
+        if let BindingEnvSource::Key(key) = &env.source
+            && !realisation
+                .binds
+                .iter()
+                .any(|bind| bind.key.value == key.value)
+        {
+            complete = false;
+            cx.error(
+                realisation.span,
+                ResolveError::UnboundKey {
+                    mode: mode.as_str(),
+                    kind: kind.name.value.clone(),
+                    key: key.value.clone(),
+                    span: realisation.span,
+                },
+            );
         }
+    }
+    if !complete {
+        return None;
+    }
 
-        let context = self.context(scope, kind, &name.value, properties);
-        let what = |detail: &str| {
-            format!(
-                "{detail} of the {} {} realisation",
-                mode.as_str(),
-                kind.name.value
-            )
-        };
-        let mut pods = BTreeMap::new();
-        for (label, value) in &realisation.pods {
-            let rendered = self.render(
-                &value.value,
-                &context,
-                value.span,
-                &what(&format!("`pods \"{label}\"`")),
-            )?;
-            pods.insert(label.clone(), rendered);
-        }
-        let operator_namespace = realisation
-            .operator_namespace
-            .as_ref()
-            .map(|n| n.value.clone());
-        let mut binds = BTreeMap::new();
-        for bind in &realisation.binds {
-            let label = what(&format!("`bind \"{}\"`", bind.key.value));
-            let source = match &bind.source {
-                BindSource::Secret { name, key } => EnvSource::Secret {
-                    name: self.render(&name.value, &context, name.span, &label)?,
-                    key: key.clone(),
-                },
-                BindSource::ConfigMap { name, key } => EnvSource::ConfigMap {
-                    name: self.render(&name.value, &context, name.span, &label)?,
-                    key: key.clone(),
-                },
-                BindSource::Value(value) => {
-                    EnvSource::Value(self.render(&value.value, &context, value.span, &label)?)
-                }
-            };
-            binds.insert(bind.key.value.as_str(), source);
-        }
-        let binding = kind
-            .binding
-            .iter()
-            .filter_map(|env| {
-                let source = match &env.source {
-                    BindingEnvSource::Key(key) => binds.get(key.value.as_str())?.clone(),
-                    BindingEnvSource::Value(value) => EnvSource::Value(value.value.clone()),
-                };
-                Some(ResolvedEnv {
-                    name: env.name.value.clone(),
-                    source,
-                })
-            })
-            .collect();
-        Some((
-            ResolvedRealisation {
-                mode,
-                objects: realisation.objects.clone(),
-                context,
-                pods,
-                operator_namespace,
-                api_server: realisation.api_server,
-                span: realisation.span,
+    let context = context(cx, scope, kind, &name.value, properties);
+    let what = |detail: &str| {
+        format!(
+            "{detail} of the {} {} realisation",
+            mode.as_str(),
+            kind.name.value
+        )
+    };
+    let mut pods = BTreeMap::new();
+    for (label, value) in &realisation.pods {
+        let rendered = render(cx, 
+            &value.value,
+            &context,
+            value.span,
+            &what(&format!("`pods \"{label}\"`")),
+        )?;
+        pods.insert(label.clone(), rendered);
+    }
+    let operator_namespace = realisation
+        .operator_namespace
+        .as_ref()
+        .map(|n| n.value.clone());
+    let mut binds = BTreeMap::new();
+    for bind in &realisation.binds {
+        let label = what(&format!("`bind \"{}\"`", bind.key.value));
+        let source = match &bind.source {
+            BindSource::Secret { name, key } => EnvSource::Secret {
+                name: render(cx, &name.value, &context, name.span, &label)?,
+                key: key.clone(),
             },
-            binding,
-            // The port consumers connect to: the realisation's when it has its own.
-            realisation.port.as_ref().or(kind.port.as_ref()).map(|p| p.value),
-        ))
-    }
-
-    /// The identity facts of the profile, rendered for one workload.
-    pub(super) fn identity(
-        &mut self,
-        scope: &Scope<'_>,
-        workload: &str,
-        identity: &Spanned<String>,
-    ) -> Option<ResolvedIdentity> {
-        let context = json!({
-            "identity": identity.value,
-            "workload": workload,
-            "domain": scope.domain,
-            "namespace": scope.namespace,
-            "env": scope.env,
-            "target": scope.target,
-            "cloud": scope.profile.cloud,
-            "region": scope.profile.region,
-            "platform": self.platform,
-            "params": scope.profile.params,
-        });
-        let mut render_all = |facts: &BTreeMap<String, Spanned<String>>,
-                              what: &str|
-         -> Option<BTreeMap<String, String>> {
-            let mut out = BTreeMap::new();
-            for (key, template) in facts {
-                // The fix is on the target (a param), so the report points at the spec's
-                // `identity` and quotes the profile's template.
-                let rendered = template::render_text(&template.value, &context).map_err(|reason| {
-                    self.error(
-                        identity.span,
-                        ResolveError::IdentityParam {
-                            identity: identity.value.clone(),
-                            workload: workload.to_owned(),
-                            target: scope.target.to_owned(),
-                            fact: format!("{what} {key}"),
-                            template: template.value.clone(),
-                            reason,
-                            span: identity.span,
-                        },
-                    );
-                });
-                out.insert(key.clone(), rendered.ok()?);
+            BindSource::ConfigMap { name, key } => EnvSource::ConfigMap {
+                name: render(cx, &name.value, &context, name.span, &label)?,
+                key: key.clone(),
+            },
+            BindSource::Value(value) => {
+                EnvSource::Value(render(cx, &value.value, &context, value.span, &label)?)
             }
-            Some(out)
         };
-        let annotations = render_all(&scope.profile.identity_annotations, "identity annotation")?;
-        let labels = render_all(&scope.profile.identity_labels, "identity label")?;
-        Some(ResolvedIdentity {
-            name: identity.value.clone(),
-            annotations,
-            labels,
+        binds.insert(bind.key.value.as_str(), source);
+    }
+    let binding = kind
+        .binding
+        .iter()
+        .filter_map(|env| {
+            let source = match &env.source {
+                BindingEnvSource::Key(key) => binds.get(key.value.as_str())?.clone(),
+                BindingEnvSource::Value(value) => EnvSource::Value(value.value.clone()),
+            };
+            Some(ResolvedEnv {
+                name: env.name.value.clone(),
+                source,
+            })
         })
-    }
+        .collect();
+    Some((
+        ResolvedRealisation {
+            mode,
+            objects: realisation.objects.clone(),
+            context,
+            pods,
+            operator_namespace,
+            api_server: realisation.api_server,
+            span: realisation.span,
+        },
+        binding,
+        // The port consumers connect to: the realisation's when it has its own.
+        realisation.port.as_ref().or(kind.port.as_ref()).map(|p| p.value),
+    ))
+}
 
-    /// Whether `placement` (as written for this environment) puts the entity on this
-    /// scope's target; unknown names are reported.
-    pub(super) fn placed_here(
-        &mut self,
-        scope: &Scope<'_>,
-        placement: Option<&Spanned<Vec<String>>>,
-    ) -> bool {
-        let Some(placement) = placement else {
-            return true;
-        };
-        for name in &placement.value {
-            if !scope.env_targets.contains(name) {
-                let help = if scope.env_targets.len() > 1 {
-                    format!(
-                        "environment `{}` runs on {}",
-                        scope.env,
-                        words(scope.env_targets)
-                    )
-                } else {
-                    format!(
-                        "environment `{}` runs on `{}` only; `placement` picks among the targets of a hybrid environment (`target \"a\" \"b\"`)",
-                        scope.env,
-                        scope.env_targets.first().map_or("", String::as_str)
-                    )
-                };
-                self.error(
-                    placement.span,
-                    ResolveError::UnknownPlacement {
-                        name: name.clone(),
-                        env: scope.env.to_owned(),
-                        help,
-                        span: placement.span,
-                    },
-                );
-            }
-        }
-        placement.value.iter().any(|name| name == scope.target)
-    }
-
-    fn context(
-        &self,
-        scope: &Scope<'_>,
-        kind: &BackingKind,
-        name: &str,
-        properties: &BTreeMap<String, Value>,
-    ) -> Json {
-        let props: Map<String, Json> = properties
-            .iter()
-            .map(|(key, value)| (key.clone(), json_value(value)))
-            .collect();
-        let profile = scope.profile;
-        json!({
-            "name": name,
-            "kind": kind.name.value,
-            "domain": scope.domain,
-            "namespace": scope.namespace,
-            "env": scope.env,
-            "production": scope.production,
-            "target": scope.target,
-            "cloud": profile.cloud,
-            "region": profile.region,
-            "platform": self.platform,
-            "secret_store": self.secret_store,
-            "props": props,
-            "port": kind.port.as_ref().map(|p| p.value),
-            "storage_class": profile.storage_class,
-            "fixed_uid": profile.fixed_uid,
-            "run_as_user": profile.run_as_user,
-            "params": profile.params,
-        })
-    }
-
-    fn render(&mut self, source: &str, context: &Json, span: Span, what: &str) -> Option<String> {
-        match template::render_text(source, context) {
-            Ok(text) => Some(text),
-            Err(reason) => {
-                self.error(
-                    span,
-                    ResolveError::Template {
-                        what: what.to_owned(),
+/// The identity facts of the profile, rendered for one workload.
+pub(super) fn identity(
+    cx: &mut Ctx<'_>,
+    scope: &Scope<'_>,
+    workload: &str,
+    identity: &Spanned<String>,
+) -> Option<ResolvedIdentity> {
+    let context = json!({
+        "identity": identity.value,
+        "workload": workload,
+        "domain": scope.domain,
+        "namespace": scope.namespace,
+        "env": scope.env,
+        "target": scope.target,
+        "cloud": scope.profile.cloud,
+        "region": scope.profile.region,
+        "platform": cx.platform,
+        "params": scope.profile.params,
+    });
+    let mut render_all = |facts: &BTreeMap<String, Spanned<String>>,
+                          what: &str|
+     -> Option<BTreeMap<String, String>> {
+        let mut out = BTreeMap::new();
+        for (key, template) in facts {
+            // The fix is on the target (a param), so the report points at the spec's
+            // `identity` and quotes the profile's template.
+            let rendered = template::render_text(&template.value, &context).map_err(|reason| {
+                cx.error(
+                    identity.span,
+                    ResolveError::IdentityParam {
+                        identity: identity.value.clone(),
+                        workload: workload.to_owned(),
+                        target: scope.target.to_owned(),
+                        fact: format!("{what} {key}"),
+                        template: template.value.clone(),
                         reason,
-                        span,
+                        span: identity.span,
                     },
                 );
-                None
-            }
+            });
+            out.insert(key.clone(), rendered.ok()?);
+        }
+        Some(out)
+    };
+    let annotations = render_all(&scope.profile.identity_annotations, "identity annotation")?;
+    let labels = render_all(&scope.profile.identity_labels, "identity label")?;
+    Some(ResolvedIdentity {
+        name: identity.value.clone(),
+        annotations,
+        labels,
+    })
+}
+
+/// Whether `placement` (as written for this environment) puts the entity on this
+/// scope's target; unknown names are reported.
+pub(super) fn placed_here(
+    cx: &mut Ctx<'_>,
+    scope: &Scope<'_>,
+    placement: Option<&Spanned<Vec<String>>>,
+) -> bool {
+    let Some(placement) = placement else {
+        return true;
+    };
+    for name in &placement.value {
+        if !scope.env_targets.contains(name) {
+            let help = if scope.env_targets.len() > 1 {
+                format!(
+                    "environment `{}` runs on {}",
+                    scope.env,
+                    words(scope.env_targets)
+                )
+            } else {
+                format!(
+                    "environment `{}` runs on `{}` only; `placement` picks among the targets of a hybrid environment (`target \"a\" \"b\"`)",
+                    scope.env,
+                    scope.env_targets.first().map_or("", String::as_str)
+                )
+            };
+            cx.error(
+                placement.span,
+                ResolveError::UnknownPlacement {
+                    name: name.clone(),
+                    env: scope.env.to_owned(),
+                    help,
+                    span: placement.span,
+                },
+            );
+        }
+    }
+    placement.value.iter().any(|name| name == scope.target)
+}
+
+fn context(
+    cx: &Ctx<'_>,
+    scope: &Scope<'_>,
+    kind: &BackingKind,
+    name: &str,
+    properties: &BTreeMap<String, Value>,
+) -> Json {
+    let props: Map<String, Json> = properties
+        .iter()
+        .map(|(key, value)| (key.clone(), json_value(value)))
+        .collect();
+    let profile = scope.profile;
+    json!({
+        "name": name,
+        "kind": kind.name.value,
+        "domain": scope.domain,
+        "namespace": scope.namespace,
+        "env": scope.env,
+        "production": scope.production,
+        "target": scope.target,
+        "cloud": profile.cloud,
+        "region": profile.region,
+        "platform": cx.platform,
+        "secret_store": cx.secret_store,
+        "props": props,
+        "port": kind.port.as_ref().map(|p| p.value),
+        "storage_class": profile.storage_class,
+        "fixed_uid": profile.fixed_uid,
+        "run_as_user": profile.run_as_user,
+        "params": profile.params,
+    })
+}
+
+fn render(cx: &mut Ctx<'_>, source: &str, context: &Json, span: Span, what: &str) -> Option<String> {
+    match template::render_text(source, context) {
+        Ok(text) => Some(text),
+        Err(reason) => {
+            cx.error(
+                span,
+                ResolveError::Template {
+                    what: what.to_owned(),
+                    reason,
+                    span,
+                },
+            );
+            None
         }
     }
 }

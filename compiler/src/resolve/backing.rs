@@ -1,0 +1,159 @@
+//! Resolving one backing service in one view: its kind, properties, placement and
+//! realisation.
+
+use super::errors::ResolveError;
+use super::realise::{self, Scope};
+use super::types::ResolvedBacking;
+use super::{Ctx, suggest};
+use crate::diag::Spanned;
+use crate::model::{BackingService, PropertyType, Value};
+use std::collections::BTreeMap;
+
+pub(super) fn backing(cx: &mut Ctx<'_>, backing: &BackingService, scope: &Scope<'_>) -> Option<ResolvedBacking> {
+    let env = scope.env;
+    let Some(kind) = cx.library.kinds.get(&backing.kind.value) else {
+        let help = suggest(&backing.kind.value, cx.library.kinds.keys().map(String::as_str));
+        cx.error(
+            backing.kind.span,
+            ResolveError::UnknownReference {
+                what: "backing-service kind",
+                name: backing.kind.value.clone(),
+                span: backing.kind.span,
+                help,
+            },
+        );
+        return None;
+    };
+    let mut written: BTreeMap<String, Spanned<Value>> =
+        backing.properties.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    for block in backing.overrides.iter().filter(|o| o.env.value == env) {
+        for (key, value) in &block.properties {
+            written.insert(key.clone(), value.clone());
+        }
+    }
+    // Check every property written anywhere (also in other environments' blocks) once.
+    let all_written = backing
+        .properties
+        .iter()
+        .chain(backing.overrides.iter().flat_map(|o| o.properties.iter()));
+    for (key, value) in all_written {
+        if key == PLACEMENT {
+            if !matches!(value.value, Value::String(_)) {
+                cx.error(
+                    value.span,
+                    ResolveError::KindPropertyType {
+                        name: key.clone(),
+                        kind: kind.name.value.clone(),
+                        expected: "a target name",
+                        example: "`placement=\"aws\"`",
+                        span: value.span,
+                    },
+                );
+            }
+            continue;
+        }
+        match kind.properties.iter().find(|p| &p.name.value == key) {
+            None => {
+                let help = suggest(key, kind.properties.iter().map(|p| p.name.value.as_str()));
+                cx.error(
+                    value.span,
+                    ResolveError::UnknownKindProperty {
+                        name: key.clone(),
+                        kind: kind.name.value.clone(),
+                        service: backing.name.value.clone(),
+                        span: value.span,
+                        help,
+                    },
+                );
+            }
+            Some(property) => {
+                if let Some((expected, example)) = type_mismatch(property.ty, &value.value) {
+                    cx.error(
+                        value.span,
+                        ResolveError::KindPropertyType {
+                            name: key.clone(),
+                            kind: kind.name.value.clone(),
+                            expected,
+                            example,
+                            span: value.span,
+                        },
+                    );
+                }
+            }
+        }
+    }
+    let placement = backing_placement(backing, env).map(|p| Spanned::new(vec![p.value], p.span));
+    if !realise::placed_here(cx, scope, placement.as_ref()) {
+        return None;
+    }
+    let mut properties = BTreeMap::new();
+    for property in &kind.properties {
+        let name = &property.name.value;
+        if let Some(value) = written.get(name) {
+            properties.insert(name.clone(), value.value.clone());
+        } else if let (MANAGED, Some(managed)) = (name.as_str(), scope.profile.backing_managed) {
+            // The target's default sits between the kind's and the declaration's.
+            properties.insert(name.clone(), Value::Bool(managed));
+        } else if let Some(default) = &property.default {
+            properties.insert(name.clone(), default.value.clone());
+        } else if property.required {
+            cx.error(
+                backing.name.span,
+                ResolveError::MissingKindProperty {
+                    name: name.clone(),
+                    kind: kind.name.value.clone(),
+                    service: backing.name.value.clone(),
+                    span: backing.name.span,
+                },
+            );
+        }
+    }
+    let managed = matches!(properties.get(MANAGED), Some(Value::Bool(true)));
+    let (realisation, binding, port) = realise::realise(cx, scope, kind, &backing.name, &properties, managed)?;
+    Some(ResolvedBacking {
+        kind: kind.name.value.clone(),
+        name: backing.name.value.clone(),
+        managed,
+        stateful: kind.stateful,
+        port,
+        properties,
+        realisation,
+        binding,
+        span: backing.span,
+    })
+}
+
+/// The property that picks in-cluster or managed.
+pub(super) const MANAGED: &str = "managed";
+
+/// The declaration property that places a backing service on one target of a hybrid
+/// environment; not a kind property.
+pub(super) const PLACEMENT: &str = "placement";
+
+/// `placement="<target>"` of a backing service as written for `env` (the `in` block wins).
+pub(super) fn backing_placement(backing: &BackingService, env: &str) -> Option<Spanned<String>> {
+    let written = backing
+        .overrides
+        .iter()
+        .filter(|o| o.env.value == env)
+        .find_map(|o| o.properties.get(PLACEMENT))
+        .or_else(|| backing.properties.get(PLACEMENT))?;
+    match &written.value {
+        Value::String(target) => Some(Spanned::new(target.clone(), written.span)),
+        _ => None,
+    }
+}
+
+pub(super) fn type_mismatch(ty: PropertyType, value: &Value) -> Option<(&'static str, &'static str)> {
+    match (ty, value) {
+        (PropertyType::String | PropertyType::Quantity, Value::String(_))
+        | (PropertyType::Integer, Value::Integer(_))
+        | (PropertyType::Bool, Value::Bool(_)) => None,
+        // A quantity may be written as a bare number: `storage=20` means 20 bytes, `cpu=2`.
+        (PropertyType::Quantity, Value::Integer(_)) => None,
+        (PropertyType::String, _) => Some(("a string", "`name=\"value\"`")),
+        (PropertyType::Quantity, _) => Some(("a quantity", "`storage=\"20Gi\"`")),
+        (PropertyType::Integer, _) => Some(("an integer", "`partitions=6`")),
+        (PropertyType::Bool, _) => Some(("a boolean", "`managed=#true`")),
+    }
+}

@@ -1,0 +1,92 @@
+//! Resolving a target's profile: its cloud profile's facts with the target's on top.
+
+use super::errors::ResolveError;
+use super::layer::layer_facts;
+use super::types::{ResolvedGateway, ResolvedProfile};
+use super::{Ctx, suggest};
+use crate::diag::Spanned;
+use crate::model::Target;
+use std::collections::BTreeMap;
+
+/// Layer stdlib profile facts and the target's own facts.
+pub(super) fn profile(cx: &mut Ctx<'_>, target: &Target, platform_registry: Option<&Spanned<String>>) -> Option<ResolvedProfile> {
+    let Some(cloud) = cx.library.clouds.get(&target.cloud.value) else {
+        let help = suggest(&target.cloud.value, cx.library.clouds.keys().map(String::as_str));
+        cx.error(
+            target.cloud.span,
+            ResolveError::UnknownReference {
+                what: "cloud profile",
+                name: target.cloud.value.clone(),
+                span: target.cloud.span,
+                help,
+            },
+        );
+        return None;
+    };
+    let facts = layer_facts(cloud, &target.facts);
+    if facts.exposure.as_ref().is_some_and(|e| e.value == "gateway") && facts.gateway.is_none() {
+        cx.error(
+            target.name.span,
+            ResolveError::MissingGateway { target: target.name.value.clone(), cloud: cloud.name.value.clone(), span: target.name.span },
+        );
+    }
+    let defaults = &cx.library.defaults;
+    // Internal exposure falls back to the external facts, with its own on top.
+    let internal_gateway = facts.internal_gateway.as_ref().or(facts.gateway.as_ref()).map(resolved_gateway);
+    let internal_ingress_class =
+        facts.internal_ingress_class.as_ref().or(facts.ingress_class.as_ref()).map(|c| c.value.clone());
+    let internal_ingress_annotations: BTreeMap<String, String> = facts
+        .ingress_annotations
+        .iter()
+        .chain(facts.internal_ingress_annotations.iter())
+        .map(|(k, v)| (k.clone(), v.value.clone()))
+        .collect();
+    Some(ResolvedProfile {
+        cloud: cloud.name.value.clone(),
+        region: target.region.as_ref().map(|r| r.value.clone()),
+        dns: facts.dns.map(|d| d.value),
+        registry: facts.registry.map(|r| r.value).or_else(|| platform_registry.map(|r| r.value.clone())),
+        exposure: facts.exposure.map_or_else(|| "ingress".to_owned(), |e| e.value),
+        ingress_class: facts.ingress_class.map(|c| c.value),
+        ingress_annotations: facts.ingress_annotations.into_iter().map(|(k, v)| (k, v.value)).collect(),
+        storage_class: facts.storage_class.map(|s| s.value),
+        fixed_uid: facts.fixed_uid.is_none_or(|f| f.value),
+        run_as_user: defaults.run_as_user.as_ref().map_or(10001, |u| u.value),
+        tmp_size: defaults.tmp_size.as_ref().map_or_else(|| "64Mi".to_owned(), |t| t.value.clone()),
+        // The kube-dns labels are only a default for the default namespace: a profile
+        // that names another DNS namespace without labels means all its pods.
+        dns_labels: if facts.dns_labels.is_empty() && facts.dns_namespace.is_none() {
+            BTreeMap::from([("k8s-app".to_owned(), "kube-dns".to_owned())])
+        } else {
+            facts.dns_labels.into_iter().map(|(k, v)| (k, v.value)).collect()
+        },
+        dns_namespace: facts.dns_namespace.map_or_else(|| "kube-system".to_owned(), |n| n.value),
+        dns_port: facts.dns_port.and_then(|p| i32::try_from(p.value).ok()).unwrap_or(53),
+        ingress_namespace: facts.ingress_namespace.map(|n| n.value),
+        ingress_labels: facts.ingress_labels.into_iter().map(|(k, v)| (k, v.value)).collect(),
+        monitoring_namespace: facts.monitoring_namespace.map(|n| n.value),
+        monitoring_labels: facts.monitoring_labels.into_iter().map(|(k, v)| (k, v.value)).collect(),
+        cni: facts.cni.map(|c| c.value),
+        ingress_cidrs: facts.ingress_cidrs.into_iter().map(|c| c.value).collect(),
+        managed_cidrs: facts.managed_cidrs.into_iter().map(|c| c.value).collect(),
+        dns_cidrs: facts.dns_cidrs.into_iter().map(|c| c.value).collect(),
+        api_server_cidrs: facts.api_server_cidrs.into_iter().map(|c| c.value).collect(),
+        internal_gateway,
+        gateway: facts.gateway.as_ref().map(resolved_gateway),
+        internal_ingress_class,
+        internal_ingress_annotations,
+        params: facts.params.into_iter().map(|(k, v)| (k, v.value)).collect(),
+        identity_annotations: facts.identity_annotations.into_iter().collect(),
+        identity_labels: facts.identity_labels.into_iter().collect(),
+        backing_managed: facts.backing_managed.map(|b| b.value),
+        span: target.name.span,
+    })
+}
+
+pub(super) fn resolved_gateway(gateway: &crate::model::GatewayRef) -> ResolvedGateway {
+    ResolvedGateway {
+        name: gateway.name.value.clone(),
+        namespace: gateway.namespace.value.clone(),
+        section: gateway.section.as_ref().map(|s| s.value.clone()),
+    }
+}

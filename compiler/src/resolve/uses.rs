@@ -1,0 +1,273 @@
+//! Binding `uses`: each reference to a workload or backing service, the connection
+//! variables a workload gets from the backing services it uses, and calls that leave the
+//! cluster of a hybrid environment.
+
+use super::backing::backing_placement;
+use super::errors::ResolveError;
+use super::realise::{self, Scope};
+use super::types::{EnvSource, ResolvedBacking, ResolvedEnv, ResolvedUse, UseTarget};
+use super::{Ctx, layer, suggest};
+use crate::diag::Span;
+use crate::model::{BackingService, Spec, Workload, WorkloadKind, WorkloadSettings};
+use std::collections::BTreeMap;
+
+/// A declared entity a `uses` can point at.
+#[derive(Clone)]
+pub(super) enum Entity<'s> {
+    Workload(&'s Workload),
+    Backing(&'s BackingService),
+}
+
+/// Bind every `uses` once (base settings and every `in` block).
+pub(super) fn check_uses(cx: &mut Ctx<'_>, spec: &Spec, entities: &BTreeMap<(String, String), Entity<'_>>) {
+    for domain in &spec.domains {
+        for workload in &domain.workloads {
+            let all_uses = workload
+                .settings
+                .uses
+                .iter()
+                .chain(workload.overrides.iter().flat_map(|o| o.settings.uses.iter()));
+            for used in all_uses {
+                bind_use(cx, &domain.name.value, workload, used, entities);
+            }
+        }
+    }
+}
+
+pub(super) fn bind_use(
+    cx: &mut Ctx<'_>,
+    domain: &str,
+    workload: &Workload,
+    used: &crate::model::Use,
+    entities: &BTreeMap<(String, String), Entity<'_>>,
+) -> Option<UseTarget> {
+    let callee_domain = used.domain.clone().unwrap_or_else(|| domain.to_owned());
+    let reference = match &used.domain {
+        Some(d) => format!("{d}/{}", used.name),
+        None => used.name.clone(),
+    };
+    match entities.get(&(callee_domain.clone(), used.name.clone())) {
+        None => {
+            let domain_exists = entities.keys().any(|(d, _)| *d == callee_domain);
+            let help = if domain_exists {
+                let candidates = entities
+                    .iter()
+                    .filter(|((d, _), _)| *d == callee_domain)
+                    .map(|((_, n), _)| n.as_str());
+                suggest(&used.name, candidates)
+            } else {
+                let mut domains: Vec<&str> = entities.keys().map(|(d, _)| d.as_str()).collect();
+                domains.dedup();
+                format!("no domain `{callee_domain}` is declared; {}", suggest(&callee_domain, domains.into_iter()))
+            };
+            cx.error(
+                used.span,
+                ResolveError::DanglingUses { reference, span: used.span, domain: callee_domain, help },
+            );
+            None
+        }
+        Some(Entity::Workload(callee)) if callee.kind != WorkloadKind::Service => {
+            cx.error(
+                used.span,
+                ResolveError::UsesNonService {
+                    reference,
+                    kind: callee.kind.as_str(),
+                    span: used.span,
+                    declared: callee.name.span,
+                },
+            );
+            None
+        }
+        Some(Entity::Workload(callee)) => {
+            if callee_domain == domain && callee.name.value == workload.name.value {
+                cx.error(used.span, ResolveError::SelfUse { name: reference, span: used.span });
+                return None;
+            }
+            Some(UseTarget::Workload { domain: callee_domain, name: used.name.clone() })
+        }
+        Some(Entity::Backing(backing)) if callee_domain != domain => {
+            let services: Vec<&str> = entities
+                .iter()
+                .filter(|((d, _), e)| *d == callee_domain && matches!(e, Entity::Workload(w) if w.kind == WorkloadKind::Service))
+                .map(|((_, n), _)| n.as_str())
+                .collect();
+            let help = match services.first() {
+                Some(first) => format!(
+                    "call a service of domain `{callee_domain}` instead, e.g. `uses \"{callee_domain}/{first}\"`; a backing service is used only by its own domain"
+                ),
+                None => format!(
+                    "add a `service` to domain `{callee_domain}` that serves this data and use it; a backing service is used only by its own domain"
+                ),
+            };
+            cx.error(
+                used.span,
+                ResolveError::CrossDomainBacking {
+                    reference,
+                    owner: callee_domain,
+                    name: used.name.clone(),
+                    kind: backing.kind.value.clone(),
+                    span: used.span,
+                    declared: backing.name.span,
+                    help,
+                },
+            );
+            None
+        }
+        Some(Entity::Backing(backing)) => Some(UseTarget::Backing {
+            domain: callee_domain,
+            name: used.name.clone(),
+            kind: backing.kind.value.clone(),
+        }),
+    }
+}
+
+/// The connection variables of every backing service a workload uses here, checked
+/// against each other and against its `secret` and `config` names.
+pub(super) fn bindings(
+    cx: &mut Ctx<'_>,
+    workload: &str,
+    settings: &WorkloadSettings,
+    uses: &[ResolvedUse],
+    backings: &[ResolvedBacking],
+) -> Vec<ResolvedEnv> {
+    let mut seen: BTreeMap<String, Span> = BTreeMap::new();
+    for secret in &settings.secrets {
+        seen.entry(secret.env.value.clone()).or_insert(secret.span);
+    }
+    for (key, value) in &settings.config {
+        seen.entry(key.clone()).or_insert(value.span);
+    }
+    let mut out = Vec::new();
+    let mut done: Vec<&str> = Vec::new();
+    for used in uses {
+        let UseTarget::Backing { name, .. } = &used.target else { continue };
+        if done.contains(&name.as_str()) {
+            continue;
+        }
+        done.push(name);
+        let Some(backing) = backings.iter().find(|b| &b.name == name) else { continue };
+        let binding = prefixed(&backing.binding, used.prefix.as_deref());
+        let mut collided: Vec<&str> = Vec::new();
+        let mut first = None;
+        for env in &binding {
+            if let Some(earlier) = seen.get(&env.name) {
+                first.get_or_insert(*earlier);
+                collided.push(&env.name);
+            }
+        }
+        if let Some(first) = first {
+            cx.error(
+                used.span,
+                ResolveError::EnvCollision {
+                    workload: workload.to_owned(),
+                    variables: collided.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", "),
+                    span: used.span,
+                    first,
+                },
+            );
+            continue;
+        }
+        for env in binding {
+            seen.insert(env.name.clone(), used.span);
+            out.push(env);
+        }
+    }
+    out
+}
+
+/// Report `uses` edges that leave this view's cluster: a service placed on other
+/// targets only (a warning) or a backing service placed elsewhere (an error).
+pub(super) fn check_cross_target(
+    cx: &mut Ctx<'_>,
+    scope: &Scope<'_>,
+    caller: &str,
+    uses: &[ResolvedUse],
+    entities: &BTreeMap<(String, String), Entity<'_>>,
+) {
+    if scope.env_targets.len() < 2 {
+        return;
+    }
+    for used in uses {
+        let (domain, name) = match &used.target {
+            UseTarget::Workload { domain, name } | UseTarget::Backing { domain, name, .. } => (domain, name),
+        };
+        let placed: Option<Vec<String>> = match entities.get(&(domain.clone(), name.clone())) {
+            Some(Entity::Workload(callee)) => {
+                let mut placement = callee.settings.placement.clone();
+                for block in callee.overrides.iter().filter(|o| o.env.value == scope.env) {
+                    layer::overlay_option(&mut placement, &block.settings.placement);
+                }
+                placement.map(|p| p.value)
+            }
+            Some(Entity::Backing(backing)) => backing_placement(backing, scope.env).map(|p| vec![p.value]),
+            None => None,
+        };
+        let Some(placed) = placed else { continue };
+        if placed.iter().any(|t| t == scope.target) {
+            continue;
+        }
+        let placed: Vec<String> = placed.into_iter().filter(|t| scope.env_targets.contains(t)).collect();
+        if placed.is_empty() {
+            continue;
+        }
+        let error = match &used.target {
+            UseTarget::Workload { .. } => ResolveError::CrossTargetCall {
+                caller: caller.to_owned(),
+                callee: name.clone(),
+                target: scope.target.to_owned(),
+                elsewhere: realise::words(&placed),
+                env: scope.env.to_owned(),
+                span: used.span,
+            },
+            UseTarget::Backing { .. } => ResolveError::CrossTargetBacking {
+                caller: caller.to_owned(),
+                backing: name.clone(),
+                target: scope.target.to_owned(),
+                placed: placed.join("`, `"),
+                env: scope.env.to_owned(),
+                span: used.span,
+            },
+        };
+        cx.error(used.span, error);
+    }
+}
+
+/// A backing service's binding with `prefix` before every variable name, and before
+/// every `$(NAME)` reference to one of them in a literal value.
+pub(super) fn prefixed(binding: &[ResolvedEnv], prefix: Option<&str>) -> Vec<ResolvedEnv> {
+    let Some(prefix) = prefix else { return binding.to_vec() };
+    binding
+        .iter()
+        .map(|env| {
+            let source = match &env.source {
+                EnvSource::Value(value) => {
+                    let mut value = value.clone();
+                    for other in binding {
+                        value = value.replace(&format!("$({})", other.name), &format!("$({prefix}{})", other.name));
+                    }
+                    EnvSource::Value(value)
+                }
+                other => other.clone(),
+            };
+            ResolvedEnv { name: format!("{prefix}{}", env.name), source }
+        })
+        .collect()
+}
+
+/// Index every workload and backing service by (domain, name).
+pub(super) fn entity_index(spec: &Spec) -> BTreeMap<(String, String), Entity<'_>> {
+    let mut index = BTreeMap::new();
+    for domain in &spec.domains {
+        for workload in &domain.workloads {
+            index
+                .entry((domain.name.value.clone(), workload.name.value.clone()))
+                .or_insert(Entity::Workload(workload));
+        }
+        for backing in &domain.backing {
+            index
+                .entry((domain.name.value.clone(), backing.name.value.clone()))
+                .or_insert(Entity::Backing(backing));
+        }
+    }
+    index
+}

@@ -1,0 +1,318 @@
+//! Resolving one workload in one view: settings layered, image, ports, exposure, health,
+//! resources and scaling.
+
+use super::errors::ResolveError;
+use super::realise::{self, Scope};
+use super::types::*;
+use super::uses::{self, Entity};
+use super::{Ctx, layer, suggest};
+use crate::diag::{Span, Spanned};
+use crate::model::{Domain, Workload, WorkloadKind, WorkloadSettings};
+use std::collections::BTreeMap;
+
+#[allow(clippy::too_many_arguments, clippy::too_many_lines)]
+pub(super) fn workload(
+    cx: &mut Ctx<'_>,
+    domain: &Domain,
+    workload: &Workload,
+    scope: &Scope<'_>,
+    backings: &[ResolvedBacking],
+    entities: &BTreeMap<(String, String), Entity<'_>>,
+) -> Option<ResolvedWorkload> {
+    let (env, target, namespace, profile) = (scope.env, scope.target, scope.namespace, scope.profile);
+    let mut settings: WorkloadSettings = cx.library.defaults.settings.clone();
+    // Defaults never carry identity: ports, uses or images belong to the workload.
+    layer::apply_settings(&mut settings, &workload.settings);
+    for block in workload.overrides.iter().filter(|o| o.env.value == env) {
+        layer::apply_settings(&mut settings, &block.settings);
+    }
+    if settings.enabled.as_ref().is_some_and(|e| !e.value) {
+        return None;
+    }
+    if !realise::placed_here(cx, scope, settings.placement.as_ref()) {
+        return None;
+    }
+    let name = workload.name.value.clone();
+    let kind = workload.kind;
+
+    let Some(image) = settings.image.as_ref() else {
+        cx.error(
+            workload.name.span,
+            ResolveError::MissingImage {
+                kind: kind.as_str(),
+                name: name.clone(),
+                span: workload.name.span,
+                env: env.to_owned(),
+            },
+        );
+        return None;
+    };
+    let image = image_reference(image, profile.registry.as_deref());
+
+    let ports = ports(cx, &name, &settings);
+    if kind == WorkloadKind::Service && ports.is_empty() {
+        cx.error(workload.name.span, ResolveError::ServiceWithoutPort { name: name.clone(), span: workload.name.span });
+    }
+
+    let mut expose = Vec::new();
+    for exposure in &settings.expose {
+        let Some(port) = port_ref(cx, &name, &ports, exposure.port.as_ref(), "expose", exposure.span) else {
+            continue;
+        };
+        let host = match (&exposure.host, &profile.dns) {
+            (Some(host), _) => host.value.clone(),
+            (None, Some(dns)) => {
+                // An internal exposure sits behind another load balancer: its own
+                // default name keeps the two DNS records apart.
+                let suffix = if exposure.internal { "-internal" } else { "" };
+                let label = format!("{name}-{namespace}{suffix}");
+                cx.check_length(&label, 63, exposure.span);
+                format!("{label}.{dns}")
+            }
+            (None, None) => {
+                cx.error(exposure.span, ResolveError::MissingHost { target: target.to_owned(), span: exposure.span });
+                continue;
+            }
+        };
+        expose.push(ResolvedExpose {
+            host,
+            path: exposure.path.value.clone(),
+            port: port.name.clone(),
+            internal: exposure.internal,
+            span: exposure.span,
+        });
+    }
+
+    let defaults = &cx.library.defaults;
+    let initial_delay_default = defaults.probe_initial_delay.as_ref().map_or(10, |d| d.value);
+    let period_default = defaults.probe_period.as_ref().map_or(10, |d| d.value);
+    let health = match &settings.health {
+        None => None,
+        Some(health) => port_ref(cx, &name, &ports, health.port.as_ref(), "health", health.span).map(|port| {
+            ResolvedHealth {
+                check: health.check.value.clone(),
+                port: port.name.clone(),
+                port_number: port.container_port,
+                initial_delay: health.initial_delay.as_ref().map_or(initial_delay_default, |d| d.value),
+                period: health.period.as_ref().map_or(period_default, |p| p.value),
+            }
+        }),
+    };
+
+    let resources = settings.resources.clone().unwrap_or_default();
+    let cpu = resources.cpu.map_or_else(|| "100m".to_owned(), |c| c.value);
+    let memory = resources.memory.map_or_else(|| "128Mi".to_owned(), |m| m.value);
+    let resources = ResolvedResources {
+        cpu_limit: resources.cpu_limit.map_or_else(|| cpu.clone(), |c| c.value),
+        memory_limit: resources.memory_limit.map_or_else(|| memory.clone(), |m| m.value),
+        cpu,
+        memory,
+    };
+
+    let replicas = settings.replicas.as_ref().map_or(1, |r| r.value);
+    if let Some(r) = &settings.replicas
+        && !(0..=10_000).contains(&r.value)
+    {
+        cx.error(r.span, ResolveError::OutOfRange { what: "replicas", value: r.value, help: "use 0 to 10000 replicas", span: r.span });
+    }
+    let scale = settings.scale.as_ref().map(|scale| {
+        if scale.min.value > scale.max.value {
+            cx.error(scale.span, ResolveError::ScaleRange { min: scale.min.value, max: scale.max.value, span: scale.span });
+        }
+        if scale.min.value < 1 {
+            cx.error(scale.min.span, ResolveError::OutOfRange { what: "scale min", value: scale.min.value, help: "an autoscaler needs at least 1 replica", span: scale.min.span });
+        }
+        ResolvedScale {
+            min: scale.min.value,
+            max: scale.max.value,
+            cpu_percent: scale.cpu_percent.as_ref().map_or(80, |c| c.value),
+        }
+    });
+
+    let uses: Vec<ResolvedUse> = settings
+        .uses
+        .iter()
+        .filter_map(|used| {
+            let target = uses::bind_use(cx, &domain.name.value, workload, used, entities)?;
+            Some(ResolvedUse {
+                target,
+                role: used.role.as_ref().map(|r| r.value.clone()),
+                prefix: used.prefix.as_ref().map(|p| p.value.clone()),
+                span: used.span,
+            })
+        })
+        .collect();
+    uses::check_cross_target(cx, scope, &name, &uses, entities);
+    let bindings = uses::bindings(cx, &name, &settings, &uses, backings);
+    let identity = settings.identity.as_ref().and_then(|identity| realise::identity(cx, scope, &name, identity));
+
+    Some(ResolvedWorkload {
+        kind,
+        name,
+        image,
+        command: settings.command.map(|c| c.value).unwrap_or_default(),
+        args: settings.args.map(|a| a.value).unwrap_or_default(),
+        schedule: workload.schedule.as_ref().map(|s| s.value.clone()),
+        ports,
+        expose,
+        health,
+        resources,
+        replicas,
+        scale,
+        config: settings.config.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect(),
+        secrets: settings
+            .secrets
+            .iter()
+            .map(|s| ResolvedSecret {
+                env: s.env.value.clone(),
+                key: s.key.value.clone(),
+                property: s.property.as_ref().map(|p| p.value.clone()),
+                span: s.span,
+            })
+            .collect(),
+        uses,
+        writable: settings.writable.iter().map(|w| w.value.clone()).collect(),
+        egress: settings
+            .egress
+            .iter()
+            .filter_map(|e| {
+                Some(ResolvedEgress {
+                    host: e.host.value.clone(),
+                    port: port_number(cx, &e.port)?,
+                    cidr: e.cidr.as_ref().map(|c| c.value.clone()),
+                    span: e.span,
+                })
+            })
+            .collect(),
+        bindings,
+        identity,
+        span: workload.span,
+    })
+}
+
+pub(super) fn ports(cx: &mut Ctx<'_>, workload: &str, settings: &WorkloadSettings) -> Vec<ResolvedPort> {
+    let mut ports: Vec<ResolvedPort> = Vec::new();
+    let mut seen: BTreeMap<i64, Span> = BTreeMap::new();
+    for port in &settings.ports {
+        if let Some(first) = seen.get(&port.container_port.value) {
+            cx.error(
+                port.container_port.span,
+                ResolveError::DuplicatePort {
+                    what: "port number",
+                    value: port.container_port.value.to_string(),
+                    workload: workload.to_owned(),
+                    span: port.container_port.span,
+                    first: *first,
+                },
+            );
+            continue;
+        }
+        seen.insert(port.container_port.value, port.container_port.span);
+        let Some(container_port) = port_number(cx, &port.container_port) else { continue };
+        let service_port = match &port.service_port {
+            Some(p) => match port_number(cx, p) {
+                Some(n) => n,
+                None => continue,
+            },
+            None => container_port,
+        };
+        ports.push(ResolvedPort {
+            name: port.name.value.clone(),
+            container_port,
+            service_port,
+            protocol: port.protocol.value,
+            metrics: port.metrics,
+        });
+    }
+    ports
+}
+
+pub(super) fn port_number(cx: &mut Ctx<'_>, port: &Spanned<i64>) -> Option<i32> {
+    match i32::try_from(port.value) {
+        Ok(n) if (1..=65535).contains(&n) => Some(n),
+        _ => {
+            cx.error(port.span, ResolveError::OutOfRange { what: "port", value: port.value, help: "ports are 1 to 65535", span: port.span });
+            None
+        }
+    }
+}
+
+/// The named port, or the first port when none is named.
+pub(super) fn port_ref<'p>(
+    cx: &mut Ctx<'_>,
+    workload: &str,
+    ports: &'p [ResolvedPort],
+    name: Option<&Spanned<String>>,
+    node: &'static str,
+    node_span: Span,
+) -> Option<&'p ResolvedPort> {
+    match name {
+        None => {
+            let first = ports.first();
+            if first.is_none() {
+                cx.error(node_span, ResolveError::NeedsPort { node, workload: workload.to_owned(), span: node_span });
+            }
+            first
+        }
+        Some(name) => {
+            let found = ports.iter().find(|p| p.name == name.value);
+            if found.is_none() {
+                let help = suggest(&name.value, ports.iter().map(|p| p.name.as_str()));
+                cx.error(
+                    name.span,
+                    ResolveError::UnknownPort { port: name.value.clone(), workload: workload.to_owned(), span: name.span, help },
+                );
+            }
+            found
+        }
+    }
+}
+
+/// The full image reference. A name whose first path segment looks like a registry host
+/// (has a `.` or `:`, or is `localhost`) is complete; any other name gets the registry
+/// prefix when one is set.
+pub(super) fn image_reference(image: &crate::model::Image, registry: Option<&str>) -> String {
+    let name = image.name.value.as_str();
+    let (repository, inline_tag) = split_tag(name);
+    let has_host = repository
+        .split_once('/')
+        .is_some_and(|(first, _)| first.contains('.') || first.contains(':') || first == "localhost");
+    let mut reference = match registry {
+        Some(registry) if !has_host => format!("{}/{repository}", registry.trim_end_matches('/')),
+        _ => repository.to_owned(),
+    };
+    if let Some(tag) = image.tag.as_ref().map(|t| t.value.as_str()).or(inline_tag) {
+        reference.push(':');
+        reference.push_str(tag);
+    }
+    if let Some(digest) = &image.digest {
+        reference.push('@');
+        reference.push_str(&digest.value);
+    }
+    reference
+}
+
+/// Split `repo:tag` at a colon after the last `/` (a colon before it is a host port).
+pub(super) fn split_tag(name: &str) -> (&str, Option<&str>) {
+    let last_segment_start = name.rfind('/').map_or(0, |i| i + 1);
+    match name.get(last_segment_start..).and_then(|segment| segment.rfind(':')) {
+        Some(colon) => {
+            let at = last_segment_start + colon;
+            (name.get(..at).unwrap_or(name), name.get(at + 1..))
+        }
+        None => (name, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_tag;
+
+    #[test]
+    fn tags_split_after_the_last_slash() {
+        assert_eq!(split_tag("redis:alpine"), ("redis", Some("alpine")));
+        assert_eq!(split_tag("localhost:5000/app"), ("localhost:5000/app", None));
+        assert_eq!(split_tag("localhost:5000/app:1.2"), ("localhost:5000/app", Some("1.2")));
+        assert_eq!(split_tag("order-api"), ("order-api", None));
+    }
+}
