@@ -6,7 +6,7 @@
 use berth::diag::{Diagnostics, SourceFile};
 use berth::driver::{self, Compilation, Inputs, Options};
 use berth::output::report::{self, ReportFormat};
-use berth::output::{diff as tree_diff, risk, write, yaml};
+use berth::output::{diff as tree_diff, review, risk, write, yaml};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -538,12 +538,13 @@ fn diff(specs: &[PathBuf], base: Option<&str>, format: DiffFormat, exit_code: bo
             return EXIT_SPEC;
         }
     }
-    let mut result = tree_diff::diff(&old.tree, &new.tree);
-    result.risks = risk::assess(
-        &result,
+    let diff = tree_diff::diff(&old.tree, &new.tree);
+    let risks = risk::assess(
+        &diff,
         risk::Revision { estate: old.estate.as_ref(), spec: old.spec.as_ref() },
         risk::Revision { estate: new.estate.as_ref(), spec: new.spec.as_ref() },
     );
+    let result = review::Review { diff, risks };
     let text = match format {
         DiffFormat::Terminal => {
             let painted = match color {
@@ -551,10 +552,10 @@ fn diff(specs: &[PathBuf], base: Option<&str>, format: DiffFormat, exit_code: bo
                 Color::Never => false,
                 Color::Auto => std::io::stdout().is_terminal(),
             };
-            tree_diff::render_terminal(&result, painted)
+            review::render_terminal(&result, painted)
         }
-        DiffFormat::Markdown => tree_diff::render_markdown(&result, tree_diff::GITHUB_COMMENT_LIMIT),
-        DiffFormat::Json => tree_diff::render_json(&result) + "\n",
+        DiffFormat::Markdown => review::render_markdown(&result, review::GITHUB_COMMENT_LIMIT),
+        DiffFormat::Json => review::render_json(&result) + "\n",
     };
     print!("{text}");
     if exit_code && !result.is_empty() { EXIT_SPEC } else { EXIT_OK }

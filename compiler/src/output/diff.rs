@@ -5,27 +5,18 @@
 //! Out: a [`TreeDiff`]: per resource added, removed or changed; for changed ones the field
 //! paths with old and new values (list items matched by `name` where every item has one,
 //! as dyff does) and a unified text diff of the rendered files. Renderers turn it into
-//! terminal text, a Markdown pull-request comment or JSON. Risk notes come from
-//! [`crate::output::risk`] and are stored in [`TreeDiff::risks`]. This module compares
-//! values only: reading git objects and files is `main.rs`'s job, except [`stale`], which
+//! terminal text, a Markdown pull-request comment or JSON. Risk assessment
+//! ([`crate::output::risk`]) reads the changes; [`crate::output::review`] renders both.
+//! This module compares values only: reading git objects and files is `main.rs`'s job, except [`stale`], which
 //! reads a committed output folder for `build --check`.
 
 use crate::emit::ArtifactTree;
-use crate::output::risk::Risk;
 use crate::output::write::{self, WriteError};
 use crate::output::yaml;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
 use std::path::{Component, Path};
-
-/// GitHub refuses issue and pull-request comments longer than this many characters.
-pub const GITHUB_COMMENT_LIMIT: usize = 65_536;
-
-/// The hidden marker that opens every Markdown report, so a workflow can find and update
-/// its previous comment instead of adding a new one.
-pub const MARKDOWN_MARKER: &str = "<!-- berth-diff -->";
 
 /// How a resource differs between the two revisions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -49,7 +40,8 @@ impl Change {
         }
     }
 
-    fn sign(self) -> char {
+    /// The sign used in terminal reports.
+    pub fn sign(self) -> char {
         match self {
             Change::Added => '+',
             Change::Removed => '-',
@@ -103,14 +95,12 @@ pub struct ResourceDiff {
 pub struct TreeDiff {
     /// Differing resources, in path order (so grouped by environment, target, domain).
     pub resources: Vec<ResourceDiff>,
-    /// Risk notes, filled by [`crate::output::risk::assess`].
-    pub risks: Vec<Risk>,
 }
 
 impl TreeDiff {
-    /// Whether nothing differs and nothing is flagged.
+    /// Whether nothing differs.
     pub fn is_empty(&self) -> bool {
-        self.resources.is_empty() && self.risks.is_empty()
+        self.resources.is_empty()
     }
 
     /// How many resources were added, removed and changed.
@@ -170,7 +160,7 @@ pub fn diff(old: &ArtifactTree, new: &ArtifactTree) -> TreeDiff {
             new_object: new.get(path).map(|artifact| artifact.object.clone()),
         });
     }
-    TreeDiff { resources, risks: Vec::new() }
+    TreeDiff { resources }
 }
 
 /// A unified diff of two texts with `a/<path>` and `b/<path>` headers.
@@ -300,7 +290,8 @@ pub fn show_value(value: Option<&Value>) -> String {
     }
 }
 
-fn count<'a>(resources: impl Iterator<Item = &'a ResourceDiff>) -> (usize, usize, usize) {
+/// How many of `resources` were added, removed and changed.
+pub fn count<'a>(resources: impl Iterator<Item = &'a ResourceDiff>) -> (usize, usize, usize) {
     let (mut added, mut removed, mut changed) = (0, 0, 0);
     for resource in resources {
         match resource.change {
@@ -310,229 +301,6 @@ fn count<'a>(resources: impl Iterator<Item = &'a ResourceDiff>) -> (usize, usize
         }
     }
     (added, removed, changed)
-}
-
-fn summary_line(diff: &TreeDiff) -> String {
-    let (added, removed, changed) = diff.counts();
-    let risks = diff.risks.len();
-    format!(
-        "{added} added, {removed} removed, {changed} changed; {risks} risk note{}",
-        if risks == 1 { "" } else { "s" }
-    )
-}
-
-// ── Terminal ────────────────────────────────────────────────────────────────────────
-
-const RED: &str = "\x1b[31m";
-const GREEN: &str = "\x1b[32m";
-const YELLOW: &str = "\x1b[33m";
-const CYAN: &str = "\x1b[36m";
-const BOLD: &str = "\x1b[1m";
-const RESET: &str = "\x1b[0m";
-
-/// Terminal text: resources grouped under `env / target / domain` headings, field
-/// changes, unified diffs of changed files, risk notes and a summary line. ANSI colours
-/// only when `color` is set.
-pub fn render_terminal(diff: &TreeDiff, color: bool) -> String {
-    let paint = |code: &'static str, text: &str| if color { format!("{code}{text}{RESET}") } else { text.to_owned() };
-    let mut out = String::new();
-    if diff.is_empty() {
-        out.push_str("no differences\n");
-        return out;
-    }
-    let mut group = None;
-    for resource in &diff.resources {
-        let heading = (&resource.env, &resource.target, &resource.domain);
-        if group != Some(heading) {
-            group = Some(heading);
-            let _ = writeln!(
-                out,
-                "{}",
-                paint(BOLD, &format!("{} / {} / {}", resource.env, resource.target, resource.domain))
-            );
-        }
-        let code = match resource.change {
-            Change::Added => GREEN,
-            Change::Removed => RED,
-            Change::Changed => YELLOW,
-        };
-        let _ = writeln!(
-            out,
-            "  {} {} {} ({})",
-            paint(code, &resource.change.sign().to_string()),
-            resource.kind,
-            resource.name,
-            resource.change.word()
-        );
-        if resource.change != Change::Changed {
-            continue;
-        }
-        for field in &resource.fields {
-            let _ = writeln!(
-                out,
-                "      {}: {} → {}",
-                field.path,
-                paint(RED, &show_value(field.old.as_ref())),
-                paint(GREEN, &show_value(field.new.as_ref()))
-            );
-        }
-        for line in resource.text.lines() {
-            let painted = if line.starts_with("+++") || line.starts_with("---") {
-                paint(BOLD, line)
-            } else if line.starts_with('+') {
-                paint(GREEN, line)
-            } else if line.starts_with('-') {
-                paint(RED, line)
-            } else if line.starts_with("@@") {
-                paint(CYAN, line)
-            } else {
-                line.to_owned()
-            };
-            let _ = writeln!(out, "      {painted}");
-        }
-    }
-    if !diff.risks.is_empty() {
-        let _ = writeln!(out, "{}", paint(BOLD, "risks"));
-        for risk in &diff.risks {
-            let _ = writeln!(out, "  {} {}: {}", paint(YELLOW, "!"), risk.kind.title(), risk.message);
-        }
-    }
-    let _ = writeln!(out, "{}", summary_line(diff));
-    out
-}
-
-// ── Markdown ────────────────────────────────────────────────────────────────────────
-
-/// A pull-request comment: the hidden marker, a summary, risk notes, one table per
-/// environment and a collapsible `<details>` per resource with its field changes and
-/// unified diff. Never longer than `limit` bytes (so never more characters): resources
-/// that do not fit are left out, with a note saying how many.
-pub fn render_markdown(diff: &TreeDiff, limit: usize) -> String {
-    let mut head = String::new();
-    let _ = writeln!(head, "{MARKDOWN_MARKER}");
-    let _ = writeln!(head, "### berth diff\n");
-    if diff.is_empty() {
-        let _ = writeln!(head, "No differences in the generated resources.");
-        return cut(&head, limit);
-    }
-    let _ = writeln!(head, "**{}**\n", summary_line(diff));
-    if !diff.risks.is_empty() {
-        let _ = writeln!(head, "#### ⚠️ Risks\n");
-        for risk in &diff.risks {
-            let _ = writeln!(head, "- **{}**: {}", risk.kind.title(), escape_inline(&risk.message));
-        }
-        head.push('\n');
-    }
-    let mut envs: BTreeMap<&str, Vec<&ResourceDiff>> = BTreeMap::new();
-    for resource in &diff.resources {
-        envs.entry(resource.env.as_str()).or_default().push(resource);
-    }
-    for (env, resources) in &envs {
-        let (added, removed, changed) = count(resources.iter().copied());
-        let _ = writeln!(head, "#### `{env}`: {added} added, {removed} removed, {changed} changed\n");
-        let _ = writeln!(head, "| target | domain | resource | change |");
-        let _ = writeln!(head, "|---|---|---|---|");
-        for resource in resources {
-            let _ = writeln!(
-                head,
-                "| {} | {} | {} {} | {} |",
-                escape_cell(&resource.target),
-                escape_cell(&resource.domain),
-                escape_cell(&resource.kind),
-                escape_cell(&resource.name),
-                resource.change.word()
-            );
-        }
-        head.push('\n');
-    }
-
-    let note = |left: usize| {
-        format!(
-            "\n> **Truncated:** {left} more resource diff{} not shown: GitHub comments are limited to 65,536 characters. Run `berth diff` locally for the full output.\n",
-            if left == 1 { " is" } else { "s are" }
-        )
-    };
-    // Room for the longest possible note.
-    let reserve = note(diff.resources.len()).len();
-    if head.len() + reserve > limit {
-        let mut out = cut(&head, limit.saturating_sub(reserve));
-        out.push_str(&note(diff.resources.len()));
-        return cut(&out, limit);
-    }
-    let mut out = head;
-    for (index, resource) in diff.resources.iter().enumerate() {
-        let section = details(resource);
-        if out.len() + section.len() + reserve > limit {
-            out.push_str(&note(diff.resources.len() - index));
-            return out;
-        }
-        out.push_str(&section);
-    }
-    out
-}
-
-fn details(resource: &ResourceDiff) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "<details><summary><code>{}</code> ({})</summary>\n",
-        escape_html(&resource.path),
-        resource.change.word()
-    );
-    if !resource.fields.is_empty() {
-        let _ = writeln!(out, "| field | old | new |");
-        let _ = writeln!(out, "|---|---|---|");
-        for field in &resource.fields {
-            let _ = writeln!(
-                out,
-                "| <code>{}</code> | <code>{}</code> | <code>{}</code> |",
-                escape_cell(&escape_html(&field.path)),
-                escape_cell(&escape_html(&show_value(field.old.as_ref()))),
-                escape_cell(&escape_html(&show_value(field.new.as_ref())))
-            );
-        }
-        out.push('\n');
-    }
-    // A fence longer than any backtick run in the text cannot be closed early.
-    let longest = resource.text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-    let fence = "`".repeat(longest.max(2) + 1);
-    let _ = writeln!(out, "{fence}diff\n{}{fence}\n\n</details>\n", resource.text);
-    out
-}
-
-/// At most `limit` bytes of `text`, cut at a line end (or a character boundary).
-fn cut(text: &str, limit: usize) -> String {
-    if text.len() <= limit {
-        return text.to_owned();
-    }
-    let mut end = limit;
-    while end > 0 && !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    let head = text.get(..end).unwrap_or_default();
-    match head.rfind('\n') {
-        Some(newline) => head.get(..=newline).unwrap_or(head).to_owned(),
-        None => head.to_owned(),
-    }
-}
-
-fn escape_html(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
-}
-
-fn escape_cell(text: &str) -> String {
-    text.replace('|', "&#124;").replace(['\n', '\r'], " ")
-}
-
-fn escape_inline(text: &str) -> String {
-    escape_html(text).replace(['\n', '\r'], " ")
-}
-
-// ── JSON ────────────────────────────────────────────────────────────────────────────
-
-/// The whole diff as pretty JSON: `{"resources": [...], "risks": [...]}`.
-pub fn render_json(diff: &TreeDiff) -> String {
-    serde_json::to_string_pretty(diff).unwrap_or_else(|error| format!("{{\"error\": {}}}", Value::String(error.to_string())))
 }
 
 #[cfg(test)]
@@ -567,57 +335,5 @@ mod tests {
         let old = json!({"labels": {"app.kubernetes.io/name": "a"}});
         let new = json!({"labels": {"app.kubernetes.io/name": "b"}});
         assert_eq!(fields(old, new), ["labels[\"app.kubernetes.io/name\"]: a → b"]);
-    }
-
-    #[test]
-    fn terminal_colours_only_when_asked() {
-        let old = json!({"spec": {"replicas": 2}});
-        let new = json!({"spec": {"replicas": 3}});
-        let mut changes = Vec::new();
-        compare(&mut changes, String::new(), Some(&old), Some(&new));
-        let resource = ResourceDiff {
-            path: "prod/t/d/deployment-x.yaml".into(),
-            env: "prod".into(),
-            target: "t".into(),
-            domain: "d".into(),
-            kind: "Deployment".into(),
-            name: "x".into(),
-            change: Change::Changed,
-            fields: changes,
-            text: "-  replicas: 2\n+  replicas: 3\n".into(),
-            old_object: Some(old),
-            new_object: Some(new),
-        };
-        let diff = TreeDiff { resources: vec![resource], risks: Vec::new() };
-        let plain = render_terminal(&diff, false);
-        assert!(!plain.contains('\x1b') && plain.contains("spec.replicas: 2 → 3"), "{plain}");
-        let painted = render_terminal(&diff, true);
-        assert!(painted.contains("\x1b[32m+  replicas: 3\x1b[0m"), "{painted}");
-    }
-
-    #[test]
-    fn markdown_is_truncated_under_the_limit_with_a_note() {
-        let resource = ResourceDiff {
-            path: "dev/t/d/configmap-x.yaml".into(),
-            env: "dev".into(),
-            target: "t".into(),
-            domain: "d".into(),
-            kind: "ConfigMap".into(),
-            name: "x".into(),
-            change: Change::Added,
-            fields: Vec::new(),
-            text: "+line\n".repeat(400),
-            old_object: None,
-            new_object: None,
-        };
-        let diff = TreeDiff { resources: vec![resource; 50], risks: Vec::new() };
-        let full = render_markdown(&diff, usize::MAX);
-        assert!(full.len() > 20_000);
-        let cut = render_markdown(&diff, 20_000);
-        assert!(cut.len() <= 20_000, "{}", cut.len());
-        assert!(cut.starts_with(MARKDOWN_MARKER));
-        assert!(cut.contains("**Truncated:**"));
-        let tiny = render_markdown(&diff, 600);
-        assert!(tiny.len() <= 600 && tiny.contains("**Truncated:**"), "{tiny}");
     }
 }

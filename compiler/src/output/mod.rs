@@ -6,4 +6,5 @@ pub mod report;
 pub mod write;
 pub mod listing;
 pub mod diff;
+pub mod review;
 pub mod risk;

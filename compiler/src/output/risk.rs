@@ -1,6 +1,6 @@
 //! Risk notes for `berth diff`: changes a reviewer should look at twice.
 //!
-//! In: a [`TreeDiff`] and, for each revision, the resolved [`Estate`] and lowered [`Spec`]
+//! In: the changes of a [`TreeDiff`] and, for each revision, the resolved [`Estate`] and lowered [`Spec`]
 //! (model-level facts the artifacts do not carry, such as backing services, which emit no
 //! objects today, and waivers). Out: [`Risk`] values, in a stable order. Pure: no files,
 //! no git.
