@@ -121,10 +121,7 @@ impl Collected {
 
     /// Byte offset of the first label, for sorting.
     pub fn offset(&self) -> usize {
-        self.diagnostic
-            .labels()
-            .and_then(|mut labels| labels.next())
-            .map_or(0, |label| label.offset())
+        self.diagnostic.labels().and_then(|mut labels| labels.next()).map_or(0, |label| label.offset())
     }
 }
 

@@ -142,7 +142,12 @@ fn needed_stdlib_kinds<'s>(spec: &'s Spec, libraries: &'s [Spec]) -> Option<std:
     let declared: std::collections::BTreeSet<&str> =
         spec.domains.iter().flat_map(|d| d.backing.iter().map(|b| b.kind.value.as_str())).collect();
     let mut known: Vec<&str> = stdlib::FILES.iter().filter_map(|(name, _)| stdlib::kind_of(name)).collect();
-    known.extend(libraries.iter().chain(std::iter::once(spec)).flat_map(|s| s.backing_kinds.iter().map(|k| k.name.value.as_str())));
+    known.extend(
+        libraries
+            .iter()
+            .chain(std::iter::once(spec))
+            .flat_map(|s| s.backing_kinds.iter().map(|k| k.name.value.as_str())),
+    );
     declared.iter().all(|kind| known.contains(kind)).then_some(declared)
 }
 
@@ -160,7 +165,10 @@ fn stdlib_spec(diags: &mut Diagnostics, sources: &Sources, index: usize, id: Fil
         .get(id)
         .and_then(|source| syntax::parse(&mut own, id, source))
         .map(|parsed| model::lower(&mut own, &parsed));
-    if cacheable && own.is_empty() && let Some(spec) = &spec {
+    if cacheable
+        && own.is_empty()
+        && let Some(spec) = &spec
+    {
         cache.lock().unwrap_or_else(PoisonError::into_inner).insert(index, spec.clone());
     }
     diags.extend(own);

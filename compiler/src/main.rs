@@ -480,14 +480,22 @@ fn build_check(spec: &Path, dir: &Path, env: Option<String>, target: Option<Stri
 
 // ── berth diff ──────────────────────────────────────────────────────────────────────
 
-fn diff(specs: &[PathBuf], base: Option<&str>, format: DiffFormat, exit_code: bool, libs: &[PathBuf], color: Color) -> u8 {
+fn diff(
+    specs: &[PathBuf],
+    base: Option<&str>,
+    format: DiffFormat,
+    exit_code: bool,
+    libs: &[PathBuf],
+    color: Color,
+) -> u8 {
     let (old_inputs, new_inputs) = match specs {
         [old, new] => {
             if base.is_some() {
                 eprintln!("error: give either --base REV and one SPEC, or OLD and NEW");
                 return EXIT_USAGE;
             }
-            let (Some(old), Some(new)) = (read_inputs(&spec_file(old), libs), read_inputs(&spec_file(new), libs)) else {
+            let (Some(old), Some(new)) = (read_inputs(&spec_file(old), libs), read_inputs(&spec_file(new), libs))
+            else {
                 return EXIT_USAGE;
             };
             (Some(old), new)
@@ -617,7 +625,10 @@ fn git_show(rev: &str, spec: &Path) -> Result<Option<String>, ()> {
         let top = std::fs::canonicalize(top.trim()).ok()?;
         let absolute = std::fs::canonicalize(spec).ok()?;
         let relative = absolute.strip_prefix(&top).ok()?;
-        Some((top.clone(), relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")))
+        Some((
+            top.clone(),
+            relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"),
+        ))
     });
     let Some((top, relative)) = relative else {
         eprintln!("error: {} is not inside a git work tree", spec.display());
@@ -641,9 +652,8 @@ fn git_show(rev: &str, spec: &Path) -> Result<Option<String>, ()> {
 
 /// Today's UTC date as `YYYY-MM-DD`, for waiver expiry (the library never reads the clock).
 fn today() -> String {
-    let seconds = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs());
+    let seconds =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs());
     let days = i64::try_from(seconds / 86_400).unwrap_or(0);
     let (year, month, day) = civil_from_days(days);
     format!("{year:04}-{month:02}-{day:02}")

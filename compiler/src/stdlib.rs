@@ -14,10 +14,7 @@
 /// spelling of each path, so the pseudo-path and the embedded file cannot disagree.
 macro_rules! stdlib_file {
     ($path:literal) => {
-        (
-            concat!("<stdlib/", $path, ">"),
-            include_str!(concat!("../../stdlib/", $path)),
-        )
+        (concat!("<stdlib/", $path, ">"), include_str!(concat!("../../stdlib/", $path)))
     };
 }
 
@@ -82,10 +79,7 @@ mod tests {
         let mut sorted = paths.clone();
         sorted.sort_unstable();
         sorted.dedup();
-        assert_eq!(
-            paths, sorted,
-            "stdlib::FILES must be sorted by path, without duplicates"
-        );
+        assert_eq!(paths, sorted, "stdlib::FILES must be sorted by path, without duplicates");
     }
 
     /// Every `.kdl` file under `stdlib/` must be listed, so a new file cannot be forgotten.
@@ -109,10 +103,7 @@ mod tests {
         collect(&root.join("stdlib"), &root, &mut on_disk);
         on_disk.sort_unstable();
         let listed: Vec<String> = FILES.iter().map(|(path, _)| (*path).to_owned()).collect();
-        assert_eq!(
-            listed, on_disk,
-            "stdlib::FILES and the .kdl files under stdlib/ differ"
-        );
+        assert_eq!(listed, on_disk, "stdlib::FILES and the .kdl files under stdlib/ differ");
     }
 
     /// Every file goes through the real front end (`syntax::parse`, `model::lower`)
@@ -122,10 +113,7 @@ mod tests {
         use crate::diag::{Diagnostics, SourceFile, Sources};
         for (path, text) in FILES {
             let mut sources = Sources::default();
-            let source = SourceFile {
-                name: (*path).to_owned(),
-                text: (*text).to_owned(),
-            };
+            let source = SourceFile { name: (*path).to_owned(), text: (*text).to_owned() };
             let file = sources.add(source.clone());
             let mut diags = Diagnostics::default();
             let parsed = crate::syntax::parse(&mut diags, file, &source);
@@ -144,20 +132,13 @@ mod tests {
         use crate::model::{PropertyType, Value};
         for (path, text) in FILES {
             let mut sources = Sources::default();
-            let source = SourceFile {
-                name: (*path).to_owned(),
-                text: (*text).to_owned(),
-            };
+            let source = SourceFile { name: (*path).to_owned(), text: (*text).to_owned() };
             let file = sources.add(source.clone());
             let mut diags = Diagnostics::default();
             let parsed = crate::syntax::parse(&mut diags, file, &source).expect("parses");
             let spec = crate::model::lower(&mut diags, &parsed);
             let stem = path.trim_start_matches('<').trim_end_matches('>');
-            let name = stem
-                .rsplit('/')
-                .next()
-                .unwrap_or_default()
-                .trim_end_matches(".kdl");
+            let name = stem.rsplit('/').next().unwrap_or_default().trim_end_matches(".kdl");
             let n_nodes = spec.clouds.len()
                 + spec.backing_kinds.len()
                 + usize::from(spec.defaults.is_some())
@@ -183,61 +164,31 @@ mod tests {
                 let kind = &spec.backing_kinds[0];
                 assert_eq!(kind.name.value, name, "{path}");
                 assert!(kind.description.is_some(), "{path} needs a description");
-                let managed = kind
-                    .properties
-                    .iter()
-                    .find(|property| property.name.value == "managed");
-                let managed =
-                    managed.unwrap_or_else(|| panic!("{path} needs a `managed` property"));
+                let managed = kind.properties.iter().find(|property| property.name.value == "managed");
+                let managed = managed.unwrap_or_else(|| panic!("{path} needs a `managed` property"));
                 assert_eq!(managed.ty, PropertyType::Bool, "{path}");
                 // In-cluster by default, except object storage, which has no in-cluster
                 // realisation (MinIO's images are gone) and is managed by nature.
                 let expected = name == "bucket";
-                assert_eq!(
-                    managed.default.as_ref().map(|value| &value.value),
-                    Some(&Value::Bool(expected)),
-                    "{path}"
-                );
+                assert_eq!(managed.default.as_ref().map(|value| &value.value), Some(&Value::Bool(expected)), "{path}");
                 assert!(!kind.binding.is_empty(), "{path} needs a `binding`");
                 assert!(!kind.realisations.is_empty(), "{path} needs a `realise`");
             } else {
                 assert_eq!(stem, "stdlib/defaults.kdl");
                 let defaults = spec.defaults.as_ref().expect("defaults node");
-                assert_eq!(
-                    defaults.kubernetes.as_ref().map(|v| v.value.as_str()),
-                    Some("1.33")
-                );
+                assert_eq!(defaults.kubernetes.as_ref().map(|v| v.value.as_str()), Some("1.33"));
                 assert_eq!(defaults.run_as_user.as_ref().map(|v| v.value), Some(10001));
-                assert_eq!(
-                    defaults.tmp_size.as_ref().map(|v| v.value.as_str()),
-                    Some("64Mi")
-                );
-                assert_eq!(
-                    defaults.settings.replicas.as_ref().map(|v| v.value),
-                    Some(1)
-                );
-                assert_eq!(
-                    defaults.probe_initial_delay.as_ref().map(|v| v.value),
-                    Some(10)
-                );
+                assert_eq!(defaults.tmp_size.as_ref().map(|v| v.value.as_str()), Some("64Mi"));
+                assert_eq!(defaults.settings.replicas.as_ref().map(|v| v.value), Some(1));
+                assert_eq!(defaults.probe_initial_delay.as_ref().map(|v| v.value), Some(10));
                 assert_eq!(defaults.probe_period.as_ref().map(|v| v.value), Some(10));
                 let quota = defaults.quota.as_ref().expect("default quota");
                 assert_eq!(quota.cpu.as_ref().map(|v| v.value.as_str()), Some("4"));
                 assert_eq!(quota.memory.as_ref().map(|v| v.value.as_str()), Some("8Gi"));
                 assert_eq!(quota.pods.as_ref().map(|v| v.value), Some(40));
-                let resources = defaults
-                    .settings
-                    .resources
-                    .as_ref()
-                    .expect("default resources");
-                assert_eq!(
-                    resources.cpu.as_ref().map(|v| v.value.as_str()),
-                    Some("100m")
-                );
-                assert_eq!(
-                    resources.memory.as_ref().map(|v| v.value.as_str()),
-                    Some("128Mi")
-                );
+                let resources = defaults.settings.resources.as_ref().expect("default resources");
+                assert_eq!(resources.cpu.as_ref().map(|v| v.value.as_str()), Some("100m"));
+                assert_eq!(resources.memory.as_ref().map(|v| v.value.as_str()), Some("128Mi"));
             }
         }
     }

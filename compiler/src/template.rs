@@ -30,7 +30,9 @@ pub fn render_object(source: &str, context: &serde_json::Value) -> Result<serde_
     let value: serde_json::Value = serde_saphyr::from_str(&text)
         .map_err(|error| format!("the rendered template is not YAML: {}", first_line(&error.to_string())))?;
     if !value.is_object() {
-        return Err("the rendered template is not one YAML mapping (an object with apiVersion, kind, metadata)".to_owned());
+        return Err(
+            "the rendered template is not one YAML mapping (an object with apiVersion, kind, metadata)".to_owned()
+        );
     }
     Ok(value)
 }
@@ -54,14 +56,10 @@ fn environment(escape: AutoEscape) -> Environment<'static> {
     env.set_lstrip_blocks(true);
     env.set_auto_escape_callback(move |_| escape);
     env.add_filter("gib", |quantity: &str| {
-        bytes(quantity)
-            .map(|b| b.div_ceil(1 << 30))
-            .ok_or_else(|| bad_quantity(quantity))
+        bytes(quantity).map(|b| b.div_ceil(1 << 30)).ok_or_else(|| bad_quantity(quantity))
     });
     env.add_filter("mib", |quantity: &str| {
-        bytes(quantity)
-            .map(|b| b.div_ceil(1 << 20))
-            .ok_or_else(|| bad_quantity(quantity))
+        bytes(quantity).map(|b| b.div_ceil(1 << 20)).ok_or_else(|| bad_quantity(quantity))
     });
     env
 }
@@ -75,9 +73,7 @@ fn bad_quantity(quantity: &str) -> minijinja::Error {
 
 /// Bytes in a Kubernetes quantity with a whole number (`20Gi`, `512Mi`, `100G`, `4096`).
 fn bytes(quantity: &str) -> Option<u64> {
-    let digits = quantity
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(quantity.len());
+    let digits = quantity.find(|c: char| !c.is_ascii_digit()).unwrap_or(quantity.len());
     let (number, suffix) = quantity.split_at(digits);
     let number: u64 = number.parse().ok()?;
     let factor: u64 = match suffix {
@@ -98,9 +94,7 @@ fn bytes(quantity: &str) -> Option<u64> {
 
 /// One line: what went wrong and where in the template.
 fn describe(error: &minijinja::Error) -> String {
-    let detail = error
-        .detail()
-        .map_or_else(|| error.kind().to_string(), str::to_owned);
+    let detail = error.detail().map_or_else(|| error.kind().to_string(), str::to_owned);
     match error.line() {
         Some(line) => format!("{detail} (line {line} of the template)"),
         None => detail,
@@ -119,11 +113,8 @@ mod tests {
     #[test]
     fn objects_escape_every_value_as_json() {
         let context = json!({ "name": "a: b\n- c", "size": "20Gi" });
-        let object = render_object(
-            "kind: X\nmetadata:\n  name: {{ name }}\nspec: {size: {{ size|gib }}}\n",
-            &context,
-        )
-        .unwrap();
+        let object =
+            render_object("kind: X\nmetadata:\n  name: {{ name }}\nspec: {size: {{ size|gib }}}\n", &context).unwrap();
         assert_eq!(object["metadata"]["name"], "a: b\n- c");
         assert_eq!(object["spec"]["size"], 20);
     }
@@ -131,10 +122,7 @@ mod tests {
     #[test]
     fn printing_an_undefined_value_is_an_error_testing_it_is_not() {
         let context = json!({ "params": {} });
-        assert_eq!(
-            render_text("{% if params.zone %}x{% endif %}ok", &context).unwrap(),
-            "ok"
-        );
+        assert_eq!(render_text("{% if params.zone %}x{% endif %}ok", &context).unwrap(), "ok");
         let error = render_text("{{ params.zone }}", &context).unwrap_err();
         assert!(error.contains("undefined"), "{error}");
     }

@@ -39,9 +39,7 @@ impl Run {
 
 /// A fresh, empty folder for one test.
 fn workdir(test: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("cli")
-        .join(test);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli").join(test);
     if dir.exists() {
         fs::remove_dir_all(&dir).unwrap();
     }
@@ -68,10 +66,7 @@ fn berth(dir: &Path, args: &[&str]) -> Run {
 
 /// The text of `examples/<name>/spec.kdl`.
 fn example(name: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../examples")
-        .join(name)
-        .join("spec.kdl");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples").join(name).join("spec.kdl");
     fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
 
@@ -87,10 +82,8 @@ fn tree(root: &Path) -> Vec<String> {
                 walk(root, &path, files);
             } else {
                 let relative = path.strip_prefix(root).unwrap();
-                let parts: Vec<_> = relative
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                    .collect();
+                let parts: Vec<_> =
+                    relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
                 files.push(parts.join("/"));
             }
         }
@@ -135,10 +128,7 @@ fn hello_with_extra_service() -> String {
     }
 }
 "#;
-    let end = spec
-        .trim_end()
-        .strip_suffix('}')
-        .expect("hello ends with its domain's `}`");
+    let end = spec.trim_end().strip_suffix('}').expect("hello ends with its domain's `}`");
     format!("{end}{extra}")
 }
 
@@ -179,11 +169,7 @@ fn check_with_errors_exits_1_and_points_at_the_spec() {
 #[test]
 fn check_with_a_dangling_uses_edge_exits_1() {
     let dir = workdir("check_dangling_uses");
-    fs::write(
-        dir.join("spec.kdl"),
-        BROKEN_SPEC.replace("        replica 2\n", ""),
-    )
-    .unwrap();
+    fs::write(dir.join("spec.kdl"), BROKEN_SPEC.replace("        replica 2\n", "")).unwrap();
     let run = berth(&dir, &["check", "spec.kdl"]);
     run.expect_code(1);
     insta::assert_snapshot!("check_dangling_uses_stderr", run.stderr);
@@ -195,20 +181,11 @@ fn check_json_format_is_machine_readable() {
     fs::write(dir.join("spec.kdl"), BROKEN_SPEC).unwrap();
     let run = berth(&dir, &["check", "spec.kdl", "--format", "json"]);
     run.expect_code(1);
-    let text = if run.stdout.trim().is_empty() {
-        &run.stderr
-    } else {
-        &run.stdout
-    };
+    let text = if run.stdout.trim().is_empty() { &run.stderr } else { &run.stdout };
     let parsed: Result<serde_json::Value, _> = serde_json::from_str(text);
-    let lines_parse = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok());
-    assert!(
-        parsed.is_ok() || lines_parse,
-        "not JSON (or JSON lines):\n{text}"
-    );
+    let lines_parse =
+        text.lines().filter(|l| !l.trim().is_empty()).all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok());
+    assert!(parsed.is_ok() || lines_parse, "not JSON (or JSON lines):\n{text}");
     insta::assert_snapshot!("check_json_output", text);
 }
 
@@ -229,16 +206,9 @@ fn missing_file_exits_2() {
     let dir = workdir("missing_file_exits_2");
     let run = berth(&dir, &["check", "no-such-spec.kdl"]);
     run.expect_code(2);
-    assert!(
-        run.stderr.contains("no-such-spec.kdl"),
-        "stderr should name the file:\n{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("no-such-spec.kdl"), "stderr should name the file:\n{}", run.stderr);
     berth(&dir, &["build", "no-such-spec.kdl", "-o", "out"]).expect_code(2);
-    assert!(
-        !dir.join("out").exists(),
-        "a failed build must not create the output folder"
-    );
+    assert!(!dir.join("out").exists(), "a failed build must not create the output folder");
 }
 
 #[test]
@@ -247,20 +217,13 @@ fn build_writes_files_and_manifest() {
     fs::write(dir.join("spec.kdl"), example("hello")).unwrap();
     berth(&dir, &["build", "spec.kdl", "-o", "out"]).expect_code(0);
     let files = tree(&dir.join("out"));
-    assert!(
-        files.contains(&".berth/manifest.json".to_owned()),
-        "no manifest: {files:#?}"
-    );
+    assert!(files.contains(&".berth/manifest.json".to_owned()), "no manifest: {files:#?}");
     for file in &files {
         if file.starts_with(".berth/") {
             continue;
         }
         let parts: Vec<&str> = file.split('/').collect();
-        assert_eq!(
-            parts.len(),
-            4,
-            "not <env>/<target>/<domain>/<kind>-<name>.yaml: {file}"
-        );
+        assert_eq!(parts.len(), 4, "not <env>/<target>/<domain>/<kind>-<name>.yaml: {file}");
         assert!(file.ends_with(".yaml"), "{file}");
         let text = fs::read_to_string(dir.join("out").join(file)).unwrap();
         assert!(!text.contains('\r'), "{file} has CR line endings");
@@ -310,10 +273,7 @@ fn rebuild_removes_stale_files_it_wrote_and_keeps_others() {
     fs::write(dir.join("spec.kdl"), hello_with_extra_service()).unwrap();
     berth(&dir, &["build", "spec.kdl", "-o", "out"]).expect_code(0);
     let first = tree(&dir.join("out"));
-    assert!(
-        first.iter().any(|f| f.contains("extra-api")),
-        "extra-api was not built: {first:#?}"
-    );
+    assert!(first.iter().any(|f| f.contains("extra-api")), "extra-api was not built: {first:#?}");
 
     // Files a user put there: at the top, inside a folder berth writes to, and one that
     // looks like berth's own output.
@@ -321,65 +281,32 @@ fn rebuild_removes_stale_files_it_wrote_and_keeps_others() {
     let env_dir = first.iter().find(|f| f.contains("extra-api")).unwrap();
     let berth_folder = Path::new(env_dir).parent().unwrap();
     fs::write(out.join("NOTES.md"), "mine\n").unwrap();
-    fs::write(
-        out.join(berth_folder).join("handwritten.yaml"),
-        "kind: ConfigMap\n",
-    )
-    .unwrap();
-    fs::write(
-        out.join(berth_folder).join("deployment-not-berth.yaml"),
-        "kind: Deployment\n",
-    )
-    .unwrap();
+    fs::write(out.join(berth_folder).join("handwritten.yaml"), "kind: ConfigMap\n").unwrap();
+    fs::write(out.join(berth_folder).join("deployment-not-berth.yaml"), "kind: Deployment\n").unwrap();
 
     fs::write(dir.join("spec.kdl"), example("hello")).unwrap();
     berth(&dir, &["build", "spec.kdl", "-o", "out"]).expect_code(0);
     let second = tree(&out);
-    assert!(
-        !second.iter().any(|f| f.contains("extra-api")),
-        "stale files left: {second:#?}"
-    );
+    assert!(!second.iter().any(|f| f.contains("extra-api")), "stale files left: {second:#?}");
     assert!(second.contains(&"NOTES.md".to_owned()));
     let kept = berth_folder.join("handwritten.yaml");
-    assert!(
-        out.join(&kept).is_file(),
-        "removed a file berth did not write: {}",
-        kept.display()
-    );
-    assert!(
-        out.join(berth_folder)
-            .join("deployment-not-berth.yaml")
-            .is_file()
-    );
+    assert!(out.join(&kept).is_file(), "removed a file berth did not write: {}", kept.display());
+    assert!(out.join(berth_folder).join("deployment-not-berth.yaml").is_file());
 
     // Everything else is what a fresh build gives.
     let fresh = dir.join("fresh");
     berth(&dir, &["build", "spec.kdl", "-o", "fresh"]).expect_code(0);
     let mut expected = tree(&fresh);
     expected.push("NOTES.md".to_owned());
-    expected.push(
-        berth_folder
-            .join("handwritten.yaml")
-            .to_string_lossy()
-            .replace('\\', "/"),
-    );
-    expected.push(
-        berth_folder
-            .join("deployment-not-berth.yaml")
-            .to_string_lossy()
-            .replace('\\', "/"),
-    );
+    expected.push(berth_folder.join("handwritten.yaml").to_string_lossy().replace('\\', "/"));
+    expected.push(berth_folder.join("deployment-not-berth.yaml").to_string_lossy().replace('\\', "/"));
     expected.sort();
     assert_eq!(second, expected);
     for file in tree(&fresh) {
         if file.starts_with(".berth/") {
             continue;
         }
-        assert_eq!(
-            fs::read(fresh.join(&file)).unwrap(),
-            fs::read(out.join(&file)).unwrap(),
-            "{file}"
-        );
+        assert_eq!(fs::read(fresh.join(&file)).unwrap(), fs::read(out.join(&file)).unwrap(), "{file}");
     }
 }
 
@@ -391,19 +318,11 @@ fn build_env_filter_writes_only_that_environment() {
     let files = tree(&dir.join("out"));
     assert!(files.iter().any(|f| f.starts_with("dev/")), "{files:#?}");
     for file in &files {
-        assert!(
-            file.starts_with("dev/") || file.starts_with(".berth/"),
-            "not in dev: {file}"
-        );
+        assert!(file.starts_with("dev/") || file.starts_with(".berth/"), "not in dev: {file}");
     }
     // An environment the spec does not declare is an error, and writes nothing.
     let run = berth(&dir, &["build", "spec.kdl", "-o", "other", "--env", "qa"]);
-    assert!(
-        matches!(run.code, Some(1 | 2)),
-        "exit {:?}: {}",
-        run.code,
-        run.stderr
-    );
+    assert!(matches!(run.code, Some(1 | 2)), "exit {:?}: {}", run.code, run.stderr);
     assert!(tree(&dir.join("other")).is_empty());
 }
 
@@ -413,17 +332,8 @@ fn fmt_check_reports_unformatted_specs() {
     let messy = "platform   \"fmt\"   {\n registry \"r.example/fmt\"\n}\ntarget \"onprem\"   cloud=\"onprem\" {\n        dns \"apps.example.internal\"\n}\nenvironment \"dev\"     target=\"onprem\"\n";
     fs::write(dir.join("spec.kdl"), messy).unwrap();
     let run = berth(&dir, &["fmt", "spec.kdl", "--check"]);
-    assert!(
-        matches!(run.code, Some(1)),
-        "fmt --check on a messy spec: exit {:?}: {}",
-        run.code,
-        run.stderr
-    );
-    assert_eq!(
-        fs::read_to_string(dir.join("spec.kdl")).unwrap(),
-        messy,
-        "--check must not write"
-    );
+    assert!(matches!(run.code, Some(1)), "fmt --check on a messy spec: exit {:?}: {}", run.code, run.stderr);
+    assert_eq!(fs::read_to_string(dir.join("spec.kdl")).unwrap(), messy, "--check must not write");
 
     berth(&dir, &["fmt", "spec.kdl"]).expect_code(0);
     let formatted = fs::read_to_string(dir.join("spec.kdl")).unwrap();
@@ -466,10 +376,7 @@ fn malformed_specs_exit_1_without_crashing_or_writing() {
     }
     for insert in ["{", "\"", "/-", "\u{202E}", "99999999999999999999999"] {
         let at = text.find("service ").expect("a service node");
-        variants.push((
-            format!("{insert:?} inserted"),
-            format!("{}{insert}{}", &text[..at], &text[at..]),
-        ));
+        variants.push((format!("{insert:?} inserted"), format!("{}{insert}{}", &text[..at], &text[at..])));
     }
     variants.push(("not UTF-8".to_owned(), String::new()));
     for (index, (label, variant)) in variants.iter().enumerate() {
@@ -484,17 +391,8 @@ fn malformed_specs_exit_1_without_crashing_or_writing() {
         let run = berth(&dir, &["build", &spec_name, "-o", &out]);
         // A file that is not UTF-8 cannot be read as a spec: an I/O-class error.
         let expected = if label == "not UTF-8" { 2 } else { 1 };
-        assert_eq!(
-            run.code,
-            Some(expected),
-            "{label}: exit {:?}\n{}",
-            run.code,
-            run.stderr
-        );
+        assert_eq!(run.code, Some(expected), "{label}: exit {:?}\n{}", run.code, run.stderr);
         assert!(!run.stderr.trim().is_empty(), "{label}: no diagnostics");
-        assert!(
-            !dir.join(&out).exists(),
-            "{label}: wrote output despite errors"
-        );
+        assert!(!dir.join(&out).exists(), "{label}: wrote output despite errors");
     }
 }

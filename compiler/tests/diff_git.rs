@@ -152,9 +152,11 @@ fn build_check_reports_stale_output_and_writes_nothing() {
     assert!(stdout.contains("+  replicas: 2"), "{stdout}");
     assert!(stderr.contains("stale"), "{stderr}");
     assert_eq!(fs::read(dir.join("out/.berth/manifest.json")).unwrap(), manifest, "--check writes nothing");
-    assert!(!fs::read_dir(dir.join("out/prod")).unwrap().any(|e| {
-        e.unwrap().path().join("payment/deployment-refund-api.yaml").exists()
-    }));
+    assert!(
+        !fs::read_dir(dir.join("out/prod"))
+            .unwrap()
+            .any(|e| { e.unwrap().path().join("payment/deployment-refund-api.yaml").exists() })
+    );
 
     // Files berth wrote and would no longer produce are listed as removed.
     let (code, _, stderr) = berth(&dir, &["build", "spec.kdl", "-o", "out"]);
@@ -162,7 +164,12 @@ fn build_check_reports_stale_output_and_writes_nothing() {
     fs::write(dir.join("spec.kdl"), example()).unwrap();
     let (code, stdout, stderr) = berth(&dir, &["build", "spec.kdl", "--check", "out"]);
     assert_eq!(code, Some(1), "{stderr}");
-    assert!(stdout.lines().any(|line| line.starts_with("removed: ") && line.ends_with("/payment/deployment-refund-api.yaml")), "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .any(|line| line.starts_with("removed: ") && line.ends_with("/payment/deployment-refund-api.yaml")),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -23,20 +23,10 @@ fn mermaid_by_default_dot_on_request() {
     let (code, stdout, stderr) = berth(&["graph", "examples/online-boutique/spec.kdl"]);
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stdout.contains("flowchart LR"), "{stdout}");
-    assert!(
-        stdout.contains("title: online-boutique (dev on gke)"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("title: online-boutique (dev on gke)"), "{stdout}");
     assert!(stdout.contains("boutique__cartservice -->|\"tcp-redis 6379\"| boutique__redis_cart"));
 
-    let (code, stdout, stderr) = berth(&[
-        "graph",
-        "examples/enterprise/spec.kdl",
-        "--format",
-        "dot",
-        "--env",
-        "prod",
-    ]);
+    let (code, stdout, stderr) = berth(&["graph", "examples/enterprise/spec.kdl", "--format", "dot", "--env", "prod"]);
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stdout.starts_with("digraph estate {"), "{stdout}");
     assert!(stdout.contains("label=\"acme-estate (prod on aws)\""));

@@ -6,16 +6,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/fixtures/reports")
-        .join(format!("{name}.kdl"))
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/reports").join(format!("{name}.kdl"))
 }
 
 fn berth(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_berth"))
-        .args(args)
-        .output()
-        .expect("berth runs")
+    Command::new(env!("CARGO_BIN_EXE_berth")).args(args).output().expect("berth runs")
 }
 
 #[test]
@@ -23,48 +18,23 @@ fn warnings_pass_by_default_and_fail_with_deny_warnings() {
     let spec = fixture("egress-warning");
     let spec = spec.to_str().unwrap();
     let allowed = berth(&["check", spec]);
-    assert_eq!(
-        allowed.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&allowed.stderr)
-    );
+    assert_eq!(allowed.status.code(), Some(0), "{}", String::from_utf8_lossy(&allowed.stderr));
     let denied = berth(&["check", spec, "--deny", "warnings"]);
     assert_eq!(denied.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&denied.stderr);
     assert!(stderr.contains("emit::unenforced_egress"), "{stderr}");
-    assert!(
-        stderr.contains("error: 1 warning denied by `--deny warnings`"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("error: 1 warning denied by `--deny warnings`"), "{stderr}");
 }
 
 #[test]
 fn build_with_denied_warnings_writes_nothing() {
     let out = tempfile::tempdir().unwrap();
     let spec = fixture("egress-warning");
-    let denied = berth(&[
-        "build",
-        spec.to_str().unwrap(),
-        "-o",
-        out.path().to_str().unwrap(),
-        "--deny",
-        "warnings",
-    ]);
+    let denied = berth(&["build", spec.to_str().unwrap(), "-o", out.path().to_str().unwrap(), "--deny", "warnings"]);
     assert_eq!(denied.status.code(), Some(1));
     assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
-    let allowed = berth(&[
-        "build",
-        spec.to_str().unwrap(),
-        "-o",
-        out.path().to_str().unwrap(),
-    ]);
-    assert_eq!(
-        allowed.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&allowed.stderr)
-    );
+    let allowed = berth(&["build", spec.to_str().unwrap(), "-o", out.path().to_str().unwrap()]);
+    assert_eq!(allowed.status.code(), Some(0), "{}", String::from_utf8_lossy(&allowed.stderr));
     assert!(out.path().join("dev").is_dir());
 }
 
@@ -79,22 +49,9 @@ fn sarif_and_github_formats_print_on_stdout() {
     let github = berth(&["check", spec.to_str().unwrap(), "--format", "github"]);
     assert_eq!(github.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&github.stdout);
-    assert_eq!(
-        stdout
-            .lines()
-            .filter(|line| line.starts_with("::error file="))
-            .count(),
-        3,
-        "{stdout}"
-    );
-    let warning = berth(&[
-        "check",
-        fixture("egress-warning").to_str().unwrap(),
-        "--format",
-        "github",
-        "--deny",
-        "warnings",
-    ]);
+    assert_eq!(stdout.lines().filter(|line| line.starts_with("::error file=")).count(), 3, "{stdout}");
+    let warning =
+        berth(&["check", fixture("egress-warning").to_str().unwrap(), "--format", "github", "--deny", "warnings"]);
     assert_eq!(warning.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&warning.stdout).starts_with("::warning file="));
 }
@@ -103,9 +60,8 @@ fn sarif_and_github_formats_print_on_stdout() {
 fn schema_prints_the_committed_estate_schema() {
     let output = berth(&["schema"]);
     assert_eq!(output.status.code(), Some(0));
-    let committed = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/berth-estate.schema.json"),
-    )
-    .unwrap();
+    let committed =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/berth-estate.schema.json"))
+            .unwrap();
     assert_eq!(String::from_utf8_lossy(&output.stdout), committed);
 }

@@ -9,12 +9,7 @@ use std::path::PathBuf;
 fn schema_path(api_version: &str, kind: &str) -> Option<PathBuf> {
     let (group, version) = api_version.split_once('/')?;
     let file = format!("{}_{version}.json", kind.to_ascii_lowercase());
-    Some(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../schemas/crds")
-            .join(group)
-            .join(file),
-    )
+    Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../schemas/crds").join(group).join(file))
 }
 
 /// Close every object schema that lists its properties, as `kubectl --validate=strict`
@@ -41,18 +36,14 @@ fn strictify(schema: &mut Value) {
 
 fn validator(api_version: &str, kind: &str) -> jsonschema::Validator {
     let path = schema_path(api_version, kind).unwrap_or_default();
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
     let mut schema: Value = serde_json::from_str(&text).expect("schema is JSON");
     strictify(&mut schema);
     jsonschema::validator_for(&schema).expect("schema builds")
 }
 
 fn errors(validator: &jsonschema::Validator, object: &Value) -> Vec<String> {
-    validator
-        .iter_errors(object)
-        .map(|error| format!("{error} at {}", error.instance_path()))
-        .collect()
+    validator.iter_errors(object).map(|error| format!("{error} at {}", error.instance_path())).collect()
 }
 
 /// Validate every custom resource of `tree` against its CRD schema (built-in kinds have
@@ -98,19 +89,14 @@ fn custom_resources_match_their_crd_schemas() {
     for estate in [ingress_estate(), route_estate()] {
         check_custom_resources("hand-built estate", &emit_tree(&estate), &mut checked);
     }
-    assert_eq!(
-        checked.keys().map(String::as_str).collect::<Vec<_>>(),
-        ["ExternalSecret", "Route"]
-    );
+    assert_eq!(checked.keys().map(String::as_str).collect::<Vec<_>>(), ["ExternalSecret", "Route"]);
 }
 
 #[test]
 fn strict_schemas_reject_misspelt_fields() {
     let tree = emit_tree(&ingress_estate());
-    let external_secret = tree
-        .values()
-        .find(|artifact| artifact.object["kind"] == "ExternalSecret")
-        .expect("the service has secrets");
+    let external_secret =
+        tree.values().find(|artifact| artifact.object["kind"] == "ExternalSecret").expect("the service has secrets");
     let mut object = external_secret.object.clone();
     object["spec"]["refreshIntervl"] = Value::String("1h".to_owned());
     let validator = validator("external-secrets.io/v1", "ExternalSecret");

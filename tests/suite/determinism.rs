@@ -17,11 +17,7 @@ pub(crate) fn example_specs() -> Vec<(String, String)> {
         let dir: PathBuf = entry.expect("dir entry").path();
         let spec = dir.join("spec.kdl");
         if spec.is_file() {
-            let name = dir
-                .file_name()
-                .expect("a folder name")
-                .to_string_lossy()
-                .into_owned();
+            let name = dir.file_name().expect("a folder name").to_string_lossy().into_owned();
             let text = std::fs::read_to_string(&spec).expect("spec is UTF-8");
             specs.push((name, text));
         }
@@ -33,10 +29,7 @@ pub(crate) fn example_specs() -> Vec<(String, String)> {
 
 /// Compile and render: path -> file text. Panics with the diagnostics on any error.
 fn build(name: &str, text: &str) -> BTreeMap<String, String> {
-    let compilation = driver::compile(
-        &Inputs::spec(format!("examples/{name}/spec.kdl"), text),
-        &Options::default(),
-    );
+    let compilation = driver::compile(&Inputs::spec(format!("examples/{name}/spec.kdl"), text), &Options::default());
     if compilation.has_errors() {
         let report = berth::output::report::render(
             &compilation.sources,
@@ -46,32 +39,17 @@ fn build(name: &str, text: &str) -> BTreeMap<String, String> {
         );
         panic!("examples/{name} has errors:\n{report}");
     }
-    compilation
-        .tree
-        .iter()
-        .map(|(path, artifact)| (path.clone(), yaml::render(artifact)))
-        .collect()
+    compilation.tree.iter().map(|(path, artifact)| (path.clone(), yaml::render(artifact))).collect()
 }
 
 /// Compare two builds file by file, naming the first difference.
 #[track_caller]
-fn assert_same(
-    name: &str,
-    what: &str,
-    first: &BTreeMap<String, String>,
-    second: &BTreeMap<String, String>,
-) {
+fn assert_same(name: &str, what: &str, first: &BTreeMap<String, String>, second: &BTreeMap<String, String>) {
     let first_paths: Vec<&String> = first.keys().collect();
     let second_paths: Vec<&String> = second.keys().collect();
-    assert_eq!(
-        first_paths, second_paths,
-        "examples/{name}: {what}: different file sets"
-    );
+    assert_eq!(first_paths, second_paths, "examples/{name}: {what}: different file sets");
     for (path, text) in first {
-        assert!(
-            text == &second[path],
-            "examples/{name}: {what}: {path} differs"
-        );
+        assert!(text == &second[path], "examples/{name}: {what}: {path} differs");
     }
 }
 
@@ -84,10 +62,7 @@ fn every_example_builds_byte_identically_twice() {
         assert_same(&name, "second build", &first, &second);
         for (path, text) in &first {
             assert!(!text.contains('\r'), "examples/{name}: {path} has a CR");
-            assert!(
-                text.ends_with('\n'),
-                "examples/{name}: {path} does not end with a newline"
-            );
+            assert!(text.ends_with('\n'), "examples/{name}: {path} does not end with a newline");
         }
     }
 }
@@ -103,17 +78,9 @@ fn shuffling_independent_top_level_nodes_changes_nothing() {
         }
         for seed in [1_u64, 2, 3] {
             let shuffled = shuffle_independent(&chunks, seed);
-            assert_ne!(
-                shuffled, text,
-                "examples/{name}: the shuffle (seed {seed}) changed nothing"
-            );
+            assert_ne!(shuffled, text, "examples/{name}: the shuffle (seed {seed}) changed nothing");
             let rebuilt = build(&name, &shuffled);
-            assert_same(
-                &name,
-                &format!("top-level nodes shuffled (seed {seed})"),
-                &original,
-                &rebuilt,
-            );
+            assert_same(&name, &format!("top-level nodes shuffled (seed {seed})"), &original, &rebuilt);
         }
     }
 }
@@ -154,20 +121,13 @@ pub(crate) fn top_level_chunks(text: &str) -> Vec<String> {
 /// Domains, policies and waivers may appear in any order; platform, targets and
 /// environments keep theirs (environment order is promotion order).
 fn is_independent(chunk: &str) -> bool {
-    let node = chunk
-        .lines()
-        .find(|line| line.starts_with(|c: char| c.is_alphabetic()))
-        .unwrap_or("");
-    ["domain ", "policy ", "waive "]
-        .iter()
-        .any(|kind| node.starts_with(kind))
+    let node = chunk.lines().find(|line| line.starts_with(|c: char| c.is_alphabetic())).unwrap_or("");
+    ["domain ", "policy ", "waive "].iter().any(|kind| node.starts_with(kind))
 }
 
 /// Shuffle the independent chunks among their own slots (Fisher-Yates, xorshift).
 fn shuffle_independent(chunks: &[String], seed: u64) -> String {
-    let slots: Vec<usize> = (0..chunks.len())
-        .filter(|&i| is_independent(&chunks[i]))
-        .collect();
+    let slots: Vec<usize> = (0..chunks.len()).filter(|&i| is_independent(&chunks[i])).collect();
     let mut order = slots.clone();
     let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     for i in (1..order.len()).rev() {
@@ -182,16 +142,8 @@ fn shuffle_independent(chunks: &[String], seed: u64) -> String {
         order.reverse();
     }
     // Every chunk ends with a newline, so moving the last one keeps lines apart.
-    let lines: Vec<String> = chunks
-        .iter()
-        .map(|chunk| {
-            if chunk.ends_with('\n') {
-                chunk.clone()
-            } else {
-                format!("{chunk}\n")
-            }
-        })
-        .collect();
+    let lines: Vec<String> =
+        chunks.iter().map(|chunk| if chunk.ends_with('\n') { chunk.clone() } else { format!("{chunk}\n") }).collect();
     let mut result: Vec<&str> = lines.iter().map(String::as_str).collect();
     for (slot, source) in slots.iter().zip(&order) {
         result[*slot] = &lines[*source];

@@ -37,7 +37,9 @@ fn diff() {
         let kinds: Vec<String> = result
             .risks
             .iter()
-            .map(|risk| serde_json::to_value(risk.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())
+            .map(|risk| {
+                serde_json::to_value(risk.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+            })
             .collect();
         if let Some(rest) = expect.strip_prefix("// expect: risk ") {
             let wanted = rest.split_whitespace().next().unwrap_or_default();

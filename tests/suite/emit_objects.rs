@@ -10,18 +10,14 @@ use berth::emit::{self, ArtifactTree};
 use berth::model::{HealthCheck, PortProtocol, WorkloadKind};
 use berth::output::yaml;
 use berth::resolve::{
-    Estate, ResolvedDomain, ResolvedExpose, ResolvedHealth, ResolvedPort, ResolvedProfile,
-    ResolvedQuota, ResolvedResources, ResolvedScale, ResolvedSecret, ResolvedWorkload, View,
+    Estate, ResolvedDomain, ResolvedExpose, ResolvedHealth, ResolvedPort, ResolvedProfile, ResolvedQuota,
+    ResolvedResources, ResolvedScale, ResolvedSecret, ResolvedWorkload, View,
 };
 use std::collections::BTreeMap;
 
 /// A span in the (imaginary) spec file; tests only need distinct values.
 fn span(offset: usize) -> Span {
-    Span {
-        file: FileId(0),
-        offset,
-        len: 1,
-    }
+    Span { file: FileId(0), offset, len: 1 }
 }
 
 /// A fixed-UID target with an ALB-style Ingress.
@@ -34,14 +30,8 @@ fn ingress_profile() -> ResolvedProfile {
         exposure: "ingress".to_owned(),
         ingress_class: Some("alb".to_owned()),
         ingress_annotations: BTreeMap::from([
-            (
-                "alb.ingress.kubernetes.io/scheme".to_owned(),
-                "internet-facing".to_owned(),
-            ),
-            (
-                "alb.ingress.kubernetes.io/target-type".to_owned(),
-                "ip".to_owned(),
-            ),
+            ("alb.ingress.kubernetes.io/scheme".to_owned(), "internet-facing".to_owned()),
+            ("alb.ingress.kubernetes.io/target-type".to_owned(), "ip".to_owned()),
         ]),
         storage_class: Some("gp3".to_owned()),
         fixed_uid: true,
@@ -86,10 +76,7 @@ fn route_profile() -> ResolvedProfile {
         run_as_user: 10001,
         tmp_size: "64Mi".to_owned(),
         dns_namespace: "openshift-dns".to_owned(),
-        dns_labels: BTreeMap::from([(
-            "dns.operator.openshift.io/daemonset-dns".to_owned(),
-            "default".to_owned(),
-        )]),
+        dns_labels: BTreeMap::from([("dns.operator.openshift.io/daemonset-dns".to_owned(), "default".to_owned())]),
         dns_port: 5353,
         ingress_namespace: Some("openshift-ingress".to_owned()),
         ingress_labels: BTreeMap::from([(
@@ -152,12 +139,7 @@ fn workload(kind: WorkloadKind, name: &str, image: &str, offset: usize) -> Resol
 /// The `order` domain of one view: a service with everything, a worker and a job.
 fn order_domain(env: &str, registry: &str, dns: &str) -> ResolvedDomain {
     let digest = "sha256:4f6c9d1e2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5";
-    let mut api = workload(
-        WorkloadKind::Service,
-        "order-api",
-        &format!("{registry}/order-api:1.4.2@{digest}"),
-        100,
-    );
+    let mut api = workload(WorkloadKind::Service, "order-api", &format!("{registry}/order-api:1.4.2@{digest}"), 100);
     api.ports = vec![
         ResolvedPort {
             name: "http".to_owned(),
@@ -192,20 +174,14 @@ fn order_domain(env: &str, registry: &str, dns: &str) -> ResolvedDomain {
         },
     ];
     api.health = Some(ResolvedHealth {
-        check: HealthCheck::Http {
-            path: "/healthz".to_owned(),
-        },
+        check: HealthCheck::Http { path: "/healthz".to_owned() },
         port: "http".to_owned(),
         port_number: 8080,
         initial_delay: 10,
         period: 10,
     });
     api.resources = resources("250m", "256Mi", "500m", "512Mi");
-    api.scale = Some(ResolvedScale {
-        min: 2,
-        max: 10,
-        cpu_percent: 70,
-    });
+    api.scale = Some(ResolvedScale { min: 2, max: 10, cpu_percent: 70 });
     api.config = BTreeMap::from([
         ("LOG_LEVEL".to_owned(), "info".to_owned()),
         // YAML 1.1 readers would take these for a boolean and an octal number.
@@ -228,12 +204,8 @@ fn order_domain(env: &str, registry: &str, dns: &str) -> ResolvedDomain {
     ];
     api.writable = vec!["/var/cache/app".to_owned()];
 
-    let mut projector = workload(
-        WorkloadKind::Worker,
-        "order-projector",
-        &format!("{registry}/order-projector:2.0.0@{digest}"),
-        200,
-    );
+    let mut projector =
+        workload(WorkloadKind::Worker, "order-projector", &format!("{registry}/order-projector:2.0.0@{digest}"), 200);
     projector.ports = vec![ResolvedPort {
         name: "metrics".to_owned(),
         container_port: 9100,
@@ -251,12 +223,7 @@ fn order_domain(env: &str, registry: &str, dns: &str) -> ResolvedDomain {
     projector.replicas = 2;
     projector.config = BTreeMap::from([("TOPIC".to_owned(), "order-events".to_owned())]);
 
-    let mut archive = workload(
-        WorkloadKind::Job,
-        "order-archive",
-        &format!("{registry}/order-archiver:0.9.1"),
-        300,
-    );
+    let mut archive = workload(WorkloadKind::Job, "order-archive", &format!("{registry}/order-archiver:0.9.1"), 300);
     archive.schedule = Some("0 3 * * *".to_owned());
     archive.args = vec!["--older-than".to_owned(), "90d".to_owned()];
 
@@ -265,11 +232,7 @@ fn order_domain(env: &str, registry: &str, dns: &str) -> ResolvedDomain {
         namespace: format!("order-{env}"),
         team: Some("order-squad".to_owned()),
         group: Some("order-devs".to_owned()),
-        quota: ResolvedQuota {
-            cpu: "8".to_owned(),
-            memory: "16Gi".to_owned(),
-            pods: Some(50),
-        },
+        quota: ResolvedQuota { cpu: "8".to_owned(), memory: "16Gi".to_owned(), pods: Some(50) },
         workloads: vec![api, projector, archive],
         backing: Vec::new(),
         span: span(10),
@@ -363,13 +326,8 @@ fn output_is_deterministic_and_well_formed() {
             assert!(text.starts_with("# Generated by berth from "), "{text}");
             assert!(text.ends_with('\n') && !text.contains('\r'));
             // Every file reads back as the very object that was emitted.
-            let body: String = text
-                .lines()
-                .skip(1)
-                .map(|line| format!("{line}\n"))
-                .collect();
-            let back: serde_json::Value =
-                serde_saphyr::from_str(&body).expect("emitted YAML parses");
+            let body: String = text.lines().skip(1).map(|line| format!("{line}\n")).collect();
+            let back: serde_json::Value = serde_saphyr::from_str(&body).expect("emitted YAML parses");
             assert_eq!(back, artifact.object, "{}", artifact.path);
         }
     }
@@ -382,24 +340,10 @@ fn every_namespaced_object_names_its_namespace_and_labels() {
             let meta = &artifact.object["metadata"];
             let kind = artifact.object["kind"].as_str().unwrap_or_default();
             if kind != "Namespace" {
-                assert!(
-                    meta["namespace"]
-                        .as_str()
-                        .is_some_and(|ns| ns.starts_with("order-")),
-                    "{}",
-                    artifact.path
-                );
+                assert!(meta["namespace"].as_str().is_some_and(|ns| ns.starts_with("order-")), "{}", artifact.path);
             }
-            assert_eq!(
-                meta["labels"]["app.kubernetes.io/managed-by"], "berth",
-                "{}",
-                artifact.path
-            );
-            assert!(
-                meta["labels"]["app.kubernetes.io/name"].is_string(),
-                "{}",
-                artifact.path
-            );
+            assert_eq!(meta["labels"]["app.kubernetes.io/managed-by"], "berth", "{}", artifact.path);
+            assert!(meta["labels"]["app.kubernetes.io/name"].is_string(), "{}", artifact.path);
         }
     }
 }
@@ -412,23 +356,11 @@ fn single_replica_gets_no_budget_and_no_spread() {
         workload.scale = None;
     }
     let tree = emit_tree(&estate);
-    assert!(
-        !tree
-            .keys()
-            .any(|path| path.contains("poddisruptionbudget-"))
-    );
-    assert!(
-        !tree
-            .keys()
-            .any(|path| path.contains("horizontalpodautoscaler-"))
-    );
+    assert!(!tree.keys().any(|path| path.contains("poddisruptionbudget-")));
+    assert!(!tree.keys().any(|path| path.contains("horizontalpodautoscaler-")));
     let deployment = &tree["prod/aws/order/deployment-order-api.yaml"].object;
     assert_eq!(deployment["spec"]["replicas"], 1);
-    assert!(
-        deployment["spec"]["template"]["spec"]
-            .get("topologySpreadConstraints")
-            .is_none()
-    );
+    assert!(deployment["spec"]["template"]["spec"].get("topologySpreadConstraints").is_none());
 }
 
 #[test]

@@ -58,31 +58,19 @@ fn online_boutique_graph_is_its_call_graph() {
         ])
     );
     assert_eq!(callees(&edges, "cartservice"), set(&["redis_cart"]));
-    assert_eq!(
-        callees(&edges, "recommendationservice"),
-        set(&["productcatalogservice"])
-    );
+    assert_eq!(callees(&edges, "recommendationservice"), set(&["productcatalogservice"]));
     assert_eq!(callees(&edges, "loadgenerator"), set(&["frontend"]));
     assert_eq!(edges.len(), 7 + 6 + 1 + 1 + 1);
     assert!(text.contains("subgraph cluster_boutique[\"boutique\"]"));
-    assert!(
-        text.contains("boutique__loadgenerator[[\"loadgenerator\"]]"),
-        "workers are subroutine shapes"
-    );
+    assert!(text.contains("boutique__loadgenerator[[\"loadgenerator\"]]"), "workers are subroutine shapes");
 }
 
 #[test]
 fn graph_snapshots() {
     let compilation = compile_example("online-boutique");
     let estate = compilation.estate.expect("estate");
-    insta::assert_snapshot!(
-        "online-boutique-mermaid",
-        render(&estate, None, GraphFormat::Mermaid).expect("dev")
-    );
-    insta::assert_snapshot!(
-        "online-boutique-dot",
-        render(&estate, Some("prod"), GraphFormat::Dot).expect("prod")
-    );
+    insta::assert_snapshot!("online-boutique-mermaid", render(&estate, None, GraphFormat::Mermaid).expect("dev"));
+    insta::assert_snapshot!("online-boutique-dot", render(&estate, Some("prod"), GraphFormat::Dot).expect("prod"));
     assert!(render(&estate, Some("nope"), GraphFormat::Dot).is_none());
 }
 
@@ -93,12 +81,8 @@ fn example_readmes_carry_their_graph() {
         let compilation = compile_example(&name);
         let estate = compilation.estate.expect("estate");
         let graph = render(&estate, None, GraphFormat::Mermaid).expect("a first environment");
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../examples")
-            .join(&name)
-            .join("README.md");
-        let readme =
-            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples").join(&name).join("README.md");
+        let readme = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert!(
             readme.contains(&format!("```mermaid\n{graph}```")),
             "examples/{name}/README.md lacks its current graph; run `berth graph examples/{name}/spec.kdl`"

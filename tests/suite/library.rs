@@ -26,10 +26,7 @@ fn compile_with(library: bool) -> Compilation {
             .collect();
         files.sort();
         for path in files {
-            let name = format!(
-                "library/platform-lib/{}",
-                path.file_name().unwrap_or_default().to_string_lossy()
-            );
+            let name = format!("library/platform-lib/{}", path.file_name().unwrap_or_default().to_string_lossy());
             let text = std::fs::read_to_string(&path).expect("library file");
             inputs.libraries.push(SourceFile { name, text });
         }
@@ -41,84 +38,41 @@ fn object<'c>(compilation: &'c Compilation, file: &str) -> &'c Value {
     &compilation
         .tree
         .get(&format!("dev/dc2/search/{file}"))
-        .unwrap_or_else(|| {
-            panic!(
-                "{file} not emitted: {:?}",
-                compilation.tree.keys().collect::<Vec<_>>()
-            )
-        })
+        .unwrap_or_else(|| panic!("{file} not emitted: {:?}", compilation.tree.keys().collect::<Vec<_>>()))
         .object
 }
 
 #[test]
 fn a_library_adds_a_cloud_a_kind_and_a_realisation() {
     let compilation = compile_with(true);
-    let report = render(
-        &compilation.sources,
-        &compilation.diagnostics,
-        ReportFormat::Plain,
-        false,
-    );
+    let report = render(&compilation.sources, &compilation.diagnostics, ReportFormat::Plain, false);
     assert!(compilation.diagnostics.is_empty(), "{report}");
 
     // The library's cloud: its ingress class and storage class apply.
-    assert_eq!(
-        object(&compilation, "ingress-search-api.yaml")["spec"]["ingressClassName"],
-        "traefik"
-    );
+    assert_eq!(object(&compilation, "ingress-search-api.yaml")["spec"]["ingressClassName"], "traefik");
     let elasticsearch = object(&compilation, "elasticsearch-catalog-index.yaml");
-    assert_eq!(
-        elasticsearch["apiVersion"],
-        "elasticsearch.k8s.elastic.co/v1"
-    );
+    assert_eq!(elasticsearch["apiVersion"], "elasticsearch.k8s.elastic.co/v1");
     assert_eq!(elasticsearch["metadata"]["namespace"], "search-dev");
-    assert_eq!(
-        elasticsearch["metadata"]["labels"]["app.kubernetes.io/component"],
-        "backing"
-    );
-    assert_eq!(
-        elasticsearch["spec"]["nodeSets"][0]["volumeClaimTemplates"][0]["spec"]["storageClassName"],
-        "longhorn"
-    );
+    assert_eq!(elasticsearch["metadata"]["labels"]["app.kubernetes.io/component"], "backing");
+    assert_eq!(elasticsearch["spec"]["nodeSets"][0]["volumeClaimTemplates"][0]["spec"]["storageClassName"], "longhorn");
 
     // The library's managed postgres realisation for `rancher`.
     let request = object(&compilation, "configmap-catalog-db-farm-request.yaml");
     assert_eq!(request["data"]["database"], "catalog_db");
 
     // The consumer gets both kinds' variables, from where the library says.
-    let env = &object(&compilation, "deployment-search-api.yaml")["spec"]["template"]["spec"]["containers"]
-        [0]["env"];
-    let find = |name: &str| {
-        env.as_array()
-            .and_then(|e| e.iter().find(|v| v["name"] == name))
-            .cloned()
-    };
-    assert_eq!(
-        find("ELASTICSEARCH_URL").map(|v| v["value"].clone()),
-        Some(json!("http://$(ELASTICSEARCH_HOST):9200"))
-    );
-    assert_eq!(
-        find("PGHOST").map(|v| v["valueFrom"]["secretKeyRef"]["name"].clone()),
-        Some(json!("catalog-db-farm"))
-    );
+    let env = &object(&compilation, "deployment-search-api.yaml")["spec"]["template"]["spec"]["containers"][0]["env"];
+    let find = |name: &str| env.as_array().and_then(|e| e.iter().find(|v| v["name"] == name)).cloned();
+    assert_eq!(find("ELASTICSEARCH_URL").map(|v| v["value"].clone()), Some(json!("http://$(ELASTICSEARCH_HOST):9200")));
+    assert_eq!(find("PGHOST").map(|v| v["valueFrom"]["secretKeyRef"]["name"].clone()), Some(json!("catalog-db-farm")));
 
     // NetworkPolicies from library facts alone: the ECK pods on 9200, the farm's range on
     // 5432, Traefik into the exposed port.
     let policy = object(&compilation, "networkpolicy-search-api.yaml");
     let egress = policy["spec"]["egress"].to_string();
-    assert!(
-        egress.contains(r#""elasticsearch.k8s.elastic.co/cluster-name":"catalog-index""#),
-        "{egress}"
-    );
-    assert!(
-        egress.contains(r#"{"ipBlock":{"cidr":"10.50.0.0/16"}}"#),
-        "{egress}"
-    );
-    assert!(
-        policy["spec"]["ingress"]
-            .to_string()
-            .contains(r#""kubernetes.io/metadata.name":"traefik""#)
-    );
+    assert!(egress.contains(r#""elasticsearch.k8s.elastic.co/cluster-name":"catalog-index""#), "{egress}");
+    assert!(egress.contains(r#"{"ipBlock":{"cidr":"10.50.0.0/16"}}"#), "{egress}");
+    assert!(policy["spec"]["ingress"].to_string().contains(r#""kubernetes.io/metadata.name":"traefik""#));
     let pods = object(&compilation, "networkpolicy-catalog-index.yaml");
     assert_eq!(
         pods["spec"]["podSelector"]["matchLabels"],
@@ -126,13 +80,8 @@ fn a_library_adds_a_cloud_a_kind_and_a_realisation() {
     );
 
     let mut shown = String::new();
-    for file in [
-        "elasticsearch-catalog-index.yaml",
-        "configmap-catalog-db-farm-request.yaml",
-    ] {
-        shown.push_str(&yaml::render(
-            &compilation.tree[&format!("dev/dc2/search/{file}")],
-        ));
+    for file in ["elasticsearch-catalog-index.yaml", "configmap-catalog-db-farm-request.yaml"] {
+        shown.push_str(&yaml::render(&compilation.tree[&format!("dev/dc2/search/{file}")]));
     }
     insta::assert_snapshot!(shown);
 }
@@ -142,16 +91,8 @@ fn a_library_adds_a_cloud_a_kind_and_a_realisation() {
 #[test]
 fn without_the_library_the_spec_does_not_resolve() {
     let compilation = compile_with(false);
-    let report = render(
-        &compilation.sources,
-        &compilation.diagnostics,
-        ReportFormat::Plain,
-        false,
-    );
+    let report = render(&compilation.sources, &compilation.diagnostics, ReportFormat::Plain, false);
     assert!(compilation.has_errors());
-    assert!(
-        report.contains("unknown cloud profile `rancher`"),
-        "{report}"
-    );
+    assert!(report.contains("unknown cloud profile `rancher`"), "{report}");
     assert!(compilation.tree.is_empty());
 }

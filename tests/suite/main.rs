@@ -1,16 +1,15 @@
-
-mod emit_objects;
 mod crds;
-mod examples;
-mod diagnostics;
 mod determinism;
-mod robustness;
-mod netpol;
-mod reachability;
+mod diagnostics;
 mod diff;
-mod reports;
-mod validate;
-mod policy;
+mod emit_objects;
+mod examples;
 mod graph;
-mod targets;
 mod library;
+mod netpol;
+mod policy;
+mod reachability;
+mod reports;
+mod robustness;
+mod targets;
+mod validate;

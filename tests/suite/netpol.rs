@@ -15,21 +15,13 @@ const EXAMPLES: &[&str] = &["hello", "online-boutique", "enterprise"];
 
 fn compiled(name: &str) -> (Estate, ArtifactTree) {
     let compilation = compile_example(name);
-    let estate = compilation
-        .estate
-        .expect("an example without errors has an estate");
+    let estate = compilation.estate.expect("an example without errors has an estate");
     (estate, compilation.tree)
 }
 
 fn policy<'t>(tree: &'t ArtifactTree, view: &View, domain: &str, name: &str) -> &'t Value {
-    let path = format!(
-        "{}/{}/{domain}/networkpolicy-{name}.yaml",
-        view.env, view.target
-    );
-    &tree
-        .get(&path)
-        .unwrap_or_else(|| panic!("missing {path}"))
-        .object
+    let path = format!("{}/{}/{domain}/networkpolicy-{name}.yaml", view.env, view.target);
+    &tree.get(&path).unwrap_or_else(|| panic!("missing {path}")).object
 }
 
 /// The peer that selects `workload`'s pods in `namespace`, as the emitter must write it:
@@ -49,20 +41,14 @@ fn ports(workload: &ResolvedWorkload) -> Value {
         .ports
         .iter()
         .map(|port| {
-            let protocol = if port.protocol == PortProtocol::Udp {
-                "UDP"
-            } else {
-                "TCP"
-            };
+            let protocol = if port.protocol == PortProtocol::Udp { "UDP" } else { "TCP" };
             json!({"port": port.container_port, "protocol": protocol})
         })
         .collect()
 }
 
 fn rules<'v>(policy: &'v Value, section: &str) -> &'v [Value] {
-    policy["spec"][section]
-        .as_array()
-        .map_or(&[], Vec::as_slice)
+    policy["spec"][section].as_array().map_or(&[], Vec::as_slice)
 }
 
 #[test]
@@ -90,11 +76,8 @@ fn every_namespace_has_a_default_deny() {
 fn every_pod_is_selected_by_a_policy_with_ingress_and_egress() {
     for name in EXAMPLES {
         let (_, tree) = compiled(name);
-        let policies: Vec<&Value> = tree
-            .values()
-            .map(|artifact| &artifact.object)
-            .filter(|object| object["kind"] == "NetworkPolicy")
-            .collect();
+        let policies: Vec<&Value> =
+            tree.values().map(|artifact| &artifact.object).filter(|object| object["kind"] == "NetworkPolicy").collect();
         let mut pods = 0;
         for artifact in tree.values() {
             let object = &artifact.object;
@@ -105,27 +88,18 @@ fn every_pod_is_selected_by_a_policy_with_ingress_and_egress() {
             };
             pods += 1;
             let namespace = &object["metadata"]["namespace"];
-            let labels = template["metadata"]["labels"]
-                .as_object()
-                .expect("pod templates carry labels");
+            let labels = template["metadata"]["labels"].as_object().expect("pod templates carry labels");
             let covered = policies.iter().any(|policy| {
                 let selector = policy["spec"]["podSelector"]["matchLabels"].as_object();
                 policy["metadata"]["namespace"] == *namespace
                     && selector.is_some_and(|selector| {
-                        !selector.is_empty()
-                            && selector
-                                .iter()
-                                .all(|(key, value)| labels.get(key) == Some(value))
+                        !selector.is_empty() && selector.iter().all(|(key, value)| labels.get(key) == Some(value))
                     })
                     && policy["spec"]["ingress"].is_array()
                     && policy["spec"]["egress"].is_array()
                     && policy["spec"]["policyTypes"] == json!(["Ingress", "Egress"])
             });
-            assert!(
-                covered,
-                "{name}: {} has no policy with ingress and egress",
-                artifact.path
-            );
+            assert!(covered, "{name}: {} has no policy with ingress and egress", artifact.path);
         }
         assert!(pods > 0, "{name}: no pod templates found");
     }
@@ -140,30 +114,16 @@ fn each_uses_edge_opens_one_egress_and_one_ingress_rule_on_the_callee_ports() {
             for domain in &view.domains {
                 for caller in &domain.workloads {
                     for used in &caller.uses {
-                        let UseTarget::Workload {
-                            domain: callee_domain,
-                            name: callee_name,
-                        } = &used.target
-                        else {
+                        let UseTarget::Workload { domain: callee_domain, name: callee_name } = &used.target else {
                             continue;
                         };
-                        let Some(target_domain) =
-                            view.domains.iter().find(|d| &d.name == callee_domain)
-                        else {
+                        let Some(target_domain) = view.domains.iter().find(|d| &d.name == callee_domain) else {
                             continue;
                         };
-                        let Some(callee) = target_domain
-                            .workloads
-                            .iter()
-                            .find(|w| &w.name == callee_name)
-                        else {
+                        let Some(callee) = target_domain.workloads.iter().find(|w| &w.name == callee_name) else {
                             continue;
                         };
-                        assert_eq!(
-                            callee.kind,
-                            WorkloadKind::Service,
-                            "{name}: uses a non-service"
-                        );
+                        assert_eq!(callee.kind, WorkloadKind::Service, "{name}: uses a non-service");
                         edges += 1;
                         let expected_ports = ports(callee);
 
@@ -173,13 +133,7 @@ fn each_uses_edge_opens_one_egress_and_one_ingress_rule_on_the_callee_ports() {
                             .iter()
                             .filter(|rule| rule["to"] == json!([to_callee]))
                             .collect();
-                        assert_eq!(
-                            egress.len(),
-                            1,
-                            "{name}: {}/{} -> {callee_name} egress",
-                            view.env,
-                            caller.name
-                        );
+                        assert_eq!(egress.len(), 1, "{name}: {}/{} -> {callee_name} egress", view.env, caller.name);
                         assert_eq!(egress[0]["ports"], expected_ports);
 
                         let from_caller = workload_peer(view, &domain.namespace, caller);
@@ -188,24 +142,14 @@ fn each_uses_edge_opens_one_egress_and_one_ingress_rule_on_the_callee_ports() {
                             .iter()
                             .filter(|rule| rule["from"] == json!([from_caller]))
                             .collect();
-                        assert_eq!(
-                            ingress.len(),
-                            1,
-                            "{name}: {}/{} <- {} ingress",
-                            view.env,
-                            callee_name,
-                            caller.name
-                        );
+                        assert_eq!(ingress.len(), 1, "{name}: {}/{} <- {} ingress", view.env, callee_name, caller.name);
                         assert_eq!(ingress[0]["ports"], expected_ports);
                     }
                 }
             }
         }
     }
-    assert!(
-        edges > 10,
-        "expected the examples to have workload edges, found {edges}"
-    );
+    assert!(edges > 10, "expected the examples to have workload edges, found {edges}");
 }
 
 /// The first egress rule of every workload policy reaches the target's DNS pods on its
@@ -236,18 +180,12 @@ fn dns_and_ingress_controller_rules_come_from_the_profile() {
             for domain in &view.domains {
                 for workload in &domain.workloads {
                     let policy = policy(&tree, view, &domain.name, &workload.name);
-                    assert_eq!(
-                        rules(policy, "egress").first(),
-                        Some(&dns_rule),
-                        "{name}: {}",
-                        workload.name
-                    );
+                    assert_eq!(rules(policy, "egress").first(), Some(&dns_rule), "{name}: {}", workload.name);
                     let Some(namespace) = &profile.ingress_namespace else {
                         continue;
                     };
                     for expose in &workload.expose {
-                        let Some(port) = workload.ports.iter().find(|p| p.name == expose.port)
-                        else {
+                        let Some(port) = workload.ports.iter().find(|p| p.name == expose.port) else {
                             continue;
                         };
                         exposed_with_controller += 1;
@@ -258,18 +196,11 @@ fn dns_and_ingress_controller_rules_come_from_the_profile() {
                                     .as_array()
                                     .is_some_and(|ports| ports.iter().any(|p| p["port"] == json!(port.container_port)))
                         });
-                        assert!(
-                            found,
-                            "{name}: {} is exposed but the controller is not allowed in",
-                            workload.name
-                        );
+                        assert!(found, "{name}: {} is exposed but the controller is not allowed in", workload.name);
                     }
                 }
             }
         }
     }
-    assert!(
-        exposed_with_controller > 0,
-        "no example exposes a service on a target with a controller"
-    );
+    assert!(exposed_with_controller > 0, "no example exposes a service on a target with a controller");
 }

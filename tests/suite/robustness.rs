@@ -76,11 +76,7 @@ impl Rng {
 
     /// A number in `0..n`; 0 when `n` is 0.
     fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            usize::try_from(self.next() % n as u64).unwrap()
-        }
+        if n == 0 { 0 } else { usize::try_from(self.next() % n as u64).unwrap() }
     }
 
     fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
@@ -125,47 +121,27 @@ fn mutate(rng: &mut Rng, text: &str) -> (String, String) {
             if out.len() >= 2 {
                 out.swap(at, at + 1);
             }
-            (
-                format!("swap chars {at} and {}", at + 1),
-                out.into_iter().collect(),
-            )
+            (format!("swap chars {at} and {}", at + 1), out.into_iter().collect())
         }
         3 | 4 => {
             let at = boundary(rng, text);
             let insert = *rng.pick(INSERTS);
-            (
-                format!("insert {insert:?} at byte {at}"),
-                format!("{}{insert}{}", &text[..at], &text[at..]),
-            )
+            (format!("insert {insert:?} at byte {at}"), format!("{}{insert}{}", &text[..at], &text[at..]))
         }
         5 => {
             // Replace a run of digits with a number out of range (or an odd one).
             let digits: Vec<usize> = text
                 .char_indices()
-                .filter(|(i, c)| {
-                    c.is_ascii_digit() && (*i == 0 || !text.as_bytes()[i - 1].is_ascii_digit())
-                })
+                .filter(|(i, c)| c.is_ascii_digit() && (*i == 0 || !text.as_bytes()[i - 1].is_ascii_digit()))
                 .map(|(i, _)| i)
                 .collect();
             if digits.is_empty() {
                 return ("no digits".to_owned(), text.to_owned());
             }
             let start = *rng.pick(&digits);
-            let end = text[start..]
-                .find(|c: char| !c.is_ascii_digit())
-                .map_or(text.len(), |n| start + n);
-            let number = *rng.pick(&[
-                "99999999999999999999999",
-                "0",
-                "-1",
-                "4294967296",
-                "1.5",
-                "1e3",
-            ]);
-            (
-                format!("number at byte {start} -> {number}"),
-                format!("{}{number}{}", &text[..start], &text[end..]),
-            )
+            let end = text[start..].find(|c: char| !c.is_ascii_digit()).map_or(text.len(), |n| start + n);
+            let number = *rng.pick(&["99999999999999999999999", "0", "-1", "4294967296", "1.5", "1e3"]);
+            (format!("number at byte {start} -> {number}"), format!("{}{number}{}", &text[..start], &text[end..]))
         }
         6 => {
             // Empty, blank or very long content for a quoted string.
@@ -176,41 +152,23 @@ fn mutate(rng: &mut Rng, text: &str) -> (String, String) {
             let pair = rng.below(quotes.len() / 2) * 2;
             let (open, close) = (quotes[pair], quotes[pair + 1]);
             let long = "x".repeat(300);
-            let content = *rng.pick(&[
-                "",
-                " ",
-                "..",
-                "a/b/c",
-                "UPPER_case",
-                "-",
-                long.as_str(),
-                "${x}",
-                "{{ x }}",
-            ]);
+            let content = *rng.pick(&["", " ", "..", "a/b/c", "UPPER_case", "-", long.as_str(), "${x}", "{{ x }}"]);
             (
-                format!(
-                    "string at byte {open} -> {:?}",
-                    content.chars().take(12).collect::<String>()
-                ),
+                format!("string at byte {open} -> {:?}", content.chars().take(12).collect::<String>()),
                 format!("{}{content}{}", &text[..=open], &text[close..]),
             )
         }
         7 => {
             let start = boundary(rng, text);
             let end = floor_boundary(text, start + 1 + rng.below(40));
-            (
-                format!("delete bytes {start}..{end}"),
-                format!("{}{}", &text[..start], &text[end..]),
-            )
+            (format!("delete bytes {start}..{end}"), format!("{}{}", &text[..start], &text[end..]))
         }
         8 => {
             // Misspell a node or property name: drop one letter of a line's first word.
             let line = rng.below(lines.len());
             let content = lines[line];
             let indent = content.len() - content.trim_start().len();
-            let word_len = content[indent..]
-                .find(|c: char| !c.is_ascii_alphabetic() && c != '-')
-                .unwrap_or(0);
+            let word_len = content[indent..].find(|c: char| !c.is_ascii_alphabetic() && c != '-').unwrap_or(0);
             if word_len < 2 {
                 return ("no word".to_owned(), text.to_owned());
             }
@@ -238,11 +196,7 @@ fn mutate(rng: &mut Rng, text: &str) -> (String, String) {
 
 /// How many variants per example: `BERTH_ROBUSTNESS_VARIANTS`, else the default.
 fn variant_count() -> usize {
-    std::env::var("BERTH_ROBUSTNESS_VARIANTS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(DEFAULT_VARIANTS)
-        .max(2)
+    std::env::var("BERTH_ROBUSTNESS_VARIANTS").ok().and_then(|n| n.parse().ok()).unwrap_or(DEFAULT_VARIANTS).max(2)
 }
 
 /// Every variant of one spec: truncations, then mutations.
@@ -280,35 +234,14 @@ struct Outcome {
 
 fn run(text: &str) -> Outcome {
     let compilation = driver::compile(&Inputs::spec("spec.kdl", text), &Options::default());
-    let report = report::render(
-        &compilation.sources,
-        &compilation.diagnostics,
-        ReportFormat::Plain,
-        false,
-    );
+    let report = report::render(&compilation.sources, &compilation.diagnostics, ReportFormat::Plain, false);
     // Every renderer must cope with every diagnostic.
-    let _ = report::render(
-        &compilation.sources,
-        &compilation.diagnostics,
-        ReportFormat::Graphical,
-        true,
-    );
-    let json = report::render(
-        &compilation.sources,
-        &compilation.diagnostics,
-        ReportFormat::Json,
-        false,
-    );
-    assert!(
-        serde_json::from_str::<serde_json::Value>(&json).is_ok(),
-        "JSON report does not parse:\n{json}"
-    );
+    let _ = report::render(&compilation.sources, &compilation.diagnostics, ReportFormat::Graphical, true);
+    let json = report::render(&compilation.sources, &compilation.diagnostics, ReportFormat::Json, false);
+    assert!(serde_json::from_str::<serde_json::Value>(&json).is_ok(), "JSON report does not parse:\n{json}");
     // The formatter sees the same malformed text.
     let mut sources = Sources::default();
-    let file = SourceFile {
-        name: "spec.kdl".to_owned(),
-        text: text.to_owned(),
-    };
+    let file = SourceFile { name: "spec.kdl".to_owned(), text: text.to_owned() };
     let id = sources.add(file.clone());
     let _ = berth::syntax::format_checked(&mut Diagnostics::default(), id, &file);
     Outcome {
@@ -338,9 +271,7 @@ fn check(variant: &str) -> Result<bool, String> {
         Ok(outcome) if outcome.has_errors && outcome.report.trim().is_empty() => {
             Err("errors but an empty report".to_owned())
         }
-        Ok(outcome) if outcome.has_errors && outcome.n_diagnostics == 0 => {
-            Err("errors but no diagnostics".to_owned())
-        }
+        Ok(outcome) if outcome.has_errors && outcome.n_diagnostics == 0 => Err("errors but no diagnostics".to_owned()),
         Ok(outcome) => Ok(outcome.has_errors),
     }
 }
@@ -356,25 +287,17 @@ fn mutated_and_truncated_examples_never_panic_and_never_half_build() {
         }
     }
     // Compilations are independent: spread them over the cores.
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .clamp(1, 4);
+    let threads = std::thread::available_parallelism().map_or(1, usize::from).clamp(1, 4);
     let results: Vec<(usize, Result<bool, String>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|thread| {
                 let all = &all;
                 scope.spawn(move || {
-                    (thread..all.len())
-                        .step_by(threads)
-                        .map(|i| (i, check(&all[i].3)))
-                        .collect::<Vec<_>>()
+                    (thread..all.len()).step_by(threads).map(|i| (i, check(&all[i].3))).collect::<Vec<_>>()
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|handle| handle.join().expect("checks catch their panics"))
-            .collect()
+        handles.into_iter().flat_map(|handle| handle.join().expect("checks catch their panics")).collect()
     });
     let mut failures = Vec::new();
     let mut with_errors = 0;
@@ -384,28 +307,14 @@ fn mutated_and_truncated_examples_never_panic_and_never_half_build() {
             Ok(has_errors) => with_errors += usize::from(has_errors),
             Err(problem) => {
                 let path = save(example, *index, variant);
-                failures.push(format!(
-                    "{example} #{index} ({label}): {problem}; saved as {}",
-                    path.display()
-                ));
+                failures.push(format!("{example} #{index} ({label}): {problem}; saved as {}", path.display()));
             }
         }
     }
     failures.sort();
     let total = all.len();
-    eprintln!(
-        "robustness: {total} variants, {with_errors} with errors, {} failures",
-        failures.len()
-    );
-    assert!(
-        failures.is_empty(),
-        "{} of {total} variants failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    eprintln!("robustness: {total} variants, {with_errors} with errors, {} failures", failures.len());
+    assert!(failures.is_empty(), "{} of {total} variants failed:\n{}", failures.len(), failures.join("\n"));
     // The mutations are meant to break things; if almost none do, they have gone stale.
-    assert!(
-        with_errors * 2 > total,
-        "only {with_errors} of {total} variants had errors"
-    );
+    assert!(with_errors * 2 > total, "only {with_errors} of {total} variants had errors");
 }

@@ -18,40 +18,20 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The targets of `matrix.kdl`, in its environment order, with their environments.
-const MATRIX: [(&str, &str); 5] = [
-    ("on-eks", "eks"),
-    ("on-gke", "gke"),
-    ("on-aks", "aks"),
-    ("on-openshift", "openshift"),
-    ("on-onprem", "onprem"),
-];
+const MATRIX: [(&str, &str); 5] =
+    [("on-eks", "eks"), ("on-gke", "gke"), ("on-aks", "aks"), ("on-openshift", "openshift"), ("on-onprem", "onprem")];
 
 /// Custom resources Berth emits without a bundled schema to check them against.
-const UNBUNDLED: &[(&str, &str)] = &[
-    ("cache.azure.com/v20250701", "RedisEnterprise"),
-    ("cache.azure.com/v20250701", "RedisEnterpriseDatabase"),
-];
+const UNBUNDLED: &[(&str, &str)] =
+    &[("cache.azure.com/v20250701", "RedisEnterprise"), ("cache.azure.com/v20250701", "RedisEnterpriseDatabase")];
 
 fn compile_fixture(name: &str) -> Compilation {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/targets")
-        .join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/targets").join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let compilation = compile(
-        &Inputs::spec(format!("targets/{name}"), text),
-        &Options::default(),
-    );
-    let report = render(
-        &compilation.sources,
-        &compilation.diagnostics,
-        ReportFormat::Plain,
-        false,
-    );
+    let compilation = compile(&Inputs::spec(format!("targets/{name}"), text), &Options::default());
+    let report = render(&compilation.sources, &compilation.diagnostics, ReportFormat::Plain, false);
     assert!(!compilation.has_errors(), "{name}:\n{report}");
-    assert!(
-        compilation.diagnostics.is_empty(),
-        "{name} should compile without warnings:\n{report}"
-    );
+    assert!(compilation.diagnostics.is_empty(), "{name} should compile without warnings:\n{report}");
     compilation
 }
 
@@ -73,16 +53,11 @@ fn files(compilation: &Compilation, env: &str, target: &str, prefixes: &[&str]) 
 
 /// One section per target.
 fn side_by_side(section: impl Fn(&str, &str) -> String) -> String {
-    MATRIX
-        .iter()
-        .map(|(env, target)| format!("════════ {target} ════════\n{}", section(env, target)))
-        .collect()
+    MATRIX.iter().map(|(env, target)| format!("════════ {target} ════════\n{}", section(env, target))).collect()
 }
 
 fn storefront(compilation: &Compilation, env: &str, target: &str) -> Value {
-    compilation.tree[&format!("{env}/{target}/shop/deployment-storefront.yaml")]
-        .object
-        .clone()
+    compilation.tree[&format!("{env}/{target}/shop/deployment-storefront.yaml")].object.clone()
 }
 
 #[test]
@@ -121,10 +96,7 @@ fn every_realisation_on_every_cloud_matches_its_crd_schema() {
     );
     // Every bundled custom-resource schema but the Cilium one is exercised here.
     for (_, kind) in berth::validate::bundled_custom_resources() {
-        assert!(
-            *kind == "CiliumNetworkPolicy" || checked.contains_key(*kind),
-            "{kind} never emitted"
-        );
+        assert!(*kind == "CiliumNetworkPolicy" || checked.contains_key(*kind), "{kind} never emitted");
     }
 }
 
@@ -142,13 +114,9 @@ fn a_consumer_gets_the_same_variables_on_every_target() {
             .collect()
     };
     let first = names(MATRIX[0].0, MATRIX[0].1);
+    assert!(first.contains(&"DATABASE_URL".to_owned()) && first.contains(&"REDIS_URL".to_owned()), "{first:?}");
     assert!(
-        first.contains(&"DATABASE_URL".to_owned()) && first.contains(&"REDIS_URL".to_owned()),
-        "{first:?}"
-    );
-    assert!(
-        first.contains(&"KAFKA_BOOTSTRAP_SERVERS".to_owned())
-            && first.contains(&"AMQP_URL".to_owned()),
+        first.contains(&"KAFKA_BOOTSTRAP_SERVERS".to_owned()) && first.contains(&"AMQP_URL".to_owned()),
         "{first:?}"
     );
     assert!(first.contains(&"MONGODB_URI".to_owned()), "{first:?}");
@@ -161,12 +129,7 @@ fn a_consumer_gets_the_same_variables_on_every_target() {
 fn side_by_side_exposure() {
     let compilation = compile_fixture("matrix.kdl");
     insta::assert_snapshot!(side_by_side(|env, target| {
-        files(
-            &compilation,
-            env,
-            target,
-            &["ingress-", "route-", "httproute-"],
-        )
+        files(&compilation, env, target, &["ingress-", "route-", "httproute-"])
     }));
 }
 
@@ -174,8 +137,7 @@ fn side_by_side_exposure() {
 fn side_by_side_identity() {
     let compilation = compile_fixture("matrix.kdl");
     insta::assert_snapshot!(side_by_side(|env, target| {
-        let labels =
-            &storefront(&compilation, env, target)["spec"]["template"]["metadata"]["labels"];
+        let labels = &storefront(&compilation, env, target)["spec"]["template"]["metadata"]["labels"];
         format!(
             "{}── pod template labels ──\n{}\n",
             files(&compilation, env, target, &["serviceaccount-storefront"]),
@@ -267,11 +229,7 @@ fn side_by_side_storage() {
                 out.push_str(&format!("{path}: {line}\n"));
             }
         }
-        if out.is_empty() {
-            "(no storage class named: the cluster default)\n".to_owned()
-        } else {
-            out
-        }
+        if out.is_empty() { "(no storage class named: the cluster default)\n".to_owned() } else { out }
     }));
 }
 
@@ -279,8 +237,7 @@ fn side_by_side_storage() {
 fn side_by_side_binding() {
     let compilation = compile_fixture("matrix.kdl");
     insta::assert_snapshot!(side_by_side(|env, target| {
-        let env_list = &storefront(&compilation, env, target)["spec"]["template"]["spec"]["containers"]
-            [0]["env"];
+        let env_list = &storefront(&compilation, env, target)["spec"]["template"]["spec"]["containers"][0]["env"];
         let mut out = String::new();
         for entry in env_list.as_array().into_iter().flatten() {
             let name = entry["name"].as_str().unwrap_or_default();
@@ -313,14 +270,9 @@ fn side_by_side_buckets() {
     let mut out = String::new();
     for (path, artifact) in &compilation.tree {
         let file = path.rsplit('/').next().unwrap_or_default();
-        if [
-            "bucket-",
-            "storagebucket-",
-            "storageaccount-",
-            "serviceaccount-exporter",
-        ]
-        .iter()
-        .any(|p| file.starts_with(p))
+        if ["bucket-", "storagebucket-", "storageaccount-", "serviceaccount-exporter"]
+            .iter()
+            .any(|p| file.starts_with(p))
         {
             out.push_str(&format!("── {path} ──\n{}", yaml::render(artifact)));
         }
@@ -347,35 +299,17 @@ domain "order" team="order-team" {
 }
 "#;
     let compilation = compile(&Inputs::spec("prefix.kdl", text), &Options::default());
-    let report = render(
-        &compilation.sources,
-        &compilation.diagnostics,
-        ReportFormat::Plain,
-        false,
-    );
+    let report = render(&compilation.sources, &compilation.diagnostics, ReportFormat::Plain, false);
     assert!(!compilation.has_errors(), "{report}");
-    let env = &compilation.tree["dev/dc/order/deployment-archiver.yaml"].object["spec"]["template"]
-        ["spec"]["containers"][0]["env"];
-    let find = |name: &str| {
-        env.as_array()
-            .and_then(|e| e.iter().find(|v| v["name"] == name))
-            .cloned()
-            .unwrap_or_default()
-    };
-    assert_eq!(
-        find("PGHOST")["valueFrom"]["secretKeyRef"]["name"],
-        "orders-db-app"
-    );
-    assert_eq!(
-        find("ARCHIVE_PGHOST")["valueFrom"]["secretKeyRef"]["name"],
-        "archive-db-app"
-    );
+    let env = &compilation.tree["dev/dc/order/deployment-archiver.yaml"].object["spec"]["template"]["spec"]["containers"]
+        [0]["env"];
+    let find =
+        |name: &str| env.as_array().and_then(|e| e.iter().find(|v| v["name"] == name)).cloned().unwrap_or_default();
+    assert_eq!(find("PGHOST")["valueFrom"]["secretKeyRef"]["name"], "orders-db-app");
+    assert_eq!(find("ARCHIVE_PGHOST")["valueFrom"]["secretKeyRef"]["name"], "archive-db-app");
     assert_eq!(
         find("ARCHIVE_DATABASE_URL")["value"],
         "postgresql://$(ARCHIVE_PGUSER):$(ARCHIVE_PGPASSWORD)@$(ARCHIVE_PGHOST):$(ARCHIVE_PGPORT)/$(ARCHIVE_PGDATABASE)"
     );
-    assert_eq!(
-        find("DATABASE_URL")["value"],
-        "postgresql://$(PGUSER):$(PGPASSWORD)@$(PGHOST):$(PGPORT)/$(PGDATABASE)"
-    );
+    assert_eq!(find("DATABASE_URL")["value"], "postgresql://$(PGUSER):$(PGPASSWORD)@$(PGHOST):$(PGPORT)/$(PGDATABASE)");
 }

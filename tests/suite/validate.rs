@@ -7,10 +7,7 @@ use berth::output::report::{ReportFormat, render};
 use std::path::Path;
 
 fn example_text(name: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../examples")
-        .join(name)
-        .join("spec.kdl");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples").join(name).join("spec.kdl");
     std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
 }
 
@@ -18,19 +15,11 @@ fn example_text(name: &str) -> String {
 fn with_version(text: &str, version: &str) -> String {
     if let Some(start) = text.find("    kubernetes \"1.") {
         let end = start + text[start..].find('\n').unwrap();
-        format!(
-            "{}    kubernetes \"{version}\"{}",
-            &text[..start],
-            &text[end..]
-        )
+        format!("{}    kubernetes \"{version}\"{}", &text[..start], &text[end..])
     } else {
         let start = text.find("platform \"").unwrap();
         let brace = start + text[start..].find("{\n").unwrap() + 2;
-        format!(
-            "{}    kubernetes \"{version}\"\n{}",
-            &text[..brace],
-            &text[brace..]
-        )
+        format!("{}    kubernetes \"{version}\"\n{}", &text[..brace], &text[brace..])
     }
 }
 
@@ -41,10 +30,7 @@ fn every_example_validates_clean_for_every_supported_version() {
         for minor in 30..=37 {
             let version = format!("1.{minor}");
             let spec = with_version(&text, &version);
-            let compilation = compile(
-                &Inputs::spec(format!("examples/{name}/spec.kdl"), spec),
-                &Options::default(),
-            );
+            let compilation = compile(&Inputs::spec(format!("examples/{name}/spec.kdl"), spec), &Options::default());
             let estate = compilation.estate.as_ref().expect("the example resolves");
             assert_eq!(estate.kubernetes, version, "{name}");
             // Emit and validate again through the stage entries, so that errors of other
@@ -65,10 +51,7 @@ fn every_example_validates_clean_for_every_supported_version() {
                 .filter_map(|collected| collected.diagnostic.code().map(|code| code.to_string()))
                 .filter(|code| code.starts_with("validate::"))
                 .collect();
-            assert!(
-                from_compile.is_empty(),
-                "{name} on Kubernetes {version}: {from_compile:?}"
-            );
+            assert!(from_compile.is_empty(), "{name} on Kubernetes {version}: {from_compile:?}");
         }
     }
 }

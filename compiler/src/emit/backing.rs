@@ -23,15 +23,7 @@ pub fn emit(diags: &mut Diagnostics, estate: &Estate) -> Vec<Artifact> {
     for view in &estate.views {
         for domain in &view.domains {
             for backing in &domain.backing {
-                objects(
-                    diags,
-                    estate,
-                    view,
-                    domain,
-                    backing,
-                    &mut reported,
-                    &mut out,
-                );
+                objects(diags, estate, view, domain, backing, &mut reported, &mut out);
             }
         }
     }
@@ -51,10 +43,7 @@ fn objects(
     let labels = common::backing_labels(&estate.platform, view, backing);
     let mut context = realisation.context.clone();
     if let Some(map) = context.as_object_mut() {
-        map.insert(
-            "labels".to_owned(),
-            serde_json::to_value(&labels).unwrap_or(Value::Null),
-        );
+        map.insert("labels".to_owned(), serde_json::to_value(&labels).unwrap_or(Value::Null));
     }
     let mut broken = |span: crate::diag::Span, reason: String| {
         if reported.insert(span) {
@@ -76,24 +65,10 @@ fn objects(
                 continue;
             }
         };
-        let kind = object
-            .get("kind")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        let name = object
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        if kind.is_empty()
-            || name.is_empty()
-            || object.get("apiVersion").and_then(Value::as_str).is_none()
-        {
-            broken(
-                template_text.span,
-                "the object needs `apiVersion`, `kind` and `metadata.name` strings".to_owned(),
-            );
+        let kind = object.get("kind").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let name = object.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_owned();
+        if kind.is_empty() || name.is_empty() || object.get("apiVersion").and_then(Value::as_str).is_none() {
+            broken(template_text.span, "the object needs `apiVersion`, `kind` and `metadata.name` strings".to_owned());
             continue;
         }
         place(&mut object, &domain.namespace, &labels);
@@ -112,21 +87,15 @@ fn place(object: &mut Value, namespace: &str, labels: &BTreeMap<String, String>)
     let Some(root) = object.as_object_mut() else {
         return;
     };
-    let metadata = root
-        .entry("metadata")
-        .or_insert_with(|| Value::Object(Map::new()));
+    let metadata = root.entry("metadata").or_insert_with(|| Value::Object(Map::new()));
     let Some(metadata) = metadata.as_object_mut() else {
         return;
     };
     metadata.insert("namespace".to_owned(), Value::String(namespace.to_owned()));
-    let existing = metadata
-        .entry("labels")
-        .or_insert_with(|| Value::Object(Map::new()));
+    let existing = metadata.entry("labels").or_insert_with(|| Value::Object(Map::new()));
     if let Some(existing) = existing.as_object_mut() {
         for (key, value) in labels {
-            existing
-                .entry(key.clone())
-                .or_insert_with(|| Value::String(value.clone()));
+            existing.entry(key.clone()).or_insert_with(|| Value::String(value.clone()));
         }
         // Stable key order whatever the template wrote.
         let sorted: BTreeMap<String, Value> = std::mem::take(existing).into_iter().collect();

@@ -57,24 +57,14 @@ pub fn instance(workload: &str, env: &str) -> String {
 pub fn selector_labels(view: &View, workload: &ResolvedWorkload) -> BTreeMap<String, String> {
     BTreeMap::from([
         (LABEL_NAME.to_owned(), workload.name.clone()),
-        (
-            LABEL_INSTANCE.to_owned(),
-            instance(&workload.name, &view.env),
-        ),
+        (LABEL_INSTANCE.to_owned(), instance(&workload.name, &view.env)),
     ])
 }
 
 /// All labels of a workload's objects and pods.
-pub fn workload_labels(
-    platform: &str,
-    view: &View,
-    workload: &ResolvedWorkload,
-) -> BTreeMap<String, String> {
+pub fn workload_labels(platform: &str, view: &View, workload: &ResolvedWorkload) -> BTreeMap<String, String> {
     let mut labels = selector_labels(view, workload);
-    labels.insert(
-        LABEL_COMPONENT.to_owned(),
-        component(workload.kind).to_owned(),
-    );
+    labels.insert(LABEL_COMPONENT.to_owned(), component(workload.kind).to_owned());
     labels.insert(LABEL_PART_OF.to_owned(), fit_label_value(platform));
     labels.insert(LABEL_MANAGED_BY.to_owned(), "berth".to_owned());
     labels
@@ -123,14 +113,7 @@ pub fn component(kind: WorkloadKind) -> &'static str {
 
 /// The artifact path `<env>/<target>/<domain>/<kind>-<name>.yaml`, kind in lower case.
 pub fn artifact_path(view: &View, domain: &str, kind: &str, name: &str) -> String {
-    format!(
-        "{}/{}/{}/{}-{}.yaml",
-        view.env,
-        view.target,
-        domain,
-        kind.to_ascii_lowercase(),
-        name
-    )
+    format!("{}/{}/{}/{}-{}.yaml", view.env, view.target, domain, kind.to_ascii_lowercase(), name)
 }
 
 /// Serialise a typed object into an [`Artifact`] at its stable path.
@@ -188,9 +171,6 @@ mod tests {
         let fitted = fit_label_value(&long);
         assert_eq!(fitted.len(), 63);
         assert_eq!(fitted, fit_label_value(&long));
-        assert_ne!(
-            fitted,
-            fit_label_value(&format!("{}-stage", "a".repeat(70)))
-        );
+        assert_ne!(fitted, fit_label_value(&format!("{}-stage", "a".repeat(70))));
     }
 }

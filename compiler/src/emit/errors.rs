@@ -97,11 +97,15 @@ pub enum EmitError {
     },
 
     /// Operator-run pods that call the Kubernetes API on a target with no API range.
-    #[error("the pods of `{name}` cannot reach the Kubernetes API on target `{target}`: the target names no `api-server-cidr`")]
+    #[error(
+        "the pods of `{name}` cannot reach the Kubernetes API on target `{target}`: the target names no `api-server-cidr`"
+    )]
     #[diagnostic(
         code(emit::api_server_unreachable),
         severity(Warning),
-        help("add `api-server-cidr \"<address range of the API server endpoints>\"` to target `{target}` (`kubectl get endpoints kubernetes` shows them)")
+        help(
+            "add `api-server-cidr \"<address range of the API server endpoints>\"` to target `{target}` (`kubectl get endpoints kubernetes` shows them)"
+        )
     )]
     ApiServerUnreachable {
         /// Declared name.
@@ -114,7 +118,9 @@ pub enum EmitError {
     },
 
     /// An exposed service on a target whose profile names no source for its traffic.
-    #[error("`{workload}` is exposed on target `{target}`, but its NetworkPolicy admits no ingress controller or load balancer there")]
+    #[error(
+        "`{workload}` is exposed on target `{target}`, but its NetworkPolicy admits no ingress controller or load balancer there"
+    )]
     #[diagnostic(
         code(emit::unreachable_exposure),
         severity(Warning),
@@ -134,11 +140,15 @@ pub enum EmitError {
 
     /// Consumers of a backing service reached over the cloud's public endpoint (no port)
     /// that allow no HTTPS egress.
-    #[error("`{workload}` uses {kind} `{name}` on target `{target}` but may open no HTTPS connection: the default-deny blocks the cloud's endpoint")]
+    #[error(
+        "`{workload}` uses {kind} `{name}` on target `{target}` but may open no HTTPS connection: the default-deny blocks the cloud's endpoint"
+    )]
     #[diagnostic(
         code(emit::unreachable_endpoint),
         severity(Warning),
-        help("allow the provider's endpoint with `egress \"<endpoint host>\" port=443` (with `cidr=`, or on a Cilium target), as docs/backing-services.md lists per cloud")
+        help(
+            "allow the provider's endpoint with `egress \"<endpoint host>\" port=443` (with `cidr=`, or on a Cilium target), as docs/backing-services.md lists per cloud"
+        )
     )]
     UnreachableEndpoint {
         /// Workload.

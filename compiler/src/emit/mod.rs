@@ -40,7 +40,11 @@ pub fn emit(diags: &mut Diagnostics, estate: &Estate) -> ArtifactTree {
         if let Some(first) = tree.get(&artifact.path) {
             diags.at(
                 artifact.origin,
-                errors::EmitError::PathCollision { path: artifact.path.clone(), span: artifact.origin, first: first.origin },
+                errors::EmitError::PathCollision {
+                    path: artifact.path.clone(),
+                    span: artifact.origin,
+                    first: first.origin,
+                },
             );
             continue;
         }

@@ -192,7 +192,11 @@ pub fn stale(root: &Path, files: &BTreeMap<String, String>) -> Result<Vec<StaleF
                 });
             }
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                stale.push(StaleFile { path: relative.clone(), change: Change::Added, text: unified(relative, "", text) });
+                stale.push(StaleFile {
+                    path: relative.clone(),
+                    change: Change::Added,
+                    text: unified(relative, "", text),
+                });
             }
             Err(source) => return Err(WriteError::Io { action: "read", path: path.display().to_string(), source }),
         }
@@ -207,7 +211,11 @@ pub fn stale(root: &Path, files: &BTreeMap<String, String>) -> Result<Vec<StaleF
         let is_file = std::fs::symlink_metadata(&path).is_ok_and(|meta| meta.file_type().is_file());
         if let Some(bytes) = is_file.then(|| std::fs::read(&path).ok()).flatten() {
             let committed = String::from_utf8_lossy(&bytes);
-            stale.push(StaleFile { path: relative.clone(), change: Change::Removed, text: unified(relative, &committed, "") });
+            stale.push(StaleFile {
+                path: relative.clone(),
+                change: Change::Removed,
+                text: unified(relative, &committed, ""),
+            });
         }
     }
     stale.sort_by(|a, b| a.path.cmp(&b.path));
@@ -227,9 +235,7 @@ fn compare(fields: &mut Vec<FieldChange>, path: String, old: Option<&Value>, new
                 compare(fields, join_key(&path, key), before.get(key), after.get(key));
             }
         }
-        (Some(Value::Array(before)), Some(Value::Array(after)))
-            if !before.iter().chain(after).all(is_scalar) =>
-        {
+        (Some(Value::Array(before)), Some(Value::Array(after))) if !before.iter().chain(after).all(is_scalar) => {
             if let (Some(old_names), Some(new_names)) = (names(before), names(after)) {
                 let mut order: Vec<&str> = old_names.clone();
                 order.extend(new_names.iter().filter(|name| !old_names.contains(name)));

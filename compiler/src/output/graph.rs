@@ -97,11 +97,7 @@ fn build(estate: &Estate, view: &View) -> Graph {
         let mut nodes = Vec::new();
         for workload in &domain.workloads {
             let from = node_id(&domain.name, &workload.name);
-            nodes.push(Node {
-                id: from.clone(),
-                label: workload.name.clone(),
-                shape: workload_shape(workload),
-            });
+            nodes.push(Node { id: from.clone(), label: workload.name.clone(), shape: workload_shape(workload) });
             let mut seen: Vec<&UseTarget> = Vec::new();
             for used in &workload.uses {
                 if seen.contains(&&used.target) {
@@ -109,10 +105,7 @@ fn build(estate: &Estate, view: &View) -> Graph {
                 }
                 seen.push(&used.target);
                 let edge = match &used.target {
-                    UseTarget::Workload {
-                        domain: callee_domain,
-                        name,
-                    } => {
+                    UseTarget::Workload { domain: callee_domain, name } => {
                         // A callee disabled in this environment has no node, so no edge.
                         let Some(callee) = view
                             .domains
@@ -122,22 +115,11 @@ fn build(estate: &Estate, view: &View) -> Graph {
                         else {
                             continue;
                         };
-                        let ports: Vec<String> = callee
-                            .ports
-                            .iter()
-                            .map(|p| format!("{} {}", p.name, p.service_port))
-                            .collect();
-                        Edge {
-                            from: from.clone(),
-                            to: node_id(callee_domain, name),
-                            label: ports.join(", "),
-                        }
+                        let ports: Vec<String> =
+                            callee.ports.iter().map(|p| format!("{} {}", p.name, p.service_port)).collect();
+                        Edge { from: from.clone(), to: node_id(callee_domain, name), label: ports.join(", ") }
                     }
-                    UseTarget::Backing {
-                        domain: owner,
-                        name,
-                        ..
-                    } => {
+                    UseTarget::Backing { domain: owner, name, .. } => {
                         let port = view
                             .domains
                             .iter()
@@ -146,17 +128,9 @@ fn build(estate: &Estate, view: &View) -> Graph {
                             .and_then(|b| b.port);
                         let mut label = port.map(|p| p.to_string()).unwrap_or_default();
                         if let Some(role) = &used.role {
-                            label = if label.is_empty() {
-                                role.clone()
-                            } else {
-                                format!("{label} {role}")
-                            };
+                            label = if label.is_empty() { role.clone() } else { format!("{label} {role}") };
                         }
-                        Edge {
-                            from: from.clone(),
-                            to: node_id(owner, name),
-                            label,
-                        }
+                        Edge { from: from.clone(), to: node_id(owner, name), label }
                     }
                 };
                 edges.push(edge);
@@ -164,38 +138,21 @@ fn build(estate: &Estate, view: &View) -> Graph {
             for egress in &workload.egress {
                 let id = group_id("ext", &egress.host);
                 if !externals.iter().any(|n| n.id == id) {
-                    externals.push(Node {
-                        id: id.clone(),
-                        label: egress.host.clone(),
-                        shape: Shape::External,
-                    });
+                    externals.push(Node { id: id.clone(), label: egress.host.clone(), shape: Shape::External });
                 }
-                edges.push(Edge {
-                    from: from.clone(),
-                    to: id,
-                    label: egress.port.to_string(),
-                });
+                edges.push(Edge { from: from.clone(), to: id, label: egress.port.to_string() });
             }
         }
         for backing in &domain.backing {
             nodes.push(Node {
                 id: node_id(&domain.name, &backing.name),
                 label: backing_label(backing),
-                shape: if backing.stateful {
-                    Shape::Stateful
-                } else {
-                    Shape::Stateless
-                },
+                shape: if backing.stateful { Shape::Stateful } else { Shape::Stateless },
             });
         }
         clusters.push((domain.name.clone(), nodes));
     }
-    Graph {
-        title: format!("{} ({} on {})", estate.platform, view.env, view.target),
-        clusters,
-        externals,
-        edges,
-    }
+    Graph { title: format!("{} ({} on {})", estate.platform, view.env, view.target), clusters, externals, edges }
 }
 
 /// Escape text for a double-quoted Mermaid label.
@@ -218,18 +175,9 @@ fn mermaid_node(out: &mut String, indent: &str, node: &Node) {
 
 fn mermaid(graph: &Graph) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "---\ntitle: {}\n---\nflowchart LR",
-        mermaid_text(&graph.title)
-    );
+    let _ = writeln!(out, "---\ntitle: {}\n---\nflowchart LR", mermaid_text(&graph.title));
     for (domain, nodes) in &graph.clusters {
-        let _ = writeln!(
-            out,
-            "    subgraph {}[\"{}\"]",
-            group_id("cluster", domain),
-            mermaid_text(domain)
-        );
+        let _ = writeln!(out, "    subgraph {}[\"{}\"]", group_id("cluster", domain), mermaid_text(domain));
         for node in nodes {
             mermaid_node(&mut out, "        ", node);
         }
@@ -242,13 +190,7 @@ fn mermaid(graph: &Graph) -> String {
         if edge.label.is_empty() {
             let _ = writeln!(out, "    {} --> {}", edge.from, edge.to);
         } else {
-            let _ = writeln!(
-                out,
-                "    {} -->|\"{}\"| {}",
-                edge.from,
-                mermaid_text(&edge.label),
-                edge.to
-            );
+            let _ = writeln!(out, "    {} -->|\"{}\"| {}", edge.from, mermaid_text(&edge.label), edge.to);
         }
     }
     out
@@ -268,28 +210,16 @@ fn dot_node(out: &mut String, indent: &str, node: &Node) {
         Shape::Stateless => "shape=hexagon",
         Shape::External => "shape=cds, style=dashed",
     };
-    let _ = writeln!(
-        out,
-        "{indent}{} [label=\"{}\", {attributes}];",
-        node.id,
-        dot_text(&node.label)
-    );
+    let _ = writeln!(out, "{indent}{} [label=\"{}\", {attributes}];", node.id, dot_text(&node.label));
 }
 
 fn dot(graph: &Graph) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "digraph estate {{\n    label=\"{}\";\n    labelloc=t;\n    rankdir=LR;",
-        dot_text(&graph.title)
-    );
+    let _ =
+        writeln!(out, "digraph estate {{\n    label=\"{}\";\n    labelloc=t;\n    rankdir=LR;", dot_text(&graph.title));
     for (domain, nodes) in &graph.clusters {
-        let _ = writeln!(
-            out,
-            "    subgraph {} {{\n        label=\"{}\";",
-            group_id("cluster", domain),
-            dot_text(domain)
-        );
+        let _ =
+            writeln!(out, "    subgraph {} {{\n        label=\"{}\";", group_id("cluster", domain), dot_text(domain));
         for node in nodes {
             dot_node(&mut out, "        ", node);
         }
@@ -299,13 +229,7 @@ fn dot(graph: &Graph) -> String {
         dot_node(&mut out, "    ", node);
     }
     for edge in &graph.edges {
-        let _ = writeln!(
-            out,
-            "    {} -> {} [label=\"{}\"];",
-            edge.from,
-            edge.to,
-            dot_text(&edge.label)
-        );
+        let _ = writeln!(out, "    {} -> {} [label=\"{}\"];", edge.from, edge.to, dot_text(&edge.label));
     }
     out.push_str("}\n");
     out

@@ -1,10 +1,10 @@
 //! Output: everything that turns artifacts and diagnostics into text or files.
 
-pub mod yaml;
-pub mod graph;
-pub mod report;
-pub mod write;
-pub mod listing;
 pub mod diff;
+pub mod graph;
+pub mod listing;
+pub mod report;
 pub mod review;
 pub mod risk;
+pub mod write;
+pub mod yaml;

@@ -65,7 +65,8 @@ pub fn summary(diags: &Diagnostics) -> String {
 fn render_text(sources: &Sources, diags: &Diagnostics, theme: GraphicalTheme) -> String {
     let handler = GraphicalReportHandler::new_themed(theme).with_width(WIDTH).with_links(false);
     // Each file's text is shared by all of its diagnostics.
-    let texts: Vec<(String, Arc<str>)> = sources.iter().map(|(_, file)| (file.name.clone(), Arc::from(file.text.as_str()))).collect();
+    let texts: Vec<(String, Arc<str>)> =
+        sources.iter().map(|(_, file)| (file.name.clone(), Arc::from(file.text.as_str()))).collect();
     let mut out = String::new();
     for collected in diags.sorted() {
         let attached = Attached::new(&texts, collected);
@@ -92,7 +93,8 @@ fn render_text(sources: &Sources, diags: &Diagnostics, theme: GraphicalTheme) ->
 }
 
 fn render_json(sources: &Sources, diags: &Diagnostics) -> String {
-    let items: Vec<serde_json::Value> = diags.sorted().into_iter().map(|collected| json_item(sources, collected)).collect();
+    let items: Vec<serde_json::Value> =
+        diags.sorted().into_iter().map(|collected| json_item(sources, collected)).collect();
     let mut text = serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".to_owned());
     text.push('\n');
     text
@@ -256,7 +258,11 @@ fn render_github(sources: &Sources, diags: &Diagnostics) -> String {
             }
         }
         properties.push(format!("title={}", escape_property(&rule_id(collected))));
-        out.push_str(&format!("::{command} {}::{}\n", properties.join(","), escape_data(&message_with_help(diagnostic))));
+        out.push_str(&format!(
+            "::{command} {}::{}\n",
+            properties.join(","),
+            escape_data(&message_with_help(diagnostic))
+        ));
     }
     out
 }

@@ -257,7 +257,8 @@ fn escape_inline(text: &str) -> String {
 
 /// The whole diff as pretty JSON: `{"resources": [...], "risks": [...]}`.
 pub fn render_json(review: &Review) -> String {
-    serde_json::to_string_pretty(review).unwrap_or_else(|error| format!("{{\"error\": {}}}", Value::String(error.to_string())))
+    serde_json::to_string_pretty(review)
+        .unwrap_or_else(|error| format!("{{\"error\": {}}}", Value::String(error.to_string())))
 }
 
 #[cfg(test)]

@@ -90,7 +90,8 @@ fn backing_removed(risks: &mut Vec<Risk>, old: &Estate, new: &Estate) {
         for domain in &view.domains {
             let new_domain = new_view.and_then(|v| v.domains.iter().find(|d| d.name == domain.name));
             for backing in domain.backing.iter().filter(|b| b.stateful) {
-                let kept = new_domain.is_some_and(|d| d.backing.iter().any(|b| b.name == backing.name && b.kind == backing.kind));
+                let kept = new_domain
+                    .is_some_and(|d| d.backing.iter().any(|b| b.name == backing.name && b.kind == backing.kind));
                 if !kept {
                     risks.push(Risk {
                         kind: RiskKind::StatefulBackingRemoved,
@@ -112,7 +113,9 @@ fn replicas_reduced(risks: &mut Vec<Risk>, old: &Estate, new: &Estate) {
         for domain in &view.domains {
             let Some(old_domain) = old_view.domains.iter().find(|d| d.name == domain.name) else { continue };
             for workload in &domain.workloads {
-                let Some(old_workload) = old_domain.workloads.iter().find(|w| w.name == workload.name) else { continue };
+                let Some(old_workload) = old_domain.workloads.iter().find(|w| w.name == workload.name) else {
+                    continue;
+                };
                 let before = old_workload.scale.as_ref().map_or(old_workload.replicas, |s| s.min);
                 let after = workload.scale.as_ref().map_or(workload.replicas, |s| s.min);
                 if after < before {

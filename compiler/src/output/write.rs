@@ -97,7 +97,9 @@ pub fn write_tree(root: &Path, files: &BTreeMap<String, String>) -> Result<Write
                 plans.push((path, relative, text));
             }
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => plans.push((path, relative, text)),
-            Err(error) => return Err(WriteError::Io { action: "read", path: path.display().to_string(), source: error }),
+            Err(error) => {
+                return Err(WriteError::Io { action: "read", path: path.display().to_string(), source: error });
+            }
         }
         let _ = new_hash;
     }
@@ -198,12 +200,19 @@ fn safe_join(root: &Path, relative: &str) -> Result<PathBuf, WriteError> {
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(io("create", dir))?;
-    let mut temp = tempfile::Builder::new().prefix(".berth-tmp-").tempfile_in(dir).map_err(io("create a temporary file in", dir))?;
+    let mut temp = tempfile::Builder::new()
+        .prefix(".berth-tmp-")
+        .tempfile_in(dir)
+        .map_err(io("create a temporary file in", dir))?;
     temp.write_all(bytes).map_err(io("write", path))?;
     // No fsync per file: the rename already makes each file old-or-new for readers and
     // after a crash of berth, and syncing 20,000 files cost 6 s of a 12 s build (see
     // tests/README.md). Output is regenerable; durability across power loss is not a goal.
-    temp.persist(path).map_err(|e| WriteError::Io { action: "replace", path: path.display().to_string(), source: e.error })?;
+    temp.persist(path).map_err(|e| WriteError::Io {
+        action: "replace",
+        path: path.display().to_string(),
+        source: e.error,
+    })?;
     Ok(())
 }
 

@@ -7,9 +7,9 @@
 //! Nothing here panics on user input: a panic inside the CEL library is caught and
 //! reported as an evaluation error.
 
+use cel::extractors::This;
 use cel::{Context, Env, Program, Value};
 use std::collections::{BTreeMap, HashMap};
-use cel::extractors::This;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 /// The compile environment shared by every policy of a compilation.
@@ -114,8 +114,9 @@ fn regex_match(text: &str, pattern: &str) -> Result<bool, cel::ExecutionError> {
     if let Some(compiled) = cache.get(pattern) {
         return Ok(compiled.is_match(text));
     }
-    let compiled = regex::Regex::new(pattern)
-        .map_err(|error| cel::ExecutionError::function_error("matches", format!("'{pattern}' is not a valid regex: {error}")))?;
+    let compiled = regex::Regex::new(pattern).map_err(|error| {
+        cel::ExecutionError::function_error("matches", format!("'{pattern}' is not a valid regex: {error}"))
+    })?;
     let matched = compiled.is_match(text);
     cache.insert(pattern.to_owned(), compiled);
     Ok(matched)
@@ -157,7 +158,10 @@ mod tests {
     fn evaluates_ints_maps_and_strings() {
         assert_eq!(eval("replicas >= 2", &[("replicas", serde_json::json!(3))]), Ok(true));
         assert_eq!(eval("scale == null || scale.min >= 2", &[("scale", serde_json::json!(null))]), Ok(true));
-        assert_eq!(eval("config.exists(k, k.matches('(?i)token'))", &[("config", serde_json::json!({"API_TOKEN": "x"}))]), Ok(true));
+        assert_eq!(
+            eval("config.exists(k, k.matches('(?i)token'))", &[("config", serde_json::json!({"API_TOKEN": "x"}))]),
+            Ok(true)
+        );
         assert_eq!(eval("'AbC'.lowerAscii() == 'abc'", &[]), Ok(true));
         assert_eq!(eval("entropy('aaaa') == 0.0", &[]), Ok(true));
     }

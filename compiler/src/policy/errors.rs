@@ -19,7 +19,10 @@ use crate::diag::Span;
 pub enum PolicyError {
     /// A `require` / `deny` expression is not valid CEL.
     #[error("expression of policy `{policy}` is not valid CEL: {reason}")]
-    #[diagnostic(code(policy::invalid_expression), help("fix the CEL expression; see docs/policies.md for the variables"))]
+    #[diagnostic(
+        code(policy::invalid_expression),
+        help("fix the CEL expression; see docs/policies.md for the variables")
+    )]
     InvalidExpression {
         /// Policy id.
         policy: String,
@@ -63,7 +66,9 @@ pub enum PolicyError {
     #[error("policy `{policy}` matches unknown entity kind `{kind}`")]
     #[diagnostic(
         code(policy::unknown_match_kind),
-        help("match `service`, `worker`, `job`, `backing`, `domain`, `environment` or a Kubernetes kind such as `Deployment`")
+        help(
+            "match `service`, `worker`, `job`, `backing`, `domain`, `environment` or a Kubernetes kind such as `Deployment`"
+        )
     )]
     UnknownMatchKind {
         /// Policy id.
@@ -91,7 +96,10 @@ pub enum PolicyError {
     },
     /// A waiver without `reason=`.
     #[error("waiver of `{policy}` on `{on}` has no reason")]
-    #[diagnostic(code(policy::waiver_without_reason), help("add `reason=\"...\"` saying why the exception is acceptable"))]
+    #[diagnostic(
+        code(policy::waiver_without_reason),
+        help("add `reason=\"...\"` saying why the exception is acceptable")
+    )]
     WaiverWithoutReason {
         /// Policy id.
         policy: String,
@@ -103,7 +111,10 @@ pub enum PolicyError {
     },
     /// A waiver whose `until` date has passed.
     #[error("waiver of `{policy}` on `{on}` expired on {until}")]
-    #[diagnostic(code(policy::expired_waiver), help("fix what the policy flags and remove the waiver, or renew it with a later `until`"))]
+    #[diagnostic(
+        code(policy::expired_waiver),
+        help("fix what the policy flags and remove the waiver, or renew it with a later `until`")
+    )]
     ExpiredWaiver {
         /// Policy id.
         policy: String,

@@ -174,7 +174,11 @@ pub fn prepare(diags: &mut Diagnostics, library: &[&Spec], spec: &Spec, today: &
             if kind.starts_with(|c: char| c.is_ascii_lowercase()) && !ENTITY_KINDS.contains(&kind.as_str()) {
                 diags.at(
                     matched.kind.span,
-                    PolicyError::UnknownMatchKind { policy: policy.id.value.clone(), kind: kind.clone(), span: matched.kind.span },
+                    PolicyError::UnknownMatchKind {
+                        policy: policy.id.value.clone(),
+                        kind: kind.clone(),
+                        span: matched.kind.span,
+                    },
                 );
             }
         }
@@ -227,13 +231,20 @@ pub fn prepare(diags: &mut Diagnostics, library: &[&Spec], spec: &Spec, today: &
                 }
                 None => "name a policy listed in docs/policies.md or defined in the spec".to_owned(),
             };
-            diags.at(waiver.policy.span, PolicyError::UnknownPolicy { policy: waiver.policy.value.clone(), span: waiver.policy.span, help });
+            diags.at(
+                waiver.policy.span,
+                PolicyError::UnknownPolicy { policy: waiver.policy.value.clone(), span: waiver.policy.span, help },
+            );
             continue;
         }
         let Some(reason) = waiver.reason.as_ref().filter(|r| !r.value.trim().is_empty()) else {
             diags.at(
                 waiver.span,
-                PolicyError::WaiverWithoutReason { policy: waiver.policy.value.clone(), on: waiver.on.value.clone(), span: waiver.span },
+                PolicyError::WaiverWithoutReason {
+                    policy: waiver.policy.value.clone(),
+                    on: waiver.on.value.clone(),
+                    span: waiver.span,
+                },
             );
             continue;
         };
@@ -296,9 +307,10 @@ pub fn check_model(diags: &mut Diagnostics, set: &PolicySet, spec: &Spec, estate
                 if policy.pack.as_deref() == Some("production") && !view.production {
                     continue;
                 }
-                let matched = policy.matches.iter().any(|m| {
-                    m.kind.value == entity.kind && m.env.as_ref().is_none_or(|env| env.value == view.env)
-                });
+                let matched = policy
+                    .matches
+                    .iter()
+                    .any(|m| m.kind.value == entity.kind && m.env.as_ref().is_none_or(|env| env.value == view.env));
                 if !matched {
                     continue;
                 }
@@ -311,7 +323,13 @@ pub fn check_model(diags: &mut Diagnostics, set: &PolicySet, spec: &Spec, estate
 }
 
 /// Run the object policies over every emitted object; report unwaived findings.
-pub fn check_objects(diags: &mut Diagnostics, set: &PolicySet, spec: &Spec, estate: &Estate, tree: &ArtifactTree) -> Vec<Finding> {
+pub fn check_objects(
+    diags: &mut Diagnostics,
+    set: &PolicySet,
+    spec: &Spec,
+    estate: &Estate,
+    tree: &ArtifactTree,
+) -> Vec<Finding> {
     let mut acc = Accumulator::default();
     for artifact in tree.values() {
         let kind = artifact.object.get("kind").and_then(Json::as_str).unwrap_or_default();
@@ -321,7 +339,8 @@ pub fn check_objects(diags: &mut Diagnostics, set: &PolicySet, spec: &Spec, esta
         let view = estate.views.iter().find(|v| v.env == env && v.target == target);
         let production = view.is_some_and(|v| v.production);
         // `service order/order-api` -> `order/order-api`.
-        let on = artifact.origin_label.split_once(' ').map_or(artifact.origin_label.as_str(), |(_, rest)| rest).to_owned();
+        let on =
+            artifact.origin_label.split_once(' ').map_or(artifact.origin_label.as_str(), |(_, rest)| rest).to_owned();
         let mut variables = BTreeMap::new();
         variables.insert("object", artifact.object.clone());
         variables.insert("pod", pod_spec(&artifact.object));
@@ -340,7 +359,8 @@ pub fn check_objects(diags: &mut Diagnostics, set: &PolicySet, spec: &Spec, esta
             if policy.pack.as_deref() == Some("production") && !production {
                 continue;
             }
-            let matched = policy.matches.iter().any(|m| m.kind.value == kind && m.env.as_ref().is_none_or(|e| e.value == env));
+            let matched =
+                policy.matches.iter().any(|m| m.kind.value == kind && m.env.as_ref().is_none_or(|e| e.value == env));
             if matched {
                 let context = context.get_or_insert_with(|| set.engine.context(&entity.variables));
                 acc.evaluate(diags, set, policy_index, &entity, context, &artifact.path);
@@ -359,7 +379,10 @@ pub fn finish(diags: &mut Diagnostics, set: &PolicySet, findings: &[Finding], pa
     for waiver in &set.waivers {
         let used = findings.iter().any(|f| f.policy == waiver.policy && covers(&waiver.on, &f.on));
         if !used {
-            diags.at(waiver.span, PolicyError::UnusedWaiver { policy: waiver.policy.clone(), on: waiver.on.clone(), span: waiver.span });
+            diags.at(
+                waiver.span,
+                PolicyError::UnusedWaiver { policy: waiver.policy.clone(), on: waiver.on.clone(), span: waiver.span },
+            );
         }
     }
 }
@@ -432,7 +455,8 @@ impl Accumulator {
         let mut out = Vec::new();
         for (_, mut finding) in self.findings {
             finding.span = name_span(spec, finding.span);
-            if let Some(waiver) = set.waivers.iter().find(|w| w.policy == finding.policy && covers(&w.on, &finding.on)) {
+            if let Some(waiver) = set.waivers.iter().find(|w| w.policy == finding.policy && covers(&w.on, &finding.on))
+            {
                 finding.waived = true;
                 finding.waiver_reason = Some(waiver.reason.clone());
                 // Listed as advice, so every report format shows what is waived and why.
@@ -508,7 +532,13 @@ fn environment_entity(spec: &Spec, view: &View) -> Entity {
     variables.insert("name", json!(view.env));
     variables.insert("approval", json!(view.approval));
     variables.insert("rollout", json!(rollout));
-    Entity { kind: "environment", label: format!("environment {}", view.env), on: view.env.clone(), span: view.span, variables }
+    Entity {
+        kind: "environment",
+        label: format!("environment {}", view.env),
+        on: view.env.clone(),
+        span: view.span,
+        variables,
+    }
 }
 
 fn domain_entity(view: &View, domain: &ResolvedDomain) -> Entity {
@@ -516,8 +546,15 @@ fn domain_entity(view: &View, domain: &ResolvedDomain) -> Entity {
     variables.insert("name", json!(domain.name));
     variables.insert("team", json!(domain.team));
     variables.insert("group", json!(domain.group));
-    variables.insert("quota", json!({"cpu": domain.quota.cpu, "memory": domain.quota.memory, "pods": domain.quota.pods}));
-    Entity { kind: "domain", label: format!("domain {}", domain.name), on: domain.name.clone(), span: domain.span, variables }
+    variables
+        .insert("quota", json!({"cpu": domain.quota.cpu, "memory": domain.quota.memory, "pods": domain.quota.pods}));
+    Entity {
+        kind: "domain",
+        label: format!("domain {}", domain.name),
+        on: domain.name.clone(),
+        span: domain.span,
+        variables,
+    }
 }
 
 fn workload_entity(spec: &Spec, view: &View, domain: &ResolvedDomain, workload: &ResolvedWorkload) -> Entity {
@@ -540,7 +577,10 @@ fn workload_entity(spec: &Spec, view: &View, domain: &ResolvedDomain, workload: 
     variables.insert("replicas", json!(workload.replicas));
     variables.insert(
         "scale",
-        workload.scale.as_ref().map_or(Json::Null, |s| json!({"min": s.min, "max": s.max, "cpu_percent": s.cpu_percent})),
+        workload
+            .scale
+            .as_ref()
+            .map_or(Json::Null, |s| json!({"min": s.min, "max": s.max, "cpu_percent": s.cpu_percent})),
     );
     variables.insert(
         "ports",
@@ -574,7 +614,9 @@ fn workload_entity(spec: &Spec, view: &View, domain: &ResolvedDomain, workload: 
     variables.insert("config", json!(workload.config));
     variables.insert(
         "secrets",
-        Json::Array(workload.secrets.iter().map(|s| json!({"env": s.env, "key": s.key, "property": s.property})).collect()),
+        Json::Array(
+            workload.secrets.iter().map(|s| json!({"env": s.env, "key": s.key, "property": s.property})).collect(),
+        ),
     );
     variables.insert(
         "uses",
@@ -621,9 +663,9 @@ fn users(view: &View, domain: &str, name: &str) -> Vec<String> {
     let mut out = Vec::new();
     for user_domain in &view.domains {
         for workload in &user_domain.workloads {
-            let uses_it = workload.uses.iter().any(|u| {
-                matches!(&u.target, UseTarget::Backing { domain: d, name: n, .. } if d == domain && n == name)
-            });
+            let uses_it = workload.uses.iter().any(
+                |u| matches!(&u.target, UseTarget::Backing { domain: d, name: n, .. } if d == domain && n == name),
+            );
             if uses_it {
                 out.push(format!("{}/{}", user_domain.name, workload.name));
             }

@@ -32,10 +32,7 @@ pub(super) fn backing(cx: &mut Ctx<'_>, backing: &BackingService, scope: &Scope<
         }
     }
     // Check every property written anywhere (also in other environments' blocks) once.
-    let all_written = backing
-        .properties
-        .iter()
-        .chain(backing.overrides.iter().flat_map(|o| o.properties.iter()));
+    let all_written = backing.properties.iter().chain(backing.overrides.iter().flat_map(|o| o.properties.iter()));
     for (key, value) in all_written {
         if key == PLACEMENT {
             if !matches!(value.value, Value::String(_)) {

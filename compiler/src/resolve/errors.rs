@@ -350,7 +350,9 @@ pub enum ResolveError {
     #[error("the {what} template does not render: {reason}")]
     #[diagnostic(
         code(resolve::template),
-        help("fix the template in the library file; every variable it prints must exist (see docs/backing-services.md, \"Template context\")")
+        help(
+            "fix the template in the library file; every variable it prints must exist (see docs/backing-services.md, \"Template context\")"
+        )
     )]
     Template {
         /// Which template.
@@ -384,7 +386,9 @@ pub enum ResolveError {
     #[error("`{workload}` gets {variables} twice")]
     #[diagnostic(
         code(resolve::env_collision),
-        help("give the second backing service its own names with `prefix=`, e.g. `uses \"archive-db\" prefix=\"ARCHIVE_\"` (then `ARCHIVE_PGHOST`, ...), or rename the clashing `config`/`secret` entry")
+        help(
+            "give the second backing service its own names with `prefix=`, e.g. `uses \"archive-db\" prefix=\"ARCHIVE_\"` (then `ARCHIVE_PGHOST`, ...), or rename the clashing `config`/`secret` entry"
+        )
     )]
     EnvCollision {
         /// Workload.
@@ -443,7 +447,9 @@ pub enum ResolveError {
     #[error("`{caller}` on target `{target}` uses `{backing}`, which is placed on `{placed}` in environment `{env}`")]
     #[diagnostic(
         code(resolve::cross_target_backing),
-        help("a backing service is reached inside its own cluster only: place `{caller}` on `{placed}`, or drop the backing service's `placement`")
+        help(
+            "a backing service is reached inside its own cluster only: place `{caller}` on `{placed}`, or drop the backing service's `placement`"
+        )
     )]
     CrossTargetBacking {
         /// Caller.
@@ -465,7 +471,9 @@ pub enum ResolveError {
     #[error("target `{target}` exposes services through Gateway API but names no Gateway")]
     #[diagnostic(
         code(resolve::missing_gateway),
-        help("add `gateway \"<name>\" namespace=\"<namespace>\"` (the platform's shared Gateway) to target `{target}`, or set `exposure \"ingress\"`")
+        help(
+            "add `gateway \"<name>\" namespace=\"<namespace>\"` (the platform's shared Gateway) to target `{target}`, or set `exposure \"ingress\"`"
+        )
     )]
     MissingGateway {
         /// Target.
@@ -479,7 +487,12 @@ pub enum ResolveError {
 
     /// A realisation needs the target's region and the target declares none.
     #[error("target `{target}` has no `region`, which the {mode} {kind} realisation needs for `{name}`")]
-    #[diagnostic(code(resolve::missing_region), help("add `region=\"<cloud region>\"` to target `{target}`, e.g. `target \"{target}\" cloud=\"...\" region=\"europe-west3\"`"))]
+    #[diagnostic(
+        code(resolve::missing_region),
+        help(
+            "add `region=\"<cloud region>\"` to target `{target}`, e.g. `target \"{target}\" cloud=\"...\" region=\"europe-west3\"`"
+        )
+    )]
     MissingRegion {
         /// Target.
         target: String,
@@ -498,7 +511,9 @@ pub enum ResolveError {
     #[error("identity `{identity}` of `{workload}` cannot be realised on target `{target}`: {reason}")]
     #[diagnostic(
         code(resolve::identity_param),
-        help("the profile builds `{fact}` as `{template}`: set every param it reads on target `{target}` (`param \"<name>\" \"<value>\"`)")
+        help(
+            "the profile builds `{fact}` as `{template}`: set every param it reads on target `{target}` (`param \"<name>\" \"<value>\"`)"
+        )
     )]
     IdentityParam {
         /// The identity name.
@@ -523,7 +538,9 @@ pub enum ResolveError {
     #[diagnostic(
         code(resolve::spec_node_in_library),
         severity(Warning),
-        help("library folders (`--lib`) hold `cloud`, `backing-kind`, `defaults` and `policy` nodes; move this `{node}` into the spec")
+        help(
+            "library folders (`--lib`) hold `cloud`, `backing-kind`, `defaults` and `policy` nodes; move this `{node}` into the spec"
+        )
     )]
     SpecNodeInLibrary {
         /// The node name.

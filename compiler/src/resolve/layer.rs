@@ -38,9 +38,8 @@ pub fn apply_settings(base: &mut WorkloadSettings, overlay: &WorkloadSettings) {
     // External endpoints add up; the same host and port twice is one entry (the later
     // layer's range wins).
     for egress in &overlay.egress {
-        base.egress.retain(|existing| {
-            existing.host.value != egress.host.value || existing.port.value != egress.port.value
-        });
+        base.egress
+            .retain(|existing| existing.host.value != egress.host.value || existing.port.value != egress.port.value);
         base.egress.push(egress.clone());
     }
     overlay_option(&mut base.enabled, &overlay.enabled);

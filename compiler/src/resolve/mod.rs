@@ -27,8 +27,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use uses::Entity;
 
 /// Kubernetes minor versions Berth can emit for (the bundled schemas cover these).
-pub const SUPPORTED_KUBERNETES: &[&str] =
-    &["1.30", "1.31", "1.32", "1.33", "1.34", "1.35", "1.36", "1.37"];
+pub const SUPPORTED_KUBERNETES: &[&str] = &["1.30", "1.31", "1.32", "1.33", "1.34", "1.35", "1.36", "1.37"];
 
 /// Warn about the nodes of a user library file that only a spec may hold (`platform`,
 /// `target`, `environment`, `domain`, `waive`): the library is read for its `cloud`,
@@ -47,7 +46,8 @@ pub fn warn_spec_nodes_in_library(diags: &mut Diagnostics, library: &Spec) {
 
 /// Resolve a lowered spec against the library, pushing every problem found.
 pub fn resolve(diags: &mut Diagnostics, spec: &Spec, library: &Library) -> Estate {
-    let mut cx = Ctx { diags, library, reported: BTreeSet::new(), platform: String::new(), secret_store: String::new() };
+    let mut cx =
+        Ctx { diags, library, reported: BTreeSet::new(), platform: String::new(), secret_store: String::new() };
     estate(&mut cx, spec)
 }
 
@@ -73,10 +73,7 @@ impl Ctx<'_> {
 
     fn check_length(&mut self, name: &str, max: usize, span: Span) {
         if name.len() > max {
-            self.error(
-                span,
-                ResolveError::GeneratedNameTooLong { name: name.to_owned(), len: name.len(), max, span },
-            );
+            self.error(span, ResolveError::GeneratedNameTooLong { name: name.to_owned(), len: name.len(), max, span });
         }
     }
 }
@@ -87,8 +84,7 @@ fn estate(cx: &mut Ctx<'_>, spec: &Spec) -> Estate {
         return Estate::default();
     };
     let kubernetes = kubernetes_version(cx, spec);
-    let secret_store =
-        platform.secret_store.as_ref().map_or_else(|| "default".to_owned(), |s| s.value.clone());
+    let secret_store = platform.secret_store.as_ref().map_or_else(|| "default".to_owned(), |s| s.value.clone());
     if spec.environments.is_empty() {
         cx.diags.push(None, ResolveError::MissingEnvironment);
     }
@@ -130,11 +126,8 @@ fn estate(cx: &mut Ctx<'_>, spec: &Spec) -> Estate {
 }
 
 fn kubernetes_version(cx: &mut Ctx<'_>, spec: &Spec) -> String {
-    let written = spec
-        .platform
-        .as_ref()
-        .and_then(|p| p.kubernetes.clone())
-        .or_else(|| cx.library.defaults.kubernetes.clone());
+    let written =
+        spec.platform.as_ref().and_then(|p| p.kubernetes.clone()).or_else(|| cx.library.defaults.kubernetes.clone());
     match written {
         Some(version) if SUPPORTED_KUBERNETES.contains(&version.value.as_str()) => version.value,
         Some(version) => {
@@ -164,12 +157,7 @@ fn check_override_envs(cx: &mut Ctx<'_>, spec: &Spec, env_names: &[&str]) {
             let help = suggest(&env.value, env_names.iter().copied());
             cx.error(
                 env.span,
-                ResolveError::UnknownReference {
-                    what: "environment",
-                    name: env.value.clone(),
-                    span: env.span,
-                    help,
-                },
+                ResolveError::UnknownReference { what: "environment", name: env.value.clone(), span: env.span, help },
             );
         }
     }
@@ -231,11 +219,7 @@ fn domain(
         own.or(fallback).map_or_else(|| last.to_owned(), |q| q.value.clone())
     };
     let quota = ResolvedQuota {
-        cpu: pick(
-            domain.quota.as_ref().and_then(|q| q.cpu.as_ref()),
-            default_quota.and_then(|q| q.cpu.as_ref()),
-            "4",
-        ),
+        cpu: pick(domain.quota.as_ref().and_then(|q| q.cpu.as_ref()), default_quota.and_then(|q| q.cpu.as_ref()), "4"),
         memory: pick(
             domain.quota.as_ref().and_then(|q| q.memory.as_ref()),
             default_quota.and_then(|q| q.memory.as_ref()),

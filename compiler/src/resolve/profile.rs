@@ -9,7 +9,11 @@ use crate::model::Target;
 use std::collections::BTreeMap;
 
 /// Layer stdlib profile facts and the target's own facts.
-pub(super) fn profile(cx: &mut Ctx<'_>, target: &Target, platform_registry: Option<&Spanned<String>>) -> Option<ResolvedProfile> {
+pub(super) fn profile(
+    cx: &mut Ctx<'_>,
+    target: &Target,
+    platform_registry: Option<&Spanned<String>>,
+) -> Option<ResolvedProfile> {
     let Some(cloud) = cx.library.clouds.get(&target.cloud.value) else {
         let help = suggest(&target.cloud.value, cx.library.clouds.keys().map(String::as_str));
         cx.error(
@@ -27,7 +31,11 @@ pub(super) fn profile(cx: &mut Ctx<'_>, target: &Target, platform_registry: Opti
     if facts.exposure.as_ref().is_some_and(|e| e.value == "gateway") && facts.gateway.is_none() {
         cx.error(
             target.name.span,
-            ResolveError::MissingGateway { target: target.name.value.clone(), cloud: cloud.name.value.clone(), span: target.name.span },
+            ResolveError::MissingGateway {
+                target: target.name.value.clone(),
+                cloud: cloud.name.value.clone(),
+                span: target.name.span,
+            },
         );
     }
     let defaults = &cx.library.defaults;

@@ -7,9 +7,7 @@
 
 use super::Ctx;
 use super::errors::ResolveError;
-use super::types::{
-    EnvSource, ResolvedEnv, ResolvedIdentity, ResolvedProfile, ResolvedRealisation,
-};
+use super::types::{EnvSource, ResolvedEnv, ResolvedIdentity, ResolvedProfile, ResolvedRealisation};
 use crate::diag::{Span, Spanned};
 use crate::model::{BackingKind, BindSource, BindingEnvSource, RealisationMode, Value};
 use crate::template;
@@ -48,11 +46,7 @@ pub(super) fn realise(
     properties: &BTreeMap<String, Value>,
     managed: bool,
 ) -> Option<(ResolvedRealisation, Vec<ResolvedEnv>, Option<u16>)> {
-    let mode = if managed {
-        RealisationMode::Managed
-    } else {
-        RealisationMode::InCluster
-    };
+    let mode = if managed { RealisationMode::Managed } else { RealisationMode::InCluster };
     let cloud = scope.profile.cloud.as_str();
     let of_mode = || kind.realisations.iter().filter(|r| r.mode.value == mode);
     let chosen = of_mode()
@@ -110,10 +104,7 @@ pub(super) fn realise(
     }
     for env in &kind.binding {
         if let BindingEnvSource::Key(key) = &env.source
-            && !realisation
-                .binds
-                .iter()
-                .any(|bind| bind.key.value == key.value)
+            && !realisation.binds.iter().any(|bind| bind.key.value == key.value)
         {
             complete = false;
             cx.error(
@@ -132,42 +123,24 @@ pub(super) fn realise(
     }
 
     let context = context(cx, scope, kind, &name.value, properties);
-    let what = |detail: &str| {
-        format!(
-            "{detail} of the {} {} realisation",
-            mode.as_str(),
-            kind.name.value
-        )
-    };
+    let what = |detail: &str| format!("{detail} of the {} {} realisation", mode.as_str(), kind.name.value);
     let mut pods = BTreeMap::new();
     for (label, value) in &realisation.pods {
-        let rendered = render(cx, 
-            &value.value,
-            &context,
-            value.span,
-            &what(&format!("`pods \"{label}\"`")),
-        )?;
+        let rendered = render(cx, &value.value, &context, value.span, &what(&format!("`pods \"{label}\"`")))?;
         pods.insert(label.clone(), rendered);
     }
-    let operator_namespace = realisation
-        .operator_namespace
-        .as_ref()
-        .map(|n| n.value.clone());
+    let operator_namespace = realisation.operator_namespace.as_ref().map(|n| n.value.clone());
     let mut binds = BTreeMap::new();
     for bind in &realisation.binds {
         let label = what(&format!("`bind \"{}\"`", bind.key.value));
         let source = match &bind.source {
-            BindSource::Secret { name, key } => EnvSource::Secret {
-                name: render(cx, &name.value, &context, name.span, &label)?,
-                key: key.clone(),
-            },
-            BindSource::ConfigMap { name, key } => EnvSource::ConfigMap {
-                name: render(cx, &name.value, &context, name.span, &label)?,
-                key: key.clone(),
-            },
-            BindSource::Value(value) => {
-                EnvSource::Value(render(cx, &value.value, &context, value.span, &label)?)
+            BindSource::Secret { name, key } => {
+                EnvSource::Secret { name: render(cx, &name.value, &context, name.span, &label)?, key: key.clone() }
             }
+            BindSource::ConfigMap { name, key } => {
+                EnvSource::ConfigMap { name: render(cx, &name.value, &context, name.span, &label)?, key: key.clone() }
+            }
+            BindSource::Value(value) => EnvSource::Value(render(cx, &value.value, &context, value.span, &label)?),
         };
         binds.insert(bind.key.value.as_str(), source);
     }
@@ -179,10 +152,7 @@ pub(super) fn realise(
                 BindingEnvSource::Key(key) => binds.get(key.value.as_str())?.clone(),
                 BindingEnvSource::Value(value) => EnvSource::Value(value.value.clone()),
             };
-            Some(ResolvedEnv {
-                name: env.name.value.clone(),
-                source,
-            })
+            Some(ResolvedEnv { name: env.name.value.clone(), source })
         })
         .collect();
     Some((
@@ -220,9 +190,7 @@ pub(super) fn identity(
         "platform": cx.platform,
         "params": scope.profile.params,
     });
-    let mut render_all = |facts: &BTreeMap<String, Spanned<String>>,
-                          what: &str|
-     -> Option<BTreeMap<String, String>> {
+    let mut render_all = |facts: &BTreeMap<String, Spanned<String>>, what: &str| -> Option<BTreeMap<String, String>> {
         let mut out = BTreeMap::new();
         for (key, template) in facts {
             // The fix is on the target (a param), so the report points at the spec's
@@ -247,31 +215,19 @@ pub(super) fn identity(
     };
     let annotations = render_all(&scope.profile.identity_annotations, "identity annotation")?;
     let labels = render_all(&scope.profile.identity_labels, "identity label")?;
-    Some(ResolvedIdentity {
-        name: identity.value.clone(),
-        annotations,
-        labels,
-    })
+    Some(ResolvedIdentity { name: identity.value.clone(), annotations, labels })
 }
 
 /// Whether `placement` (as written for this environment) puts the entity on this
 /// scope's target; unknown names are reported.
-pub(super) fn placed_here(
-    cx: &mut Ctx<'_>,
-    scope: &Scope<'_>,
-    placement: Option<&Spanned<Vec<String>>>,
-) -> bool {
+pub(super) fn placed_here(cx: &mut Ctx<'_>, scope: &Scope<'_>, placement: Option<&Spanned<Vec<String>>>) -> bool {
     let Some(placement) = placement else {
         return true;
     };
     for name in &placement.value {
         if !scope.env_targets.contains(name) {
             let help = if scope.env_targets.len() > 1 {
-                format!(
-                    "environment `{}` runs on {}",
-                    scope.env,
-                    words(scope.env_targets)
-                )
+                format!("environment `{}` runs on {}", scope.env, words(scope.env_targets))
             } else {
                 format!(
                     "environment `{}` runs on `{}` only; `placement` picks among the targets of a hybrid environment (`target \"a\" \"b\"`)",
@@ -300,10 +256,7 @@ fn context(
     name: &str,
     properties: &BTreeMap<String, Value>,
 ) -> Json {
-    let props: Map<String, Json> = properties
-        .iter()
-        .map(|(key, value)| (key.clone(), json_value(value)))
-        .collect();
+    let props: Map<String, Json> = properties.iter().map(|(key, value)| (key.clone(), json_value(value))).collect();
     let profile = scope.profile;
     json!({
         "name": name,
@@ -330,14 +283,7 @@ fn render(cx: &mut Ctx<'_>, source: &str, context: &Json, span: Span, what: &str
     match template::render_text(source, context) {
         Ok(text) => Some(text),
         Err(reason) => {
-            cx.error(
-                span,
-                ResolveError::Template {
-                    what: what.to_owned(),
-                    reason,
-                    span,
-                },
-            );
+            cx.error(span, ResolveError::Template { what: what.to_owned(), reason, span });
             None
         }
     }
@@ -353,50 +299,28 @@ fn json_value(value: &Value) -> Json {
 }
 
 /// Where the kind can run, and how to get there.
-fn no_realisation_help(
-    kind: &BackingKind,
-    mode: RealisationMode,
-    cloud: &str,
-    env: &str,
-) -> String {
+fn no_realisation_help(kind: &BackingKind, mode: RealisationMode, cloud: &str, env: &str) -> String {
     let describe = |wanted: RealisationMode| -> Option<String> {
-        let of_mode: Vec<_> = kind
-            .realisations
-            .iter()
-            .filter(|r| r.mode.value == wanted)
-            .collect();
+        let of_mode: Vec<_> = kind.realisations.iter().filter(|r| r.mode.value == wanted).collect();
         if of_mode.iter().any(|r| r.cloud.is_none()) {
             return Some("on every cloud".to_owned());
         }
-        let clouds: Vec<String> = of_mode
-            .iter()
-            .filter_map(|r| r.cloud.as_ref().map(|c| c.value.clone()))
-            .collect();
+        let clouds: Vec<String> = of_mode.iter().filter_map(|r| r.cloud.as_ref().map(|c| c.value.clone())).collect();
         (!clouds.is_empty()).then(|| format!("on {}", words(&clouds)))
     };
     let other = match mode {
         RealisationMode::Managed => RealisationMode::InCluster,
         RealisationMode::InCluster => RealisationMode::Managed,
     };
-    let flag = if other == RealisationMode::Managed {
-        "#true"
-    } else {
-        "#false"
-    };
+    let flag = if other == RealisationMode::Managed { "#true" } else { "#false" };
     let mut help = String::new();
     if let Some(here) = describe(mode) {
-        help.push_str(&format!(
-            "`{}` runs {} {here}; ",
-            kind.name.value,
-            mode.as_str()
-        ));
+        help.push_str(&format!("`{}` runs {} {here}; ", kind.name.value, mode.as_str()));
     }
     match describe(other) {
-        Some(there) if there == "on every cloud" || there.contains(&format!("`{cloud}`")) => help
-            .push_str(&format!(
-                "it runs {} on `{cloud}`: write `in \"{env}\" managed={flag}`, or ",
-                other.as_str()
-            )),
+        Some(there) if there == "on every cloud" || there.contains(&format!("`{cloud}`")) => {
+            help.push_str(&format!("it runs {} on `{cloud}`: write `in \"{env}\" managed={flag}`, or ", other.as_str()))
+        }
         _ => {}
     }
     // An in-cluster realisation usually fits every cloud; a managed one is per cloud.

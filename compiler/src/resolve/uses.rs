@@ -22,11 +22,8 @@ pub(super) enum Entity<'s> {
 pub(super) fn check_uses(cx: &mut Ctx<'_>, spec: &Spec, entities: &BTreeMap<(String, String), Entity<'_>>) {
     for domain in &spec.domains {
         for workload in &domain.workloads {
-            let all_uses = workload
-                .settings
-                .uses
-                .iter()
-                .chain(workload.overrides.iter().flat_map(|o| o.settings.uses.iter()));
+            let all_uses =
+                workload.settings.uses.iter().chain(workload.overrides.iter().flat_map(|o| o.settings.uses.iter()));
             for used in all_uses {
                 bind_use(cx, &domain.name.value, workload, used, entities);
             }
@@ -50,20 +47,15 @@ pub(super) fn bind_use(
         None => {
             let domain_exists = entities.keys().any(|(d, _)| *d == callee_domain);
             let help = if domain_exists {
-                let candidates = entities
-                    .iter()
-                    .filter(|((d, _), _)| *d == callee_domain)
-                    .map(|((_, n), _)| n.as_str());
+                let candidates =
+                    entities.iter().filter(|((d, _), _)| *d == callee_domain).map(|((_, n), _)| n.as_str());
                 suggest(&used.name, candidates)
             } else {
                 let mut domains: Vec<&str> = entities.keys().map(|(d, _)| d.as_str()).collect();
                 domains.dedup();
                 format!("no domain `{callee_domain}` is declared; {}", suggest(&callee_domain, domains.into_iter()))
             };
-            cx.error(
-                used.span,
-                ResolveError::DanglingUses { reference, span: used.span, domain: callee_domain, help },
-            );
+            cx.error(used.span, ResolveError::DanglingUses { reference, span: used.span, domain: callee_domain, help });
             None
         }
         Some(Entity::Workload(callee)) if callee.kind != WorkloadKind::Service => {
@@ -88,7 +80,9 @@ pub(super) fn bind_use(
         Some(Entity::Backing(backing)) if callee_domain != domain => {
             let services: Vec<&str> = entities
                 .iter()
-                .filter(|((d, _), e)| *d == callee_domain && matches!(e, Entity::Workload(w) if w.kind == WorkloadKind::Service))
+                .filter(|((d, _), e)| {
+                    *d == callee_domain && matches!(e, Entity::Workload(w) if w.kind == WorkloadKind::Service)
+                })
                 .map(|((_, n), _)| n.as_str())
                 .collect();
             let help = match services.first() {
@@ -259,14 +253,10 @@ pub(super) fn entity_index(spec: &Spec) -> BTreeMap<(String, String), Entity<'_>
     let mut index = BTreeMap::new();
     for domain in &spec.domains {
         for workload in &domain.workloads {
-            index
-                .entry((domain.name.value.clone(), workload.name.value.clone()))
-                .or_insert(Entity::Workload(workload));
+            index.entry((domain.name.value.clone(), workload.name.value.clone())).or_insert(Entity::Workload(workload));
         }
         for backing in &domain.backing {
-            index
-                .entry((domain.name.value.clone(), backing.name.value.clone()))
-                .or_insert(Entity::Backing(backing));
+            index.entry((domain.name.value.clone(), backing.name.value.clone())).or_insert(Entity::Backing(backing));
         }
     }
     index

@@ -88,15 +88,15 @@ pub(super) fn workload(
     let period_default = defaults.probe_period.as_ref().map_or(10, |d| d.value);
     let health = match &settings.health {
         None => None,
-        Some(health) => port_ref(cx, &name, &ports, health.port.as_ref(), "health", health.span).map(|port| {
-            ResolvedHealth {
+        Some(health) => {
+            port_ref(cx, &name, &ports, health.port.as_ref(), "health", health.span).map(|port| ResolvedHealth {
                 check: health.check.value.clone(),
                 port: port.name.clone(),
                 port_number: port.container_port,
                 initial_delay: health.initial_delay.as_ref().map_or(initial_delay_default, |d| d.value),
                 period: health.period.as_ref().map_or(period_default, |p| p.value),
-            }
-        }),
+            })
+        }
     };
 
     let resources = settings.resources.clone().unwrap_or_default();
@@ -113,14 +113,33 @@ pub(super) fn workload(
     if let Some(r) = &settings.replicas
         && !(0..=10_000).contains(&r.value)
     {
-        cx.error(r.span, ResolveError::OutOfRange { what: "replicas", value: r.value, help: "use 0 to 10000 replicas", span: r.span });
+        cx.error(
+            r.span,
+            ResolveError::OutOfRange {
+                what: "replicas",
+                value: r.value,
+                help: "use 0 to 10000 replicas",
+                span: r.span,
+            },
+        );
     }
     let scale = settings.scale.as_ref().map(|scale| {
         if scale.min.value > scale.max.value {
-            cx.error(scale.span, ResolveError::ScaleRange { min: scale.min.value, max: scale.max.value, span: scale.span });
+            cx.error(
+                scale.span,
+                ResolveError::ScaleRange { min: scale.min.value, max: scale.max.value, span: scale.span },
+            );
         }
         if scale.min.value < 1 {
-            cx.error(scale.min.span, ResolveError::OutOfRange { what: "scale min", value: scale.min.value, help: "an autoscaler needs at least 1 replica", span: scale.min.span });
+            cx.error(
+                scale.min.span,
+                ResolveError::OutOfRange {
+                    what: "scale min",
+                    value: scale.min.value,
+                    help: "an autoscaler needs at least 1 replica",
+                    span: scale.min.span,
+                },
+            );
         }
         ResolvedScale {
             min: scale.min.value,
@@ -231,7 +250,15 @@ pub(super) fn port_number(cx: &mut Ctx<'_>, port: &Spanned<i64>) -> Option<i32> 
     match i32::try_from(port.value) {
         Ok(n) if (1..=65535).contains(&n) => Some(n),
         _ => {
-            cx.error(port.span, ResolveError::OutOfRange { what: "port", value: port.value, help: "ports are 1 to 65535", span: port.span });
+            cx.error(
+                port.span,
+                ResolveError::OutOfRange {
+                    what: "port",
+                    value: port.value,
+                    help: "ports are 1 to 65535",
+                    span: port.span,
+                },
+            );
             None
         }
     }
@@ -260,7 +287,12 @@ pub(super) fn port_ref<'p>(
                 let help = suggest(&name.value, ports.iter().map(|p| p.name.as_str()));
                 cx.error(
                     name.span,
-                    ResolveError::UnknownPort { port: name.value.clone(), workload: workload.to_owned(), span: name.span, help },
+                    ResolveError::UnknownPort {
+                        port: name.value.clone(),
+                        workload: workload.to_owned(),
+                        span: name.span,
+                        help,
+                    },
                 );
             }
             found

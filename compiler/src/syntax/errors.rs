@@ -36,10 +36,7 @@ pub enum SyntaxError {
 
     /// Braces nest deeper than the limit (deep nesting overflows the KDL parser's stack).
     #[error("braces nest deeper than {limit} levels")]
-    #[diagnostic(
-        code(syntax::too_deep),
-        help("flatten the spec: Berth's language never needs more than a few levels")
-    )]
+    #[diagnostic(code(syntax::too_deep), help("flatten the spec: Berth's language never needs more than a few levels"))]
     TooDeep {
         /// The maximum depth.
         limit: usize,
@@ -146,10 +143,7 @@ pub enum SyntaxError {
 
     /// The same property twice on one node: KDL silently keeps the last one.
     #[error("property `{name}` is set twice")]
-    #[diagnostic(
-        code(syntax::duplicate_property),
-        help("remove one of them: KDL would silently keep the last one")
-    )]
+    #[diagnostic(code(syntax::duplicate_property), help("remove one of them: KDL would silently keep the last one"))]
     DuplicateProperty {
         /// The property name.
         name: String,

@@ -40,10 +40,7 @@ fn note(document: &KdlDocument, text: &str, block_start: usize, kept: &mut Vec<K
     let mut previous_end = block_start;
     for (index, node) in document.nodes().iter().enumerate() {
         let format = node.format();
-        let comment = format
-            .map(|f| f.terminator.trim())
-            .filter(|t| t.starts_with("//"))
-            .map(str::to_owned);
+        let comment = format.map(|f| f.terminator.trim()).filter(|t| t.starts_with("//")).map(str::to_owned);
         let name_start = node.name().span().offset();
         let gap = text.get(previous_end..name_start).unwrap_or("");
         // The first line of the gap is the rest of the previous node's (or the block's) line.
@@ -58,15 +55,20 @@ fn note(document: &KdlDocument, text: &str, block_start: usize, kept: &mut Vec<K
         lines.pop();
         let first_text = lines.iter().position(|l| !l.trim().is_empty());
         let last_text = lines.iter().rposition(|l| !l.trim().is_empty());
-        let blank_before = index > 0 && lines.iter().take(first_text.unwrap_or(lines.len())).any(|l| l.trim().is_empty());
-        let blank_after_comments = last_text.is_some_and(|last| lines.iter().skip(last + 1).any(|l| l.trim().is_empty()));
+        let blank_before =
+            index > 0 && lines.iter().take(first_text.unwrap_or(lines.len())).any(|l| l.trim().is_empty());
+        let blank_after_comments =
+            last_text.is_some_and(|last| lines.iter().skip(last + 1).any(|l| l.trim().is_empty()));
         previous_end = node.span().offset() + node.span().len();
         let values = node.entries().iter().map(|entry| entry.format().map(|f| f.value_repr.clone())).collect();
         let blank_before_block_end = node.children().and_then(KdlDocument::format).is_some_and(|f| {
             // The previous line's newline is the last child's terminator, so an empty line
             // here is a blank line in the text.
             let lines: Vec<&str> = f.trailing.lines().collect();
-            lines.iter().take_while(|l| !l.trim().starts_with("//") && !l.trim().starts_with("/*")).any(|l| l.trim().is_empty())
+            lines
+                .iter()
+                .take_while(|l| !l.trim().starts_with("//") && !l.trim().starts_with("/*"))
+                .any(|l| l.trim().is_empty())
                 && lines.iter().any(|l| !l.trim().is_empty())
         });
         kept.push(Kept { comment, blank_before, blank_after_comments, values, blank_before_block_end });

@@ -128,10 +128,8 @@ enum Guarded {
 fn parse_guarded(text: &str, timeout_seconds: u64) -> Guarded {
     let (sender, receiver) = mpsc::channel();
     let owned = text.to_owned();
-    let spawned = std::thread::Builder::new()
-        .name("kdl-parse".into())
-        .stack_size(PARSER_STACK_BYTES)
-        .spawn(move || {
+    let spawned =
+        std::thread::Builder::new().name("kdl-parse".into()).stack_size(PARSER_STACK_BYTES).spawn(move || {
             let result = kdl::KdlDocument::parse_v2(&owned);
             // The receiver may be gone after a timeout; nothing to do then.
             let _ = sender.send(result);

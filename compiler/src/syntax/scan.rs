@@ -94,14 +94,15 @@ pub(crate) fn scan(diags: &mut Diagnostics, file: FileId, text: &str, limits: &L
         let span = Span { file, offset, len };
         // Forbidden characters are checked in every state: strings and comments too.
         if let Some((class, error)) = forbidden(ch, offset, span)
-            && let Some(count) = reports.get_mut(class) {
-                *count += 1;
-                if *count <= MAX_CHAR_REPORTS {
-                    diags.at(span, error);
-                }
-                // kdl-rs would add confusing errors of its own for most of these.
-                blocked = true;
+            && let Some(count) = reports.get_mut(class)
+        {
+            *count += 1;
+            if *count <= MAX_CHAR_REPORTS {
+                diags.at(span, error);
             }
+            // kdl-rs would add confusing errors of its own for most of these.
+            blocked = true;
+        }
         let next = bytes.get(offset + len).copied();
         match state {
             State::Normal => match ch {

@@ -41,16 +41,8 @@ pub fn estate_schema() -> Value {
         "The resolved estate: one fully resolved view per (environment, target). Defaults, the target's cloud profile, the environment and `in` overrides are applied; references are bound.",
         &[
             ("platform", string(), "Platform name."),
-            (
-                "kubernetes",
-                string(),
-                "Kubernetes minor version the output targets, e.g. `1.33`.",
-            ),
-            (
-                "secret_store",
-                string(),
-                "`ClusterSecretStore` that secret references read from.",
-            ),
+            ("kubernetes", string(), "Kubernetes minor version the output targets, e.g. `1.33`."),
+            ("secret_store", string(), "`ClusterSecretStore` that secret references read from."),
             (
                 "views",
                 array(reference("View")),
@@ -83,42 +75,14 @@ fn view() -> Value {
         "The estate as deployed in one environment on one target cluster.",
         &[
             ("env", string(), "Environment name."),
-            (
-                "env_index",
-                integer(),
-                "Index of the environment in promotion order.",
-            ),
-            (
-                "production",
-                boolean(),
-                "Whether the environment is marked production.",
-            ),
-            (
-                "approval",
-                nullable(string()),
-                "Approval group for promotion into this environment.",
-            ),
-            (
-                "rollout",
-                string(),
-                "Rollout strategy name (`rolling` default).",
-            ),
+            ("env_index", integer(), "Index of the environment in promotion order."),
+            ("production", boolean(), "Whether the environment is marked production."),
+            ("approval", nullable(string()), "Approval group for promotion into this environment."),
+            ("rollout", string(), "Rollout strategy name (`rolling` default)."),
             ("target", string(), "Target name."),
-            (
-                "profile",
-                reference("ResolvedProfile"),
-                "The target's resolved facts.",
-            ),
-            (
-                "domains",
-                array(reference("ResolvedDomain")),
-                "Domains in declaration order.",
-            ),
-            (
-                "span",
-                reference("Span"),
-                "The environment node, for provenance.",
-            ),
+            ("profile", reference("ResolvedProfile"), "The target's resolved facts."),
+            ("domains", array(reference("ResolvedDomain")), "Domains in declaration order."),
+            ("span", reference("Span"), "The environment node, for provenance."),
         ],
     )
 }
@@ -130,49 +94,17 @@ fn profile() -> Value {
             ("cloud", string(), "Cloud profile name (`eks`, ...)."),
             ("region", nullable(string()), "Region, if declared."),
             ("dns", nullable(string()), "DNS zone for exposed hosts."),
-            (
-                "registry",
-                nullable(string()),
-                "Registry prefix for bare image names.",
-            ),
-            (
-                "exposure",
-                string_enum(&["ingress", "route"]),
-                "`ingress` or `route`.",
-            ),
+            ("registry", nullable(string()), "Registry prefix for bare image names."),
+            ("exposure", string_enum(&["ingress", "route"]), "`ingress` or `route`."),
             ("ingress_class", nullable(string()), "IngressClass name."),
-            (
-                "ingress_annotations",
-                map(string()),
-                "Annotations added to every Ingress.",
-            ),
+            ("ingress_annotations", map(string()), "Annotations added to every Ingress."),
             ("storage_class", nullable(string()), "Default StorageClass."),
-            (
-                "fixed_uid",
-                boolean(),
-                "Whether pod security contexts carry fixed UID/GID/fsGroup.",
-            ),
-            (
-                "run_as_user",
-                integer(),
-                "UID and GID to use where fixed UIDs are allowed.",
-            ),
+            ("fixed_uid", boolean(), "Whether pod security contexts carry fixed UID/GID/fsGroup."),
+            ("run_as_user", integer(), "UID and GID to use where fixed UIDs are allowed."),
             ("tmp_size", string(), "Size limit of the `/tmp` emptyDir."),
-            (
-                "dns_namespace",
-                string(),
-                "Namespace of the cluster DNS pods (`kube-system` default).",
-            ),
-            (
-                "dns_labels",
-                map(string()),
-                "Labels selecting the cluster DNS pods (`k8s-app: kube-dns` default).",
-            ),
-            (
-                "dns_port",
-                integer(),
-                "Pod port of the cluster DNS, UDP and TCP (53 default).",
-            ),
+            ("dns_namespace", string(), "Namespace of the cluster DNS pods (`kube-system` default)."),
+            ("dns_labels", map(string()), "Labels selecting the cluster DNS pods (`k8s-app: kube-dns` default)."),
+            ("dns_port", integer(), "Pod port of the cluster DNS, UDP and TCP (53 default)."),
             (
                 "ingress_namespace",
                 nullable(string()),
@@ -193,21 +125,41 @@ fn profile() -> Value {
                 map(string()),
                 "Labels selecting the monitoring pods within `monitoring_namespace`; empty means every pod of that namespace.",
             ),
+            ("cni", nullable(string()), "The cluster's CNI when the profile names one (`cilium`)."),
             (
-                "cni",
-                nullable(string()),
-                "The cluster's CNI when the profile names one (`cilium`).",
+                "ingress_cidrs",
+                array(string()),
+                "Address ranges the ingress load balancer reaches pods from, for exposed ports.",
             ),
-            ("ingress_cidrs", array(string()), "Address ranges the ingress load balancer reaches pods from, for exposed ports."),
             ("managed_cidrs", array(string()), "Address ranges of managed backing services."),
             ("dns_cidrs", array(string()), "Node-local DNS addresses."),
             ("api_server_cidrs", array(string()), "Address ranges of the Kubernetes API server."),
-            ("gateway", nullable(reference("ResolvedGateway")), "The shared Gateway HTTPRoutes attach to (`exposure \"gateway\"`)."),
-            ("internal_gateway", nullable(reference("ResolvedGateway")), "The Gateway internal exposures attach to (the profile's `internal-gateway`, else `gateway`)."),
-            ("internal_ingress_class", nullable(string()), "IngressClass of internal exposures (`internal-ingress-class`, else `ingress-class`)."),
-            ("internal_ingress_annotations", map(string()), "Annotations of the internal Ingress: `ingress-annotation` with `internal-ingress-annotation` over it."),
+            (
+                "gateway",
+                nullable(reference("ResolvedGateway")),
+                "The shared Gateway HTTPRoutes attach to (`exposure \"gateway\"`).",
+            ),
+            (
+                "internal_gateway",
+                nullable(reference("ResolvedGateway")),
+                "The Gateway internal exposures attach to (the profile's `internal-gateway`, else `gateway`).",
+            ),
+            (
+                "internal_ingress_class",
+                nullable(string()),
+                "IngressClass of internal exposures (`internal-ingress-class`, else `ingress-class`).",
+            ),
+            (
+                "internal_ingress_annotations",
+                map(string()),
+                "Annotations of the internal Ingress: `ingress-annotation` with `internal-ingress-annotation` over it.",
+            ),
             ("params", map(string()), "Named values for realisation and identity templates."),
-            ("identity_annotations", map(string()), "ServiceAccount annotations of a workload with an `identity` (templates)."),
+            (
+                "identity_annotations",
+                map(string()),
+                "ServiceAccount annotations of a workload with an `identity` (templates).",
+            ),
             ("identity_labels", map(string()), "Pod labels of a workload with an `identity` (templates)."),
             ("backing_managed", nullable(boolean()), "Whether backing services are managed unless declared otherwise."),
             ("span", reference("Span"), "The target node."),
@@ -240,10 +192,7 @@ fn identity() -> Value {
 fn env() -> Value {
     object(
         "One environment variable of a container.",
-        &[
-            ("name", string(), "Variable name."),
-            ("source", reference("EnvSource"), "Where the value comes from."),
-        ],
+        &[("name", string(), "Variable name."), ("source", reference("EnvSource"), "Where the value comes from.")],
     )
 }
 
@@ -264,7 +213,11 @@ fn realisation() -> Value {
         &[
             ("mode", string_enum(&["in-cluster", "managed"]), "In-cluster or managed."),
             ("objects", array(string()), "Object templates from the library."),
-            ("context", json!({"type": "object"}), "The template context (`name`, `namespace`, `props`, `params`, ...)."),
+            (
+                "context",
+                json!({"type": "object"}),
+                "The template context (`name`, `namespace`, `props`, `params`, ...).",
+            ),
             ("pods", map(string()), "Labels of the pods consumers connect to (in-cluster), rendered."),
             ("operator_namespace", nullable(string()), "Namespace of the operator managing those pods."),
             ("api_server", boolean(), "Whether those pods call the Kubernetes API."),
@@ -278,32 +231,16 @@ fn domain() -> Value {
         "A domain in one view: becomes a namespace.",
         &[
             ("name", string(), "Domain name (the output folder)."),
-            (
-                "namespace",
-                string(),
-                "Namespace of this domain in this environment: `<domain>-<env>`.",
-            ),
+            ("namespace", string(), "Namespace of this domain in this environment: `<domain>-<env>`."),
             ("team", nullable(string()), "Owning team."),
-            (
-                "group",
-                nullable(string()),
-                "Group bound to the namespace's `edit` ClusterRole.",
-            ),
-            (
-                "quota",
-                reference("ResolvedQuota"),
-                "Namespace quota (always present: stdlib default when not written).",
-            ),
+            ("group", nullable(string()), "Group bound to the namespace's `edit` ClusterRole."),
+            ("quota", reference("ResolvedQuota"), "Namespace quota (always present: stdlib default when not written)."),
             (
                 "workloads",
                 array(reference("ResolvedWorkload")),
                 "Workloads enabled in this environment, in declaration order.",
             ),
-            (
-                "backing",
-                array(reference("ResolvedBacking")),
-                "Backing services, in declaration order.",
-            ),
+            ("backing", array(reference("ResolvedBacking")), "Backing services, in declaration order."),
             ("span", reference("Span"), "The domain node."),
         ],
     )
@@ -324,73 +261,37 @@ fn workload() -> Value {
     object(
         "A workload after all layers apply.",
         &[
-            (
-                "kind",
-                string_enum(&["service", "worker", "job"]),
-                "Service, worker or job.",
-            ),
+            ("kind", string_enum(&["service", "worker", "job"]), "Service, worker or job."),
             ("name", string(), "Name."),
-            (
-                "image",
-                string(),
-                "Full image reference: `registry/name:tag@digest`.",
-            ),
+            ("image", string(), "Full image reference: `registry/name:tag@digest`."),
             ("command", array(string()), "Container command."),
             ("args", array(string()), "Container args."),
             ("schedule", nullable(string()), "Cron schedule (jobs)."),
-            (
-                "ports",
-                array(reference("ResolvedPort")),
-                "Ports in declaration order.",
-            ),
-            (
-                "expose",
-                array(reference("ResolvedExpose")),
-                "Public exposures.",
-            ),
-            (
-                "health",
-                nullable(reference("ResolvedHealth")),
-                "Health probe, if any.",
-            ),
-            (
-                "resources",
-                reference("ResolvedResources"),
-                "Requests and limits.",
-            ),
-            (
-                "replicas",
-                integer(),
-                "Fixed replica count (ignored when `scale` is set; HPA owns replicas then).",
-            ),
-            (
-                "scale",
-                nullable(reference("ResolvedScale")),
-                "Autoscaling.",
-            ),
+            ("ports", array(reference("ResolvedPort")), "Ports in declaration order."),
+            ("expose", array(reference("ResolvedExpose")), "Public exposures."),
+            ("health", nullable(reference("ResolvedHealth")), "Health probe, if any."),
+            ("resources", reference("ResolvedResources"), "Requests and limits."),
+            ("replicas", integer(), "Fixed replica count (ignored when `scale` is set; HPA owns replicas then)."),
+            ("scale", nullable(reference("ResolvedScale")), "Autoscaling."),
             ("config", map(string()), "Config entries, sorted by key."),
-            (
-                "secrets",
-                array(reference("ResolvedSecret")),
-                "Secret references, in declaration order.",
-            ),
-            (
-                "uses",
-                array(reference("ResolvedUse")),
-                "Bound dependencies.",
-            ),
-            (
-                "writable",
-                array(string()),
-                "Extra writable paths (emptyDir).",
-            ),
+            ("secrets", array(reference("ResolvedSecret")), "Secret references, in declaration order."),
+            ("uses", array(reference("ResolvedUse")), "Bound dependencies."),
+            ("writable", array(string()), "Extra writable paths (emptyDir)."),
             (
                 "egress",
                 array(reference("ResolvedEgress")),
                 "Allowed endpoints outside the cluster, in declaration order.",
             ),
-            ("bindings", array(reference("ResolvedEnv")), "Connection variables of the backing services it uses, in `uses` order."),
-            ("identity", nullable(reference("ResolvedIdentity")), "The cloud identity its pods assume, realised for this target."),
+            (
+                "bindings",
+                array(reference("ResolvedEnv")),
+                "Connection variables of the backing services it uses, in `uses` order.",
+            ),
+            (
+                "identity",
+                nullable(reference("ResolvedIdentity")),
+                "The cloud identity its pods assume, realised for this target.",
+            ),
             ("span", reference("Span"), "The workload node (provenance)."),
         ],
     )
@@ -403,16 +304,8 @@ fn port() -> Value {
             ("name", string(), "Name."),
             ("container_port", integer(), "Container port."),
             ("service_port", integer(), "Service port."),
-            (
-                "protocol",
-                string_enum(&["http", "grpc", "tcp", "udp"]),
-                "Application protocol.",
-            ),
-            (
-                "metrics",
-                boolean(),
-                "Whether the monitoring namespace may scrape this port.",
-            ),
+            ("protocol", string_enum(&["http", "grpc", "tcp", "udp"]), "Application protocol."),
+            ("metrics", boolean(), "Whether the monitoring namespace may scrape this port."),
         ],
     )
 }
@@ -448,11 +341,7 @@ fn health() -> Value {
         &[
             ("check", reference("HealthCheck"), "What to probe."),
             ("port", string(), "Port name."),
-            (
-                "port_number",
-                integer(),
-                "Container port number (gRPC probes need a number).",
-            ),
+            ("port_number", integer(), "Container port number (gRPC probes need a number)."),
             ("initial_delay", integer(), "Liveness initial delay (s)."),
             ("period", integer(), "Period (s)."),
         ],
@@ -511,7 +400,11 @@ fn uses() -> Value {
         &[
             ("target", reference("UseTarget"), "What it points at."),
             ("role", nullable(string()), "Role (`producer`, `consumer`)."),
-            ("prefix", nullable(string()), "Prefix of the connection variables of a backing service (`prefix=\"ARCHIVE_\"`)."),
+            (
+                "prefix",
+                nullable(string()),
+                "Prefix of the connection variables of a backing service (`prefix=\"ARCHIVE_\"`).",
+            ),
             ("span", reference("Span"), "The `uses` node."),
         ],
     )
@@ -540,22 +433,14 @@ fn backing() -> Value {
         &[
             ("kind", string(), "Kind name."),
             ("name", string(), "Declared name."),
-            (
-                "managed",
-                boolean(),
-                "Managed by the cloud (true) or in-cluster (false).",
-            ),
+            ("managed", boolean(), "Managed by the cloud (true) or in-cluster (false)."),
             ("stateful", boolean(), "Whether the kind is stateful."),
             (
                 "port",
                 nullable(json!({"type": "integer", "minimum": 0, "maximum": 65535})),
                 "Port consumers connect to (the realisation's `port`, else the kind's).",
             ),
-            (
-                "properties",
-                map(reference("Value")),
-                "All properties, kind defaults applied, sorted by name.",
-            ),
+            ("properties", map(reference("Value")), "All properties, kind defaults applied, sorted by name."),
             ("realisation", reference("ResolvedRealisation"), "How it runs on this target."),
             ("binding", array(reference("ResolvedEnv")), "What a consumer gets, in the kind's order."),
             ("span", reference("Span"), "The declaration node."),
@@ -574,21 +459,9 @@ fn span() -> Value {
     object(
         "A byte range in one source file (the spec, a stdlib file or a user library file).",
         &[
-            (
-                "file",
-                json!({"type": "integer", "minimum": 0}),
-                "Index of the file in the compilation's sources.",
-            ),
-            (
-                "offset",
-                json!({"type": "integer", "minimum": 0}),
-                "Byte offset of the first byte.",
-            ),
-            (
-                "len",
-                json!({"type": "integer", "minimum": 0}),
-                "Length in bytes.",
-            ),
+            ("file", json!({"type": "integer", "minimum": 0}), "Index of the file in the compilation's sources."),
+            ("offset", json!({"type": "integer", "minimum": 0}), "Byte offset of the first byte."),
+            ("len", json!({"type": "integer", "minimum": 0}), "Length in bytes."),
         ],
     )
 }
@@ -661,8 +534,7 @@ mod tests {
     /// rewrites it.
     #[test]
     fn committed_estate_schema_is_up_to_date() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../schemas/berth-estate.schema.json");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/berth-estate.schema.json");
         let expected = estate_schema_text();
         if std::env::var_os("BERTH_UPDATE").is_some_and(|value| value == "1") {
             std::fs::write(&path, &expected).unwrap();
@@ -713,11 +585,7 @@ mod tests {
         assert!(structs.len() >= 14, "{structs:?}");
         let schema = estate_schema();
         for (name, fields) in structs {
-            let definition = if name == "Estate" {
-                &schema
-            } else {
-                &schema["$defs"][&name]
-            };
+            let definition = if name == "Estate" { &schema } else { &schema["$defs"][&name] };
             let properties: Vec<String> = definition["properties"]
                 .as_object()
                 .unwrap_or_else(|| panic!("no schema definition for `{name}`"))

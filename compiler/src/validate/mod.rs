@@ -29,25 +29,15 @@ const MAX_ERRORS_PER_OBJECT: usize = 5;
 /// Validate every artifact against the schema of its kind for `kubernetes_version`
 /// (`1.33`); push one [`ValidateError`] per failing field.
 pub fn objects(diags: &mut Diagnostics, tree: &ArtifactTree, kubernetes_version: &str) {
-    let minor = kubernetes_version
-        .strip_prefix("1.")
-        .unwrap_or(kubernetes_version);
+    let minor = kubernetes_version.strip_prefix("1.").unwrap_or(kubernetes_version);
     for artifact in tree.values() {
         object(diags, artifact, minor, kubernetes_version);
     }
 }
 
 fn object(diags: &mut Diagnostics, artifact: &Artifact, minor: &str, kubernetes_version: &str) {
-    let api_version = artifact
-        .object
-        .get("apiVersion")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let kind = artifact
-        .object
-        .get("kind")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    let api_version = artifact.object.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+    let kind = artifact.object.get("kind").and_then(Value::as_str).unwrap_or_default();
     let Some(schema) = Schema::find(api_version, kind, minor, kubernetes_version) else {
         return; // no bundled schema for this kind
     };
@@ -64,10 +54,7 @@ fn object(diags: &mut Diagnostics, artifact: &Artifact, minor: &str, kubernetes_
             return;
         }
     };
-    for error in validator
-        .iter_errors(&artifact.object)
-        .take(MAX_ERRORS_PER_OBJECT)
-    {
+    for error in validator.iter_errors(&artifact.object).take(MAX_ERRORS_PER_OBJECT) {
         let error = ValidateError::SchemaMismatch {
             kind: kind.to_owned(),
             path: artifact.path.clone(),
@@ -161,18 +148,11 @@ fn json_path(pointer: &str) -> String {
         let segment = segment.replace("~1", "/").replace("~0", "~");
         if !segment.is_empty() && segment.bytes().all(|byte| byte.is_ascii_digit()) {
             path.push_str(&format!("[{segment}]"));
-        } else if !segment.is_empty()
-            && segment
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        {
+        } else if !segment.is_empty() && segment.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
             path.push('.');
             path.push_str(&segment);
         } else {
-            path.push_str(&format!(
-                "['{}']",
-                segment.replace('\\', "\\\\").replace('\'', "\\'")
-            ));
+            path.push_str(&format!("['{}']", segment.replace('\\', "\\\\").replace('\'', "\\'")));
         }
     }
     path

@@ -14,11 +14,7 @@ pub fn k8s_file(api_version: &str, kind: &str) -> Option<String> {
     }
     let group_label = group.split('.').next().unwrap_or_default();
     let kind = kind.to_ascii_lowercase();
-    Some(if group_label.is_empty() {
-        format!("{kind}-{version}")
-    } else {
-        format!("{kind}-{group_label}-{version}")
-    })
+    Some(if group_label.is_empty() { format!("{kind}-{version}") } else { format!("{kind}-{group_label}-{version}") })
 }
 
 /// One function per Kubernetes version: `file` to the embedded text of
@@ -98,8 +94,16 @@ crd_table!(
     ("sql.cnrm.cloud.google.com/v1beta1", "SQLInstance", "sql.cnrm.cloud.google.com/sqlinstance_v1beta1.json"),
     ("sql.cnrm.cloud.google.com/v1beta1", "SQLDatabase", "sql.cnrm.cloud.google.com/sqldatabase_v1beta1.json"),
     ("sql.cnrm.cloud.google.com/v1beta1", "SQLUser", "sql.cnrm.cloud.google.com/sqluser_v1beta1.json"),
-    ("dbforpostgresql.azure.com/v1api20240801", "FlexibleServer", "dbforpostgresql.azure.com/flexibleserver_v1api20240801.json"),
-    ("elasticache.services.k8s.aws/v1alpha1", "ReplicationGroup", "elasticache.services.k8s.aws/replicationgroup_v1alpha1.json"),
+    (
+        "dbforpostgresql.azure.com/v1api20240801",
+        "FlexibleServer",
+        "dbforpostgresql.azure.com/flexibleserver_v1api20240801.json"
+    ),
+    (
+        "elasticache.services.k8s.aws/v1alpha1",
+        "ReplicationGroup",
+        "elasticache.services.k8s.aws/replicationgroup_v1alpha1.json"
+    ),
     ("redis.cnrm.cloud.google.com/v1beta1", "RedisInstance", "redis.cnrm.cloud.google.com/redisinstance_v1beta1.json"),
     ("kafka.strimzi.io/v1", "Kafka", "kafka.strimzi.io/kafka_v1.json"),
     ("kafka.strimzi.io/v1", "KafkaNodePool", "kafka.strimzi.io/kafkanodepool_v1.json"),
@@ -107,6 +111,10 @@ crd_table!(
     ("kafka.strimzi.io/v1", "KafkaUser", "kafka.strimzi.io/kafkauser_v1.json"),
     ("rabbitmq.com/v1beta1", "RabbitmqCluster", "rabbitmq.com/rabbitmqcluster_v1beta1.json"),
     ("s3.services.k8s.aws/v1alpha1", "Bucket", "s3.services.k8s.aws/bucket_v1alpha1.json"),
-    ("storage.cnrm.cloud.google.com/v1beta1", "StorageBucket", "storage.cnrm.cloud.google.com/storagebucket_v1beta1.json"),
+    (
+        "storage.cnrm.cloud.google.com/v1beta1",
+        "StorageBucket",
+        "storage.cnrm.cloud.google.com/storagebucket_v1beta1.json"
+    ),
     ("storage.azure.com/v1api20230101", "StorageAccount", "storage.azure.com/storageaccount_v1api20230101.json"),
 );

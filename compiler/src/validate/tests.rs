@@ -14,11 +14,7 @@ fn tree(objects: &[Value]) -> ArtifactTree {
             let artifact = Artifact {
                 path: path.clone(),
                 origin_label: "service order/order-api".to_owned(),
-                origin: Span {
-                    file: FileId(0),
-                    offset: 10,
-                    len: 7,
-                },
+                origin: Span { file: FileId(0), offset: 10, len: 7 },
                 object: object.clone(),
             };
             (path, artifact)
@@ -32,21 +28,11 @@ fn messages(diags: &Diagnostics) -> Vec<String> {
         .iter()
         .map(|collected| {
             let diagnostic = collected.diagnostic.as_ref();
-            let code = diagnostic
-                .code()
-                .map(|code| code.to_string())
-                .unwrap_or_default();
-            let help = diagnostic
-                .help()
-                .map(|help| help.to_string())
-                .unwrap_or_default();
+            let code = diagnostic.code().map(|code| code.to_string()).unwrap_or_default();
+            let help = diagnostic.help().map(|help| help.to_string()).unwrap_or_default();
             let labels: Vec<String> = diagnostic
                 .labels()
-                .map(|labels| {
-                    labels
-                        .map(|label| format!("{}+{}", label.offset(), label.len()))
-                        .collect()
-                })
+                .map(|labels| labels.map(|label| format!("{}+{}", label.offset(), label.len())).collect())
                 .unwrap_or_default();
             format!("{code}: {diagnostic} [{}] help: {help}", labels.join(","))
         })
@@ -90,18 +76,15 @@ fn unknown_field_and_wrong_type_are_reported_as_bugs() {
     assert!(found.iter().all(|message| message.starts_with(
         "validate::schema_mismatch: emitted `Deployment` `dev/eks/order/object-0.yaml` does not match the Kubernetes 1.33 schema at `$.spec"
     )));
+    assert!(found.iter().all(|message| message.contains("[10+7] help: this is a bug in Berth; please report it")));
     assert!(
-        found.iter().all(
-            |message| message.contains("[10+7] help: this is a bug in Berth; please report it")
-        )
+        found.iter().any(|message| message.contains("at `$.spec`: ") && message.contains("'replica' was unexpected"))
     );
     assert!(
-        found.iter().any(|message| message.contains("at `$.spec`: ")
-            && message.contains("'replica' was unexpected"))
+        found
+            .iter()
+            .any(|message| { message.contains("at `$.spec.template.spec.containers[0].image`: 42 is not of type") })
     );
-    assert!(found.iter().any(|message| {
-        message.contains("at `$.spec.template.spec.containers[0].image`: 42 is not of type")
-    }));
 }
 
 #[test]
@@ -120,22 +103,14 @@ fn custom_resources_are_closed_against_unknown_fields() {
     objects(&mut diags, &tree(&[external_secret]), "1.33");
     let found = messages(&diags);
     assert_eq!(found.len(), 1, "{found:#?}");
-    assert!(
-        found[0].contains("the `external-secrets.io/v1` `ExternalSecret` CRD schema at `$.spec`"),
-        "{found:#?}"
-    );
-    assert!(
-        found[0].contains("'refreshIntervl' was unexpected"),
-        "{found:#?}"
-    );
+    assert!(found[0].contains("the `external-secrets.io/v1` `ExternalSecret` CRD schema at `$.spec`"), "{found:#?}");
+    assert!(found[0].contains("'refreshIntervl' was unexpected"), "{found:#?}");
 }
 
 #[test]
 fn kinds_without_a_bundled_schema_are_skipped() {
-    let unknown =
-        json!({"apiVersion": "example.com/v1", "kind": "Widget", "spec": {"anything": true}});
-    let daemonset =
-        json!({"apiVersion": "apps/v1", "kind": "DaemonSet", "spec": {"nonsense": 1}});
+    let unknown = json!({"apiVersion": "example.com/v1", "kind": "Widget", "spec": {"anything": true}});
+    let daemonset = json!({"apiVersion": "apps/v1", "kind": "DaemonSet", "spec": {"nonsense": 1}});
     let mut diags = Diagnostics::default();
     objects(&mut diags, &tree(&[unknown, daemonset]), "1.33");
     assert!(diags.is_empty(), "{:?}", messages(&diags));
@@ -144,14 +119,8 @@ fn kinds_without_a_bundled_schema_are_skipped() {
 #[test]
 fn json_paths() {
     assert_eq!(json_path(""), "$");
-    assert_eq!(
-        json_path("/spec/template/spec/containers/0/name"),
-        "$.spec.template.spec.containers[0].name"
-    );
-    assert_eq!(
-        json_path("/metadata/labels/app.kubernetes.io~1name"),
-        "$.metadata.labels['app.kubernetes.io/name']"
-    );
+    assert_eq!(json_path("/spec/template/spec/containers/0/name"), "$.spec.template.spec.containers[0].name");
+    assert_eq!(json_path("/metadata/labels/app.kubernetes.io~1name"), "$.metadata.labels['app.kubernetes.io/name']");
 }
 
 /// Gateway API is a `*.k8s.io` group served by CRDs: its kinds are checked against the

@@ -49,11 +49,7 @@ fn main() -> ExitCode {
         Ok(options) => {
             let spec = generate(&options);
             let mut stdout = std::io::stdout().lock();
-            if stdout
-                .write_all(spec.as_bytes())
-                .and_then(|()| stdout.flush())
-                .is_err()
-            {
+            if stdout.write_all(spec.as_bytes()).and_then(|()| stdout.flush()).is_err() {
                 return ExitCode::from(2);
             }
             ExitCode::SUCCESS
@@ -72,19 +68,12 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
     let mut seed = 0x9E37_79B9_7F4A_7C15;
     while let Some(arg) = args.next() {
         let mut value = |name: &str| -> Result<u64, String> {
-            let text = args
-                .next()
-                .ok_or_else(|| format!("`{name}` needs a value"))?;
-            text.parse::<u64>()
-                .map_err(|_| format!("`{name}` needs a number, got `{text}`"))
+            let text = args.next().ok_or_else(|| format!("`{name}` needs a value"))?;
+            text.parse::<u64>().map_err(|_| format!("`{name}` needs a number, got `{text}`"))
         };
         match arg.as_str() {
-            "--services" => {
-                services = usize::try_from(value("--services")?).map_err(|e| e.to_string())?
-            }
-            "--domains" => {
-                domains = Some(usize::try_from(value("--domains")?).map_err(|e| e.to_string())?)
-            }
+            "--services" => services = usize::try_from(value("--services")?).map_err(|e| e.to_string())?,
+            "--domains" => domains = Some(usize::try_from(value("--domains")?).map_err(|e| e.to_string())?),
             "--seed" => seed = value("--seed")?.max(1),
             "-h" | "--help" => return Err("writes a synthetic spec to stdout".to_owned()),
             other => return Err(format!("unknown argument `{other}`")),
@@ -94,11 +83,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
         return Err("`--services` must be at least 1".to_owned());
     }
     let domains = domains.unwrap_or(services / 20).clamp(1, services);
-    Ok(Options {
-        services,
-        domains,
-        seed,
-    })
+    Ok(Options { services, domains, seed })
 }
 
 /// Name of workload `index` (global numbering).
@@ -151,9 +136,7 @@ environment "prod" target="aws" production=#true {
 
     for domain in 0..n_domains {
         let name = domain_name(domain);
-        let members: Vec<usize> = (0..n_services)
-            .filter(|&i| domain_of(i) == domain)
-            .collect();
+        let members: Vec<usize> = (0..n_services).filter(|&i| domain_of(i) == domain).collect();
         let pods = members.len() * 12 + 20;
         let _ = writeln!(out, "\ndomain \"{name}\" team=\"team-{domain:03}\" {{");
         let _ = writeln!(
@@ -166,17 +149,8 @@ environment "prod" target="aws" production=#true {
             let workload = workload_name(index);
             // Every fifth workload is a worker (no port), the rest are services.
             let is_worker = is_worker_at(index, n_domains);
-            let _ = writeln!(
-                out,
-                "    {} \"{workload}\" {{",
-                if is_worker { "worker" } else { "service" }
-            );
-            let _ = writeln!(
-                out,
-                "        image \"{workload}\" tag=\"1.{}.{}\"",
-                rng.below(20),
-                rng.below(10)
-            );
+            let _ = writeln!(out, "    {} \"{workload}\" {{", if is_worker { "worker" } else { "service" });
+            let _ = writeln!(out, "        image \"{workload}\" tag=\"1.{}.{}\"", rng.below(20), rng.below(10));
             if !is_worker {
                 out.push_str("        port \"http\" 8080\n");
                 out.push_str("        health \"/healthz\"\n");
@@ -193,35 +167,21 @@ environment "prod" target="aws" production=#true {
             if !is_worker {
                 out.push_str("        scale min=2 max=4 cpu-percent=70\n");
             }
-            let _ = writeln!(
-                out,
-                "        config LOG_LEVEL=\"info\" SHARD=\"{}\"",
-                rng.below(16)
-            );
+            let _ = writeln!(out, "        config LOG_LEVEL=\"info\" SHARD=\"{}\"", rng.below(16));
             if rng.below(4) == 0 {
-                let _ = writeln!(
-                    out,
-                    "        secret \"API_TOKEN\" key=\"synthetic/{name}/{workload}\""
-                );
+                let _ = writeln!(out, "        secret \"API_TOKEN\" key=\"synthetic/{name}/{workload}\"");
             }
             // Edges only to earlier services (never workers), so the graph is a DAG.
-            let earlier: Vec<usize> = members[..position]
-                .iter()
-                .copied()
-                .filter(|&i| !is_worker_at(i, n_domains))
-                .collect();
+            let earlier: Vec<usize> =
+                members[..position].iter().copied().filter(|&i| !is_worker_at(i, n_domains)).collect();
             if let Some(&target) = earlier.get(rng.below(earlier.len().max(1))) {
                 let _ = writeln!(out, "        uses \"{}\"", workload_name(target));
             }
             if index > n_domains && rng.below(2) == 0 {
                 let other = rng.below(index);
                 if domain_of(other) != domain && !is_worker_at(other, n_domains) {
-                    let _ = writeln!(
-                        out,
-                        "        uses \"{}/{}\"",
-                        domain_name(domain_of(other)),
-                        workload_name(other)
-                    );
+                    let _ =
+                        writeln!(out, "        uses \"{}/{}\"", domain_name(domain_of(other)), workload_name(other));
                 }
             }
             match rng.below(3) {
@@ -242,10 +202,7 @@ environment "prod" target="aws" production=#true {
             }
             out.push_str("    }\n");
         }
-        let _ = writeln!(
-            out,
-            "    postgres \"{name}-db\" version=\"16\" storage=\"10Gi\" {{"
-        );
+        let _ = writeln!(out, "    postgres \"{name}-db\" version=\"16\" storage=\"10Gi\" {{");
         out.push_str("        in \"prod\" storage=\"50Gi\"\n");
         out.push_str("    }\n");
         let _ = writeln!(out, "    redis \"{name}-cache\"");

@@ -81,11 +81,7 @@ pub struct Matrix {
 fn labels_of(value: &Value) -> Labels {
     value
         .as_object()
-        .map(|map| {
-            map.iter()
-                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
-                .collect()
-        })
+        .map(|map| map.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect())
         .unwrap_or_default()
 }
 
@@ -136,27 +132,16 @@ impl Cluster {
                     &object["spec"]["jobTemplate"]["spec"]["template"]
                 };
                 let mut ports = Vec::new();
-                for container in template["spec"]["containers"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                {
+                for container in template["spec"]["containers"].as_array().into_iter().flatten() {
                     for port in container["ports"].as_array().into_iter().flatten() {
                         ports.push(ContainerPort {
                             name: port["name"].as_str().map(str::to_owned),
-                            number: port["containerPort"]
-                                .as_i64()
-                                .expect("containerPort is a number"),
+                            number: port["containerPort"].as_i64().expect("containerPort is a number"),
                             protocol: port["protocol"].as_str().unwrap_or("TCP").to_owned(),
                         });
                     }
                 }
-                self.add_pod(
-                    &namespace,
-                    &name,
-                    labels_of(&template["metadata"]["labels"]),
-                    ports,
-                );
+                self.add_pod(&namespace, &name, labels_of(&template["metadata"]["labels"]), ports);
             }
             _ => {}
         }
@@ -169,22 +154,11 @@ impl Cluster {
     }
 
     /// Add a pod; its namespace is created when missing.
-    pub fn add_pod(
-        &mut self,
-        namespace: &str,
-        name: &str,
-        labels: Labels,
-        ports: Vec<ContainerPort>,
-    ) {
+    pub fn add_pod(&mut self, namespace: &str, name: &str, labels: Labels, ports: Vec<ContainerPort>) {
         if !self.namespaces.contains_key(namespace) {
             self.add_namespace(namespace, Labels::new());
         }
-        self.pods.push(Pod {
-            id: format!("{namespace}/{name}"),
-            namespace: namespace.to_owned(),
-            labels,
-            ports,
-        });
+        self.pods.push(Pod { id: format!("{namespace}/{name}"), namespace: namespace.to_owned(), labels, ports });
     }
 
     /// The (port, protocol) pairs checked towards every pod: every container port of the
@@ -208,19 +182,12 @@ impl Cluster {
             .into_iter()
             .flatten()
             .map(|rule| {
-                let peers = rule[peers_key]
-                    .as_array()
-                    .filter(|peers| !peers.is_empty())
-                    .map(|peers| {
-                        self.pods
-                            .iter()
-                            .map(|pod| {
-                                peers.iter().any(|element| {
-                                    self.peer_matches(element, &policy_namespace, pod)
-                                })
-                            })
-                            .collect()
-                    });
+                let peers = rule[peers_key].as_array().filter(|peers| !peers.is_empty()).map(|peers| {
+                    self.pods
+                        .iter()
+                        .map(|pod| peers.iter().any(|element| self.peer_matches(element, &policy_namespace, pod)))
+                        .collect()
+                });
                 let ports = rule["ports"].as_array().filter(|ports| !ports.is_empty());
                 (peers, ports)
             })
@@ -234,26 +201,14 @@ impl Cluster {
         let compiled: Vec<_> = self
             .policies
             .iter()
-            .map(|policy| {
-                (
-                    self.compiled_rules(policy, "ingress"),
-                    self.compiled_rules(policy, "egress"),
-                )
-            })
+            .map(|policy| (self.compiled_rules(policy, "ingress"), self.compiled_rules(policy, "egress")))
             .collect();
         // Whether a compiled rule set allows `peer` (index) on `port` towards `destination`.
-        let allows = |rules: &[CompiledRule<'_>],
-                      peer: usize,
-                      destination: &Pod,
-                      port: i64,
-                      protocol: &str| {
+        let allows = |rules: &[CompiledRule<'_>], peer: usize, destination: &Pod, port: i64, protocol: &str| {
             rules.iter().any(|(peers, ports)| {
                 peers.as_ref().is_none_or(|matched| matched[peer])
-                    && ports.is_none_or(|ports| {
-                        ports
-                            .iter()
-                            .any(|entry| port_matches(entry, destination, port, protocol))
-                    })
+                    && ports
+                        .is_none_or(|ports| ports.iter().any(|entry| port_matches(entry, destination, port, protocol)))
             })
         };
         // Per pod: the policies that isolate it for ingress and for egress.
@@ -294,19 +249,15 @@ impl Cluster {
                 // Whether any rule could allow the pair at all (or the side is not isolated);
                 // most pairs fail both and need no per-port work.
                 let egress_hit = selecting[si].1.is_empty()
-                    || selecting[si].1.iter().any(|&p| {
-                        compiled[p]
-                            .1
-                            .iter()
-                            .any(|(peers, _)| peers.as_ref().is_none_or(|m| m[di]))
-                    });
+                    || selecting[si]
+                        .1
+                        .iter()
+                        .any(|&p| compiled[p].1.iter().any(|(peers, _)| peers.as_ref().is_none_or(|m| m[di])));
                 let ingress_hit = selecting[di].0.is_empty()
-                    || selecting[di].0.iter().any(|&p| {
-                        compiled[p]
-                            .0
-                            .iter()
-                            .any(|(peers, _)| peers.as_ref().is_none_or(|m| m[si]))
-                    });
+                    || selecting[di]
+                        .0
+                        .iter()
+                        .any(|&p| compiled[p].0.iter().any(|(peers, _)| peers.as_ref().is_none_or(|m| m[si])));
                 if !ingress_hit && (!src_managed || !egress_hit) {
                     continue;
                 }
@@ -314,15 +265,9 @@ impl Cluster {
                     let (port, protocol) = (*port, protocol.as_str());
                     // Named ports resolve against the destination pod in both directions.
                     let egress_ok = selecting[si].1.is_empty()
-                        || selecting[si]
-                            .1
-                            .iter()
-                            .any(|&p| allows(&compiled[p].1, di, dst, port, protocol));
+                        || selecting[si].1.iter().any(|&p| allows(&compiled[p].1, di, dst, port, protocol));
                     let ingress_ok = selecting[di].0.is_empty()
-                        || selecting[di]
-                            .0
-                            .iter()
-                            .any(|&p| allows(&compiled[p].0, si, dst, port, protocol));
+                        || selecting[di].0.iter().any(|&p| allows(&compiled[p].0, si, dst, port, protocol));
                     if !egress_ok && !ingress_ok {
                         continue;
                     }
@@ -348,24 +293,19 @@ impl Cluster {
             return false;
         }
         let namespace_ok = match element.get("namespaceSelector") {
-            Some(selector) => self
-                .namespaces
-                .get(&pod.namespace)
-                .is_some_and(|labels| selector_matches(selector, labels)),
+            Some(selector) => {
+                self.namespaces.get(&pod.namespace).is_some_and(|labels| selector_matches(selector, labels))
+            }
             None => pod.namespace == policy_namespace,
         };
-        let pod_ok = element
-            .get("podSelector")
-            .is_none_or(|selector| selector_matches(selector, &pod.labels));
+        let pod_ok = element.get("podSelector").is_none_or(|selector| selector_matches(selector, &pod.labels));
         namespace_ok && pod_ok
     }
 
     /// Ingress from address ranges: (cidr, destination pod, port, protocol) for every
     /// `ipBlock` peer of an ingress rule of a policy selecting a pod of a managed namespace.
     pub fn external_ingress(&self) -> BTreeSet<(String, String, i64, String)> {
-        self.address_rules("ingress")
-            .map(|(pod, cidr, port, protocol)| (cidr, pod, port, protocol))
-            .collect()
+        self.address_rules("ingress").map(|(pod, cidr, port, protocol)| (cidr, pod, port, protocol)).collect()
     }
 
     /// Egress to address ranges: (source pod, cidr, port, protocol) for every `ipBlock`
@@ -412,10 +352,7 @@ impl Cluster {
 /// (has Ingress, has Egress) of a policy, with the API's defaults.
 fn policy_types(policy: &Value) -> (bool, bool) {
     match policy["spec"]["policyTypes"].as_array() {
-        Some(types) => (
-            types.iter().any(|t| t == "Ingress"),
-            types.iter().any(|t| t == "Egress"),
-        ),
+        Some(types) => (types.iter().any(|t| t == "Ingress"), types.iter().any(|t| t == "Egress")),
         None => (true, policy["spec"].get("egress").is_some()),
     }
 }
@@ -432,19 +369,11 @@ pub fn selector_matches(selector: &Value, labels: &Labels) -> bool {
         .into_iter()
         .flatten()
         .all(|(key, value)| labels.get(key).map(String::as_str) == value.as_str());
-    let expressions_ok = selector
-        .get("matchExpressions")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .all(|expression| {
+    let expressions_ok =
+        selector.get("matchExpressions").and_then(Value::as_array).into_iter().flatten().all(|expression| {
             let key = str_of(&expression["key"]);
-            let values: Vec<&str> = expression["values"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .collect();
+            let values: Vec<&str> =
+                expression["values"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
             let value = labels.get(&key).map(String::as_str);
             match expression["operator"].as_str() {
                 Some("In") => value.is_some_and(|v| values.contains(&v)),
@@ -469,9 +398,10 @@ fn port_matches(entry: &Value, destination: &Pod, port: i64, protocol: &str) -> 
             let end = entry["endPort"].as_i64().unwrap_or(start);
             (start..=end).contains(&port)
         }
-        Value::String(name) => destination.ports.iter().any(|p| {
-            p.name.as_deref() == Some(name.as_str()) && p.number == port && p.protocol == protocol
-        }),
+        Value::String(name) => destination
+            .ports
+            .iter()
+            .any(|p| p.name.as_deref() == Some(name.as_str()) && p.number == port && p.protocol == protocol),
         _ => false,
     }
 }
@@ -517,9 +447,7 @@ fn operator_pods(api_version: &str, kind: &str, name: &str) -> Option<(Labels, V
         _ => return None,
     };
     let labels = labels.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
-    let ports = ports
-        .iter()
-        .map(|number| ContainerPort { name: None, number: *number, protocol: "TCP".to_owned() })
-        .collect();
+    let ports =
+        ports.iter().map(|number| ContainerPort { name: None, number: *number, protocol: "TCP".to_owned() }).collect();
     Some((labels, ports))
 }

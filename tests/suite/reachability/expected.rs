@@ -36,35 +36,22 @@ pub struct Case {
 impl Case {
     /// The expected egress view: declared connections from managed sources.
     pub fn expected_egress(&self) -> BTreeSet<Conn> {
-        self.expected
-            .iter()
-            .filter(|c| self.managed(&c.0))
-            .cloned()
-            .collect()
+        self.expected.iter().filter(|c| self.managed(&c.0)).cloned().collect()
     }
 
     /// The expected ingress view: declared connections to managed destinations.
     pub fn expected_ingress(&self) -> BTreeSet<Conn> {
-        self.expected
-            .iter()
-            .filter(|c| self.managed(&c.1))
-            .cloned()
-            .collect()
+        self.expected.iter().filter(|c| self.managed(&c.1)).cloned().collect()
     }
 
     fn managed(&self, pod: &str) -> bool {
-        pod.split_once('/')
-            .is_some_and(|(ns, _)| self.cluster.managed_namespaces.contains(ns))
+        pod.split_once('/').is_some_and(|(ns, _)| self.cluster.managed_namespaces.contains(ns))
     }
 }
 
 fn protocol(workload_port: &berth::resolve::ResolvedPort) -> &'static str {
     // Compared by name so this file does not depend on the model's enum.
-    if format!("{:?}", workload_port.protocol) == "Udp" {
-        "UDP"
-    } else {
-        "TCP"
-    }
+    if format!("{:?}", workload_port.protocol) == "Udp" { "UDP" } else { "TCP" }
 }
 
 fn pod_id(namespace: &str, workload: &ResolvedWorkload) -> String {
@@ -80,21 +67,14 @@ fn with_role(labels: &BTreeMap<String, String>, role: &str) -> Labels {
 fn tcp_udp(port: i64) -> Vec<ContainerPort> {
     ["UDP", "TCP"]
         .into_iter()
-        .map(|protocol| ContainerPort {
-            name: Some("dns".to_owned()),
-            number: port,
-            protocol: protocol.to_owned(),
-        })
+        .map(|protocol| ContainerPort { name: Some("dns".to_owned()), number: port, protocol: protocol.to_owned() })
         .collect()
 }
 
 /// One [`Case`] per target of a compilation: documents rendered by the YAML renderer and
 /// parsed back, stand-in pods from the target's profile, expectations from the estate.
 pub fn cases(compilation: &Compilation) -> Vec<Case> {
-    let estate = compilation
-        .estate
-        .as_ref()
-        .expect("no errors, so an estate");
+    let estate = compilation.estate.as_ref().expect("no errors, so an estate");
     cases_of(estate, &compilation.tree)
 }
 
@@ -124,8 +104,8 @@ pub fn cases_of(estate: &Estate, tree: &ArtifactTree) -> Vec<Case> {
                         "rabbitmqcluster-",
                         "networkpolicy-",
                     ]
-                        .iter()
-                        .any(|kind| file.starts_with(kind))
+                    .iter()
+                    .any(|kind| file.starts_with(kind))
                 })
                 .map(yaml::render)
                 .collect();
@@ -168,13 +148,7 @@ pub fn cases_of(estate: &Estate, tree: &ArtifactTree) -> Vec<Case> {
                     }
                 }
             }
-            Case {
-                expected_external_ingress,
-                target: target.to_owned(),
-                cluster,
-                expected,
-                expected_external,
-            }
+            Case { expected_external_ingress, target: target.to_owned(), cluster, expected, expected_external }
         })
         .collect()
 }
@@ -196,24 +170,14 @@ fn declared(_estate: &Estate, views: &[&View], cluster: &mut Cluster) -> BTreeSe
         intruder_namespaces.insert(profile.dns_namespace.clone());
     }
     let controller = profile.ingress_namespace.as_ref().map(|ns| {
-        cluster.add_pod(
-            ns,
-            "controller",
-            with_role(&profile.ingress_labels, "ingress"),
-            Vec::new(),
-        );
+        cluster.add_pod(ns, "controller", with_role(&profile.ingress_labels, "ingress"), Vec::new());
         if !profile.ingress_labels.is_empty() {
             intruder_namespaces.insert(ns.clone());
         }
         format!("{ns}/controller")
     });
     let monitor = profile.monitoring_namespace.as_ref().map(|ns| {
-        cluster.add_pod(
-            ns,
-            "monitor",
-            with_role(&profile.monitoring_labels, "monitoring"),
-            Vec::new(),
-        );
+        cluster.add_pod(ns, "monitor", with_role(&profile.monitoring_labels, "monitoring"), Vec::new());
         if !profile.monitoring_labels.is_empty() {
             intruder_namespaces.insert(ns.clone());
         }
@@ -225,9 +189,16 @@ fn declared(_estate: &Estate, views: &[&View], cluster: &mut Cluster) -> BTreeSe
         for domain in &view.domains {
             for backing in &domain.backing {
                 if let Some(ns) = &backing.realisation.operator_namespace
-                    && format!("{:?}", backing.realisation.mode) == "InCluster" && operators.insert(ns.clone()) {
-                        cluster.add_pod(ns, "operator", Labels::from([(ROLE.to_owned(), "operator".to_owned())]), Vec::new());
-                    }
+                    && format!("{:?}", backing.realisation.mode) == "InCluster"
+                    && operators.insert(ns.clone())
+                {
+                    cluster.add_pod(
+                        ns,
+                        "operator",
+                        Labels::from([(ROLE.to_owned(), "operator".to_owned())]),
+                        Vec::new(),
+                    );
+                }
             }
         }
     }
@@ -240,17 +211,8 @@ fn declared(_estate: &Estate, views: &[&View], cluster: &mut Cluster) -> BTreeSe
     // Intruders: a pod with labels no rule names, in every namespace, so a rule that stops
     // checking pod labels lets one through.
     for namespace in &intruder_namespaces {
-        let ports = vec![ContainerPort {
-            name: Some("http".to_owned()),
-            number: 8080,
-            protocol: "TCP".to_owned(),
-        }];
-        cluster.add_pod(
-            namespace,
-            "intruder",
-            Labels::from([(ROLE.to_owned(), "intruder".to_owned())]),
-            ports,
-        );
+        let ports = vec![ContainerPort { name: Some("http".to_owned()), number: 8080, protocol: "TCP".to_owned() }];
+        cluster.add_pod(namespace, "intruder", Labels::from([(ROLE.to_owned(), "intruder".to_owned())]), ports);
     }
 
     let mut expected = BTreeSet::new();
@@ -284,12 +246,7 @@ fn declared(_estate: &Estate, views: &[&View], cluster: &mut Cluster) -> BTreeSe
             for workload in &domain.workloads {
                 let me = pod_id(&domain.namespace, workload);
                 for protocol in ["UDP", "TCP"] {
-                    expected.insert((
-                        me.clone(),
-                        dns.clone(),
-                        i64::from(profile.dns_port),
-                        protocol.to_owned(),
-                    ));
+                    expected.insert((me.clone(), dns.clone(), i64::from(profile.dns_port), protocol.to_owned()));
                 }
                 for used in &workload.uses {
                     if let UseTarget::Backing { name, .. } = &used.target {
@@ -301,20 +258,13 @@ fn declared(_estate: &Estate, views: &[&View], cluster: &mut Cluster) -> BTreeSe
                         }
                         continue;
                     }
-                    let UseTarget::Workload {
-                        domain: callee_domain,
-                        name,
-                    } = &used.target
-                    else {
+                    let UseTarget::Workload { domain: callee_domain, name } = &used.target else {
                         continue;
                     };
-                    let Some(callee_domain) =
-                        view.domains.iter().find(|d| &d.name == callee_domain)
-                    else {
+                    let Some(callee_domain) = view.domains.iter().find(|d| &d.name == callee_domain) else {
                         continue;
                     };
-                    let Some(callee) = callee_domain.workloads.iter().find(|w| &w.name == name)
-                    else {
+                    let Some(callee) = callee_domain.workloads.iter().find(|w| &w.name == name) else {
                         continue;
                     };
                     for port in &callee.ports {
@@ -391,10 +341,17 @@ fn backing_external(views: &[&View], cluster: &Cluster) -> BTreeSet<(String, Str
                 if managed {
                     let Some(port) = backing.port else { continue };
                     for workload in domain.workloads.iter().filter(|w| {
-                        w.uses.iter().any(|u| matches!(&u.target, UseTarget::Backing { name, .. } if name == &backing.name))
+                        w.uses
+                            .iter()
+                            .any(|u| matches!(&u.target, UseTarget::Backing { name, .. } if name == &backing.name))
                     }) {
                         for cidr in &profile.managed_cidrs {
-                            out.insert((pod_id(&domain.namespace, workload), cidr.clone(), i64::from(port), "TCP".to_owned()));
+                            out.insert((
+                                pod_id(&domain.namespace, workload),
+                                cidr.clone(),
+                                i64::from(port),
+                                "TCP".to_owned(),
+                            ));
                         }
                     }
                 } else if backing.realisation.api_server {

@@ -49,19 +49,17 @@ pub fn spec(seed: u64, services: usize) -> Generated {
     let mut text = format!(
         "// generated: seed {seed}, {services} services\nplatform \"gen\" {{\n    registry \"registry.example.internal/gen\"\n}}\n\n"
     );
-    text.push_str(&format!(
-        "target \"t\" cloud=\"{cloud}\" {{\n    dns \"apps.example.internal\"\n"
-    ));
+    text.push_str(&format!("target \"t\" cloud=\"{cloud}\" {{\n    dns \"apps.example.internal\"\n"));
     if cloud == "onprem" {
         text.push_str("    ingress-namespace \"traefik\"\n    ingress-label \"app.kubernetes.io/name\" \"traefik\"\n");
-        text.push_str("    monitoring-namespace \"monitoring\"\n    monitoring-label \"app.kubernetes.io/name\" \"prometheus\"\n");
+        text.push_str(
+            "    monitoring-namespace \"monitoring\"\n    monitoring-label \"app.kubernetes.io/name\" \"prometheus\"\n",
+        );
     }
     text.push_str("}\n\nenvironment \"dev\" target=\"t\"\nenvironment \"prod\" target=\"t\"\n\n");
 
     // (domain, name) of every service, assigned round-robin.
-    let names: Vec<(usize, String)> = (0..services)
-        .map(|i| (i % domains, format!("svc{i}")))
-        .collect();
+    let names: Vec<(usize, String)> = (0..services).map(|i| (i % domains, format!("svc{i}"))).collect();
     let mut edges = 0;
     let mut uses = |rng: &mut Rng, domain: usize, me: Option<&str>, text: &mut String| {
         let mut chosen: Vec<usize> = Vec::new();
@@ -83,9 +81,7 @@ pub fn spec(seed: u64, services: usize) -> Generated {
     for domain in 0..domains {
         text.push_str(&format!("domain \"d{domain}\" team=\"team{domain}\" {{\n"));
         for (_, name) in names.iter().filter(|(d, _)| *d == domain) {
-            text.push_str(&format!(
-                "    service \"{name}\" {{\n        image \"{name}\" tag=\"1.0.0\"\n"
-            ));
+            text.push_str(&format!("    service \"{name}\" {{\n        image \"{name}\" tag=\"1.0.0\"\n"));
             text.push_str("        port \"http\" 8080\n        health \"/healthz\"\n");
             text.push_str("        resources cpu=\"100m\" memory=\"128Mi\"\n");
             if rng.chance(30) {
@@ -101,9 +97,7 @@ pub fn spec(seed: u64, services: usize) -> Generated {
                 text.push_str("        expose \"/\"\n");
             }
             if rng.chance(10) {
-                text.push_str(
-                    "        egress \"api.partner.example.com\" port=443 cidr=\"203.0.113.0/24\"\n",
-                );
+                text.push_str("        egress \"api.partner.example.com\" port=443 cidr=\"203.0.113.0/24\"\n");
             }
             uses(&mut rng, domain, Some(name), &mut text);
             if rng.chance(10) {
@@ -112,9 +106,7 @@ pub fn spec(seed: u64, services: usize) -> Generated {
             text.push_str("    }\n");
         }
         if rng.chance(60) {
-            text.push_str(&format!(
-                "    worker \"worker{domain}\" {{\n        image \"w\" tag=\"1.0.0\"\n"
-            ));
+            text.push_str(&format!("    worker \"worker{domain}\" {{\n        image \"w\" tag=\"1.0.0\"\n"));
             text.push_str("        resources cpu=\"100m\" memory=\"128Mi\"\n");
             if rng.chance(50) {
                 text.push_str("        port \"metrics\" 9100 metrics=#true\n");

@@ -40,29 +40,15 @@ fn problems(case: &Case) -> Vec<String> {
     let matrix = case.cluster.matrix(PROBE_PORTS);
     let mut found = Vec::new();
     found.extend(difference("allowed", &matrix.allowed, &case.expected));
-    found.extend(difference(
-        "egress",
-        &matrix.egress,
-        &case.expected_egress(),
-    ));
-    found.extend(difference(
-        "ingress",
-        &matrix.ingress,
-        &case.expected_ingress(),
-    ));
+    found.extend(difference("egress", &matrix.egress, &case.expected_egress()));
+    found.extend(difference("ingress", &matrix.ingress, &case.expected_ingress()));
     let ingress = case.cluster.external_ingress();
     if ingress != case.expected_external_ingress {
-        found.push(format!(
-            "external ingress: found {ingress:?}, expected {:?}",
-            case.expected_external_ingress
-        ));
+        found.push(format!("external ingress: found {ingress:?}, expected {:?}", case.expected_external_ingress));
     }
     let external = case.cluster.external_egress();
     if external != case.expected_external {
-        found.push(format!(
-            "external egress: found {external:?}, expected {:?}",
-            case.expected_external
-        ));
+        found.push(format!("external egress: found {external:?}, expected {:?}", case.expected_external));
     }
     found
 }
@@ -71,12 +57,7 @@ fn assert_exact(label: &str, compilation: &berth::driver::Compilation) -> usize 
     let mut connections = 0;
     for case in cases(compilation) {
         let problems = problems(&case);
-        assert!(
-            problems.is_empty(),
-            "{label}, target {}:\n{}",
-            case.target,
-            problems.join("\n")
-        );
+        assert!(problems.is_empty(), "{label}, target {}:\n{}", case.target, problems.join("\n"));
         connections += case.expected.len();
     }
     connections
@@ -96,29 +77,17 @@ fn random_specs_allow_exactly_their_declared_graph() {
     for (seed, services) in [(1, 3), (7, 12), (42, 40), (99, 200)] {
         let started = std::time::Instant::now();
         let generated = generate::spec(seed, services);
-        let compilation = compile(
-            &Inputs::spec(format!("gen-{seed}.kdl"), generated.text.clone()),
-            &Options::default(),
-        );
+        let compilation =
+            compile(&Inputs::spec(format!("gen-{seed}.kdl"), generated.text.clone()), &Options::default());
         assert!(
             !compilation.has_errors(),
             "seed {seed}: generated spec has errors:\n{}\n{}",
-            render(
-                &compilation.sources,
-                &compilation.diagnostics,
-                ReportFormat::Plain,
-                false
-            ),
+            render(&compilation.sources, &compilation.diagnostics, ReportFormat::Plain, false),
             generated.text
         );
         let estate = compilation.estate.as_ref().expect("estate");
         // Every generated edge is in the estate (in the first environment nothing is disabled).
-        let bound: usize = estate.views[0]
-            .domains
-            .iter()
-            .flat_map(|d| &d.workloads)
-            .map(|w| w.uses.len())
-            .sum();
+        let bound: usize = estate.views[0].domains.iter().flat_map(|d| &d.workloads).map(|w| w.uses.len()).sum();
         assert_eq!(bound, generated.edges, "seed {seed}: edges bound");
         assert_exact(&format!("seed {seed}"), &compilation);
         eprintln!("seed {seed}, {services} services: {:?}", started.elapsed());
@@ -144,31 +113,19 @@ fn mutations(policy: &Value) -> Vec<(String, Value)> {
             }
             out.push((format!("all ports in {section} rule {index}"), all_ports));
 
-            let peers = policy["spec"][section][index][peers_key]
-                .as_array()
-                .map_or(0, Vec::len);
+            let peers = policy["spec"][section][index][peers_key].as_array().map_or(0, Vec::len);
             for peer in 0..peers {
-                if policy["spec"][section][index][peers_key][peer]
-                    .get("ipBlock")
-                    .is_some()
-                {
+                if policy["spec"][section][index][peers_key][peer].get("ipBlock").is_some() {
                     // An ipBlock peer takes no selectors; widen its range instead.
                     let mut widened = policy.clone();
-                    widened["spec"][section][index][peers_key][peer]["ipBlock"]["cidr"] =
-                        json!("0.0.0.0/0");
-                    out.push((
-                        format!("widen ipBlock of {section} rule {index} peer {peer}"),
-                        widened,
-                    ));
+                    widened["spec"][section][index][peers_key][peer]["ipBlock"]["cidr"] = json!("0.0.0.0/0");
+                    out.push((format!("widen ipBlock of {section} rule {index} peer {peer}"), widened));
                     continue;
                 }
                 for selector in ["podSelector", "namespaceSelector"] {
                     let mut widened = policy.clone();
                     widened["spec"][section][index][peers_key][peer][selector] = json!({});
-                    out.push((
-                        format!("empty {selector} of {section} rule {index} peer {peer}"),
-                        widened,
-                    ));
+                    out.push((format!("empty {selector} of {section} rule {index} peer {peer}"), widened));
                 }
             }
         }
@@ -207,10 +164,7 @@ fn the_checker_notices_every_dropped_or_widened_rule() {
             let mut changes = mutations(&artifact.object);
             changes.push(("drop the policy".to_owned(), Value::Null));
             let target = path.split('/').nth(1).unwrap_or_default();
-            let case = base
-                .iter()
-                .find(|case| case.target == target)
-                .expect("a case per target");
+            let case = base.iter().find(|case| case.target == target).expect("a case per target");
             let position = case
                 .cluster
                 .policies
@@ -226,13 +180,9 @@ fn the_checker_notices_every_dropped_or_widened_rule() {
                     let mut changed = artifact.clone();
                     changed.object = altered;
                     let text = yaml::render(&changed);
-                    cluster.policies[position] =
-                        serde_saphyr::from_str(&text).expect("YAML parses");
+                    cluster.policies[position] = serde_saphyr::from_str(&text).expect("YAML parses");
                 }
-                let mutated = Case {
-                    cluster,
-                    ..case.clone()
-                };
+                let mutated = Case { cluster, ..case.clone() };
                 let noticed = !problems(&mutated).is_empty();
                 assert!(noticed, "{name}: {path}: `{change}` went unnoticed");
                 tried += 1;
@@ -253,38 +203,20 @@ fn host_name_egress_becomes_a_cilium_policy() {
         .expect("a CiliumNetworkPolicy for payment-api in dr")
         .object;
     let egress = &policy["spec"]["egress"];
-    assert_eq!(
-        egress[0]["toPorts"][0]["rules"]["dns"],
-        json!([{"matchPattern": "*"}])
-    );
-    assert_eq!(
-        egress[1]["toFQDNs"],
-        json!([{"matchName": "psp.example.net"}])
-    );
-    assert_eq!(
-        egress[1]["toPorts"][0]["ports"],
-        json!([{"port": "443", "protocol": "TCP"}])
-    );
+    assert_eq!(egress[0]["toPorts"][0]["rules"]["dns"], json!([{"matchPattern": "*"}]));
+    assert_eq!(egress[1]["toFQDNs"], json!([{"matchName": "psp.example.net"}]));
+    assert_eq!(egress[1]["toPorts"][0]["ports"], json!([{"port": "443", "protocol": "TCP"}]));
     // It matches the bundled cilium.io/v2 CRD schema (crds.rs also checks it closed
     // against unknown fields, with every other custom resource of the examples).
-    let schema_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../schemas/crds/cilium.io/ciliumnetworkpolicy_v2.json");
+    let schema_path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/crds/cilium.io/ciliumnetworkpolicy_v2.json");
     let schema: Value =
-        serde_json::from_str(&std::fs::read_to_string(schema_path).expect("schema"))
-            .expect("schema is JSON");
+        serde_json::from_str(&std::fs::read_to_string(schema_path).expect("schema")).expect("schema is JSON");
     let validator = jsonschema::validator_for(&schema).expect("schema builds");
-    let errors: Vec<String> = validator
-        .iter_errors(policy)
-        .map(|e| e.to_string())
-        .collect();
+    let errors: Vec<String> = validator.iter_errors(policy).map(|e| e.to_string()).collect();
     assert!(errors.is_empty(), "{errors:?}");
     // The OpenShift views have no Cilium: only the sandbox range, as an ipBlock.
-    assert!(
-        !compilation
-            .tree
-            .keys()
-            .any(|p| p.contains("onprem") && p.contains("ciliumnetworkpolicy"))
-    );
+    assert!(!compilation.tree.keys().any(|p| p.contains("onprem") && p.contains("ciliumnetworkpolicy")));
 }
 
 /// Without `cidr=` on a target that is not Cilium, the build warns once per target,
@@ -307,27 +239,10 @@ domain "pay" team="pay-team" {
 "#;
     let compilation = compile(&Inputs::spec("warn.kdl", text), &Options::default());
     assert!(!compilation.has_errors());
-    let report = render(
-        &compilation.sources,
-        &compilation.diagnostics,
-        ReportFormat::Plain,
-        false,
-    );
-    assert_eq!(
-        report.matches("emit::unenforced_egress").count(),
-        1,
-        "{report}"
-    );
+    let report = render(&compilation.sources, &compilation.diagnostics, ReportFormat::Plain, false);
+    assert_eq!(report.matches("emit::unenforced_egress").count(), 1, "{report}");
     assert!(report.contains("emit::unenforced_egress"), "{report}");
-    assert!(
-        report.contains("egress to `psp.example.net` port 443 is not enforced on target `t`"),
-        "{report}"
-    );
+    assert!(report.contains("egress to `psp.example.net` port 443 is not enforced on target `t`"), "{report}");
     assert!(report.contains("cidr="), "{report}");
-    assert!(
-        !compilation
-            .tree
-            .keys()
-            .any(|p| p.contains("ciliumnetworkpolicy"))
-    );
+    assert!(!compilation.tree.keys().any(|p| p.contains("ciliumnetworkpolicy")));
 }

@@ -13,8 +13,8 @@ use super::Ctx;
 use crate::emit::Artifact;
 use crate::resolve::{ResolvedExpose, ResolvedGateway, ResolvedWorkload};
 use k8s_openapi::api::networking::v1::{
-    HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule,
-    IngressServiceBackend, IngressSpec, IngressTLS, ServiceBackendPort,
+    HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule, IngressServiceBackend, IngressSpec,
+    IngressTLS, ServiceBackendPort,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
@@ -32,11 +32,7 @@ pub(super) fn emit(ctx: &Ctx<'_>, workload: &ResolvedWorkload, out: &mut Vec<Art
     }
     if ctx.view.profile.exposure == EXPOSURE_ROUTE {
         for (index, expose) in workload.expose.iter().enumerate() {
-            let name = if index == 0 {
-                workload.name.clone()
-            } else {
-                format!("{}-{}", workload.name, index + 1)
-            };
+            let name = if index == 0 { workload.name.clone() } else { format!("{}-{}", workload.name, index + 1) };
             out.push(route(ctx, workload, expose, &name));
         }
     } else {
@@ -141,18 +137,12 @@ fn ingress(
             backend: IngressBackend {
                 service: Some(IngressServiceBackend {
                     name: workload.name.clone(),
-                    port: Some(ServiceBackendPort {
-                        name: Some(expose.port.clone()),
-                        number: None,
-                    }),
+                    port: Some(ServiceBackendPort { name: Some(expose.port.clone()), number: None }),
                 }),
                 resource: None,
             },
         };
-        match rules
-            .iter_mut()
-            .find(|rule| rule.host.as_deref() == Some(expose.host.as_str()))
-        {
+        match rules.iter_mut().find(|rule| rule.host.as_deref() == Some(expose.host.as_str())) {
             Some(rule) => {
                 if let Some(http) = rule.http.as_mut() {
                     http.paths.push(path);
@@ -174,10 +164,7 @@ fn ingress(
         spec: Some(IngressSpec {
             ingress_class_name: class.cloned(),
             rules: Some(rules),
-            tls: Some(vec![IngressTLS {
-                hosts: Some(hosts),
-                secret_name: Some(format!("{name}-tls")),
-            }]),
+            tls: Some(vec![IngressTLS { hosts: Some(hosts), secret_name: Some(format!("{name}-tls")) }]),
             ..IngressSpec::default()
         }),
         ..Ingress::default()
@@ -228,12 +215,7 @@ struct RouteTls {
 
 /// A Route for one `expose`: TLS terminated at the router with its certificate, plain
 /// HTTP redirected to HTTPS.
-fn route(
-    ctx: &Ctx<'_>,
-    workload: &ResolvedWorkload,
-    expose: &ResolvedExpose,
-    name: &str,
-) -> Artifact {
+fn route(ctx: &Ctx<'_>, workload: &ResolvedWorkload, expose: &ResolvedExpose, name: &str) -> Artifact {
     let object = Route {
         api_version: "route.openshift.io/v1",
         kind: "Route",
@@ -241,18 +223,9 @@ fn route(
         spec: RouteSpec {
             host: expose.host.clone(),
             path: expose.path.clone(),
-            to: RouteTarget {
-                kind: "Service",
-                name: workload.name.clone(),
-                weight: 100,
-            },
-            port: RoutePort {
-                target_port: expose.port.clone(),
-            },
-            tls: RouteTls {
-                termination: "edge",
-                insecure_edge_termination_policy: "Redirect",
-            },
+            to: RouteTarget { kind: "Service", name: workload.name.clone(), weight: 100 },
+            port: RoutePort { target_port: expose.port.clone() },
+            tls: RouteTls { termination: "edge", insecure_edge_termination_policy: "Redirect" },
             wildcard_policy: "None",
         },
     };

@@ -69,23 +69,14 @@ pub(super) fn emit(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Artifact {
         metadata: ctx.workload_meta(workload, &name),
         spec: ExternalSecretSpec {
             refresh_interval: REFRESH_INTERVAL,
-            secret_store_ref: SecretStoreRef {
-                kind: "ClusterSecretStore",
-                name: ctx.estate.secret_store.clone(),
-            },
-            target: Target {
-                name: name.clone(),
-                creation_policy: "Owner",
-            },
+            secret_store_ref: SecretStoreRef { kind: "ClusterSecretStore", name: ctx.estate.secret_store.clone() },
+            target: Target { name: name.clone(), creation_policy: "Owner" },
             data: workload
                 .secrets
                 .iter()
                 .map(|secret| Data {
                     secret_key: secret.env.clone(),
-                    remote_ref: RemoteRef {
-                        key: secret.key.clone(),
-                        property: secret.property.clone(),
-                    },
+                    remote_ref: RemoteRef { key: secret.key.clone(), property: secret.property.clone() },
                 })
                 .collect(),
         },

@@ -26,11 +26,7 @@ pub fn emit(_diags: &mut Diagnostics, estate: &Estate) -> Vec<Artifact> {
     let mut out = Vec::new();
     for view in &estate.views {
         for domain in &view.domains {
-            let ctx = Ctx {
-                estate,
-                view,
-                domain,
-            };
+            let ctx = Ctx { estate, view, domain };
             namespace::emit(&ctx, &mut out);
             for workload in &domain.workloads {
                 emit_workload(&ctx, workload, &mut out);
@@ -77,12 +73,7 @@ impl Ctx<'_> {
             &self.domain.name,
             kind,
             name,
-            format!(
-                "{} {}/{}",
-                workload.kind.as_str(),
-                self.domain.name,
-                workload.name
-            ),
+            format!("{} {}/{}", workload.kind.as_str(), self.domain.name, workload.name),
             workload.span,
             object,
         )

@@ -4,8 +4,7 @@
 use super::Ctx;
 use crate::emit::Artifact;
 use crate::emit::common::{
-    LABEL_COMPONENT, LABEL_ENVIRONMENT, LABEL_MANAGED_BY, LABEL_NAME, LABEL_PART_OF, LABEL_TEAM,
-    fit_label_value,
+    LABEL_COMPONENT, LABEL_ENVIRONMENT, LABEL_MANAGED_BY, LABEL_NAME, LABEL_PART_OF, LABEL_TEAM, fit_label_value,
 };
 use k8s_openapi::api::core::v1::{
     LimitRange, LimitRangeItem, LimitRangeSpec, Namespace, ResourceQuota, ResourceQuotaSpec,
@@ -42,10 +41,7 @@ fn domain_labels(ctx: &Ctx<'_>) -> BTreeMap<String, String> {
     let mut labels = BTreeMap::from([
         (LABEL_NAME.to_owned(), ctx.domain.name.clone()),
         (LABEL_COMPONENT.to_owned(), "namespace".to_owned()),
-        (
-            LABEL_PART_OF.to_owned(),
-            fit_label_value(&ctx.estate.platform),
-        ),
+        (LABEL_PART_OF.to_owned(), fit_label_value(&ctx.estate.platform)),
         (LABEL_MANAGED_BY.to_owned(), "berth".to_owned()),
         (LABEL_ENVIRONMENT.to_owned(), fit_label_value(&ctx.view.env)),
     ]);
@@ -69,14 +65,8 @@ fn namespace(ctx: &Ctx<'_>) -> Artifact {
     let mut labels = domain_labels(ctx);
     let version = format!("v{}", ctx.estate.kubernetes);
     for mode in ["enforce", "audit", "warn"] {
-        labels.insert(
-            format!("pod-security.kubernetes.io/{mode}"),
-            POD_SECURITY_LEVEL.to_owned(),
-        );
-        labels.insert(
-            format!("pod-security.kubernetes.io/{mode}-version"),
-            version.clone(),
-        );
+        labels.insert(format!("pod-security.kubernetes.io/{mode}"), POD_SECURITY_LEVEL.to_owned());
+        labels.insert(format!("pod-security.kubernetes.io/{mode}-version"), version.clone());
     }
     let object = Namespace {
         metadata: ObjectMeta {
@@ -102,10 +92,7 @@ fn resource_quota(ctx: &Ctx<'_>) -> Artifact {
     }
     let object = ResourceQuota {
         metadata: meta(ctx, &ctx.domain.name),
-        spec: Some(ResourceQuotaSpec {
-            hard: Some(hard),
-            ..ResourceQuotaSpec::default()
-        }),
+        spec: Some(ResourceQuotaSpec { hard: Some(hard), ..ResourceQuotaSpec::default() }),
         ..ResourceQuota::default()
     };
     ctx.domain_artifact("ResourceQuota", &ctx.domain.name, &object)

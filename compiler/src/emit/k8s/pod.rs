@@ -6,9 +6,9 @@ use crate::model::{HealthCheck, WorkloadKind};
 use crate::resolve::{EnvSource, ResolvedEnv, ResolvedHealth, ResolvedWorkload};
 use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMapEnvSource, ConfigMapKeySelector, Container, ContainerPort, EmptyDirVolumeSource,
-    EnvFromSource, EnvVar, EnvVarSource, GRPCAction, HTTPGetAction, PodSecurityContext, PodSpec,
-    PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile, SecretKeySelector,
-    SecurityContext, TCPSocketAction, Volume, VolumeMount,
+    EnvFromSource, EnvVar, EnvVarSource, GRPCAction, HTTPGetAction, PodSecurityContext, PodSpec, PodTemplateSpec,
+    Probe, ResourceRequirements, SeccompProfile, SecretKeySelector, SecurityContext, TCPSocketAction, Volume,
+    VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -29,11 +29,7 @@ const PROBE_TIMEOUT: i32 = 2;
 
 /// The pod template of a workload. `restart_policy` is `None` for Deployments (the
 /// default `Always`) and `OnFailure` for CronJobs.
-pub(super) fn template(
-    ctx: &Ctx<'_>,
-    workload: &ResolvedWorkload,
-    restart_policy: Option<&str>,
-) -> PodTemplateSpec {
+pub(super) fn template(ctx: &Ctx<'_>, workload: &ResolvedWorkload, restart_policy: Option<&str>) -> PodTemplateSpec {
     let profile = &ctx.view.profile;
     let fixed = |value: i64| profile.fixed_uid.then_some(value);
     let security_context = PodSecurityContext {
@@ -41,10 +37,7 @@ pub(super) fn template(
         run_as_user: fixed(profile.run_as_user),
         run_as_group: fixed(profile.run_as_user),
         fs_group: fixed(profile.run_as_user),
-        seccomp_profile: Some(SeccompProfile {
-            type_: "RuntimeDefault".to_owned(),
-            ..SeccompProfile::default()
-        }),
+        seccomp_profile: Some(SeccompProfile { type_: "RuntimeDefault".to_owned(), ..SeccompProfile::default() }),
         ..PodSecurityContext::default()
     };
     let (volumes, mounts) = scratch_volumes(ctx, workload);
@@ -56,10 +49,7 @@ pub(super) fn template(
         labels.extend(identity.labels.clone());
     }
     PodTemplateSpec {
-        metadata: Some(ObjectMeta {
-            labels: Some(labels),
-            ..ObjectMeta::default()
-        }),
+        metadata: Some(ObjectMeta { labels: Some(labels), ..ObjectMeta::default() }),
         spec: Some(PodSpec {
             service_account_name: Some(workload.name.clone()),
             automount_service_account_token: Some(false),
@@ -111,18 +101,12 @@ fn container(workload: &ResolvedWorkload) -> Container {
     env.extend(workload.bindings.iter().map(binding_env));
     let env_from = (!workload.config.is_empty()).then(|| {
         vec![EnvFromSource {
-            config_map_ref: Some(ConfigMapEnvSource {
-                name: config_map_name(workload),
-                optional: Some(false),
-            }),
+            config_map_ref: Some(ConfigMapEnvSource { name: config_map_name(workload), optional: Some(false) }),
             ..EnvFromSource::default()
         }]
     });
     // Jobs run to completion: a liveness probe would kill a long batch, readiness is moot.
-    let health = workload
-        .health
-        .as_ref()
-        .filter(|_| workload.kind != WorkloadKind::Job);
+    let health = workload.health.as_ref().filter(|_| workload.kind != WorkloadKind::Job);
     Container {
         name: CONTAINER_NAME.to_owned(),
         image: Some(workload.image.clone()),
@@ -144,10 +128,7 @@ fn container(workload: &ResolvedWorkload) -> Container {
             privileged: Some(false),
             read_only_root_filesystem: Some(true),
             run_as_non_root: Some(true),
-            capabilities: Some(Capabilities {
-                drop: Some(vec!["ALL".to_owned()]),
-                add: None,
-            }),
+            capabilities: Some(Capabilities { drop: Some(vec!["ALL".to_owned()]), add: None }),
             ..SecurityContext::default()
         }),
         ..Container::default()
@@ -164,7 +145,11 @@ fn binding_env(binding: &ResolvedEnv) -> EnvVar {
             ..EnvVarSource::default()
         },
         EnvSource::ConfigMap { name, key } => EnvVarSource {
-            config_map_key_ref: Some(ConfigMapKeySelector { name: name.clone(), key: key.clone(), optional: Some(false) }),
+            config_map_key_ref: Some(ConfigMapKeySelector {
+                name: name.clone(),
+                key: key.clone(),
+                optional: Some(false),
+            }),
             ..EnvVarSource::default()
         },
     };
@@ -176,17 +161,10 @@ fn scratch_volumes(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> (Vec<Volume>, 
     let size = &ctx.view.profile.tmp_size;
     let empty_dir = |name: String| Volume {
         name,
-        empty_dir: Some(EmptyDirVolumeSource {
-            size_limit: Some(Quantity(size.clone())),
-            medium: None,
-        }),
+        empty_dir: Some(EmptyDirVolumeSource { size_limit: Some(Quantity(size.clone())), medium: None }),
         ..Volume::default()
     };
-    let mount = |name: String, path: &str| VolumeMount {
-        name,
-        mount_path: path.to_owned(),
-        ..VolumeMount::default()
-    };
+    let mount = |name: String, path: &str| VolumeMount { name, mount_path: path.to_owned(), ..VolumeMount::default() };
     let mut volumes = vec![empty_dir(TMP_VOLUME.to_owned())];
     let mut mounts = vec![mount(TMP_VOLUME.to_owned(), "/tmp")];
     // Numbered names: always valid DNS labels and unique, whatever the paths look like.
@@ -203,24 +181,13 @@ fn action(health: &ResolvedHealth) -> Probe {
     let port = IntOrString::String(health.port.clone());
     match &health.check {
         HealthCheck::Http { path } => Probe {
-            http_get: Some(HTTPGetAction {
-                path: Some(path.clone()),
-                port,
-                ..HTTPGetAction::default()
-            }),
+            http_get: Some(HTTPGetAction { path: Some(path.clone()), port, ..HTTPGetAction::default() }),
             ..Probe::default()
         },
-        HealthCheck::Grpc => Probe {
-            grpc: Some(GRPCAction {
-                port: health.port_number,
-                service: None,
-            }),
-            ..Probe::default()
-        },
-        HealthCheck::Tcp => Probe {
-            tcp_socket: Some(TCPSocketAction { port, host: None }),
-            ..Probe::default()
-        },
+        HealthCheck::Grpc => {
+            Probe { grpc: Some(GRPCAction { port: health.port_number, service: None }), ..Probe::default() }
+        }
+        HealthCheck::Tcp => Probe { tcp_socket: Some(TCPSocketAction { port, host: None }), ..Probe::default() },
     }
 }
 

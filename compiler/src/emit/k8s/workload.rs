@@ -6,12 +6,10 @@ use crate::emit::Artifact;
 use crate::emit::common::selector_labels;
 use crate::model::WorkloadKind;
 use crate::resolve::ResolvedWorkload;
-use k8s_openapi::api::apps::v1::{
-    Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment,
-};
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment};
 use k8s_openapi::api::autoscaling::v2::{
-    CrossVersionObjectReference, HorizontalPodAutoscaler, HorizontalPodAutoscalerSpec, MetricSpec,
-    MetricTarget, ResourceMetricSource,
+    CrossVersionObjectReference, HorizontalPodAutoscaler, HorizontalPodAutoscalerSpec, MetricSpec, MetricTarget,
+    ResourceMetricSource,
 };
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1::{ServiceAccount, TopologySpreadConstraint};
@@ -34,14 +32,8 @@ const JOB_BACKOFF_LIMIT: i32 = 3;
 /// Why a workload on a target without fixed UIDs sets none (OpenShift's restricted-v2
 /// SCC assigns one from the namespace's range); read by checkov and kube-score.
 const NO_FIXED_UID_ANNOTATIONS: [(&str, &str); 2] = [
-    (
-        "checkov.io/skip1",
-        "CKV_K8S_40=OpenShift restricted-v2 SCC assigns the UID from the namespace range",
-    ),
-    (
-        "kube-score/ignore",
-        "container-security-context-user-group-id",
-    ),
+    ("checkov.io/skip1", "CKV_K8S_40=OpenShift restricted-v2 SCC assigns the UID from the namespace range"),
+    ("kube-score/ignore", "container-security-context-user-group-id"),
 ];
 
 /// The workload's own ServiceAccount, with no API token mounted.
@@ -50,11 +42,7 @@ pub(super) fn service_account(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Art
     if let Some(identity) = workload.identity.as_ref().filter(|i| !i.annotations.is_empty()) {
         metadata.annotations = Some(identity.annotations.clone());
     }
-    let object = ServiceAccount {
-        metadata,
-        automount_service_account_token: Some(false),
-        ..ServiceAccount::default()
-    };
+    let object = ServiceAccount { metadata, automount_service_account_token: Some(false), ..ServiceAccount::default() };
     ctx.workload_artifact(workload, "ServiceAccount", &workload.name, &object)
 }
 
@@ -77,17 +65,11 @@ pub(super) fn emit(ctx: &Ctx<'_>, workload: &ResolvedWorkload, out: &mut Vec<Art
 
 /// The fewest replicas the workload runs with: the autoscaler's minimum, or the fixed count.
 fn min_replicas(workload: &ResolvedWorkload) -> i64 {
-    workload
-        .scale
-        .as_ref()
-        .map_or(workload.replicas, |scale| scale.min)
+    workload.scale.as_ref().map_or(workload.replicas, |scale| scale.min)
 }
 
 fn selector(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> LabelSelector {
-    LabelSelector {
-        match_labels: Some(selector_labels(ctx.view, workload)),
-        match_expressions: None,
-    }
+    LabelSelector { match_labels: Some(selector_labels(ctx.view, workload)), match_expressions: None }
 }
 
 /// Metadata of the controller: the usual labels, plus scanner notes where a check does
@@ -136,10 +118,7 @@ fn deployment(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Artifact {
         metadata: controller_meta(ctx, workload),
         spec: Some(DeploymentSpec {
             // An autoscaler owns the count; a fixed value here would fight it on every apply.
-            replicas: workload
-                .scale
-                .is_none()
-                .then(|| i32::try_from(workload.replicas).unwrap_or(i32::MAX)),
+            replicas: workload.scale.is_none().then(|| i32::try_from(workload.replicas).unwrap_or(i32::MAX)),
             revision_history_limit: Some(REVISION_HISTORY_LIMIT),
             selector: selector(ctx, workload),
             strategy: Some(DeploymentStrategy {
@@ -159,19 +138,16 @@ fn deployment(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Artifact {
 
 /// Spread replicas over zones (best effort) and nodes (required).
 fn spread(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Vec<TopologySpreadConstraint> {
-    [
-        ("topology.kubernetes.io/zone", "ScheduleAnyway"),
-        ("kubernetes.io/hostname", "DoNotSchedule"),
-    ]
-    .into_iter()
-    .map(|(key, when)| TopologySpreadConstraint {
-        label_selector: Some(selector(ctx, workload)),
-        max_skew: 1,
-        topology_key: key.to_owned(),
-        when_unsatisfiable: when.to_owned(),
-        ..TopologySpreadConstraint::default()
-    })
-    .collect()
+    [("topology.kubernetes.io/zone", "ScheduleAnyway"), ("kubernetes.io/hostname", "DoNotSchedule")]
+        .into_iter()
+        .map(|(key, when)| TopologySpreadConstraint {
+            label_selector: Some(selector(ctx, workload)),
+            max_skew: 1,
+            topology_key: key.to_owned(),
+            when_unsatisfiable: when.to_owned(),
+            ..TopologySpreadConstraint::default()
+        })
+        .collect()
 }
 
 fn cron_job(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Artifact {
@@ -185,10 +161,7 @@ fn cron_job(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Artifact {
             failed_jobs_history_limit: Some(FAILED_JOBS_HISTORY),
             // No ttlSecondsAfterFinished: the history limits above already bound the Jobs.
             job_template: JobTemplateSpec {
-                metadata: Some(ObjectMeta {
-                    labels: Some(ctx.labels(workload)),
-                    ..ObjectMeta::default()
-                }),
+                metadata: Some(ObjectMeta { labels: Some(ctx.labels(workload)), ..ObjectMeta::default() }),
                 spec: Some(JobSpec {
                     backoff_limit: Some(JOB_BACKOFF_LIMIT),
                     template: pod::template(ctx, workload, Some("OnFailure")),
@@ -204,9 +177,7 @@ fn cron_job(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Artifact {
 
 fn autoscaler(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Artifact {
     let to_i32 = |value: i64| i32::try_from(value).unwrap_or(i32::MAX);
-    let (min, max, cpu) = workload.scale.as_ref().map_or((1, 1, 80), |scale| {
-        (scale.min, scale.max, scale.cpu_percent)
-    });
+    let (min, max, cpu) = workload.scale.as_ref().map_or((1, 1, 80), |scale| (scale.min, scale.max, scale.cpu_percent));
     let object = HorizontalPodAutoscaler {
         metadata: ctx.workload_meta(workload, &workload.name),
         spec: Some(HorizontalPodAutoscalerSpec {

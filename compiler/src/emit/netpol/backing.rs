@@ -17,8 +17,7 @@ use crate::emit::{Artifact, common};
 use crate::model::RealisationMode;
 use crate::resolve::{Estate, ResolvedBacking, ResolvedDomain, ResolvedWorkload, UseTarget, View};
 use k8s_openapi::api::networking::v1::{
-    NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
-    NetworkPolicySpec,
+    NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicySpec,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
@@ -52,16 +51,8 @@ pub(super) fn consumer_egress(
 }
 
 /// The backing service a `uses` edge points at, in this view.
-pub(super) fn used<'v>(
-    domain: &'v ResolvedDomain,
-    target: &UseTarget,
-) -> Option<&'v ResolvedBacking> {
-    let UseTarget::Backing {
-        domain: owner,
-        name,
-        ..
-    } = target
-    else {
+pub(super) fn used<'v>(domain: &'v ResolvedDomain, target: &UseTarget) -> Option<&'v ResolvedBacking> {
+    let UseTarget::Backing { domain: owner, name, .. } = target else {
         return None;
     };
     (owner == &domain.name).then(|| domain.backing.iter().find(|b| &b.name == name))?
@@ -101,9 +92,7 @@ pub(super) fn pods_policy(
         .workloads
         .iter()
         .filter(|workload| consumes(workload, domain, &backing.name))
-        .map(|workload| {
-            peers::labelled_peer(&domain.namespace, &common::selector_labels(view, workload))
-        })
+        .map(|workload| peers::labelled_peer(&domain.namespace, &common::selector_labels(view, workload)))
         .collect();
     if let (Some(port), false) = (backing.port, consumers.is_empty()) {
         ingress.push(NetworkPolicyIngressRule {
@@ -111,38 +100,16 @@ pub(super) fn pods_policy(
             ports: Some(vec![peers::tcp_port(i32::from(port))]),
         });
     }
-    ingress.push(NetworkPolicyIngressRule {
-        from: Some(vec![own.clone()]),
-        ports: None,
-    });
+    ingress.push(NetworkPolicyIngressRule { from: Some(vec![own.clone()]), ports: None });
     if let Some(operator) = &realisation.operator_namespace {
-        ingress.push(NetworkPolicyIngressRule {
-            from: Some(vec![peers::namespace_peer(operator)]),
-            ports: None,
-        });
+        ingress.push(NetworkPolicyIngressRule { from: Some(vec![peers::namespace_peer(operator)]), ports: None });
     }
-    let mut egress = vec![
-        peers::dns_egress(&view.profile),
-        NetworkPolicyEgressRule {
-            to: Some(vec![own]),
-            ports: None,
-        },
-    ];
+    let mut egress =
+        vec![peers::dns_egress(&view.profile), NetworkPolicyEgressRule { to: Some(vec![own]), ports: None }];
     if realisation.api_server && !view.profile.api_server_cidrs.is_empty() {
         egress.push(NetworkPolicyEgressRule {
-            to: Some(
-                view.profile
-                    .api_server_cidrs
-                    .iter()
-                    .map(|cidr| peers::ip_block(cidr))
-                    .collect(),
-            ),
-            ports: Some(
-                API_SERVER_PORTS
-                    .iter()
-                    .map(|p| peers::tcp_port(*p))
-                    .collect(),
-            ),
+            to: Some(view.profile.api_server_cidrs.iter().map(|cidr| peers::ip_block(cidr)).collect()),
+            ports: Some(API_SERVER_PORTS.iter().map(|p| peers::tcp_port(*p)).collect()),
         });
     }
     let object = NetworkPolicy {
@@ -189,7 +156,7 @@ pub(super) fn api_server_unreachable(view: &View, backing: &ResolvedBacking) -> 
 
 /// Whether `workload` uses the backing service `name` of `domain`.
 pub(super) fn consumes(workload: &ResolvedWorkload, domain: &ResolvedDomain, name: &str) -> bool {
-    workload.uses.iter().any(|used| {
-        matches!(&used.target, UseTarget::Backing { domain: d, name: n, .. } if d == &domain.name && n == name)
-    })
+    workload.uses.iter().any(
+        |used| matches!(&used.target, UseTarget::Backing { domain: d, name: n, .. } if d == &domain.name && n == name),
+    )
 }

@@ -10,9 +10,7 @@
 use crate::emit::common;
 use crate::emit::errors::EmitError;
 use crate::resolve::{ResolvedEgress, ResolvedProfile, ResolvedWorkload, View};
-use k8s_openapi::api::networking::v1::{
-    IPBlock, NetworkPolicyEgressRule, NetworkPolicyPeer, NetworkPolicyPort,
-};
+use k8s_openapi::api::networking::v1::{IPBlock, NetworkPolicyEgressRule, NetworkPolicyPeer, NetworkPolicyPort};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::{Map, Value, json};
 
@@ -25,10 +23,7 @@ pub(super) fn cidr_rules(workload: &ResolvedWorkload) -> Vec<NetworkPolicyEgress
             let cidr = egress.cidr.as_ref()?;
             Some(NetworkPolicyEgressRule {
                 to: Some(vec![NetworkPolicyPeer {
-                    ip_block: Some(IPBlock {
-                        cidr: cidr.clone(),
-                        except: None,
-                    }),
+                    ip_block: Some(IPBlock { cidr: cidr.clone(), except: None }),
                     ..NetworkPolicyPeer::default()
                 }]),
                 ports: Some(vec![NetworkPolicyPort {
@@ -43,11 +38,7 @@ pub(super) fn cidr_rules(workload: &ResolvedWorkload) -> Vec<NetworkPolicyEgress
 
 /// The entries without a `cidr`, which need a host-name policy.
 pub(super) fn by_name(workload: &ResolvedWorkload) -> Vec<&ResolvedEgress> {
-    workload
-        .egress
-        .iter()
-        .filter(|egress| egress.cidr.is_none())
-        .collect()
+    workload.egress.iter().filter(|egress| egress.cidr.is_none()).collect()
 }
 
 /// Whether the target can enforce host-name egress (its CNI is Cilium).
@@ -77,10 +68,7 @@ pub(super) fn cilium_policy(
     let profile = &view.profile;
     // Cilium endpoint labels: the namespace is the `io.kubernetes.pod.namespace` label.
     let mut dns_endpoint = Map::new();
-    dns_endpoint.insert(
-        "k8s:io.kubernetes.pod.namespace".to_owned(),
-        json!(profile.dns_namespace),
-    );
+    dns_endpoint.insert("k8s:io.kubernetes.pod.namespace".to_owned(), json!(profile.dns_namespace));
     for (key, value) in &profile.dns_labels {
         dns_endpoint.insert(format!("k8s:{key}"), json!(value));
     }

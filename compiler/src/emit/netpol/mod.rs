@@ -60,7 +60,10 @@ pub fn emit(diags: &mut Diagnostics, estate: &Estate) -> Vec<Artifact> {
             for used in &domain.backing {
                 out.extend(backing::pods_policy(estate, view, domain, used));
                 let consumed = domain.workloads.iter().any(|w| backing::consumes(w, domain, &used.name));
-                let warnings = [consumed.then(|| backing::unenforced(view, used)).flatten(), backing::api_server_unreachable(view, used)];
+                let warnings = [
+                    consumed.then(|| backing::unenforced(view, used)).flatten(),
+                    backing::api_server_unreachable(view, used),
+                ];
                 for warning in warnings.into_iter().flatten() {
                     warn_once(diags, used.span, warning);
                 }
@@ -77,26 +80,10 @@ pub fn emit(diags: &mut Diagnostics, estate: &Estate) -> Vec<Artifact> {
                 if external::has_fqdn_policies(&view.profile) {
                     let name = format!("{}-egress", workload.name);
                     let labels = common::workload_labels(&estate.platform, view, workload);
-                    let object = external::cilium_policy(
-                        view,
-                        &domain.namespace,
-                        &labels,
-                        workload,
-                        &by_name,
-                    );
+                    let object = external::cilium_policy(view, &domain.namespace, &labels, workload, &by_name);
                     out.push(Artifact {
-                        path: common::artifact_path(
-                            view,
-                            &domain.name,
-                            "CiliumNetworkPolicy",
-                            &name,
-                        ),
-                        origin_label: format!(
-                            "{} {}/{}",
-                            workload.kind.as_str(),
-                            domain.name,
-                            workload.name
-                        ),
+                        path: common::artifact_path(view, &domain.name, "CiliumNetworkPolicy", &name),
+                        origin_label: format!("{} {}/{}", workload.kind.as_str(), domain.name, workload.name),
                         origin: workload.span,
                         object,
                     });
@@ -125,7 +112,11 @@ fn exposure_and_endpoint_warnings(
         && profile.ingress_namespace.is_none()
         && profile.ingress_cidrs.is_empty()
     {
-        let warning = EmitError::UnreachableExposure { workload: workload.name.clone(), target: view.target.clone(), span: expose.span };
+        let warning = EmitError::UnreachableExposure {
+            workload: workload.name.clone(),
+            target: view.target.clone(),
+            span: expose.span,
+        };
         out.push((expose.span, warning));
     }
     let https = workload.egress.iter().any(|e| e.port == HTTPS);
@@ -177,12 +168,7 @@ fn default_deny(estate: &Estate, view: &View, domain: &ResolvedDomain) -> Artifa
 }
 
 /// The policy of one workload: its pods, what they may reach and what may reach them.
-fn workload_policy(
-    estate: &Estate,
-    view: &View,
-    domain: &ResolvedDomain,
-    workload: &ResolvedWorkload,
-) -> Artifact {
+fn workload_policy(estate: &Estate, view: &View, domain: &ResolvedDomain, workload: &ResolvedWorkload) -> Artifact {
     let mut egress = vec![peers::dns_egress(&view.profile)];
     let mut seen: Vec<&UseTarget> = Vec::new();
     for used in &workload.uses {
@@ -192,10 +178,7 @@ fn workload_policy(
         }
         seen.push(&used.target);
         match &used.target {
-            UseTarget::Workload {
-                domain: callee_domain,
-                name,
-            } => {
+            UseTarget::Workload { domain: callee_domain, name } => {
                 if let Some((callee_ns, callee)) = reachable(view, callee_domain, name) {
                     egress.push(NetworkPolicyEgressRule {
                         to: Some(vec![peers::workload_peer(view, callee_ns, callee)]),
@@ -204,7 +187,9 @@ fn workload_policy(
                 }
             }
             UseTarget::Backing { .. } => {
-                if let Some(rule) = backing::used(domain, &used.target).and_then(|b| backing::consumer_egress(view, domain, b)) {
+                if let Some(rule) =
+                    backing::used(domain, &used.target).and_then(|b| backing::consumer_egress(view, domain, b))
+                {
                     egress.push(rule);
                 }
             }
@@ -256,12 +241,7 @@ fn workload_policy(
         &domain.name,
         "NetworkPolicy",
         &workload.name,
-        format!(
-            "{} {}/{}",
-            workload.kind.as_str(),
-            domain.name,
-            workload.name
-        ),
+        format!("{} {}/{}", workload.kind.as_str(), domain.name, workload.name),
         workload.span,
         &object,
     )
@@ -280,16 +260,9 @@ fn is_reachable(workload: &ResolvedWorkload) -> bool {
 
 /// The callee of a `uses` edge in this view, with its namespace, if it runs here and
 /// accepts connections. A callee disabled in this environment gets no rule.
-fn reachable<'v>(
-    view: &'v View,
-    domain: &str,
-    name: &str,
-) -> Option<(&'v str, &'v ResolvedWorkload)> {
+fn reachable<'v>(view: &'v View, domain: &str, name: &str) -> Option<(&'v str, &'v ResolvedWorkload)> {
     let callee_domain = view.domains.iter().find(|d| d.name == domain)?;
-    let callee = callee_domain
-        .workloads
-        .iter()
-        .find(|w| w.name == name && is_reachable(w))?;
+    let callee = callee_domain.workloads.iter().find(|w| w.name == name && is_reachable(w))?;
     Some((callee_domain.namespace.as_str(), callee))
 }
 
@@ -299,9 +272,9 @@ fn callers<'v>(view: &'v View, domain: &str, name: &str) -> Vec<(&'v str, &'v Re
     let mut found = Vec::new();
     for caller_domain in &view.domains {
         for caller in &caller_domain.workloads {
-            let uses_it = caller.uses.iter().any(|used| {
-                matches!(&used.target, UseTarget::Workload { domain: d, name: n } if d == domain && n == name)
-            });
+            let uses_it = caller.uses.iter().any(
+                |used| matches!(&used.target, UseTarget::Workload { domain: d, name: n } if d == domain && n == name),
+            );
             if uses_it {
                 found.push((caller_domain.namespace.as_str(), caller));
             }

@@ -50,7 +50,10 @@ pub(super) fn ingress_controller(
 /// Ingress from the load balancer's address ranges (`ingress-cidr`) on the exposed
 /// container ports, for load balancers that reach pods from outside the cluster (GKE's
 /// Google Front Ends, an ALB in `ip` mode). `None` without ranges or exposure.
-pub(super) fn load_balancer(profile: &ResolvedProfile, workload: &ResolvedWorkload) -> Option<NetworkPolicyIngressRule> {
+pub(super) fn load_balancer(
+    profile: &ResolvedProfile,
+    workload: &ResolvedWorkload,
+) -> Option<NetworkPolicyIngressRule> {
     let exposed = exposed_ports(workload);
     if profile.ingress_cidrs.is_empty() || exposed.is_empty() {
         return None;
@@ -99,10 +102,7 @@ pub(super) fn tcp_port(port: i32) -> NetworkPolicyPort {
 
 /// Ingress from the profile's monitoring pods on the workload's `metrics` ports. `None`
 /// when no port is a metrics port or the profile names no monitoring namespace.
-pub(super) fn monitoring(
-    profile: &ResolvedProfile,
-    workload: &ResolvedWorkload,
-) -> Option<NetworkPolicyIngressRule> {
+pub(super) fn monitoring(profile: &ResolvedProfile, workload: &ResolvedWorkload) -> Option<NetworkPolicyIngressRule> {
     let namespace = profile.monitoring_namespace.as_ref()?;
     let metrics: Vec<&ResolvedPort> = workload.ports.iter().filter(|port| port.metrics).collect();
     if metrics.is_empty() {
@@ -115,19 +115,13 @@ pub(super) fn monitoring(
 }
 
 /// The pods of `workload` in `namespace`: namespace and pod selector in one element (AND).
-pub(super) fn workload_peer(
-    view: &View,
-    namespace: &str,
-    workload: &ResolvedWorkload,
-) -> NetworkPolicyPeer {
+pub(super) fn workload_peer(view: &View, namespace: &str, workload: &ResolvedWorkload) -> NetworkPolicyPeer {
     peer(namespace, &common::selector_labels(view, workload))
 }
 
 /// One port entry per container port, with its transport protocol. Policies match the
 /// pod's port, not the Service port, so the container port is what counts.
-pub(super) fn container_ports<'p>(
-    ports: impl Iterator<Item = &'p ResolvedPort>,
-) -> Vec<NetworkPolicyPort> {
+pub(super) fn container_ports<'p>(ports: impl Iterator<Item = &'p ResolvedPort>) -> Vec<NetworkPolicyPort> {
     ports
         .map(|port| NetworkPolicyPort {
             port: Some(IntOrString::Int(port.container_port)),
@@ -143,10 +137,7 @@ pub(super) fn container_ports<'p>(
 fn peer(namespace: &str, pod_labels: &BTreeMap<String, String>) -> NetworkPolicyPeer {
     NetworkPolicyPeer {
         namespace_selector: Some(LabelSelector {
-            match_labels: Some(BTreeMap::from([(
-                LABEL_NAMESPACE_NAME.to_owned(),
-                namespace.to_owned(),
-            )])),
+            match_labels: Some(BTreeMap::from([(LABEL_NAMESPACE_NAME.to_owned(), namespace.to_owned())])),
             ..LabelSelector::default()
         }),
         pod_selector: Some(LabelSelector {

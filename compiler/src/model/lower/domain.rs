@@ -1,6 +1,6 @@
 //! Lowering `domain`: quotas, backing services and the workloads in it.
 
-use super::values::{Ctx, Names, Once, Quantity, prop, children};
+use super::values::{Ctx, Names, Once, Quantity, children, prop};
 use super::workload;
 use crate::diag::Spanned;
 use crate::model::types::*;
@@ -32,9 +32,10 @@ pub(super) fn domain(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Domain> {
                     _ => WorkloadKind::Job,
                 };
                 if let Some(workload) = workload::workload(cx, child, kind)
-                    && cx.unique(&mut names, "name", &workload.name, &scope, help) {
-                        workloads.push(workload);
-                    }
+                    && cx.unique(&mut names, "name", &workload.name, &scope, help)
+                {
+                    workloads.push(workload);
+                }
             }
             "quota" => {
                 if cx.once(&mut once, child, key, "domain") {
@@ -45,14 +46,16 @@ pub(super) fn domain(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Domain> {
                 // Anything else is a backing service whose kind `resolve` checks, unless
                 // it is a likely typo of a workload keyword.
                 if let Some(keyword) = likely_keyword_typo(key) {
-                    let help = format!("did you mean `{keyword}`? (otherwise `{key}` is read as a backing-service kind)");
+                    let help =
+                        format!("did you mean `{keyword}`? (otherwise `{key}` is read as a backing-service kind)");
                     cx.unknown_node(child, "in `domain`", help);
                     continue;
                 }
                 if let Some(service) = backing_service(cx, child)
-                    && cx.unique(&mut names, "name", &service.name, &scope, help) {
-                        backing.push(service);
-                    }
+                    && cx.unique(&mut names, "name", &service.name, &scope, help)
+                {
+                    backing.push(service);
+                }
             }
         }
     }

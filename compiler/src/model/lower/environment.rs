@@ -1,6 +1,6 @@
 //! Lowering `environment` and its `rollout`.
 
-use super::values::{Ctx, Once, args, prop, children, has_child};
+use super::values::{Ctx, Once, args, children, has_child, prop};
 use crate::diag::Spanned;
 use crate::model::check;
 use crate::model::errors::LowerError;

@@ -1,6 +1,6 @@
 //! Lowering `backing-kind`: properties, bindings and realisations.
 
-use super::values::{Ctx, Names, Once, Quantity, args, prop, children};
+use super::values::{Ctx, Names, Once, Quantity, args, children, prop};
 use super::workload;
 use crate::diag::Spanned;
 use crate::model::check;
@@ -41,16 +41,17 @@ pub(super) fn backing_kind(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<BackingKi
             }
             "port" => {
                 if cx.once(&mut once, child, key, "backing-kind") {
-                    port = cx.single_integer(child, 1, 65535).and_then(|port| {
-                        u16::try_from(port.value).ok().map(|value| Spanned::new(value, port.span))
-                    });
+                    port = cx
+                        .single_integer(child, 1, 65535)
+                        .and_then(|port| u16::try_from(port.value).ok().map(|value| Spanned::new(value, port.span)));
                 }
             }
             "property" => {
                 if let Some(property) = kind_property(cx, child)
-                    && cx.unique(&mut property_names, "property", &property.name, "", "declare each property once") {
-                        properties.push(property);
-                    }
+                    && cx.unique(&mut property_names, "property", &property.name, "", "declare each property once")
+                {
+                    properties.push(property);
+                }
             }
             "binding" => {
                 if cx.once(&mut once, child, key, "backing-kind") {
@@ -83,7 +84,11 @@ pub(super) fn binding(cx: &mut Ctx<'_>, node: &KdlNode) -> Vec<BindingEnv> {
     let mut names = Names::default();
     for child in children(node) {
         if child.name().value() != "env" {
-            cx.unknown_node(child, "in `binding`", "a `binding` block holds `env \"<NAME>\" key=\"<key>\"` or `value=\"...\"` nodes".to_owned());
+            cx.unknown_node(
+                child,
+                "in `binding`",
+                "a `binding` block holds `env \"<NAME>\" key=\"<key>\"` or `value=\"...\"` nodes".to_owned(),
+            );
             continue;
         }
         cx.shape(child, &["key", "value"], 1, "the variable name");
@@ -93,7 +98,13 @@ pub(super) fn binding(cx: &mut Ctx<'_>, node: &KdlNode) -> Vec<BindingEnv> {
             continue;
         };
         if !check::is_env_name(&name.value) {
-            cx.invalid_value(name.span, "variable name", &name.value, "not an environment variable name", "use letters, digits and `_`, not starting with a digit, such as `PGHOST`");
+            cx.invalid_value(
+                name.span,
+                "variable name",
+                &name.value,
+                "not an environment variable name",
+                "use letters, digits and `_`, not starting with a digit, such as `PGHOST`",
+            );
         }
         let key = cx.string_prop(child, "key");
         let value = cx.string_prop(child, "value");
@@ -101,7 +112,11 @@ pub(super) fn binding(cx: &mut Ctx<'_>, node: &KdlNode) -> Vec<BindingEnv> {
             (Some(key), None) => BindingEnvSource::Key(key),
             (None, Some(value)) => BindingEnvSource::Value(value),
             _ => {
-                cx.missing(child, "either `key=` or `value=`", "write `key=\"host\"` (provided by every realisation) or `value=\"...\"` (a literal)");
+                cx.missing(
+                    child,
+                    "either `key=` or `value=`",
+                    "write `key=\"host\"` (provided by every realisation) or `value=\"...\"` (a literal)",
+                );
                 continue;
             }
         };
@@ -153,9 +168,10 @@ pub(super) fn realisation(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Realisatio
             }
             "bind" => {
                 if let Some(bind) = bind(cx, child)
-                    && cx.unique(&mut bound, "binding key", &bind.key, "", "bind each key once") {
-                        realisation.binds.push(bind);
-                    }
+                    && cx.unique(&mut bound, "binding key", &bind.key, "", "bind each key once")
+                {
+                    realisation.binds.push(bind);
+                }
             }
             "pods" => {
                 cx.shape(child, &[], 2, "a label name and a value");
@@ -163,11 +179,17 @@ pub(super) fn realisation(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Realisatio
                 let entries: Vec<&KdlEntry> = args(child).collect();
                 match (entries.first(), entries.get(1)) {
                     (Some(name), Some(value)) => {
-                        if let (Some(name), Some(value)) = (cx.string(name, "the label name"), cx.string(value, "the label value")) {
+                        if let (Some(name), Some(value)) =
+                            (cx.string(name, "the label name"), cx.string(value, "the label value"))
+                        {
                             realisation.pods.insert(name.value, value);
                         }
                     }
-                    _ => cx.missing(child, "a label name and a value", "write `pods \"app.kubernetes.io/name\" \"{{ name }}\"`"),
+                    _ => cx.missing(
+                        child,
+                        "a label name and a value",
+                        "write `pods \"app.kubernetes.io/name\" \"{{ name }}\"`",
+                    ),
                 }
             }
             "operator-namespace" => {
@@ -186,9 +208,9 @@ pub(super) fn realisation(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Realisatio
             }
             "port" => {
                 if cx.once(&mut once, child, key, "realise") {
-                    realisation.port = cx.single_integer(child, 1, 65535).and_then(|port| {
-                        u16::try_from(port.value).ok().map(|value| Spanned::new(value, port.span))
-                    });
+                    realisation.port = cx
+                        .single_integer(child, 1, 65535)
+                        .and_then(|port| u16::try_from(port.value).ok().map(|value| Spanned::new(value, port.span)));
                 }
             }
             _ => {

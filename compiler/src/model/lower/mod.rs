@@ -20,7 +20,8 @@ use kdl::KdlDocument;
 use values::{Ctx, Names, Once};
 
 /// Top-level nodes.
-const TOP: &[&str] = &["platform", "target", "environment", "domain", "policy", "waive", "cloud", "backing-kind", "defaults"];
+const TOP: &[&str] =
+    &["platform", "target", "environment", "domain", "policy", "waive", "cloud", "backing-kind", "defaults"];
 
 /// Lower `parsed` into a [`Spec`].
 pub(crate) fn lower(diags: &mut Diagnostics, parsed: &Parsed) -> Spec {
@@ -42,40 +43,46 @@ fn document(cx: &mut Ctx<'_>, document: &KdlDocument) -> Spec {
             }
             "target" => {
                 if let Some(target) = profile::target(cx, node)
-                    && cx.unique(&mut targets, "target", &target.name, "", "rename one of the targets") {
-                        spec.targets.push(target);
-                    }
+                    && cx.unique(&mut targets, "target", &target.name, "", "rename one of the targets")
+                {
+                    spec.targets.push(target);
+                }
             }
             "environment" => {
                 if let Some(environment) = environment::environment(cx, node)
-                    && cx.unique(&mut environments, "environment", &environment.name, "", "rename one of them") {
-                        spec.environments.push(environment);
-                    }
+                    && cx.unique(&mut environments, "environment", &environment.name, "", "rename one of them")
+                {
+                    spec.environments.push(environment);
+                }
             }
             "domain" => {
                 if let Some(domain) = domain::domain(cx, node)
-                    && cx.unique(&mut domains, "domain", &domain.name, "", "merge the two domain blocks into one") {
-                        spec.domains.push(domain);
-                    }
+                    && cx.unique(&mut domains, "domain", &domain.name, "", "merge the two domain blocks into one")
+                {
+                    spec.domains.push(domain);
+                }
             }
             "policy" => {
                 if let Some(policy) = policy::policy(cx, node)
-                    && cx.unique(&mut policies, "policy", &policy.id, "", "give each policy its own id") {
-                        spec.policies.push(policy);
-                    }
+                    && cx.unique(&mut policies, "policy", &policy.id, "", "give each policy its own id")
+                {
+                    spec.policies.push(policy);
+                }
             }
             "waive" => spec.waivers.extend(policy::waiver(cx, node)),
             "cloud" => {
                 if let Some(cloud) = profile::cloud(cx, node)
-                    && cx.unique(&mut clouds, "cloud profile", &cloud.name, "", "rename one of them") {
-                        spec.clouds.push(cloud);
-                    }
+                    && cx.unique(&mut clouds, "cloud profile", &cloud.name, "", "rename one of them")
+                {
+                    spec.clouds.push(cloud);
+                }
             }
             "backing-kind" => {
                 if let Some(kind) = kind::backing_kind(cx, node)
-                    && cx.unique(&mut kinds, "backing kind", &kind.name, "", "rename one of them") {
-                        spec.backing_kinds.push(kind);
-                    }
+                    && cx.unique(&mut kinds, "backing kind", &kind.name, "", "rename one of them")
+                {
+                    spec.backing_kinds.push(kind);
+                }
             }
             "defaults" => {
                 if cx.once(&mut once, node, "defaults", "the file") {

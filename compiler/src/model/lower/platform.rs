@@ -1,9 +1,9 @@
 //! Lowering `platform` and `defaults`.
 
 use super::domain;
-use super::workload::SETTINGS;
-use super::values::{Ctx, Once, Quantity, args, prop, children};
+use super::values::{Ctx, Once, Quantity, args, children, prop};
 use super::workload;
+use super::workload::SETTINGS;
 use crate::diag::Spanned;
 use crate::model::check;
 use crate::model::errors::LowerError;

@@ -78,8 +78,15 @@ pub(super) fn waiver(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Waiver> {
     let reason = cx.string_prop(node, "reason");
     let until = cx.string_prop(node, "until");
     if let Some(until) = &until
-        && let Some(reason) = check::date(&until.value) {
-            cx.invalid_value(until.span, "`until` date", &until.value, &reason, "write a date as YYYY-MM-DD, such as `2027-03-31`");
-        }
+        && let Some(reason) = check::date(&until.value)
+    {
+        cx.invalid_value(
+            until.span,
+            "`until` date",
+            &until.value,
+            &reason,
+            "write a date as YYYY-MM-DD, such as `2027-03-31`",
+        );
+    }
     Some(Waiver { policy: policy?, on: on?, reason, until, span: cx.span_of(node) })
 }

@@ -39,7 +39,8 @@ const FACTS: &[&str] = &[
 pub(super) fn target(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Target> {
     cx.shape(node, &["cloud", "region"], 1, "the target name");
     let name = cx.name_arg(node, "target", true);
-    let cloud = cx.required_string_prop(node, "cloud", "write `cloud=\"eks\"` (or `gke`, `aks`, `openshift`, `onprem`)");
+    let cloud =
+        cx.required_string_prop(node, "cloud", "write `cloud=\"eks\"` (or `gke`, `aks`, `openshift`, `onprem`)");
     let region = cx.string_prop(node, "region");
     let mut facts = ProfileFacts::default();
     let mut once = Once::default();
@@ -56,18 +57,28 @@ pub(super) fn target(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Target> {
 pub(super) fn fact(cx: &mut Ctx<'_>, child: &KdlNode, facts: &mut ProfileFacts, once: &mut Once, parent: &str) -> bool {
     let key = child.name().value();
     match key {
-        "dns" | "registry" | "ingress-class" | "storage-class" | "exposure" | "dns-namespace" | "ingress-namespace"
-        | "monitoring-namespace" | "cni" | "internal-ingress-class" => {
+        "dns"
+        | "registry"
+        | "ingress-class"
+        | "storage-class"
+        | "exposure"
+        | "dns-namespace"
+        | "ingress-namespace"
+        | "monitoring-namespace"
+        | "cni"
+        | "internal-ingress-class" => {
             if cx.once(once, child, key, parent) {
                 let value = cx.single_string(child);
                 if key == "exposure"
-                    && let Some(value) = &value {
-                        cx.choice(value, "exposure", &["ingress", "route", "gateway"]);
-                    }
+                    && let Some(value) = &value
+                {
+                    cx.choice(value, "exposure", &["ingress", "route", "gateway"]);
+                }
                 if key == "cni"
-                    && let Some(value) = &value {
-                        cx.choice(value, "cni", &["cilium", "calico", "ovn-kubernetes", "vpc-cni", "azure"]);
-                    }
+                    && let Some(value) = &value
+                {
+                    cx.choice(value, "cni", &["cilium", "calico", "ovn-kubernetes", "vpc-cni", "azure"]);
+                }
                 let slot = match key {
                     "dns" => &mut facts.dns,
                     "registry" => &mut facts.registry,
@@ -104,7 +115,13 @@ pub(super) fn fact(cx: &mut Ctx<'_>, child: &KdlNode, facts: &mut ProfileFacts, 
                     };
                     list.push(cidr);
                 } else {
-                    cx.invalid_value(cidr.span, key, &cidr.value, "not an address range", "write an address and a prefix length, such as `10.0.0.0/16`");
+                    cx.invalid_value(
+                        cidr.span,
+                        key,
+                        &cidr.value,
+                        "not an address range",
+                        "write an address and a prefix length, such as `10.0.0.0/16`",
+                    );
                 }
             }
         }
@@ -123,8 +140,14 @@ pub(super) fn fact(cx: &mut Ctx<'_>, child: &KdlNode, facts: &mut ProfileFacts, 
                 facts.dns_port = cx.single_integer(child, 1, 65535);
             }
         }
-        "ingress-annotation" | "dns-label" | "ingress-label" | "monitoring-label" | "identity-annotation"
-        | "identity-label" | "param" | "internal-ingress-annotation" => {
+        "ingress-annotation"
+        | "dns-label"
+        | "ingress-label"
+        | "monitoring-label"
+        | "identity-annotation"
+        | "identity-label"
+        | "param"
+        | "internal-ingress-annotation" => {
             let (what, map) = match key {
                 "dns-label" => ("label", &mut facts.dns_labels),
                 "ingress-label" => ("label", &mut facts.ingress_labels),

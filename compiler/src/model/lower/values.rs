@@ -41,11 +41,15 @@ impl Ctx<'_> {
         let node_name = node.name().value().to_owned();
         for entry in node.entries() {
             if let Some(name) = entry.name()
-                && !allowed.contains(&name.value()) {
-                    let span = self.span(entry.span());
-                    let help = check::suggestion(name.value(), allowed);
-                    self.diags.at(span, LowerError::UnknownProperty { name: name.value().to_owned(), node: node_name.clone(), span, help });
-                }
+                && !allowed.contains(&name.value())
+            {
+                let span = self.span(entry.span());
+                let help = check::suggestion(name.value(), allowed);
+                self.diags.at(
+                    span,
+                    LowerError::UnknownProperty { name: name.value().to_owned(), node: node_name.clone(), span, help },
+                );
+            }
         }
         self.extra_args(node, max_args, takes);
     }
@@ -54,7 +58,11 @@ impl Ctx<'_> {
         if let Some(extra) = args(node).nth(max_args) {
             let span = self.span(extra.span());
             let node_name = node.name().value().to_owned();
-            let help = if max_args == 0 { format!("`{node_name}` takes {takes}") } else { format!("`{node_name}` takes only {takes}") };
+            let help = if max_args == 0 {
+                format!("`{node_name}` takes {takes}")
+            } else {
+                format!("`{node_name}` takes only {takes}")
+            };
             self.diags.at(span, LowerError::UnexpectedArgument { node: node_name, span, help });
         }
     }
@@ -68,14 +76,22 @@ impl Ctx<'_> {
 
     pub(super) fn unknown_node(&mut self, node: &KdlNode, parent: &str, help: String) {
         let span = self.span(node.name().span());
-        self.diags.at(span, LowerError::UnknownNode { name: node.name().value().to_owned(), parent: parent.to_owned(), span, help });
+        self.diags.at(
+            span,
+            LowerError::UnknownNode { name: node.name().value().to_owned(), parent: parent.to_owned(), span, help },
+        );
     }
 
     pub(super) fn missing(&mut self, node: &KdlNode, what: &str, help: &str) {
         let span = self.span(node.name().span());
         self.diags.at(
             span,
-            LowerError::MissingValue { node: node.name().value().to_owned(), what: what.to_owned(), span, help: help.to_owned() },
+            LowerError::MissingValue {
+                node: node.name().value().to_owned(),
+                what: what.to_owned(),
+                span,
+                help: help.to_owned(),
+            },
         );
     }
 
@@ -97,7 +113,14 @@ impl Ctx<'_> {
     }
 
     /// Record a name in a scope; report and return `false` if it is taken.
-    pub(super) fn unique(&mut self, names: &mut Names, kind: &'static str, name: &Spanned<String>, scope: &str, help: &str) -> bool {
+    pub(super) fn unique(
+        &mut self,
+        names: &mut Names,
+        kind: &'static str,
+        name: &Spanned<String>,
+        scope: &str,
+        help: &str,
+    ) -> bool {
         if let Some(first) = names.0.get(&name.value) {
             let first = *first;
             self.diags.at(
@@ -124,13 +147,12 @@ impl Ctx<'_> {
             return None;
         };
         let name = self.string(entry, &format!("the {kind} name"))?;
-        if dns
-            && let Some(reason) = check::dns_label(&name.value) {
-                self.diags.at(
-                    name.span,
-                    LowerError::InvalidName { kind: kind.to_owned(), name: name.value.clone(), reason, span: name.span },
-                );
-            }
+        if dns && let Some(reason) = check::dns_label(&name.value) {
+            self.diags.at(
+                name.span,
+                LowerError::InvalidName { kind: kind.to_owned(), name: name.value.clone(), reason, span: name.span },
+            );
+        }
         Some(name)
     }
 
@@ -234,7 +256,9 @@ impl Ctx<'_> {
         let text = match entry.value() {
             KdlValue::String(text) => text.clone(),
             KdlValue::Integer(number) if *number >= 0 => number.to_string(),
-            KdlValue::Float(number) if kind == Quantity::Cpu && *number >= 0.0 && number.is_finite() => number.to_string(),
+            KdlValue::Float(number) if kind == Quantity::Cpu && *number >= 0.0 && number.is_finite() => {
+                number.to_string()
+            }
             other => {
                 let help = match kind {
                     Quantity::Cpu => "write a quantity such as `\"250m\"`, `1` or `\"0.5\"`",
@@ -295,7 +319,12 @@ impl Ctx<'_> {
     }
 
     /// Check a string against fixed choices; returns the matching choice.
-    pub(super) fn choice(&mut self, value: &Spanned<String>, what: &str, choices: &[&'static str]) -> Option<&'static str> {
+    pub(super) fn choice(
+        &mut self,
+        value: &Spanned<String>,
+        what: &str,
+        choices: &[&'static str],
+    ) -> Option<&'static str> {
         if let Some(choice) = choices.iter().find(|choice| **choice == value.value) {
             return Some(choice);
         }
@@ -319,7 +348,13 @@ impl Ctx<'_> {
     pub(super) fn wrong_type(&mut self, span: Span, what: &str, expected: &'static str, found: &KdlValue, help: &str) {
         self.diags.at(
             span,
-            LowerError::WrongType { what: what.to_owned(), expected, found: type_name(found), span, help: help.to_owned() },
+            LowerError::WrongType {
+                what: what.to_owned(),
+                expected,
+                found: type_name(found),
+                span,
+                help: help.to_owned(),
+            },
         );
     }
 

@@ -1,6 +1,6 @@
 //! Lowering workloads (`service`, `worker`, `job`) and their settings.
 
-use super::values::{Ctx, Once, Quantity, args, prop, children, is_host_name, is_cidr};
+use super::values::{Ctx, Once, Quantity, args, children, is_cidr, is_host_name, prop};
 use crate::diag::Spanned;
 use crate::model::check;
 use crate::model::errors::LowerError;
@@ -10,8 +10,23 @@ use kdl::{KdlNode, KdlValue};
 
 /// Workload settings nodes (top level of a workload and inside `in`).
 pub(super) const SETTINGS: &[&str] = &[
-    "image", "command", "args", "port", "expose", "health", "resources", "replicas", "scale", "config", "secret", "uses",
-    "writable", "enabled", "egress", "identity", "placement",
+    "image",
+    "command",
+    "args",
+    "port",
+    "expose",
+    "health",
+    "resources",
+    "replicas",
+    "scale",
+    "config",
+    "secret",
+    "uses",
+    "writable",
+    "enabled",
+    "egress",
+    "identity",
+    "placement",
 ];
 
 pub(super) fn workload(cx: &mut Ctx<'_>, node: &KdlNode, kind: WorkloadKind) -> Option<Workload> {
@@ -22,12 +37,13 @@ pub(super) fn workload(cx: &mut Ctx<'_>, node: &KdlNode, kind: WorkloadKind) -> 
     let schedule = if kind == WorkloadKind::Job {
         let schedule = cx.required_string_prop(node, "schedule", "write `schedule=\"0 3 * * *\"` (5-field cron)");
         if let Some(schedule) = &schedule
-            && let Some(reason) = check::cron_schedule(&schedule.value) {
-                cx.diags.at(
-                    schedule.span,
-                    LowerError::InvalidSchedule { value: schedule.value.clone(), reason, span: schedule.span },
-                );
-            }
+            && let Some(reason) = check::cron_schedule(&schedule.value)
+        {
+            cx.diags.at(
+                schedule.span,
+                LowerError::InvalidSchedule { value: schedule.value.clone(), reason, span: schedule.span },
+            );
+        }
         schedule
     } else {
         None
@@ -88,11 +104,26 @@ pub(super) fn env_arg(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Spanned<String
 }
 
 /// Lower a workload setting into `settings`; `false` if `node` is not a setting.
-pub(super) fn setting(cx: &mut Ctx<'_>, node: &KdlNode, settings: &mut WorkloadSettings, once: &mut Once, parent: &str) -> bool {
+pub(super) fn setting(
+    cx: &mut Ctx<'_>,
+    node: &KdlNode,
+    settings: &mut WorkloadSettings,
+    once: &mut Once,
+    parent: &str,
+) -> bool {
     let key = node.name().value();
     let single = matches!(
         key,
-        "image" | "command" | "args" | "health" | "resources" | "replicas" | "scale" | "enabled" | "identity" | "placement"
+        "image"
+            | "command"
+            | "args"
+            | "health"
+            | "resources"
+            | "replicas"
+            | "scale"
+            | "enabled"
+            | "identity"
+            | "placement"
     );
     if !SETTINGS.contains(&key) {
         return false;
@@ -123,15 +154,16 @@ pub(super) fn setting(cx: &mut Ctx<'_>, node: &KdlNode, settings: &mut WorkloadS
         "identity" => {
             settings.identity = cx.single_string(node);
             if let Some(identity) = &settings.identity
-                && !check::is_dns_label(&identity.value) {
-                    cx.invalid_value(
+                && !check::is_dns_label(&identity.value)
+            {
+                cx.invalid_value(
                         identity.span,
                         "identity",
                         &identity.value,
                         "not a DNS-1123 label",
                         "use lower-case letters, digits and `-`, such as `order-api`: profiles build role and account names from it",
                     );
-                }
+            }
         }
         "placement" => settings.placement = strings(cx, node),
         _ => settings.enabled = cx.single_bool(node),
@@ -162,30 +194,52 @@ pub(super) fn image(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Image> {
         name.truncate(split);
     }
     if name.is_empty() || name.contains(char::is_whitespace) {
-        cx.invalid_value(span, "image name", &written.value, "not an image reference", "write a name such as `order-api` or `ghcr.io/acme/api`");
+        cx.invalid_value(
+            span,
+            "image name",
+            &written.value,
+            "not an image reference",
+            "write a name such as `order-api` or `ghcr.io/acme/api`",
+        );
     }
     if let Some(entry) = prop(node, "tag")
-        && let Some(explicit) = cx.string(entry, "`tag`") {
-            if let Some(first) = &tag {
-                cx.duplicate_setting("tag", "image", explicit.span, first.span);
-            }
-            tag = Some(explicit);
+        && let Some(explicit) = cx.string(entry, "`tag`")
+    {
+        if let Some(first) = &tag {
+            cx.duplicate_setting("tag", "image", explicit.span, first.span);
         }
+        tag = Some(explicit);
+    }
     if let Some(entry) = prop(node, "digest")
-        && let Some(explicit) = cx.string(entry, "`digest`") {
-            if let Some(first) = &digest {
-                cx.duplicate_setting("digest", "image", explicit.span, first.span);
-            }
-            digest = Some(explicit);
+        && let Some(explicit) = cx.string(entry, "`digest`")
+    {
+        if let Some(first) = &digest {
+            cx.duplicate_setting("digest", "image", explicit.span, first.span);
         }
+        digest = Some(explicit);
+    }
     if let Some(tag) = &tag
-        && !check::is_image_tag(&tag.value) {
-            cx.invalid_value(tag.span, "image tag", &tag.value, "not a valid tag", "use letters, digits, `_`, `.` and `-`, up to 128 characters");
-        }
+        && !check::is_image_tag(&tag.value)
+    {
+        cx.invalid_value(
+            tag.span,
+            "image tag",
+            &tag.value,
+            "not a valid tag",
+            "use letters, digits, `_`, `.` and `-`, up to 128 characters",
+        );
+    }
     if let Some(digest) = &digest
-        && !check::is_digest(&digest.value) {
-            cx.invalid_value(digest.span, "image digest", &digest.value, "not `sha256:` and 64 hex digits", "write `sha256:` followed by 64 lowercase hex digits");
-        }
+        && !check::is_digest(&digest.value)
+    {
+        cx.invalid_value(
+            digest.span,
+            "image digest",
+            &digest.value,
+            "not `sha256:` and 64 hex digits",
+            "write `sha256:` followed by 64 lowercase hex digits",
+        );
+    }
     Some(Image { name: Spanned::new(name, span), tag, digest, span: cx.span_of(node) })
 }
 
@@ -214,9 +268,10 @@ pub(super) fn port(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Port> {
         }
     };
     if let Some(name) = &name
-        && let Some(reason) = check::port_name(&name.value) {
-            cx.diags.at(name.span, LowerError::InvalidPortName { name: name.value.clone(), reason, span: name.span });
-        }
+        && let Some(reason) = check::port_name(&name.value)
+    {
+        cx.diags.at(name.span, LowerError::InvalidPortName { name: name.value.clone(), reason, span: name.span });
+    }
     let number = match args.next() {
         Some(entry) => cx.integer(entry, "the port number", 1, 65535),
         None => {
@@ -254,9 +309,16 @@ pub(super) fn expose(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Expose> {
         }
     };
     if let Some(path) = &path
-        && !path.value.starts_with('/') {
-            cx.invalid_value(path.span, "exposed path", &path.value, "does not start with `/`", "write an absolute URL path such as `/api/orders`");
-        }
+        && !path.value.starts_with('/')
+    {
+        cx.invalid_value(
+            path.span,
+            "exposed path",
+            &path.value,
+            "does not start with `/`",
+            "write an absolute URL path such as `/api/orders`",
+        );
+    }
     let port = cx.string_prop(node, "port");
     let host = cx.string_prop(node, "host");
     let internal = prop(node, "internal").and_then(|entry| cx.boolean(entry, "`internal`")).is_some_and(|b| b.value);
@@ -273,7 +335,13 @@ pub(super) fn health(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Health> {
     let mut checks = Vec::new();
     if let Some(path) = &path {
         if !path.value.starts_with('/') {
-            cx.invalid_value(path.span, "health check path", &path.value, "does not start with `/`", "write an absolute path such as `/healthz`");
+            cx.invalid_value(
+                path.span,
+                "health check path",
+                &path.value,
+                "does not start with `/`",
+                "write an absolute path such as `/healthz`",
+            );
         }
         checks.push(Spanned::new(HealthCheck::Http { path: path.value.clone() }, path.span));
     }
@@ -284,7 +352,13 @@ pub(super) fn health(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Health> {
         checks.push(Spanned::new(HealthCheck::Tcp, tcp.span));
     }
     if let Some(second) = checks.get(1) {
-        cx.invalid_value(second.span, "`health`", "", "a second probe kind", "choose one of a path, `grpc=#true` or `tcp=#true`");
+        cx.invalid_value(
+            second.span,
+            "`health`",
+            "",
+            "a second probe kind",
+            "choose one of a path, `grpc=#true` or `tcp=#true`",
+        );
     }
     let port = cx.string_prop(node, "port");
     let initial_delay = prop(node, "initial-delay").and_then(|entry| cx.integer(entry, "`initial-delay`", 0, 3600));
@@ -403,14 +477,26 @@ pub(super) fn uses(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Use> {
     if let Some(prefix) = &prefix
         && !check::is_env_name(&prefix.value)
     {
-        cx.invalid_value(prefix.span, "variable prefix", &prefix.value, "not the start of an environment variable name", "use letters, digits and `_`, not starting with a digit, such as `ARCHIVE_`");
+        cx.invalid_value(
+            prefix.span,
+            "variable prefix",
+            &prefix.value,
+            "not the start of an environment variable name",
+            "use letters, digits and `_`, not starting with a digit, such as `ARCHIVE_`",
+        );
     }
     let parts: Vec<&str> = reference.value.split('/').collect();
     let (domain, name) = match parts.as_slice() {
         [name] if !name.is_empty() => (None, (*name).to_owned()),
         [domain, name] if !domain.is_empty() && !name.is_empty() => (Some((*domain).to_owned()), (*name).to_owned()),
         _ => {
-            cx.invalid_value(reference.span, "`uses` target", &reference.value, "not `<name>` or `<domain>/<name>`", "write `uses \"orders-db\"` or `uses \"payment/payment-api\"`");
+            cx.invalid_value(
+                reference.span,
+                "`uses` target",
+                &reference.value,
+                "not `<name>` or `<domain>/<name>`",
+                "write `uses \"orders-db\"` or `uses \"payment/payment-api\"`",
+            );
             return None;
         }
     };
@@ -427,7 +513,13 @@ pub(super) fn egress(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Egress> {
     };
     let host = cx.string(entry, "the egress host")?;
     if !is_host_name(&host.value) {
-        cx.invalid_value(host.span, "egress host", &host.value, "not a DNS host name", "write a host name such as `api.stripe.com`");
+        cx.invalid_value(
+            host.span,
+            "egress host",
+            &host.value,
+            "not a DNS host name",
+            "write a host name such as `api.stripe.com`",
+        );
     }
     let Some(port) = prop(node, "port").and_then(|entry| cx.integer(entry, "`port`", 1, 65535)) else {
         if prop(node, "port").is_none() {
@@ -437,14 +529,27 @@ pub(super) fn egress(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Egress> {
     };
     let cidr = cx.string_prop(node, "cidr");
     if let Some(cidr) = &cidr
-        && !is_cidr(&cidr.value) {
-            cx.invalid_value(cidr.span, "egress cidr", &cidr.value, "not an address range", "write an address and a prefix length, such as `203.0.113.0/24`");
-        }
+        && !is_cidr(&cidr.value)
+    {
+        cx.invalid_value(
+            cidr.span,
+            "egress cidr",
+            &cidr.value,
+            "not an address range",
+            "write an address and a prefix length, such as `203.0.113.0/24`",
+        );
+    }
     Some(Egress { host, port, cidr, span: cx.span_of(node) })
 }
 
 pub(super) fn absolute_path(cx: &mut Ctx<'_>, path: &Spanned<String>, what: &str) {
     if !path.value.starts_with('/') || path.value.split('/').any(|part| part == "..") {
-        cx.invalid_value(path.span, what, &path.value, "not an absolute path", "write an absolute path without `..`, such as `/var/cache/app`");
+        cx.invalid_value(
+            path.span,
+            what,
+            &path.value,
+            "not an absolute path",
+            "write an absolute path without `..`, such as `/var/cache/app`",
+        );
     }
 }
