@@ -6,7 +6,7 @@
 use berth::diag::{Diagnostics, SourceFile};
 use berth::driver::{self, Compilation, Inputs, Options};
 use berth::output::report::{self, ReportFormat};
-use berth::output::{diff as tree_diff, review, risk, write, yaml};
+use berth::output::{diff as tree_diff, file, review, risk, write};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -271,8 +271,7 @@ fn build(spec: &Path, out: &Path, env: Option<String>, target: Option<String>, c
         eprintln!("error: no environment/target pair matches --env {env:?} --target {target:?}");
         return EXIT_USAGE;
     }
-    let files: BTreeMap<String, String> =
-        compilation.tree.iter().map(|(path, artifact)| (path.clone(), yaml::render(artifact))).collect();
+    let files: BTreeMap<String, String> = file::files(&compilation.tree);
     match write::write_tree(out, &files) {
         Ok(summary) => {
             eprintln!(
@@ -448,8 +447,7 @@ fn build_check(spec: &Path, dir: &Path, env: Option<String>, target: Option<Stri
     if failed(&compilation, common) {
         return EXIT_SPEC;
     }
-    let files: BTreeMap<String, String> =
-        compilation.tree.iter().map(|(path, artifact)| (path.clone(), yaml::render(artifact))).collect();
+    let files: BTreeMap<String, String> = file::files(&compilation.tree);
     match tree_diff::stale(dir, &files) {
         Ok(stale) if stale.is_empty() => {
             eprintln!("{} is up to date ({} files)", dir.display(), files.len());

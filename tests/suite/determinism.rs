@@ -2,10 +2,10 @@
 //! of independent top-level nodes (domains, policies, waivers) does not matter.
 //!
 //! Compiles every `examples/*/spec.kdl` through [`berth::driver::compile`] and renders
-//! each artifact with [`berth::output::yaml::render`], the text `berth build` writes.
+//! each artifact with [`berth::output::file::render`], the text `berth build` writes.
 
 use berth::driver::{self, Inputs, Options};
-use berth::output::yaml;
+use berth::output::file;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -39,7 +39,7 @@ fn build(name: &str, text: &str) -> BTreeMap<String, String> {
         );
         panic!("examples/{name} has errors:\n{report}");
     }
-    compilation.tree.iter().map(|(path, artifact)| (path.clone(), yaml::render(artifact))).collect()
+    compilation.tree.iter().map(|(path, artifact)| (path.clone(), file::render(artifact))).collect()
 }
 
 /// Compare two builds file by file, naming the first difference.

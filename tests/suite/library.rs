@@ -5,8 +5,8 @@
 
 use berth::diag::SourceFile;
 use berth::driver::{Compilation, Inputs, Options, compile};
+use berth::output::file;
 use berth::output::report::{ReportFormat, render};
-use berth::output::yaml;
 use serde_json::{Value, json};
 use std::path::Path;
 
@@ -35,11 +35,12 @@ fn compile_with(library: bool) -> Compilation {
 }
 
 fn object<'c>(compilation: &'c Compilation, file: &str) -> &'c Value {
-    &compilation
+    compilation
         .tree
         .get(&format!("dev/dc2/search/{file}"))
         .unwrap_or_else(|| panic!("{file} not emitted: {:?}", compilation.tree.keys().collect::<Vec<_>>()))
-        .object
+        .object()
+        .expect("a Kubernetes object")
 }
 
 #[test]
@@ -81,7 +82,7 @@ fn a_library_adds_a_cloud_a_kind_and_a_realisation() {
 
     let mut shown = String::new();
     for file in ["elasticsearch-catalog-index.yaml", "configmap-catalog-db-farm-request.yaml"] {
-        shown.push_str(&yaml::render(&compilation.tree[&format!("dev/dc2/search/{file}")]));
+        shown.push_str(&file::render(&compilation.tree[&format!("dev/dc2/search/{file}")]));
     }
     insta::assert_snapshot!(shown);
 }

@@ -21,7 +21,10 @@ fn compiled(name: &str) -> (Estate, ArtifactTree) {
 
 fn policy<'t>(tree: &'t ArtifactTree, view: &View, domain: &str, name: &str) -> &'t Value {
     let path = format!("{}/{}/{domain}/networkpolicy-{name}.yaml", view.env, view.target);
-    &tree.get(&path).unwrap_or_else(|| panic!("missing {path}")).object
+    tree.get(&path)
+        .unwrap_or_else(|| panic!("missing {path}"))
+        .object()
+        .unwrap_or_else(|| panic!("{path} is not a Kubernetes object"))
 }
 
 /// The peer that selects `workload`'s pods in `namespace`, as the emitter must write it:
@@ -76,11 +79,14 @@ fn every_namespace_has_a_default_deny() {
 fn every_pod_is_selected_by_a_policy_with_ingress_and_egress() {
     for name in EXAMPLES {
         let (_, tree) = compiled(name);
-        let policies: Vec<&Value> =
-            tree.values().map(|artifact| &artifact.object).filter(|object| object["kind"] == "NetworkPolicy").collect();
+        let policies: Vec<&Value> = tree
+            .values()
+            .filter_map(|artifact| artifact.object())
+            .filter(|object| object["kind"] == "NetworkPolicy")
+            .collect();
         let mut pods = 0;
         for artifact in tree.values() {
-            let object = &artifact.object;
+            let Some(object) = artifact.object() else { continue };
             let template = match object["kind"].as_str() {
                 Some("Deployment") => &object["spec"]["template"],
                 Some("CronJob") => &object["spec"]["jobTemplate"]["spec"]["template"],

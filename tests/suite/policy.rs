@@ -12,6 +12,7 @@
 
 use berth::diag::{Diagnostics, SourceFile, Sources};
 use berth::driver::{Compilation, Inputs, Options, compile};
+use berth::emit::Body;
 use berth::model::Spec;
 use berth::output::report::{self, ReportFormat};
 use berth::policy::{self, Finding};
@@ -72,8 +73,10 @@ fn rerun_objects(
     let mut tree = compilation.tree.clone();
     let mut n_changed = 0;
     for artifact in tree.values_mut() {
-        if artifact.object["kind"] == kind {
-            set_pointer(&mut artifact.object, pointer, value.clone());
+        if let Body::Object(object) = &mut artifact.body
+            && object["kind"] == kind
+        {
+            set_pointer(object, pointer, value.clone());
             n_changed += 1;
         }
     }

@@ -11,8 +11,8 @@
 
 use crate::crds::check_custom_resources_except;
 use berth::driver::{Compilation, Inputs, Options, compile};
+use berth::output::file;
 use berth::output::report::{ReportFormat, render};
-use berth::output::yaml;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -45,7 +45,7 @@ fn files(compilation: &Compilation, env: &str, target: &str, prefixes: &[&str]) 
             continue;
         };
         if prefixes.iter().any(|prefix| file.starts_with(prefix)) {
-            out.push_str(&format!("── {path} ──\n{}", yaml::render(artifact)));
+            out.push_str(&format!("── {path} ──\n{}", file::render(artifact)));
         }
     }
     out
@@ -57,7 +57,7 @@ fn side_by_side(section: impl Fn(&str, &str) -> String) -> String {
 }
 
 fn storefront(compilation: &Compilation, env: &str, target: &str) -> Value {
-    compilation.tree[&format!("{env}/{target}/shop/deployment-storefront.yaml")].object.clone()
+    compilation.tree[&format!("{env}/{target}/shop/deployment-storefront.yaml")].object().cloned().unwrap_or_default()
 }
 
 #[test]
@@ -224,7 +224,7 @@ fn side_by_side_storage() {
                 break;
             }
             let mut found = Vec::new();
-            walk(&artifact.object, "", &mut found);
+            walk(artifact.object().unwrap_or(&Value::Null), "", &mut found);
             for line in found {
                 out.push_str(&format!("{path}: {line}\n"));
             }
@@ -274,7 +274,7 @@ fn side_by_side_buckets() {
             .iter()
             .any(|p| file.starts_with(p))
         {
-            out.push_str(&format!("── {path} ──\n{}", yaml::render(artifact)));
+            out.push_str(&format!("── {path} ──\n{}", file::render(artifact)));
         }
     }
     insta::assert_snapshot!(out);
@@ -301,8 +301,8 @@ domain "order" team="order-team" {
     let compilation = compile(&Inputs::spec("prefix.kdl", text), &Options::default());
     let report = render(&compilation.sources, &compilation.diagnostics, ReportFormat::Plain, false);
     assert!(!compilation.has_errors(), "{report}");
-    let env = &compilation.tree["dev/dc/order/deployment-archiver.yaml"].object["spec"]["template"]["spec"]["containers"]
-        [0]["env"];
+    let env = &compilation.tree["dev/dc/order/deployment-archiver.yaml"].object().expect("a Kubernetes object")["spec"]
+        ["template"]["spec"]["containers"][0]["env"];
     let find =
         |name: &str| env.as_array().and_then(|e| e.iter().find(|v| v["name"] == name)).cloned().unwrap_or_default();
     assert_eq!(find("PGHOST")["valueFrom"]["secretKeyRef"]["name"], "orders-db-app");

@@ -9,7 +9,7 @@
 
 use crate::diag::Diagnostics;
 use crate::emit::errors::EmitError;
-use crate::emit::{Artifact, common};
+use crate::emit::{Artifact, Body, common};
 use crate::resolve::{Estate, ResolvedBacking, ResolvedDomain, View};
 use crate::template;
 use serde_json::{Map, Value};
@@ -76,7 +76,8 @@ fn objects(
             path: common::artifact_path(view, &domain.name, &kind, &name),
             origin_label: common::backing_origin(domain, backing),
             origin: backing.span,
-            object,
+            scope: common::domain_scope(view, &domain.name),
+            body: Body::Object(object),
         });
     }
 }

@@ -4,7 +4,7 @@
 //! Nothing here knows about a particular kind of object or a particular cloud.
 
 use crate::diag::Span;
-use crate::emit::Artifact;
+use crate::emit::{Artifact, Body, Scope};
 use crate::model::{PortProtocol, WorkloadKind};
 use crate::resolve::{ResolvedBacking, ResolvedDomain, ResolvedWorkload, View};
 use serde::Serialize;
@@ -116,6 +116,11 @@ pub fn artifact_path(view: &View, domain: &str, kind: &str, name: &str) -> Strin
     format!("{}/{}/{}/{}-{}.yaml", view.env, view.target, domain, kind.to_ascii_lowercase(), name)
 }
 
+/// The scope of a domain's artifacts in a view.
+pub fn domain_scope(view: &View, domain: &str) -> Scope {
+    Scope::View { env: view.env.clone(), target: view.target.clone(), domain: Some(domain.to_owned()) }
+}
+
 /// Serialise a typed object into an [`Artifact`] at its stable path.
 ///
 /// `kind` and `name` build the file name; typed values from k8s-openapi and our own
@@ -134,7 +139,8 @@ pub fn artifact<T: Serialize>(
         path: artifact_path(view, domain, kind, name),
         origin_label,
         origin,
-        object: serde_json::to_value(object).unwrap_or(serde_json::Value::Null),
+        scope: domain_scope(view, domain),
+        body: Body::Object(serde_json::to_value(object).unwrap_or(serde_json::Value::Null)),
     }
 }
 

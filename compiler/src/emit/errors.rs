@@ -52,6 +52,19 @@ pub enum EmitError {
         span: Span,
     },
 
+    /// An emitter produced a file outside the outputs it declares: a bug in Berth.
+    #[error("emitter `{emitter}` produced `{path}`, outside the outputs it declares")]
+    #[diagnostic(code(emit::misplaced), help("this is a bug in Berth; please report it"))]
+    Misplaced {
+        /// The emitter's name.
+        emitter: &'static str,
+        /// The artifact's path.
+        path: String,
+        /// The entity the artifact came from.
+        #[label("this entity's file")]
+        span: Span,
+    },
+
     /// Two emitted objects would be written to the same file.
     #[error("two objects would be written to `{path}`")]
     #[diagnostic(

@@ -10,9 +10,9 @@
 //! This module compares values only: reading git objects and files is `main.rs`'s job, except [`stale`], which
 //! reads a committed output folder for `build --check`.
 
-use crate::emit::ArtifactTree;
+use crate::emit::{Artifact, ArtifactTree, Scope};
+use crate::output::file;
 use crate::output::write::{self, WriteError};
-use crate::output::yaml;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -64,21 +64,23 @@ pub struct FieldChange {
 /// One resource (one artifact file) that differs.
 #[derive(Debug, Clone, Serialize)]
 pub struct ResourceDiff {
-    /// Artifact path: `<env>/<target>/<domain>/<kind>-<name>.yaml`.
+    /// Artifact path: `<env>/<target>/<domain>/<kind>-<name>.yaml`, or the path of an
+    /// estate-wide file (`docs/estate.md`).
     pub path: String,
-    /// Environment (first path segment).
+    /// Environment; empty for an estate-wide file.
     pub env: String,
-    /// Target (second path segment).
+    /// Target; empty for an estate-wide file.
     pub target: String,
-    /// Domain (third path segment).
+    /// Domain; empty for an estate-wide file or a view's own file.
     pub domain: String,
-    /// The object's `kind`.
+    /// The object's `kind`, or the text file's format (`Markdown`).
     pub kind: String,
-    /// The object's `metadata.name`.
+    /// The object's `metadata.name`, or the text file's path.
     pub name: String,
     /// Added, removed or changed.
     pub change: Change,
-    /// Changed fields (only for [`Change::Changed`]).
+    /// Changed fields (only for [`Change::Changed`] Kubernetes objects; a text file's
+    /// change is its unified diff).
     pub fields: Vec<FieldChange>,
     /// Unified diff of the rendered files (against nothing for added and removed ones).
     pub text: String,
@@ -125,39 +127,38 @@ pub fn diff(old: &ArtifactTree, new: &ArtifactTree) -> TreeDiff {
     let paths: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
     let mut resources = Vec::new();
     for path in paths {
-        let (change, fields, object) = match (old.get(path), new.get(path)) {
-            (Some(before), Some(after)) => {
-                let old_text = yaml::render(before);
-                let new_text = yaml::render(after);
-                if old_text == new_text {
-                    continue;
-                }
-                let mut fields = Vec::new();
-                compare(&mut fields, String::new(), Some(&before.object), Some(&after.object));
-                (Change::Changed, fields, &after.object)
-            }
-            (None, Some(after)) => (Change::Added, Vec::new(), &after.object),
-            (Some(before), None) => (Change::Removed, Vec::new(), &before.object),
+        let (before, after) = (old.get(path), new.get(path));
+        let old_text = before.map(file::render).unwrap_or_default();
+        let new_text = after.map(file::render).unwrap_or_default();
+        let (change, artifact) = match (before, after) {
+            (Some(_), Some(_)) if old_text == new_text => continue,
+            (Some(_), Some(after)) => (Change::Changed, after),
+            (None, Some(after)) => (Change::Added, after),
+            (Some(before), None) => (Change::Removed, before),
             (None, None) => continue,
         };
-        let old_text = old.get(path).map(yaml::render).unwrap_or_default();
-        let new_text = new.get(path).map(yaml::render).unwrap_or_default();
-        let mut segments = path.split('/');
-        let env = segments.next().unwrap_or_default().to_owned();
-        let target = segments.next().unwrap_or_default().to_owned();
-        let domain = segments.next().unwrap_or_default().to_owned();
+        let old_object = before.and_then(Artifact::object);
+        let new_object = after.and_then(Artifact::object);
+        let mut fields = Vec::new();
+        if change == Change::Changed {
+            compare(&mut fields, String::new(), old_object, new_object);
+        }
+        let (env, target, domain) = match &artifact.scope {
+            Scope::View { env, target, domain } => (env.clone(), target.clone(), domain.clone().unwrap_or_default()),
+            Scope::Estate => Default::default(),
+        };
         resources.push(ResourceDiff {
             path: path.clone(),
             env,
             target,
             domain,
-            kind: object.get("kind").and_then(Value::as_str).unwrap_or_default().to_owned(),
-            name: object.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_owned(),
+            kind: artifact.kind().to_owned(),
+            name: artifact.name().to_owned(),
             change,
             fields,
             text: unified(path, &old_text, &new_text),
-            old_object: old.get(path).map(|artifact| artifact.object.clone()),
-            new_object: new.get(path).map(|artifact| artifact.object.clone()),
+            old_object: old_object.cloned(),
+            new_object: new_object.cloned(),
         });
     }
     TreeDiff { resources }

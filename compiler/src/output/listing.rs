@@ -2,7 +2,7 @@
 //! This is what emit and example snapshots show, so a reviewer reads exactly the files.
 
 use crate::emit::ArtifactTree;
-use crate::output::yaml;
+use crate::output::file;
 
 /// Render every artifact, in path order, under a `── path ──` heading.
 pub fn listing(tree: &ArtifactTree) -> String {
@@ -11,7 +11,7 @@ pub fn listing(tree: &ArtifactTree) -> String {
         text.push_str("── ");
         text.push_str(path);
         text.push_str(" ──\n");
-        text.push_str(&yaml::render(artifact));
+        text.push_str(&file::render(artifact));
     }
     text
 }

@@ -67,14 +67,10 @@ pub fn render_terminal(review: &Review, color: bool) -> String {
     }
     let mut group = None;
     for resource in &review.diff.resources {
-        let heading = (&resource.env, &resource.target, &resource.domain);
-        if group != Some(heading) {
-            group = Some(heading);
-            let _ = writeln!(
-                out,
-                "{}",
-                paint(BOLD, &format!("{} / {} / {}", resource.env, resource.target, resource.domain))
-            );
+        let key = (&resource.env, &resource.target, &resource.domain);
+        if group != Some(key) {
+            group = Some(key);
+            let _ = writeln!(out, "{}", paint(BOLD, &heading(resource)));
         }
         let code = match resource.change {
             Change::Added => GREEN,
@@ -126,6 +122,19 @@ pub fn render_terminal(review: &Review, color: bool) -> String {
     out
 }
 
+/// The group heading of a resource: `env / target / domain`, or `estate` for an
+/// estate-wide file.
+fn heading(resource: &ResourceDiff) -> String {
+    match (resource.env.is_empty(), resource.domain.is_empty()) {
+        (true, _) => ESTATE.to_owned(),
+        (false, true) => format!("{} / {}", resource.env, resource.target),
+        (false, false) => format!("{} / {} / {}", resource.env, resource.target, resource.domain),
+    }
+}
+
+/// The group of estate-wide files in reports.
+const ESTATE: &str = "estate";
+
 // ── Markdown ────────────────────────────────────────────────────────────────────────
 
 /// A pull-request comment: the hidden marker, a summary, risk notes, one table per
@@ -154,7 +163,8 @@ pub fn render_markdown(review: &Review, limit: usize) -> String {
     }
     for (env, resources) in &envs {
         let (added, removed, changed) = count(resources.iter().copied());
-        let _ = writeln!(head, "#### `{env}`: {added} added, {removed} removed, {changed} changed\n");
+        let group = if env.is_empty() { ESTATE.to_owned() } else { format!("`{env}`") };
+        let _ = writeln!(head, "#### {group}: {added} added, {removed} removed, {changed} changed\n");
         let _ = writeln!(head, "| target | domain | resource | change |");
         let _ = writeln!(head, "|---|---|---|---|");
         for resource in resources {

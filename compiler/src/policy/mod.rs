@@ -44,7 +44,7 @@ pub mod engine;
 pub mod errors;
 
 use crate::diag::{Diagnostics, Severity, Span};
-use crate::emit::ArtifactTree;
+use crate::emit::{ArtifactTree, Scope};
 use crate::model::{self, Spec, WorkloadKind};
 use crate::resolve::{Estate, ResolvedBacking, ResolvedDomain, ResolvedWorkload, UseTarget, View};
 use engine::Engine;
@@ -332,18 +332,18 @@ pub fn check_objects(
 ) -> Vec<Finding> {
     let mut acc = Accumulator::default();
     for artifact in tree.values() {
-        let kind = artifact.object.get("kind").and_then(Json::as_str).unwrap_or_default();
-        let mut parts = artifact.path.split('/');
-        let env = parts.next().unwrap_or_default().to_owned();
-        let target = parts.next().unwrap_or_default().to_owned();
+        // Policies see Kubernetes objects of a view; text files are not theirs.
+        let (Some(object), Scope::View { env, target, .. }) = (artifact.object(), &artifact.scope) else { continue };
+        let (env, target) = (env.as_str(), target.as_str());
+        let kind = object.get("kind").and_then(Json::as_str).unwrap_or_default();
         let view = estate.views.iter().find(|v| v.env == env && v.target == target);
         let production = view.is_some_and(|v| v.production);
         // `service order/order-api` -> `order/order-api`.
         let on =
             artifact.origin_label.split_once(' ').map_or(artifact.origin_label.as_str(), |(_, rest)| rest).to_owned();
         let mut variables = BTreeMap::new();
-        variables.insert("object", artifact.object.clone());
-        variables.insert("pod", pod_spec(&artifact.object));
+        variables.insert("object", object.clone());
+        variables.insert("pod", pod_spec(object));
         variables.insert("env", json!(env));
         variables.insert("production", json!(production));
         variables.insert("target", json!(target));

@@ -122,7 +122,7 @@ fn estate(cx: &mut Ctx<'_>, spec: &Spec) -> Estate {
             views.push(view(cx, spec, environment, env_index, &target_name.value, profile, &entities));
         }
     }
-    Estate { platform: platform.name.value.clone(), kubernetes, secret_store, views }
+    Estate { platform: platform.name.value.clone(), kubernetes, secret_store, views, span: Some(platform.span) }
 }
 
 fn kubernetes_version(cx: &mut Ctx<'_>, spec: &Spec) -> String {

@@ -19,6 +19,9 @@ pub struct Estate {
     pub secret_store: String,
     /// One entry per (environment, target), in promotion order, then target order.
     pub views: Vec<View>,
+    /// The `platform` node (provenance of estate-wide files); `None` only in the empty
+    /// estate of a spec without one.
+    pub span: Option<Span>,
 }
 
 /// The estate as deployed in one environment on one target cluster.

@@ -61,4 +61,22 @@ pub enum ValidateError {
         #[label("this produced the object")]
         span: Span,
     },
+
+    /// An emitted text file does not parse as its format.
+    #[error("emitted {format} file `{path}` does not parse: {reason}")]
+    #[diagnostic(
+        code(validate::unparsable),
+        help("this is a bug in Berth; please report it with the spec that produced it")
+    )]
+    Unparsable {
+        /// The format's name, e.g. `YAML`.
+        format: &'static str,
+        /// The artifact path.
+        path: String,
+        /// The parser's message.
+        reason: String,
+        /// The spec entity that produced the file.
+        #[label("this produced the file")]
+        span: Span,
+    },
 }

@@ -48,6 +48,7 @@ pub fn estate_schema() -> Value {
                 array(reference("View")),
                 "One entry per (environment, target), in promotion order, then target order.",
             ),
+            ("span", nullable(reference("Span")), "The `platform` node (provenance of estate-wide files)."),
         ],
     );
     let head = json!({
@@ -557,7 +558,8 @@ mod tests {
         let schema = estate_schema();
         assert!(jsonschema::meta::is_valid(&schema));
         let validator = jsonschema::validator_for(&schema).unwrap();
-        let empty = serde_json::json!({"platform": "p", "kubernetes": "1.33", "secret_store": "s", "views": []});
+        let empty =
+            serde_json::json!({"platform": "p", "kubernetes": "1.33", "secret_store": "s", "views": [], "span": null});
         assert!(validator.is_valid(&empty));
         assert!(!validator.is_valid(&serde_json::json!({"platform": "p"})));
     }

@@ -11,12 +11,13 @@
 
 pub mod errors;
 pub mod estate;
+mod formats;
 mod schemas;
 
 pub use schemas::crd_kinds as bundled_custom_resources;
 
 use crate::diag::Diagnostics;
-use crate::emit::{Artifact, ArtifactTree};
+use crate::emit::{Artifact, ArtifactTree, Body, Format};
 use errors::ValidateError;
 use jsonschema::Validator;
 use serde_json::Value;
@@ -26,27 +27,37 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 /// At most this many failing fields are reported per object; the first few locate the bug.
 const MAX_ERRORS_PER_OBJECT: usize = 5;
 
-/// Validate every artifact against the schema of its kind for `kubernetes_version`
-/// (`1.33`); push one [`ValidateError`] per failing field.
+/// Validate every artifact by its body's type, for `kubernetes_version` (`1.33`): a
+/// Kubernetes object against the schema of its kind, a text file of a known format by
+/// parsing it and against its document's schema; push one [`ValidateError`] per failing
+/// field.
 pub fn objects(diags: &mut Diagnostics, tree: &ArtifactTree, kubernetes_version: &str) {
     let minor = kubernetes_version.strip_prefix("1.").unwrap_or(kubernetes_version);
     for artifact in tree.values() {
-        object(diags, artifact, minor, kubernetes_version);
+        match &artifact.body {
+            Body::Object(object) => self::object(diags, artifact, object, minor, kubernetes_version),
+            Body::Text { format, text } => self::text(diags, artifact, *format, text),
+        }
     }
 }
 
-fn object(diags: &mut Diagnostics, artifact: &Artifact, minor: &str, kubernetes_version: &str) {
-    let api_version = artifact.object.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
-    let kind = artifact.object.get("kind").and_then(Value::as_str).unwrap_or_default();
+fn object(diags: &mut Diagnostics, artifact: &Artifact, object: &Value, minor: &str, kubernetes_version: &str) {
+    let api_version = object.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+    let kind = object.get("kind").and_then(Value::as_str).unwrap_or_default();
     let Some(schema) = Schema::find(api_version, kind, minor, kubernetes_version) else {
         return; // no bundled schema for this kind
     };
-    let validator = match cached_validator(&schema) {
-        Ok(validator) => validator,
+    check(diags, artifact, object, kind, &schema);
+}
+
+fn text(diags: &mut Diagnostics, artifact: &Artifact, format: Format, text: &str) {
+    let value = match formats::parse(format, text) {
+        Ok(Some(value)) => value,
+        Ok(None) => return,
         Err(reason) => {
-            let error = ValidateError::BrokenSchema {
-                kind: kind.to_owned(),
-                schema: schema.name,
+            let error = ValidateError::Unparsable {
+                format: format.name(),
+                path: artifact.path.clone(),
                 reason,
                 span: artifact.origin,
             };
@@ -54,7 +65,28 @@ fn object(diags: &mut Diagnostics, artifact: &Artifact, minor: &str, kubernetes_
             return;
         }
     };
-    for error in validator.iter_errors(&artifact.object).take(MAX_ERRORS_PER_OBJECT) {
+    let Some((name, text)) = formats::schema(format) else { return };
+    let schema = Schema { key: format!("formats/{name}"), name: name.to_owned(), text, crd: false };
+    check(diags, artifact, &value, format.name(), &schema);
+}
+
+/// Check one value against a schema: one error per failing field, at most
+/// [`MAX_ERRORS_PER_OBJECT`].
+fn check(diags: &mut Diagnostics, artifact: &Artifact, value: &Value, kind: &str, schema: &Schema) {
+    let validator = match cached_validator(schema) {
+        Ok(validator) => validator,
+        Err(reason) => {
+            let error = ValidateError::BrokenSchema {
+                kind: kind.to_owned(),
+                schema: schema.name.clone(),
+                reason,
+                span: artifact.origin,
+            };
+            diags.at(artifact.origin, error);
+            return;
+        }
+    };
+    for error in validator.iter_errors(value).take(MAX_ERRORS_PER_OBJECT) {
         let error = ValidateError::SchemaMismatch {
             kind: kind.to_owned(),
             path: artifact.path.clone(),

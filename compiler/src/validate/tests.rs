@@ -2,7 +2,7 @@
 
 use super::{json_path, objects};
 use crate::diag::{Diagnostics, FileId, Span};
-use crate::emit::{Artifact, ArtifactTree};
+use crate::emit::{Artifact, ArtifactTree, Body, Format, Scope};
 use serde_json::{Value, json};
 
 fn tree(objects: &[Value]) -> ArtifactTree {
@@ -15,7 +15,12 @@ fn tree(objects: &[Value]) -> ArtifactTree {
                 path: path.clone(),
                 origin_label: "service order/order-api".to_owned(),
                 origin: Span { file: FileId(0), offset: 10, len: 7 },
-                object: object.clone(),
+                scope: Scope::View {
+                    env: "dev".to_owned(),
+                    target: "eks".to_owned(),
+                    domain: Some("order".to_owned()),
+                },
+                body: Body::Object(object.clone()),
             };
             (path, artifact)
         })
@@ -140,4 +145,59 @@ fn gateway_api_routes_are_checked_against_their_crd() {
     objects(&mut diags, &tree(&[route]), "1.33");
     let found = messages(&diags);
     assert!(found.iter().any(|m| m.contains("'timeoutz' was unexpected")), "{found:#?}");
+}
+
+fn text_tree(files: &[(Format, &str)]) -> ArtifactTree {
+    files
+        .iter()
+        .enumerate()
+        .map(|(index, (format, text))| {
+            let path = format!("docs/file-{index}");
+            let artifact = Artifact {
+                path: path.clone(),
+                origin_label: "platform shop".to_owned(),
+                origin: Span { file: FileId(0), offset: 1, len: 2 },
+                scope: Scope::Estate,
+                body: Body::Text { format: *format, text: (*text).to_owned() },
+            };
+            (path, artifact)
+        })
+        .collect()
+}
+
+/// Text artifacts are checked by format: JSON and YAML must parse, a document with a
+/// bundled schema must match it, Markdown and Groovy are left to the external checks.
+#[test]
+fn text_artifacts_are_checked_by_their_format() {
+    let good_workflow =
+        "name: ci\non: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make\n";
+    let good = text_tree(&[
+        (Format::Json, "{\"a\": 1}\n"),
+        (Format::Yaml, "a: 1\n"),
+        (Format::Markdown, "# {{ not checked\n"),
+        (Format::Jenkinsfile, "pipeline {\n"),
+        (Format::GithubWorkflow, good_workflow),
+        (Format::GitlabCi, "build:\n  script:\n    - make\n"),
+        (Format::HelmChart, "apiVersion: v2\nname: shop\nversion: 1.0.0\n"),
+    ]);
+    let mut diags = Diagnostics::default();
+    objects(&mut diags, &good, "1.33");
+    assert!(diags.is_empty(), "{:?}", messages(&diags));
+
+    let bad = text_tree(&[
+        (Format::Json, "{\"a\": }"),
+        (Format::GithubWorkflow, "name: ci\non: push\njobs:\n  build:\n    runs-onn: ubuntu-latest\n"),
+    ]);
+    let mut diags = Diagnostics::default();
+    objects(&mut diags, &bad, "1.33");
+    let found = messages(&diags);
+    assert!(
+        found.iter().any(|m| m.starts_with("validate::unparsable: emitted JSON file `docs/file-0` does not parse")
+            && m.contains("[1+2] help: this is a bug in Berth")),
+        "{found:#?}"
+    );
+    assert!(
+        found.iter().any(|m| m.starts_with("validate::schema_mismatch: emitted `GitHub workflow` `docs/file-1` does not match the GitHub workflow schema")),
+        "{found:#?}"
+    );
 }

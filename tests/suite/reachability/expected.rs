@@ -6,7 +6,7 @@
 use super::checker::{Cluster, Conn, ContainerPort, Labels};
 use berth::driver::Compilation;
 use berth::emit::ArtifactTree;
-use berth::output::yaml;
+use berth::output::file;
 use berth::resolve::{Estate, ResolvedWorkload, UseTarget, View};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -107,7 +107,7 @@ pub fn cases_of(estate: &Estate, tree: &ArtifactTree) -> Vec<Case> {
                     .iter()
                     .any(|kind| file.starts_with(kind))
                 })
-                .map(yaml::render)
+                .map(file::render)
                 .collect();
             let mut cluster = Cluster::from_documents(texts.iter().map(String::as_str));
             let views: Vec<&View> = estate.views.iter().filter(|v| v.target == target).collect();

@@ -18,8 +18,9 @@ mod generate;
 
 use crate::examples::{compile_example, example_names};
 use berth::driver::{Inputs, Options, compile};
+use berth::emit::Body;
+use berth::output::file;
 use berth::output::report::{ReportFormat, render};
-use berth::output::yaml;
 use checker::Conn;
 use expected::{Case, PROBE_PORTS, cases};
 use serde_json::{Value, json};
@@ -158,10 +159,11 @@ fn the_checker_notices_every_dropped_or_widened_rule() {
         let first_env = format!("{}/", estate.views[0].env);
         let base = cases(&compilation);
         for (path, artifact) in &compilation.tree {
-            if artifact.object["kind"] != "NetworkPolicy" || !path.starts_with(&first_env) {
+            let Some(object) = artifact.object().filter(|o| o["kind"] == "NetworkPolicy") else { continue };
+            if !path.starts_with(&first_env) {
                 continue;
             }
-            let mut changes = mutations(&artifact.object);
+            let mut changes = mutations(object);
             changes.push(("drop the policy".to_owned(), Value::Null));
             let target = path.split('/').nth(1).unwrap_or_default();
             let case = base.iter().find(|case| case.target == target).expect("a case per target");
@@ -169,7 +171,7 @@ fn the_checker_notices_every_dropped_or_widened_rule() {
                 .cluster
                 .policies
                 .iter()
-                .position(|p| p["metadata"] == artifact.object["metadata"])
+                .position(|p| p["metadata"] == object["metadata"])
                 .expect("the checker read the policy");
             for (change, altered) in changes {
                 // Only this policy changes: re-render it and hand the checker its text.
@@ -178,8 +180,8 @@ fn the_checker_notices_every_dropped_or_widened_rule() {
                     cluster.policies.remove(position);
                 } else {
                     let mut changed = artifact.clone();
-                    changed.object = altered;
-                    let text = yaml::render(&changed);
+                    changed.body = Body::Object(altered);
+                    let text = file::render(&changed);
                     cluster.policies[position] = serde_saphyr::from_str(&text).expect("YAML parses");
                 }
                 let mutated = Case { cluster, ..case.clone() };
@@ -201,7 +203,8 @@ fn host_name_egress_becomes_a_cilium_policy() {
         .tree
         .get("dr/azure/payment/ciliumnetworkpolicy-payment-api-egress.yaml")
         .expect("a CiliumNetworkPolicy for payment-api in dr")
-        .object;
+        .object()
+        .expect("a Kubernetes object");
     let egress = &policy["spec"]["egress"];
     assert_eq!(egress[0]["toPorts"][0]["rules"]["dns"], json!([{"matchPattern": "*"}]));
     assert_eq!(egress[1]["toFQDNs"], json!([{"matchName": "psp.example.net"}]));

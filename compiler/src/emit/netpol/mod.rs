@@ -32,7 +32,7 @@ mod peers;
 
 use crate::diag::Diagnostics;
 use crate::emit::errors::EmitError;
-use crate::emit::{Artifact, common};
+use crate::emit::{Artifact, Body, common};
 use crate::model::WorkloadKind;
 use crate::resolve::{Estate, ResolvedDomain, ResolvedWorkload, UseTarget, View};
 use k8s_openapi::api::networking::v1::{
@@ -85,7 +85,8 @@ pub fn emit(diags: &mut Diagnostics, estate: &Estate) -> Vec<Artifact> {
                         path: common::artifact_path(view, &domain.name, "CiliumNetworkPolicy", &name),
                         origin_label: format!("{} {}/{}", workload.kind.as_str(), domain.name, workload.name),
                         origin: workload.span,
-                        object,
+                        scope: common::domain_scope(view, &domain.name),
+                        body: Body::Object(object),
                     });
                 } else {
                     for egress in by_name {
