@@ -12,4 +12,5 @@ mod reachability;
 mod reports;
 mod robustness;
 mod targets;
+mod tidy;
 mod validate;
