@@ -6,7 +6,7 @@
 use berth::diag::{Diagnostics, SourceFile};
 use berth::driver::{self, Compilation, Inputs, Options};
 use berth::output::report::{self, ReportFormat};
-use berth::output::{diff as tree_diff, file, review, risk, write};
+use berth::output::{diff as tree_diff, file, review, risk, safe, write};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -352,12 +352,13 @@ fn write_single(path: &Path, text: &str) -> std::io::Result<()> {
 }
 
 fn read_text(path: &Path) -> Option<String> {
+    // Bounded: a spec over the parser's size limit (or `/dev/zero`) fails before it is
+    // read whole.
+    let limit = berth::syntax::Limits::default().max_bytes;
     let result = if path == Path::new("-") {
-        std::io::read_to_string(std::io::stdin())
+        safe::read_limited(std::io::stdin().lock(), limit)
     } else {
-        std::fs::read(path).and_then(|bytes| {
-            String::from_utf8(bytes).map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8"))
-        })
+        safe::read_input(path, limit)
     };
     match result {
         Ok(text) => Some(text),

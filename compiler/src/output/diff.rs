@@ -12,11 +12,12 @@
 
 use crate::emit::{Artifact, ArtifactTree, Scope};
 use crate::output::file;
-use crate::output::write::{self, WriteError};
+use crate::output::write::WriteError;
+use crate::output::{safe, state};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Component, Path};
+use std::path::Path;
 
 /// How a resource differs between the two revisions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -178,13 +179,27 @@ pub fn unified(path: &str, old: &str, new: &str) -> String {
 /// nothing. A file counts as no longer produced when Berth's manifest records it and it
 /// is still on disk.
 pub fn stale(root: &Path, files: &BTreeMap<String, String>) -> Result<Vec<StaleFile>, WriteError> {
-    let manifest = write::read_manifest(root)?;
+    // The committed tree is untrusted: no link is followed, no read is unbounded.
+    if !safe::check_root(root)? {
+        let mut stale: Vec<StaleFile> = files
+            .iter()
+            .map(|(relative, text)| StaleFile {
+                path: relative.clone(),
+                change: Change::Added,
+                text: unified(relative, "", text),
+            })
+            .collect();
+        stale.sort_by(|a, b| a.path.cmp(&b.path));
+        return Ok(stale);
+    }
+    let manifest = state::read_manifest(root)?;
+    let mut dirs = safe::CheckedDirs::default();
     let mut stale = Vec::new();
     for (relative, text) in files {
-        let path = root.join(relative);
-        match std::fs::read(&path) {
-            Ok(bytes) if bytes == text.as_bytes() => {}
-            Ok(bytes) => {
+        let path = dirs.join(root, relative)?;
+        match safe::read_file(&path)? {
+            Some(bytes) if bytes == text.as_bytes() => {}
+            Some(bytes) => {
                 let committed = String::from_utf8_lossy(&bytes);
                 stale.push(StaleFile {
                     path: relative.clone(),
@@ -192,25 +207,21 @@ pub fn stale(root: &Path, files: &BTreeMap<String, String>) -> Result<Vec<StaleF
                     text: unified(relative, &committed, text),
                 });
             }
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            None => {
                 stale.push(StaleFile {
                     path: relative.clone(),
                     change: Change::Added,
                     text: unified(relative, "", text),
                 });
             }
-            Err(source) => return Err(WriteError::Io { action: "read", path: path.display().to_string(), source }),
         }
     }
     for relative in manifest.keys() {
-        // A manifest is committed data: never follow an entry out of the folder.
-        let plain = Path::new(relative).components().all(|c| matches!(c, Component::Normal(_)));
-        if files.contains_key(relative) || !plain || relative.contains('\\') {
+        if files.contains_key(relative) {
             continue;
         }
-        let path = root.join(relative);
-        let is_file = std::fs::symlink_metadata(&path).is_ok_and(|meta| meta.file_type().is_file());
-        if let Some(bytes) = is_file.then(|| std::fs::read(&path).ok()).flatten() {
+        let path = dirs.join(root, relative)?;
+        if let Some(bytes) = safe::read_file(&path)? {
             let committed = String::from_utf8_lossy(&bytes);
             stale.push(StaleFile {
                 path: relative.clone(),

@@ -7,5 +7,7 @@ pub mod listing;
 pub mod report;
 pub mod review;
 pub mod risk;
+pub mod safe;
+pub mod state;
 pub mod write;
 pub mod yaml;

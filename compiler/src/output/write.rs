@@ -7,16 +7,15 @@
 //! is left in place and reported. A file Berth did not write is never overwritten or
 //! removed. The manifest is written last, so an interrupted run converges on the next.
 
+use crate::output::safe::{self, CheckedDirs};
+use crate::output::state;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
-use std::path::{Component, Path, PathBuf};
+use std::path::Path;
 
-/// Folder (under the output root) holding Berth's own bookkeeping.
-pub const STATE_DIR: &str = ".berth";
-/// The ownership record inside [`STATE_DIR`].
-pub const MANIFEST: &str = "manifest.json";
+pub use crate::output::state::{MANIFEST, STATE_DIR, read_manifest};
 
 /// What a write did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -64,6 +63,43 @@ pub enum WriteError {
     #[error("refusing to write outside the output directory: `{0}`")]
     #[diagnostic(code(output::path_escape), help("this is a bug in Berth; please report it"))]
     PathEscape(String),
+    /// A path under the output root is (or passes through) a symbolic link.
+    #[error("`{0}` is a symbolic link; berth never follows links inside its output directory")]
+    #[diagnostic(
+        code(output::symlink),
+        help(
+            "replace the link with the real file or folder (or remove it); a link there could expose or overwrite files elsewhere"
+        )
+    )]
+    Symlink(String),
+    /// A path under the output root is not a regular file (or a parent is not a folder).
+    #[error("`{0}` is not a regular file or folder")]
+    #[diagnostic(
+        code(output::not_a_file),
+        help("remove it; berth only reads and writes regular files in its output directory")
+    )]
+    NotAFile(String),
+    /// A file is larger than berth will read.
+    #[error("`{path}` is larger than {limit} bytes")]
+    #[diagnostic(code(output::too_large), help("this is not a file berth wrote; move it away"))]
+    TooLarge {
+        /// The file.
+        path: String,
+        /// The bound in bytes.
+        limit: u64,
+    },
+    /// The ownership record is damaged or was edited to point elsewhere.
+    #[error("`{path}` is not a valid berth manifest: {reason}")]
+    #[diagnostic(
+        code(output::bad_manifest),
+        help("restore it from version control, or delete the output directory and build again; nothing was written")
+    )]
+    BadManifest {
+        /// The manifest file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 fn io<'p>(action: &'static str, path: &'p Path) -> impl FnOnce(std::io::Error) -> WriteError + 'p {
@@ -81,27 +117,23 @@ pub fn write_tree(root: &Path, files: &BTreeMap<String, String>) -> Result<Write
     prepare_root(root)?;
     let previous = read_manifest(root)?;
     let mut summary = WriteSummary::default();
+    let mut dirs = CheckedDirs::default();
 
     // Check every path before touching anything, so a refusal writes nothing.
     let mut plans = Vec::new();
     for (relative, text) in files {
-        let path = safe_join(root, relative)?;
-        let new_hash = sha256_hex(text.as_bytes());
-        match fs::read(&path) {
-            Ok(existing) if existing == text.as_bytes() => summary.unchanged += 1,
-            Ok(existing) => {
+        let path = dirs.join(root, relative)?;
+        match safe::read_file(&path)? {
+            Some(existing) if existing == text.as_bytes() => summary.unchanged += 1,
+            Some(existing) => {
                 let owned = previous.get(relative).is_some_and(|hash| *hash == sha256_hex(&existing));
                 if !owned {
                     return Err(WriteError::ForeignFile(relative.clone()));
                 }
                 plans.push((path, relative, text));
             }
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => plans.push((path, relative, text)),
-            Err(error) => {
-                return Err(WriteError::Io { action: "read", path: path.display().to_string(), source: error });
-            }
+            None => plans.push((path, relative, text)),
         }
-        let _ = new_hash;
     }
     for (path, relative, text) in plans {
         write_atomic(&path, text.as_bytes())?;
@@ -112,88 +144,39 @@ pub fn write_tree(root: &Path, files: &BTreeMap<String, String>) -> Result<Write
         if files.contains_key(relative) {
             continue;
         }
-        let path = safe_join(root, relative)?;
-        match fs::read(&path) {
-            Ok(existing) if sha256_hex(&existing) == *hash => {
+        let path = dirs.join(root, relative)?;
+        match safe::read_file(&path)? {
+            Some(existing) if sha256_hex(&existing) == *hash => {
                 fs::remove_file(&path).map_err(io("remove", &path))?;
                 remove_empty_parents(root, &path);
                 summary.removed.push(relative.clone());
             }
-            Ok(_) => summary.kept_edited.push(relative.clone()),
-            Err(_) => {} // already gone
+            Some(_) => summary.kept_edited.push(relative.clone()),
+            None => {} // already gone
         }
     }
 
-    let manifest: BTreeMap<&String, String> =
-        files.iter().map(|(path, text)| (path, sha256_hex(text.as_bytes()))).collect();
-    let record = serde_json::json!({
-        "generator": concat!("berth ", env!("CARGO_PKG_VERSION")),
-        "files": manifest,
-    });
-    let mut text = serde_json::to_string_pretty(&record).unwrap_or_default();
-    text.push('\n');
+    let hashes: Vec<(&str, String)> =
+        files.iter().map(|(path, text)| (path.as_str(), sha256_hex(text.as_bytes()))).collect();
+    let text = state::manifest_text(&hashes.iter().map(|(path, hash)| (*path, hash.as_str())).collect());
     let manifest_path = root.join(STATE_DIR).join(MANIFEST);
     write_atomic(&manifest_path, text.as_bytes())?;
     Ok(summary)
 }
 
-/// The files the previous run recorded as written, with their hashes.
-pub fn read_manifest(root: &Path) -> Result<BTreeMap<String, String>, WriteError> {
-    let path = root.join(STATE_DIR).join(MANIFEST);
-    let text = match fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
-        Err(error) => return Err(WriteError::Io { action: "read", path: path.display().to_string(), source: error }),
-    };
-    let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-    let mut files = BTreeMap::new();
-    if let Some(map) = value.get("files").and_then(|f| f.as_object()) {
-        for (path, hash) in map {
-            if let Some(hash) = hash.as_str() {
-                files.insert(path.clone(), hash.to_owned());
-            }
-        }
-    }
-    Ok(files)
-}
-
 fn prepare_root(root: &Path) -> Result<(), WriteError> {
-    match fs::symlink_metadata(root) {
-        Ok(meta) if meta.file_type().is_symlink() || !meta.is_dir() => {
-            Err(WriteError::UnsafeRoot(root.display().to_string()))
-        }
-        Ok(_) => {
-            let has_manifest = root.join(STATE_DIR).join(MANIFEST).is_file();
-            let mut entries = fs::read_dir(root).map_err(io("read", root))?;
-            if !has_manifest && entries.next().is_some() {
-                return Err(WriteError::ForeignRoot(root.display().to_string()));
-            }
-            Ok(())
-        }
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            fs::create_dir_all(root).map_err(io("create", root))
-        }
-        Err(error) => Err(WriteError::Io { action: "inspect", path: root.display().to_string(), source: error }),
+    if !safe::check_root(root)? {
+        return fs::create_dir_all(root).map_err(io("create", root));
     }
-}
-
-/// `root/relative`, refusing anything but plain relative components and symlinked parents.
-fn safe_join(root: &Path, relative: &str) -> Result<PathBuf, WriteError> {
-    let relative_path = Path::new(relative);
-    let plain = relative_path.components().all(|c| matches!(c, Component::Normal(_)));
-    if !plain || relative.is_empty() || relative.contains('\\') {
-        return Err(WriteError::PathEscape(relative.to_owned()));
+    let has_manifest = match state::state_dir(root)? {
+        Some(dir) => safe::open_nofollow(&dir.join(MANIFEST))?.is_some(),
+        None => false,
+    };
+    let mut entries = fs::read_dir(root).map_err(io("read", root))?;
+    if !has_manifest && entries.next().is_some() {
+        return Err(WriteError::ForeignRoot(root.display().to_string()));
     }
-    let mut path = root.to_path_buf();
-    for component in relative_path.components() {
-        path.push(component);
-        if let Ok(meta) = fs::symlink_metadata(&path)
-            && meta.file_type().is_symlink()
-        {
-            return Err(WriteError::PathEscape(relative.to_owned()));
-        }
-    }
-    Ok(path)
+    Ok(())
 }
 
 /// Write to a temporary file in the same directory, then rename it over the target.
