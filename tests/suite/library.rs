@@ -97,3 +97,46 @@ fn without_the_library_the_spec_does_not_resolve() {
     assert!(report.contains("unknown cloud profile `rancher`"), "{report}");
     assert!(compilation.tree.is_empty());
 }
+
+/// A realisation with its own `port` renders `{{ port }}` as that port, not the kind's
+/// (issue #10: the template context carried the kind's port).
+#[test]
+fn a_realisations_own_port_is_the_template_port() {
+    let library = r#"
+backing-kind "cache" {
+    port 1000
+    binding {
+        env "CACHE_URL" key="url"
+    }
+    realise "in-cluster" {
+        port 2000
+        bind "url" value="cache://{{ name }}:{{ port }}"
+    }
+}
+"#;
+    let spec = r#"
+platform "acme"
+target "dc" cloud="onprem" {
+    dns "apps.example.com"
+}
+environment "dev" target="dc"
+domain "shop" {
+    service "api" {
+        image "registry.example.com/api" tag="1.0.0"
+        port "http" 8080
+        uses "sessions"
+    }
+    cache "sessions"
+}
+"#;
+    let mut inputs = Inputs::spec("spec.kdl", spec.to_owned());
+    inputs.libraries.push(SourceFile { name: "lib/cache.kdl".to_owned(), text: library.to_owned() });
+    let compilation = compile(&inputs, &Options::default());
+    let report = render(&compilation.sources, &compilation.diagnostics, ReportFormat::Plain, false);
+    assert!(!compilation.has_errors(), "{report}");
+    let deployment =
+        compilation.tree.get("dev/dc/shop/deployment-api.yaml").and_then(|a| a.object()).expect("the deployment");
+    let env = &deployment["spec"]["template"]["spec"]["containers"][0]["env"];
+    let url = env.as_array().into_iter().flatten().find(|e| e["name"] == "CACHE_URL").expect("CACHE_URL");
+    assert_eq!(url["value"], "cache://sessions:2000", "{env}");
+}

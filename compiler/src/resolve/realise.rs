@@ -9,7 +9,7 @@ use super::Ctx;
 use super::errors::ResolveError;
 use super::types::{EnvSource, ResolvedEnv, ResolvedIdentity, ResolvedProfile, ResolvedRealisation};
 use crate::diag::{Span, Spanned};
-use crate::model::{BackingKind, BindSource, BindingEnvSource, RealisationMode, Value};
+use crate::model::{BackingKind, BindSource, BindingEnvSource, Realisation, RealisationMode, Value};
 use crate::template;
 use serde_json::{Map, Value as Json, json};
 use std::collections::BTreeMap;
@@ -68,6 +68,70 @@ pub(super) fn realise(
         return None;
     };
 
+    if !complete(cx, scope, kind, realisation, name, mode) {
+        return None;
+    }
+    // The port consumers connect to: the realisation's when it has its own.
+    let port = realisation.port.as_ref().or(kind.port.as_ref()).map(|p| p.value);
+
+    let context = context(cx, scope, kind, &name.value, properties, port);
+    let what = |detail: &str| format!("{detail} of the {} {} realisation", mode.as_str(), kind.name.value);
+    let mut pods = BTreeMap::new();
+    for (label, value) in &realisation.pods {
+        let rendered = render(cx, &value.value, &context, value.span, &what(&format!("`pods \"{label}\"`")))?;
+        pods.insert(label.clone(), rendered);
+    }
+    let operator_namespace = realisation.operator_namespace.as_ref().map(|n| n.value.clone());
+    let mut binds = BTreeMap::new();
+    for bind in &realisation.binds {
+        let label = what(&format!("`bind \"{}\"`", bind.key.value));
+        let source = match &bind.source {
+            BindSource::Secret { name, key } => {
+                EnvSource::Secret { name: render(cx, &name.value, &context, name.span, &label)?, key: key.clone() }
+            }
+            BindSource::ConfigMap { name, key } => {
+                EnvSource::ConfigMap { name: render(cx, &name.value, &context, name.span, &label)?, key: key.clone() }
+            }
+            BindSource::Value(value) => EnvSource::Value(render(cx, &value.value, &context, value.span, &label)?),
+        };
+        binds.insert(bind.key.value.as_str(), source);
+    }
+    let binding = kind
+        .binding
+        .iter()
+        .filter_map(|env| {
+            let source = match &env.source {
+                BindingEnvSource::Key(key) => binds.get(key.value.as_str())?.clone(),
+                BindingEnvSource::Value(value) => EnvSource::Value(value.value.clone()),
+            };
+            Some(ResolvedEnv { name: env.name.value.clone(), source })
+        })
+        .collect();
+    Some((
+        ResolvedRealisation {
+            mode,
+            objects: realisation.objects.clone(),
+            context,
+            pods,
+            operator_namespace,
+            api_server: realisation.api_server,
+            span: realisation.span,
+        },
+        binding,
+        port,
+    ))
+}
+
+/// Whether the target gives everything `realisation` requires (params, `region`) and the
+/// realisation binds every key of the kind's `binding`; each gap is reported.
+fn complete(
+    cx: &mut Ctx<'_>,
+    scope: &Scope<'_>,
+    kind: &BackingKind,
+    realisation: &Realisation,
+    name: &Spanned<String>,
+    mode: RealisationMode,
+) -> bool {
     let mut complete = true;
     for param in &realisation.requires {
         // `requires "region"` asks for the target's `region=`, not a param.
@@ -118,57 +182,7 @@ pub(super) fn realise(
             );
         }
     }
-    if !complete {
-        return None;
-    }
-
-    let context = context(cx, scope, kind, &name.value, properties);
-    let what = |detail: &str| format!("{detail} of the {} {} realisation", mode.as_str(), kind.name.value);
-    let mut pods = BTreeMap::new();
-    for (label, value) in &realisation.pods {
-        let rendered = render(cx, &value.value, &context, value.span, &what(&format!("`pods \"{label}\"`")))?;
-        pods.insert(label.clone(), rendered);
-    }
-    let operator_namespace = realisation.operator_namespace.as_ref().map(|n| n.value.clone());
-    let mut binds = BTreeMap::new();
-    for bind in &realisation.binds {
-        let label = what(&format!("`bind \"{}\"`", bind.key.value));
-        let source = match &bind.source {
-            BindSource::Secret { name, key } => {
-                EnvSource::Secret { name: render(cx, &name.value, &context, name.span, &label)?, key: key.clone() }
-            }
-            BindSource::ConfigMap { name, key } => {
-                EnvSource::ConfigMap { name: render(cx, &name.value, &context, name.span, &label)?, key: key.clone() }
-            }
-            BindSource::Value(value) => EnvSource::Value(render(cx, &value.value, &context, value.span, &label)?),
-        };
-        binds.insert(bind.key.value.as_str(), source);
-    }
-    let binding = kind
-        .binding
-        .iter()
-        .filter_map(|env| {
-            let source = match &env.source {
-                BindingEnvSource::Key(key) => binds.get(key.value.as_str())?.clone(),
-                BindingEnvSource::Value(value) => EnvSource::Value(value.value.clone()),
-            };
-            Some(ResolvedEnv { name: env.name.value.clone(), source })
-        })
-        .collect();
-    Some((
-        ResolvedRealisation {
-            mode,
-            objects: realisation.objects.clone(),
-            context,
-            pods,
-            operator_namespace,
-            api_server: realisation.api_server,
-            span: realisation.span,
-        },
-        binding,
-        // The port consumers connect to: the realisation's when it has its own.
-        realisation.port.as_ref().or(kind.port.as_ref()).map(|p| p.value),
-    ))
+    complete
 }
 
 /// The identity facts of the profile, rendered for one workload.
@@ -255,6 +269,7 @@ fn context(
     kind: &BackingKind,
     name: &str,
     properties: &BTreeMap<String, Value>,
+    port: Option<u16>,
 ) -> Json {
     let props: Map<String, Json> = properties.iter().map(|(key, value)| (key.clone(), json_value(value))).collect();
     let profile = scope.profile;
@@ -271,7 +286,7 @@ fn context(
         "platform": cx.platform,
         "secret_store": cx.secret_store,
         "props": props,
-        "port": kind.port.as_ref().map(|p| p.value),
+        "port": port,
         "storage_class": profile.storage_class,
         "fixed_uid": profile.fixed_uid,
         "run_as_user": profile.run_as_user,
