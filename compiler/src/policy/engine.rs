@@ -12,18 +12,24 @@ use cel::{Context, Env, Program, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-/// The compile environment shared by every policy of a compilation.
+/// The compile environment shared by every policy of a compilation, and the root
+/// evaluation context that holds our functions (each entity's context is a child of it).
 pub(crate) struct Engine {
     env: Arc<Env>,
+    functions: Context<'static, 'static>,
 }
 
 impl Engine {
-    /// The standard CEL environment plus the `strings` extension.
-    pub(crate) fn new() -> Self {
+    /// The standard CEL environment plus the `strings` extension and our functions.
+    /// `Err` when one cannot be declared (a name clash with the CEL library: a bug in
+    /// Berth, reported, never ignored).
+    pub(crate) fn new() -> Result<Self, String> {
         let mut env = Env::stdlib();
-        // Declaring the extension can only fail on a name clash, which the stdlib has not.
-        let _ = env.add_extension(cel::extensions::strings);
-        Self { env: Arc::new(env) }
+        env.add_extension(cel::extensions::strings)
+            .map_err(|error| format!("the CEL `strings` extension cannot be declared: {error}"))?;
+        let env = Arc::new(env);
+        let functions = functions(Context::with_env(Arc::clone(&env)))?;
+        Ok(Self { env, functions })
     }
 
     /// Compile one expression; `Err` carries the parser's message and the byte offset
@@ -44,19 +50,11 @@ impl Engine {
 
     /// The evaluation context of one entity: its variables and our functions. Built once
     /// per entity and shared by every policy evaluated on it.
-    pub(crate) fn context(&self, variables: &BTreeMap<&str, serde_json::Value>) -> Context<'static, 'static> {
-        let mut context = Context::with_env(Arc::clone(&self.env));
+    pub(crate) fn context(&self, variables: &BTreeMap<&str, serde_json::Value>) -> Context<'_, 'static> {
+        let mut context = self.functions.new_inner_scope();
         for (name, value) in variables {
             context.add_variable_from_value(*name, to_cel(value));
         }
-        // `entropy` is not a standard overload, so adding it cannot conflict.
-        let _ = context.add_function("entropy", |text: Arc<String>| entropy(&text));
-        // `text.matches(pattern)` and `matches(text, pattern)`, CEL's RE2-style regex
-        // match, with each pattern compiled once per process: policies run it for every
-        // workload of every view, and compiling dominated their cost.
-        let _ = context.add_function("matches", |This(text): This<Arc<String>>, pattern: Arc<String>| {
-            regex_match(&text, &pattern)
-        });
         context
     }
 
@@ -70,6 +68,20 @@ impl Engine {
             Err(_) => Err("the CEL evaluator failed on this expression".to_owned()),
         }
     }
+}
+
+/// `context` with our functions added: `entropy(text)`, and `text.matches(pattern)` /
+/// `matches(text, pattern)`, CEL's RE2-style regex match with each pattern compiled once
+/// per process (policies run it for every workload of every view, and compiling
+/// dominated their cost).
+fn functions(mut context: Context<'static, 'static>) -> Result<Context<'static, 'static>, String> {
+    let declare =
+        |name: &str, error: cel::DeclarationError| format!("the CEL function `{name}` cannot be declared: {error}");
+    context.add_function("entropy", |text: Arc<String>| entropy(&text)).map_err(|e| declare("entropy", e))?;
+    context
+        .add_function("matches", |This(text): This<Arc<String>>, pattern: Arc<String>| regex_match(&text, &pattern))
+        .map_err(|e| declare("matches", e))?;
+    Ok(context)
 }
 
 /// The byte offset of a CEL parser position (1-based line, 1-based character column) in
@@ -144,11 +156,13 @@ fn entropy(text: &str) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::{Engine, entropy};
+    use super::{Engine, entropy, functions};
+    use cel::{Context, Env};
     use std::collections::BTreeMap;
+    use std::sync::Arc;
 
     fn eval(expression: &str, variables: &[(&'static str, serde_json::Value)]) -> Result<bool, String> {
-        let engine = Engine::new();
+        let engine = Engine::new()?;
         let program = engine.compile(expression).map_err(|(message, _)| message)?;
         let variables: BTreeMap<&str, serde_json::Value> = variables.iter().cloned().collect();
         engine.evaluate(&program, &engine.context(&variables))
@@ -176,10 +190,27 @@ mod tests {
 
     #[test]
     fn parse_errors_carry_their_offset() {
-        let engine = Engine::new();
+        let Ok(engine) = Engine::new() else { panic!("the engine builds") };
         assert_eq!(engine.compile("a +* b").err().and_then(|(_, offset)| offset), Some(3));
         assert_eq!(engine.compile("x.y(").err().and_then(|(_, offset)| offset), Some(4));
         assert_eq!(engine.compile("a\n  +* b").err().and_then(|(_, offset)| offset), Some(5));
+    }
+
+    #[test]
+    fn a_function_that_cannot_be_declared_is_an_error() {
+        // An environment that already declares `entropy` as a standard overload: adding
+        // ours clashes, and that must not be silently dropped.
+        fn stub<'b, 'v>(
+            _: Vec<cel::common::value::CowVal<'b, 'v>>,
+        ) -> Result<cel::common::value::CowVal<'b, 'v>, cel::ExecutionError> {
+            Err(cel::ExecutionError::function_error("entropy", "stub"))
+        }
+        let mut env = Env::stdlib();
+        let clash = env.add_overload("entropy", "entropy_stub", vec![cel::common::types::STRING_TYPE], stub);
+        assert!(clash.is_ok(), "{clash:?}");
+        let error = functions(Context::with_env(Arc::new(env))).err();
+        assert!(error.as_deref().is_some_and(|e| e.contains("`entropy` cannot be declared")), "{error:?}");
+        assert!(Engine::new().is_ok());
     }
 
     #[test]

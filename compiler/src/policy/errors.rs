@@ -32,6 +32,17 @@ pub enum PolicyError {
         #[label("does not compile")]
         span: Span,
     },
+    /// The CEL engine could not be built: one of Berth's functions clashes with the CEL
+    /// library. A bug in Berth, never the spec's fault.
+    #[error("the policy engine could not be built: {reason}")]
+    #[diagnostic(
+        code(policy::engine),
+        help("this is a bug in Berth, not in the spec: please report it; no policy was checked")
+    )]
+    Engine {
+        /// What failed.
+        reason: String,
+    },
     /// Evaluating an expression failed or did not give a boolean.
     #[error("policy `{policy}` could not be evaluated on {entity}: {reason}")]
     #[diagnostic(

@@ -82,7 +82,9 @@ pub struct Finding {
 
 /// Every enabled policy, compiled, and the spec's valid waivers.
 pub struct PolicySet {
-    engine: Engine,
+    /// `None` when the engine could not be built (reported by [`prepare`]); then there
+    /// are no policies either.
+    engine: Option<Engine>,
     policies: Vec<Compiled>,
     waivers: Vec<ValidWaiver>,
 }
@@ -113,7 +115,13 @@ struct ValidWaiver {
 /// enabled ones, compile their expressions and check the spec's waivers against `today`
 /// (`YYYY-MM-DD`; empty skips the expiry check).
 pub fn prepare(diags: &mut Diagnostics, library: &[&Spec], spec: &Spec, today: &str) -> PolicySet {
-    let engine = Engine::new();
+    let engine = match Engine::new() {
+        Ok(engine) => engine,
+        Err(reason) => {
+            diags.push(None, PolicyError::Engine { reason });
+            return PolicySet { engine: None, policies: Vec::new(), waivers: Vec::new() };
+        }
+    };
     // Later definitions replace earlier ones with the same id: stdlib, library, spec.
     let mut by_id: IndexMap<String, &model::Policy> = IndexMap::new();
     for policy in library.iter().chain(std::iter::once(&spec)).flat_map(|s| &s.policies) {
@@ -271,7 +279,7 @@ pub fn prepare(diags: &mut Diagnostics, library: &[&Spec], spec: &Spec, today: &
             span: waiver.span,
         });
     }
-    PolicySet { engine, policies, waivers }
+    PolicySet { engine: Some(engine), policies, waivers }
 }
 
 /// The lower-case kinds a model policy can match.
@@ -289,6 +297,7 @@ struct Entity {
 /// Run the model policies over every view of `estate`; report unwaived findings.
 pub fn check_model(diags: &mut Diagnostics, set: &PolicySet, spec: &Spec, estate: &Estate) -> Vec<Finding> {
     let mut acc = Accumulator::default();
+    let Some(engine) = &set.engine else { return Vec::new() };
     for view in &estate.views {
         // Findings are keyed by entity span, so an environment on two targets reports once.
         let mut entities = vec![environment_entity(spec, view)];
@@ -314,7 +323,7 @@ pub fn check_model(diags: &mut Diagnostics, set: &PolicySet, spec: &Spec, estate
                 if !matched {
                     continue;
                 }
-                let context = context.get_or_insert_with(|| set.engine.context(&entity.variables));
+                let context = context.get_or_insert_with(|| engine.context(&entity.variables));
                 acc.evaluate(diags, set, policy_index, entity, context, &view.env);
             }
         }
@@ -331,6 +340,7 @@ pub fn check_objects(
     tree: &ArtifactTree,
 ) -> Vec<Finding> {
     let mut acc = Accumulator::default();
+    let Some(engine) = &set.engine else { return Vec::new() };
     for artifact in tree.values() {
         // Policies see Kubernetes objects of a view; text files are not theirs.
         let (Some(object), Scope::View { env, target, .. }) = (artifact.object(), &artifact.scope) else { continue };
@@ -362,7 +372,7 @@ pub fn check_objects(
             let matched =
                 policy.matches.iter().any(|m| m.kind.value == kind && m.env.as_ref().is_none_or(|e| e.value == env));
             if matched {
-                let context = context.get_or_insert_with(|| set.engine.context(&entity.variables));
+                let context = context.get_or_insert_with(|| engine.context(&entity.variables));
                 acc.evaluate(diags, set, policy_index, &entity, context, &artifact.path);
             }
         }
@@ -409,9 +419,9 @@ impl Accumulator {
         context: &cel::Context<'_, '_>,
         place: &str,
     ) {
-        let Some(policy) = set.policies.get(policy_index) else { return };
+        let (Some(policy), Some(engine)) = (set.policies.get(policy_index), &set.engine) else { return };
         for (rule_index, rule) in policy.rules.iter().enumerate() {
-            match set.engine.evaluate(&rule.program, context) {
+            match engine.evaluate(&rule.program, context) {
                 Ok(value) if value == rule.require => {}
                 Ok(_) => {
                     let key = (policy_index, rule_index, entity.span, entity.label.clone());
