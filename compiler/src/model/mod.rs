@@ -3,6 +3,7 @@
 //! In: [`Parsed`]. Out: [`Spec`]. Names stay unresolved; `resolve` binds them.
 //! This is the only module that knows KDL node and property names.
 
+pub mod bounds;
 mod check;
 mod errors;
 mod lower;

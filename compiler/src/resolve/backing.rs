@@ -42,7 +42,7 @@ pub(super) fn backing(cx: &mut Ctx<'_>, backing: &BackingService, scope: &Scope<
                         name: key.clone(),
                         kind: kind.name.value.clone(),
                         expected: "a target name",
-                        example: "`placement=\"aws\"`",
+                        example: "`placement=\"<target>\"`",
                         span: value.span,
                     },
                 );

@@ -181,19 +181,6 @@ pub enum ResolveError {
         span: Span,
     },
 
-    /// `scale min=` greater than `max=`.
-    #[error("`scale` has min {min} above max {max}")]
-    #[diagnostic(code(resolve::scale_range), help("make `min` at most `max`"))]
-    ScaleRange {
-        /// Min.
-        min: i64,
-        /// Max.
-        max: i64,
-        /// Where.
-        #[label("min > max")]
-        span: Span,
-    },
-
     /// A backing-service property the kind does not declare.
     #[error("unknown property `{name}` for {kind} `{service}`")]
     #[diagnostic(code(resolve::unknown_kind_property))]
@@ -267,21 +254,6 @@ pub enum ResolveError {
         max: usize,
         /// The entity.
         #[label("this name")]
-        span: Span,
-    },
-
-    /// A quantity out of range of what emitters can represent.
-    #[error("{what} `{value}` is out of range")]
-    #[diagnostic(code(resolve::out_of_range), help("{help}"))]
-    OutOfRange {
-        /// What.
-        what: &'static str,
-        /// Value.
-        value: i64,
-        /// Allowed range in words.
-        help: &'static str,
-        /// Where.
-        #[label("out of range")]
         span: Span,
     },
 

@@ -19,7 +19,7 @@ pub(super) fn workload(
     backings: &[ResolvedBacking],
     entities: &BTreeMap<(String, String), Entity<'_>>,
 ) -> Option<ResolvedWorkload> {
-    let (env, target, namespace, profile) = (scope.env, scope.target, scope.namespace, scope.profile);
+    let (env, profile) = (scope.env, scope.profile);
     let mut settings: WorkloadSettings = cx.library.defaults.settings.clone();
     // Defaults never carry identity: ports, uses or images belong to the workload.
     layer::apply_settings(&mut settings, &workload.settings);
@@ -54,113 +54,20 @@ pub(super) fn workload(
         cx.error(workload.name.span, ResolveError::ServiceWithoutPort { name: name.clone(), span: workload.name.span });
     }
 
-    let mut expose = Vec::new();
-    for exposure in &settings.expose {
-        let Some(port) = port_ref(cx, &name, &ports, exposure.port.as_ref(), "expose", exposure.span) else {
-            continue;
-        };
-        let host = match (&exposure.host, &profile.dns) {
-            (Some(host), _) => host.value.clone(),
-            (None, Some(dns)) => {
-                // An internal exposure sits behind another load balancer: its own
-                // default name keeps the two DNS records apart.
-                let suffix = if exposure.internal { "-internal" } else { "" };
-                let label = format!("{name}-{namespace}{suffix}");
-                cx.check_length(&label, 63, exposure.span);
-                format!("{label}.{dns}")
-            }
-            (None, None) => {
-                cx.error(exposure.span, ResolveError::MissingHost { target: target.to_owned(), span: exposure.span });
-                continue;
-            }
-        };
-        expose.push(ResolvedExpose {
-            host,
-            path: exposure.path.value.clone(),
-            port: port.name.clone(),
-            internal: exposure.internal,
-            span: exposure.span,
-        });
-    }
+    let expose = exposures(cx, scope, &name, &ports, &settings);
+    let health = health(cx, &name, &ports, &settings);
 
-    let defaults = &cx.library.defaults;
-    let initial_delay_default = defaults.probe_initial_delay.as_ref().map_or(10, |d| d.value);
-    let period_default = defaults.probe_period.as_ref().map_or(10, |d| d.value);
-    let health = match &settings.health {
-        None => None,
-        Some(health) => {
-            port_ref(cx, &name, &ports, health.port.as_ref(), "health", health.span).map(|port| ResolvedHealth {
-                check: health.check.value.clone(),
-                port: port.name.clone(),
-                port_number: port.container_port,
-                initial_delay: health.initial_delay.as_ref().map_or(initial_delay_default, |d| d.value),
-                period: health.period.as_ref().map_or(period_default, |p| p.value),
-            })
-        }
-    };
+    let resources = resources(&settings);
 
-    let resources = settings.resources.clone().unwrap_or_default();
-    let cpu = resources.cpu.map_or_else(|| "100m".to_owned(), |c| c.value);
-    let memory = resources.memory.map_or_else(|| "128Mi".to_owned(), |m| m.value);
-    let resources = ResolvedResources {
-        cpu_limit: resources.cpu_limit.map_or_else(|| cpu.clone(), |c| c.value),
-        memory_limit: resources.memory_limit.map_or_else(|| memory.clone(), |m| m.value),
-        cpu,
-        memory,
-    };
-
+    // `model` keeps replicas, scale bounds and `min <= max` in range (model::bounds).
     let replicas = settings.replicas.as_ref().map_or(1, |r| r.value);
-    if let Some(r) = &settings.replicas
-        && !(0..=10_000).contains(&r.value)
-    {
-        cx.error(
-            r.span,
-            ResolveError::OutOfRange {
-                what: "replicas",
-                value: r.value,
-                help: "use 0 to 10000 replicas",
-                span: r.span,
-            },
-        );
-    }
-    let scale = settings.scale.as_ref().map(|scale| {
-        if scale.min.value > scale.max.value {
-            cx.error(
-                scale.span,
-                ResolveError::ScaleRange { min: scale.min.value, max: scale.max.value, span: scale.span },
-            );
-        }
-        if scale.min.value < 1 {
-            cx.error(
-                scale.min.span,
-                ResolveError::OutOfRange {
-                    what: "scale min",
-                    value: scale.min.value,
-                    help: "an autoscaler needs at least 1 replica",
-                    span: scale.min.span,
-                },
-            );
-        }
-        ResolvedScale {
-            min: scale.min.value,
-            max: scale.max.value,
-            cpu_percent: scale.cpu_percent.as_ref().map_or(80, |c| c.value),
-        }
+    let scale = settings.scale.as_ref().map(|scale| ResolvedScale {
+        min: scale.min.value,
+        max: scale.max.value,
+        cpu_percent: scale.cpu_percent.as_ref().map_or(80, |c| c.value),
     });
 
-    let uses: Vec<ResolvedUse> = settings
-        .uses
-        .iter()
-        .filter_map(|used| {
-            let target = uses::bind_use(cx, &domain.name.value, workload, used, entities)?;
-            Some(ResolvedUse {
-                target,
-                role: used.role.as_ref().map(|r| r.value.clone()),
-                prefix: used.prefix.as_ref().map(|p| p.value.clone()),
-                span: used.span,
-            })
-        })
-        .collect();
+    let uses = resolved_uses(cx, domain, workload, &settings, entities);
     uses::check_cross_target(cx, scope, &name, &uses, entities);
     let bindings = uses::bindings(cx, &name, &settings, &uses, backings);
     let identity = settings.identity.as_ref().and_then(|identity| realise::identity(cx, scope, &name, identity));
@@ -197,7 +104,7 @@ pub(super) fn workload(
             .filter_map(|e| {
                 Some(ResolvedEgress {
                     host: e.host.value.clone(),
-                    port: port_number(cx, &e.port)?,
+                    port: port_number(&e.port)?,
                     cidr: e.cidr.as_ref().map(|c| c.value.clone()),
                     span: e.span,
                 })
@@ -207,6 +114,102 @@ pub(super) fn workload(
         identity,
         span: workload.span,
     })
+}
+
+/// Requests and limits; a limit not written is the request.
+fn resources(settings: &WorkloadSettings) -> ResolvedResources {
+    let resources = settings.resources.clone().unwrap_or_default();
+    let cpu = resources.cpu.map_or_else(|| "100m".to_owned(), |c| c.value);
+    let memory = resources.memory.map_or_else(|| "128Mi".to_owned(), |m| m.value);
+    ResolvedResources {
+        cpu_limit: resources.cpu_limit.map_or_else(|| cpu.clone(), |c| c.value),
+        memory_limit: resources.memory_limit.map_or_else(|| memory.clone(), |m| m.value),
+        cpu,
+        memory,
+    }
+}
+
+/// The workload's `uses`, each bound to what it names.
+fn resolved_uses(
+    cx: &mut Ctx<'_>,
+    domain: &Domain,
+    workload: &Workload,
+    settings: &WorkloadSettings,
+    entities: &BTreeMap<(String, String), Entity<'_>>,
+) -> Vec<ResolvedUse> {
+    settings
+        .uses
+        .iter()
+        .filter_map(|used| {
+            let target = uses::bind_use(cx, &domain.name.value, workload, used, entities)?;
+            Some(ResolvedUse {
+                target,
+                role: used.role.as_ref().map(|r| r.value.clone()),
+                prefix: used.prefix.as_ref().map(|p| p.value.clone()),
+                span: used.span,
+            })
+        })
+        .collect()
+}
+
+/// The workload's `expose` entries with their hosts (written, or derived from the
+/// target's `dns`).
+fn exposures(
+    cx: &mut Ctx<'_>,
+    scope: &Scope<'_>,
+    name: &str,
+    ports: &[ResolvedPort],
+    settings: &WorkloadSettings,
+) -> Vec<ResolvedExpose> {
+    let (target, namespace, profile) = (scope.target, scope.namespace, scope.profile);
+    let mut expose = Vec::new();
+    for exposure in &settings.expose {
+        let Some(port) = port_ref(cx, name, ports, exposure.port.as_ref(), "expose", exposure.span) else {
+            continue;
+        };
+        let host = match (&exposure.host, &profile.dns) {
+            (Some(host), _) => host.value.clone(),
+            (None, Some(dns)) => {
+                // An internal exposure sits behind another load balancer: its own
+                // default name keeps the two DNS records apart.
+                let suffix = if exposure.internal { "-internal" } else { "" };
+                let label = format!("{name}-{namespace}{suffix}");
+                cx.check_length(&label, 63, exposure.span);
+                format!("{label}.{dns}")
+            }
+            (None, None) => {
+                cx.error(exposure.span, ResolveError::MissingHost { target: target.to_owned(), span: exposure.span });
+                continue;
+            }
+        };
+        expose.push(ResolvedExpose {
+            host,
+            path: exposure.path.value.clone(),
+            port: port.name.clone(),
+            internal: exposure.internal,
+            span: exposure.span,
+        });
+    }
+    expose
+}
+
+/// The workload's health probe on its port, with the library's default timings.
+fn health(cx: &mut Ctx<'_>, name: &str, ports: &[ResolvedPort], settings: &WorkloadSettings) -> Option<ResolvedHealth> {
+    let defaults = &cx.library.defaults;
+    let initial_delay_default = defaults.probe_initial_delay.as_ref().map_or(10, |d| d.value);
+    let period_default = defaults.probe_period.as_ref().map_or(10, |d| d.value);
+    match &settings.health {
+        None => None,
+        Some(health) => {
+            port_ref(cx, name, ports, health.port.as_ref(), "health", health.span).map(|port| ResolvedHealth {
+                check: health.check.value.clone(),
+                port: port.name.clone(),
+                port_number: port.container_port,
+                initial_delay: health.initial_delay.as_ref().map_or(initial_delay_default, |d| d.value),
+                period: health.period.as_ref().map_or(period_default, |p| p.value),
+            })
+        }
+    }
 }
 
 pub(super) fn ports(cx: &mut Ctx<'_>, workload: &str, settings: &WorkloadSettings) -> Vec<ResolvedPort> {
@@ -227,9 +230,9 @@ pub(super) fn ports(cx: &mut Ctx<'_>, workload: &str, settings: &WorkloadSetting
             continue;
         }
         seen.insert(port.container_port.value, port.container_port.span);
-        let Some(container_port) = port_number(cx, &port.container_port) else { continue };
+        let Some(container_port) = port_number(&port.container_port) else { continue };
         let service_port = match &port.service_port {
-            Some(p) => match port_number(cx, p) {
+            Some(p) => match port_number(p) {
                 Some(n) => n,
                 None => continue,
             },
@@ -246,22 +249,9 @@ pub(super) fn ports(cx: &mut Ctx<'_>, workload: &str, settings: &WorkloadSetting
     ports
 }
 
-pub(super) fn port_number(cx: &mut Ctx<'_>, port: &Spanned<i64>) -> Option<i32> {
-    match i32::try_from(port.value) {
-        Ok(n) if (1..=65535).contains(&n) => Some(n),
-        _ => {
-            cx.error(
-                port.span,
-                ResolveError::OutOfRange {
-                    what: "port",
-                    value: port.value,
-                    help: "ports are 1 to 65535",
-                    span: port.span,
-                },
-            );
-            None
-        }
-    }
+/// A port number as Kubernetes types it; `model` keeps it within `model::bounds::PORT`.
+pub(super) fn port_number(port: &Spanned<i64>) -> Option<i32> {
+    i32::try_from(port.value).ok()
 }
 
 /// The named port, or the first port when none is named.

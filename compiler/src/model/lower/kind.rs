@@ -3,6 +3,7 @@
 use super::values::{Ctx, Names, Once, Quantity, args, children, prop};
 use super::workload;
 use crate::diag::Spanned;
+use crate::model::bounds::PORT;
 use crate::model::check;
 use crate::model::errors::LowerError;
 use crate::model::types::*;
@@ -42,7 +43,7 @@ pub(super) fn backing_kind(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<BackingKi
             "port" => {
                 if cx.once(&mut once, child, key, "backing-kind") {
                     port = cx
-                        .single_integer(child, 1, 65535)
+                        .single_integer(child, PORT.0, PORT.1)
                         .and_then(|port| u16::try_from(port.value).ok().map(|value| Spanned::new(value, port.span)));
                 }
             }
@@ -138,7 +139,7 @@ pub(super) fn realisation(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Realisatio
             Spanned::new(value, mode.span)
         }
         None => {
-            cx.missing(node, "a mode", "write `realise \"in-cluster\"` or `realise \"managed\" cloud=\"eks\"`");
+            cx.missing(node, "a mode", "write `realise \"in-cluster\"` or `realise \"managed\" cloud=\"<profile>\"`");
             return None;
         }
     };
@@ -209,7 +210,7 @@ pub(super) fn realisation(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Realisatio
             "port" => {
                 if cx.once(&mut once, child, key, "realise") {
                     realisation.port = cx
-                        .single_integer(child, 1, 65535)
+                        .single_integer(child, PORT.0, PORT.1)
                         .and_then(|port| u16::try_from(port.value).ok().map(|value| Spanned::new(value, port.span)));
                 }
             }

@@ -1,6 +1,7 @@
 //! Lowering targets and cloud profiles: `target`, `cloud` and their facts.
 
 use super::values::{Ctx, Once, args, children, is_cidr};
+use crate::model::bounds::PORT;
 use crate::model::check;
 use crate::model::types::*;
 use kdl::{KdlEntry, KdlNode};
@@ -39,8 +40,11 @@ const FACTS: &[&str] = &[
 pub(super) fn target(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Target> {
     cx.shape(node, &["cloud", "region"], 1, "the target name");
     let name = cx.name_arg(node, "target", true);
-    let cloud =
-        cx.required_string_prop(node, "cloud", "write `cloud=\"eks\"` (or `gke`, `aks`, `openshift`, `onprem`)");
+    let cloud = cx.required_string_prop(
+        node,
+        "cloud",
+        "write `cloud=\"<profile>\"`, naming a cloud profile of the stdlib (stdlib/targets/) or of a library",
+    );
     let region = cx.string_prop(node, "region");
     let mut facts = ProfileFacts::default();
     let mut once = Once::default();
@@ -68,30 +72,7 @@ pub(super) fn fact(cx: &mut Ctx<'_>, child: &KdlNode, facts: &mut ProfileFacts, 
         | "cni"
         | "internal-ingress-class" => {
             if cx.once(once, child, key, parent) {
-                let value = cx.single_string(child);
-                if key == "exposure"
-                    && let Some(value) = &value
-                {
-                    cx.choice(value, "exposure", &["ingress", "route", "gateway"]);
-                }
-                if key == "cni"
-                    && let Some(value) = &value
-                {
-                    cx.choice(value, "cni", &["cilium", "calico", "ovn-kubernetes", "vpc-cni", "azure"]);
-                }
-                let slot = match key {
-                    "dns" => &mut facts.dns,
-                    "registry" => &mut facts.registry,
-                    "ingress-class" => &mut facts.ingress_class,
-                    "storage-class" => &mut facts.storage_class,
-                    "dns-namespace" => &mut facts.dns_namespace,
-                    "ingress-namespace" => &mut facts.ingress_namespace,
-                    "monitoring-namespace" => &mut facts.monitoring_namespace,
-                    "cni" => &mut facts.cni,
-                    "internal-ingress-class" => &mut facts.internal_ingress_class,
-                    _ => &mut facts.exposure,
-                };
-                *slot = value;
+                string_fact(cx, child, key, facts);
             }
         }
         "fixed-uid" => {
@@ -105,25 +86,7 @@ pub(super) fn fact(cx: &mut Ctx<'_>, child: &KdlNode, facts: &mut ProfileFacts, 
             }
         }
         "ingress-cidr" | "managed-cidr" | "api-server-cidr" | "dns-cidr" => {
-            if let Some(cidr) = cx.single_string(child) {
-                if is_cidr(&cidr.value) {
-                    let list = match key {
-                        "ingress-cidr" => &mut facts.ingress_cidrs,
-                        "managed-cidr" => &mut facts.managed_cidrs,
-                        "dns-cidr" => &mut facts.dns_cidrs,
-                        _ => &mut facts.api_server_cidrs,
-                    };
-                    list.push(cidr);
-                } else {
-                    cx.invalid_value(
-                        cidr.span,
-                        key,
-                        &cidr.value,
-                        "not an address range",
-                        "write an address and a prefix length, such as `10.0.0.0/16`",
-                    );
-                }
-            }
+            cidr_fact(cx, child, key, facts);
         }
         "gateway" | "internal-gateway" => {
             if cx.once(once, child, key, parent) {
@@ -137,7 +100,7 @@ pub(super) fn fact(cx: &mut Ctx<'_>, child: &KdlNode, facts: &mut ProfileFacts, 
         }
         "dns-port" => {
             if cx.once(once, child, key, parent) {
-                facts.dns_port = cx.single_integer(child, 1, 65535);
+                facts.dns_port = cx.single_integer(child, PORT.0, PORT.1);
             }
         }
         "ingress-annotation"
@@ -183,6 +146,57 @@ pub(super) fn fact(cx: &mut Ctx<'_>, child: &KdlNode, facts: &mut ProfileFacts, 
         _ => return false,
     }
     true
+}
+
+/// A fact that holds one string (`dns`, `exposure`, `cni`, ...).
+fn string_fact(cx: &mut Ctx<'_>, child: &KdlNode, key: &str, facts: &mut ProfileFacts) {
+    let value = cx.single_string(child);
+    if key == "exposure"
+        && let Some(value) = &value
+    {
+        cx.choice(value, "exposure", &["ingress", "route", "gateway"]);
+    }
+    if key == "cni"
+        && let Some(value) = &value
+    {
+        cx.choice(value, "cni", &["cilium", "calico", "ovn-kubernetes", "vpc-cni", "azure"]);
+    }
+    let slot = match key {
+        "dns" => &mut facts.dns,
+        "registry" => &mut facts.registry,
+        "ingress-class" => &mut facts.ingress_class,
+        "storage-class" => &mut facts.storage_class,
+        "dns-namespace" => &mut facts.dns_namespace,
+        "ingress-namespace" => &mut facts.ingress_namespace,
+        "monitoring-namespace" => &mut facts.monitoring_namespace,
+        "cni" => &mut facts.cni,
+        "internal-ingress-class" => &mut facts.internal_ingress_class,
+        _ => &mut facts.exposure,
+    };
+    *slot = value;
+}
+
+/// One address range of a `*-cidr` fact, added to its list.
+fn cidr_fact(cx: &mut Ctx<'_>, child: &KdlNode, key: &str, facts: &mut ProfileFacts) {
+    if let Some(cidr) = cx.single_string(child) {
+        if is_cidr(&cidr.value) {
+            let list = match key {
+                "ingress-cidr" => &mut facts.ingress_cidrs,
+                "managed-cidr" => &mut facts.managed_cidrs,
+                "dns-cidr" => &mut facts.dns_cidrs,
+                _ => &mut facts.api_server_cidrs,
+            };
+            list.push(cidr);
+        } else {
+            cx.invalid_value(
+                cidr.span,
+                key,
+                &cidr.value,
+                "not an address range",
+                "write an address and a prefix length, such as `10.0.0.0/16`",
+            );
+        }
+    }
 }
 
 /// `gateway "public" namespace="gateway-system" section="https"`.

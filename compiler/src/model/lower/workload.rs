@@ -2,6 +2,7 @@
 
 use super::values::{Ctx, Once, Quantity, args, children, is_cidr, is_host_name, prop};
 use crate::diag::Spanned;
+use crate::model::bounds::{PORT, REPLICAS, SCALE};
 use crate::model::check;
 use crate::model::errors::LowerError;
 use crate::model::types::*;
@@ -139,7 +140,7 @@ pub(super) fn setting(
         "expose" => settings.expose.extend(expose(cx, node)),
         "health" => settings.health = health(cx, node),
         "resources" => settings.resources = Some(resources(cx, node)),
-        "replicas" => settings.replicas = cx.single_integer(node, 0, 1000),
+        "replicas" => settings.replicas = cx.single_integer(node, REPLICAS.0, REPLICAS.1),
         "scale" => settings.scale = scale(cx, node),
         "config" => config(cx, node, &mut settings.config, parent),
         "secret" => settings.secrets.extend(secret(cx, node)),
@@ -273,13 +274,13 @@ pub(super) fn port(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Port> {
         cx.diags.at(name.span, LowerError::InvalidPortName { name: name.value.clone(), reason, span: name.span });
     }
     let number = match args.next() {
-        Some(entry) => cx.integer(entry, "the port number", 1, 65535),
+        Some(entry) => cx.integer(entry, "the port number", PORT.0, PORT.1),
         None => {
             cx.missing(node, "a port number", "write `port \"http\" 8080`");
             None
         }
     };
-    let service_port = prop(node, "service-port").and_then(|entry| cx.integer(entry, "`service-port`", 1, 65535));
+    let service_port = prop(node, "service-port").and_then(|entry| cx.integer(entry, "`service-port`", PORT.0, PORT.1));
     let protocol = match prop(node, "protocol").and_then(|entry| cx.string(entry, "`protocol`")) {
         Some(written) => {
             let choice = cx.choice(&written, "protocol", &["http", "grpc", "tcp", "udp"]);
@@ -387,14 +388,14 @@ pub(super) fn scale(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Scale> {
     cx.shape(node, &["min", "max", "cpu-percent"], 0, "only `min=`, `max=` and `cpu-percent=`");
     cx.no_children(node);
     let min = match prop(node, "min") {
-        Some(entry) => cx.integer(entry, "`min`", 1, 1000),
+        Some(entry) => cx.integer(entry, "`min`", SCALE.0, SCALE.1),
         None => {
             cx.missing(node, "`min`", "write `scale min=2 max=10`");
             None
         }
     };
     let max = match prop(node, "max") {
-        Some(entry) => cx.integer(entry, "`max`", 1, 1000),
+        Some(entry) => cx.integer(entry, "`max`", SCALE.0, SCALE.1),
         None => {
             cx.missing(node, "`max`", "write `scale min=2 max=10`");
             None
@@ -408,7 +409,7 @@ pub(super) fn scale(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Scale> {
             LowerError::OutOfRange {
                 what: "`max`".to_owned(),
                 value: max.value.to_string(),
-                range: format!("{} to 1000", min.value),
+                range: format!("{} to {}", min.value, SCALE.1),
                 span: max.span,
                 help: "make `max` at least `min`".to_owned(),
             },
@@ -521,7 +522,7 @@ pub(super) fn egress(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Egress> {
             "write a host name such as `api.stripe.com`",
         );
     }
-    let Some(port) = prop(node, "port").and_then(|entry| cx.integer(entry, "`port`", 1, 65535)) else {
+    let Some(port) = prop(node, "port").and_then(|entry| cx.integer(entry, "`port`", PORT.0, PORT.1)) else {
         if prop(node, "port").is_none() {
             cx.missing(node, "a port", "write `egress \"<host>\" port=443`");
         }
