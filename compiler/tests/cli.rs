@@ -372,7 +372,9 @@ fn malformed_specs_exit_1_without_crashing_or_writing() {
     let dir = workdir("malformed_specs");
     let text = example("online-boutique");
     let mut variants: Vec<(String, String)> = Vec::new();
-    for fraction in [1, 3, 5, 7] {
+    // Cuts after the opening comments and the platform (a cut there can leave a
+    // complete, valid spec): inside the domain, every cut leaves a node open.
+    for fraction in [2, 3, 5, 7] {
         let mut at = text.len() * fraction / 8;
         while !text.is_char_boundary(at) {
             at -= 1;

@@ -128,12 +128,25 @@ fn workload(kind: WorkloadKind, name: &str, image: &str, offset: usize) -> Resol
         config: BTreeMap::new(),
         secrets: Vec::new(),
         uses: Vec::new(),
+        readiness: None,
+        liveness: None,
+        startup: None,
+        composed: Vec::new(),
+        pod_env: Vec::new(),
+        files: Vec::new(),
         writable: Vec::new(),
         egress: Vec::new(),
         bindings: Vec::new(),
         identity: None,
         span: span(offset),
     }
+}
+
+/// The readiness and liveness probes `health` gives, as resolve derives them.
+fn with_probes(workload: &mut ResolvedWorkload) {
+    workload.liveness = workload.health.clone();
+    workload.readiness =
+        workload.health.clone().map(|health| ResolvedHealth { initial_delay: 0, failure_threshold: 3, ..health });
 }
 
 /// The `order` domain of one view: a service with everything, a worker and a job.
@@ -179,7 +192,11 @@ fn order_domain(env: &str, registry: &str, dns: &str) -> ResolvedDomain {
         port_number: 8080,
         initial_delay: 10,
         period: 10,
+        timeout: 2,
+        failure_threshold: 6,
+        headers: Vec::new(),
     });
+    with_probes(&mut api);
     api.resources = resources("250m", "256Mi", "500m", "512Mi");
     api.scale = Some(ResolvedScale { min: 2, max: 10, cpu_percent: 70 });
     api.config = BTreeMap::from([
@@ -219,7 +236,11 @@ fn order_domain(env: &str, registry: &str, dns: &str) -> ResolvedDomain {
         port_number: 9100,
         initial_delay: 5,
         period: 15,
+        timeout: 2,
+        failure_threshold: 6,
+        headers: Vec::new(),
     });
+    with_probes(&mut projector);
     projector.replicas = 2;
     projector.config = BTreeMap::from([("TOPIC".to_owned(), "order-events".to_owned())]);
 

@@ -14,3 +14,4 @@ mod robustness;
 mod targets;
 mod tidy;
 mod validate;
+mod workload;

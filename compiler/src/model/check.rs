@@ -41,6 +41,11 @@ pub(crate) fn is_env_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// Whether `name` is an HTTP header name (an RFC 9110 token).
+pub(crate) fn is_header_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c))
+}
+
 /// Why `name` is not an IANA service name (a Kubernetes port name), if it is not one.
 pub(crate) fn port_name(name: &str) -> Option<String> {
     if name.is_empty() {

@@ -6,11 +6,15 @@
 pub mod bounds;
 mod check;
 mod errors;
+mod files;
 mod lower;
 mod types;
+mod vars;
 
 pub use errors::LowerError;
+pub use files::{FileDir, FileEntry, FileSource};
 pub use types::*;
+pub use vars::{DerivedEnv, PodField};
 
 use crate::diag::Diagnostics;
 use crate::syntax::Parsed;

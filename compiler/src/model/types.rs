@@ -1,5 +1,6 @@
 //! The typed, spanned spec: what the user wrote, with names still unresolved.
 
+use super::vars::{DerivedEnv, PodField};
 use crate::diag::{Span, Spanned};
 use indexmap::IndexMap;
 
@@ -428,8 +429,14 @@ pub struct WorkloadSettings {
     pub ports: Vec<Port>,
     /// `expose "/path" port="http" host="..."`.
     pub expose: Vec<Expose>,
-    /// `health ...`.
+    /// `health ...`: the short form, one probe for liveness and readiness.
     pub health: Option<Health>,
+    /// `readiness ...`: replaces the readiness probe `health` gives.
+    pub readiness: Option<Health>,
+    /// `liveness ...`: replaces the liveness probe `health` gives.
+    pub liveness: Option<Health>,
+    /// `startup ...`: a startup probe.
+    pub startup: Option<Health>,
     /// `resources cpu=".." memory=".." cpu-limit=".." memory-limit=".."`.
     pub resources: Option<Resources>,
     /// `replicas N`.
@@ -442,6 +449,12 @@ pub struct WorkloadSettings {
     pub secrets: Vec<SecretRef>,
     /// `uses "name"` / `uses "domain/name" as="producer"`.
     pub uses: Vec<Use>,
+    /// `from-pod POD_NAMESPACE="namespace"`: variables from the downward API, merged key
+    /// by key across layers.
+    pub from_pod: IndexMap<String, Spanned<PodField>>,
+    /// `files "/dir" { ... }`: secret and config values as read-only files; a directory
+    /// written again in a later layer replaces the earlier one.
+    pub files: Vec<super::files::FileDir>,
     /// `writable "/path"`: extra emptyDir mounts (the root filesystem is read-only).
     pub writable: Vec<Spanned<String>>,
     /// `egress "api.stripe.com" port=443 cidr="203.0.113.0/24"`: allowed connections to
@@ -545,17 +558,24 @@ pub enum HealthCheck {
 }
 
 /// `health "/healthz"` / `health grpc=#true` / `health tcp=#true`, with `port=`,
-/// `initial-delay=`, `period=`.
+/// `initial-delay=`, `period=`; also `readiness`, `liveness` and `startup`, which add
+/// `timeout=`, `failure-threshold=` and `header` children.
 #[derive(Debug, Clone)]
 pub struct Health {
     /// What to probe.
     pub check: Spanned<HealthCheck>,
     /// Port name (default: the first port).
     pub port: Option<Spanned<String>>,
-    /// Liveness initial delay in seconds.
+    /// Initial delay in seconds (for `health`: of the liveness probe).
     pub initial_delay: Option<Spanned<i64>>,
     /// Probe period in seconds.
     pub period: Option<Spanned<i64>>,
+    /// Probe timeout in seconds.
+    pub timeout: Option<Spanned<i64>>,
+    /// Failed probes in a row before the probe counts as failed.
+    pub failure_threshold: Option<Spanned<i64>>,
+    /// HTTP headers (`header "Name" "value"`), in order.
+    pub headers: Vec<(Spanned<String>, Spanned<String>)>,
     /// The whole node.
     pub span: Span,
 }
@@ -616,6 +636,12 @@ pub struct Use {
     /// `prefix="ARCHIVE_"`: put before every connection variable of a backing service,
     /// so a workload can use two of the same kind.
     pub prefix: Option<Spanned<String>>,
+    /// `env="CART_ADDR"`: a service's address (`host:port`) in this variable.
+    pub env: Option<Spanned<String>>,
+    /// `port="grpc"`: the callee port that `env=` and `$(PORT)` name.
+    pub port: Option<Spanned<String>>,
+    /// `env "NAME" "value"` children: variables built from the callee's variables.
+    pub derived: Vec<DerivedEnv>,
 }
 
 /// `in "prod" { ... }`: per-environment overrides.

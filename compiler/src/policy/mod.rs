@@ -18,7 +18,8 @@
 //! - `service`, `worker`, `job`: `name`, `domain`, `team` (string or null), `kind`,
 //!   `image` (full reference), `replicas` (int), `scale` (`{min, max, cpu_percent}` or
 //!   null), `ports` (list of `{name, port, service_port, protocol, metrics}`), `health`
-//!   (`{check, path, port, initial_delay, period}` or null), `resources` (`{cpu, memory,
+//!   (`{check, path, port, initial_delay, period}` or null), `readiness`, `liveness` and
+//!   `startup` (the probes the container gets, same shape, or null), `resources` (`{cpu, memory,
 //!   cpu_limit, memory_limit, declared}`, `declared` false when only defaults apply),
 //!   `config` (map), `secrets` (list of `{env, key, property}`), `uses` (list of
 //!   `{domain, name, kind, backing, role}`), `expose` (list of `{host, path, port}`),
@@ -605,17 +606,20 @@ fn workload_entity(spec: &Spec, view: &View, domain: &ResolvedDomain, workload: 
                 .collect(),
         ),
     );
-    variables.insert(
-        "health",
-        workload.health.as_ref().map_or(Json::Null, |h| {
+    let probe = |health: &Option<crate::resolve::ResolvedHealth>| {
+        health.as_ref().map_or(Json::Null, |h| {
             let (check, path) = match &h.check {
                 model::HealthCheck::Http { path } => ("http", Json::String(path.clone())),
                 model::HealthCheck::Grpc => ("grpc", Json::Null),
                 model::HealthCheck::Tcp => ("tcp", Json::Null),
             };
             json!({"check": check, "path": path, "port": h.port, "initial_delay": h.initial_delay, "period": h.period})
-        }),
-    );
+        })
+    };
+    variables.insert("health", probe(&workload.health));
+    variables.insert("readiness", probe(&workload.readiness));
+    variables.insert("liveness", probe(&workload.liveness));
+    variables.insert("startup", probe(&workload.startup));
     let r = &workload.resources;
     variables.insert(
         "resources",

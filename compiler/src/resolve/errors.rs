@@ -167,6 +167,22 @@ pub enum ResolveError {
         span: Span,
     },
 
+    /// A probe on a job, which runs to completion and is never probed.
+    #[error("`{node}` on job `{job}`, which is never probed")]
+    #[diagnostic(
+        code(resolve::probe_on_job),
+        help("a job runs to completion and its CronJob gets no probes: remove this `{node}`")
+    )]
+    ProbeOnJob {
+        /// `health`, `readiness`, `liveness` or `startup`.
+        node: &'static str,
+        /// The job.
+        job: String,
+        /// Where.
+        #[label("a job takes no probe")]
+        span: Span,
+    },
+
     /// `expose` with no host and no DNS zone on the target.
     #[error("`expose` has no `host` and target `{target}` has no `dns` zone")]
     #[diagnostic(
@@ -373,6 +389,80 @@ pub enum ResolveError {
         /// The first source.
         #[label("first from here")]
         first: Span,
+    },
+
+    /// A `uses` option that does not apply to what it points at (`prefix=` on a
+    /// service, `env=` or `port=` on a backing service).
+    #[error("`{option}` does not apply to `uses \"{reference}\"`, a {what}")]
+    #[diagnostic(code(resolve::uses_option))]
+    UsesOption {
+        /// The option, `prefix=`.
+        option: &'static str,
+        /// The reference as written.
+        reference: String,
+        /// `service` or `backing service`.
+        what: &'static str,
+        /// The option's value.
+        #[label("not for a {what}")]
+        span: Span,
+        /// What to write instead.
+        #[help]
+        help: &'static str,
+    },
+
+    /// A `$(VAR)` in an `env` child of a `uses` that the callee does not have.
+    #[error("`$({variable})` in `{name}` is not a variable of `{callee}`")]
+    #[diagnostic(code(resolve::unknown_binding_variable), help("`{callee}` has {known}"))]
+    UnknownBindingVariable {
+        /// The variable referenced.
+        variable: String,
+        /// The variable being built.
+        name: String,
+        /// The callee as written.
+        callee: String,
+        /// The callee's variables, in words.
+        known: String,
+        /// The value.
+        #[label("no `{variable}` here")]
+        span: Span,
+    },
+
+    /// A `$(VAR)` in `config`, `command` or `args` naming no variable of the container.
+    #[error("{what} refers to `$({variable})`, which workload `{workload}` does not set")]
+    #[diagnostic(
+        code(resolve::unknown_variable),
+        help(
+            "Kubernetes expands `$({variable})` only from the container's own variables: declare it (`config`, `secret`, `from-pod`, a `uses`), or write `$$({variable})` for a literal `$({variable})`"
+        )
+    )]
+    UnknownVariable {
+        /// `config \`X\``, `command`, `args`.
+        what: String,
+        /// The variable referenced.
+        variable: String,
+        /// Workload.
+        workload: String,
+        /// The value.
+        #[label("no `{variable}` in this container")]
+        span: Span,
+    },
+
+    /// `config` entries whose `$(VAR)` references go round in a circle.
+    #[error("config `{name}` refers to itself through {path}")]
+    #[diagnostic(
+        code(resolve::variable_cycle),
+        help(
+            "Kubernetes sets each variable after those it names, so a circle has no order: write one of the values out in full"
+        )
+    )]
+    VariableCycle {
+        /// The entry.
+        name: String,
+        /// The circle, in words.
+        path: String,
+        /// The value.
+        #[label("part of a circle")]
+        span: Span,
     },
 
     /// `placement` names a target the environment does not run on.

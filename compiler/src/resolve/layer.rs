@@ -16,6 +16,9 @@ pub fn apply_settings(base: &mut WorkloadSettings, overlay: &WorkloadSettings) {
     }
     base.expose.extend(overlay.expose.iter().cloned());
     overlay_option(&mut base.health, &overlay.health);
+    overlay_option(&mut base.readiness, &overlay.readiness);
+    overlay_option(&mut base.liveness, &overlay.liveness);
+    overlay_option(&mut base.startup, &overlay.startup);
     if let Some(resources) = &overlay.resources {
         let merged = base.resources.get_or_insert_with(Default::default);
         overlay_option(&mut merged.cpu, &resources.cpu);
@@ -33,8 +36,15 @@ pub fn apply_settings(base: &mut WorkloadSettings, overlay: &WorkloadSettings) {
         base.secrets.retain(|existing| existing.env.value != secret.env.value);
         base.secrets.push(secret.clone());
     }
+    for (key, value) in &overlay.from_pod {
+        base.from_pod.insert(key.clone(), value.clone());
+    }
     base.uses.extend(overlay.uses.iter().cloned());
     base.writable.extend(overlay.writable.iter().cloned());
+    for dir in &overlay.files {
+        base.files.retain(|existing| existing.path.value != dir.path.value);
+        base.files.push(dir.clone());
+    }
     // External endpoints add up; the same host and port twice is one entry (the later
     // layer's range wins).
     for egress in &overlay.egress {

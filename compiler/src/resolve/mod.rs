@@ -7,13 +7,17 @@
 //! problem once, however many views it affects. It never sees a KDL node.
 
 mod backing;
+mod env;
 mod errors;
+mod files;
 mod layer;
 mod library;
+mod probes;
 mod profile;
 mod realise;
 mod types;
 mod uses;
+mod vars;
 mod workload;
 
 pub use errors::ResolveError;

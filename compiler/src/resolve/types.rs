@@ -185,25 +185,39 @@ pub struct ResolvedWorkload {
     pub ports: Vec<ResolvedPort>,
     /// Public exposures.
     pub expose: Vec<ResolvedExpose>,
-    /// Health probe, if any.
+    /// Health probe, if any (`health`, the short form, as written).
     pub health: Option<ResolvedHealth>,
+    /// Readiness probe: `readiness`, else from `health`.
+    pub readiness: Option<ResolvedHealth>,
+    /// Liveness probe: `liveness`, else from `health`.
+    pub liveness: Option<ResolvedHealth>,
+    /// Startup probe (`startup`).
+    pub startup: Option<ResolvedHealth>,
     /// Requests and limits.
     pub resources: ResolvedResources,
     /// Fixed replica count (ignored when `scale` is set; HPA owns replicas then).
     pub replicas: i64,
     /// Autoscaling.
     pub scale: Option<ResolvedScale>,
-    /// Config entries, sorted by key.
+    /// Config entries for the ConfigMap, sorted by key (those without `$(VAR)`).
     pub config: BTreeMap<String, String>,
+    /// Config entries that name other variables as `$(VAR)`: `env` entries after every
+    /// other variable, each after those it names.
+    pub composed: Vec<ResolvedEnv>,
+    /// Variables from the pod (`from-pod`), in declaration order.
+    pub pod_env: Vec<ResolvedEnv>,
     /// Secret references, in declaration order.
     pub secrets: Vec<ResolvedSecret>,
     /// Bound dependencies.
     pub uses: Vec<ResolvedUse>,
     /// Extra writable paths (emptyDir).
     pub writable: Vec<String>,
+    /// Directories of read-only files, in declaration order.
+    pub files: Vec<ResolvedFiles>,
     /// Allowed endpoints outside the cluster, in declaration order.
     pub egress: Vec<ResolvedEgress>,
-    /// Connection variables of the backing services it uses, in `uses` order.
+    /// Connection variables of the backing services it uses and variables derived from
+    /// its `uses` (`env=`, `env` children), in `uses` order.
     pub bindings: Vec<ResolvedEnv>,
     /// The cloud identity its pods assume, realised for this target.
     pub identity: Option<ResolvedIdentity>,
@@ -250,6 +264,8 @@ pub enum EnvSource {
         /// Key.
         key: String,
     },
+    /// A field of the pod (downward API `fieldPath`, e.g. `metadata.namespace`).
+    PodField(String),
 }
 
 /// A resolved port.
@@ -304,10 +320,16 @@ pub struct ResolvedHealth {
     pub port: String,
     /// Container port number (gRPC probes need a number).
     pub port_number: i32,
-    /// Liveness initial delay (s).
+    /// Initial delay (s); for `health`, of the liveness probe.
     pub initial_delay: i64,
     /// Period (s).
     pub period: i64,
+    /// Timeout (s).
+    pub timeout: i64,
+    /// Failed probes in a row before the probe fails.
+    pub failure_threshold: i64,
+    /// HTTP headers, in order.
+    pub headers: Vec<(String, String)>,
 }
 
 /// Resolved requests and limits (Kubernetes quantities).
@@ -421,4 +443,30 @@ pub struct ResolvedRealisation {
     pub api_server: bool,
     /// The `realise` node in the library.
     pub span: Span,
+}
+
+/// A directory of mounted files.
+#[derive(Debug, Clone)]
+pub struct ResolvedFiles {
+    /// Absolute directory.
+    pub path: String,
+    /// File mode of every file (e.g. `0o440`).
+    pub mode: i32,
+    /// Files from the secret store: file name, store key, property.
+    pub secrets: Vec<ResolvedSecretFile>,
+    /// Plain files: file name to content, sorted.
+    pub config: BTreeMap<String, String>,
+    /// The `files` node.
+    pub span: Span,
+}
+
+/// One file whose content comes from the secret store.
+#[derive(Debug, Clone)]
+pub struct ResolvedSecretFile {
+    /// File name.
+    pub file: String,
+    /// Store key.
+    pub key: String,
+    /// Property within the key.
+    pub property: Option<String>,
 }

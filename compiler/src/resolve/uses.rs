@@ -5,10 +5,9 @@
 use super::backing::backing_placement;
 use super::errors::ResolveError;
 use super::realise::{self, Scope};
-use super::types::{EnvSource, ResolvedBacking, ResolvedEnv, ResolvedUse, UseTarget};
+use super::types::{ResolvedUse, UseTarget};
 use super::{Ctx, layer, suggest};
-use crate::diag::Span;
-use crate::model::{BackingService, Spec, Workload, WorkloadKind, WorkloadSettings};
+use crate::model::{BackingService, Spec, Workload, WorkloadKind};
 use std::collections::BTreeMap;
 
 /// A declared entity a `uses` can point at.
@@ -115,60 +114,6 @@ pub(super) fn bind_use(
     }
 }
 
-/// The connection variables of every backing service a workload uses here, checked
-/// against each other and against its `secret` and `config` names.
-pub(super) fn bindings(
-    cx: &mut Ctx<'_>,
-    workload: &str,
-    settings: &WorkloadSettings,
-    uses: &[ResolvedUse],
-    backings: &[ResolvedBacking],
-) -> Vec<ResolvedEnv> {
-    let mut seen: BTreeMap<String, Span> = BTreeMap::new();
-    for secret in &settings.secrets {
-        seen.entry(secret.env.value.clone()).or_insert(secret.span);
-    }
-    for (key, value) in &settings.config {
-        seen.entry(key.clone()).or_insert(value.span);
-    }
-    let mut out = Vec::new();
-    let mut done: Vec<&str> = Vec::new();
-    for used in uses {
-        let UseTarget::Backing { name, .. } = &used.target else { continue };
-        if done.contains(&name.as_str()) {
-            continue;
-        }
-        done.push(name);
-        let Some(backing) = backings.iter().find(|b| &b.name == name) else { continue };
-        let binding = prefixed(&backing.binding, used.prefix.as_deref());
-        let mut collided: Vec<&str> = Vec::new();
-        let mut first = None;
-        for env in &binding {
-            if let Some(earlier) = seen.get(&env.name) {
-                first.get_or_insert(*earlier);
-                collided.push(&env.name);
-            }
-        }
-        if let Some(first) = first {
-            cx.error(
-                used.span,
-                ResolveError::EnvCollision {
-                    workload: workload.to_owned(),
-                    variables: collided.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", "),
-                    span: used.span,
-                    first,
-                },
-            );
-            continue;
-        }
-        for env in binding {
-            seen.insert(env.name.clone(), used.span);
-            out.push(env);
-        }
-    }
-    out
-}
-
 /// Report `uses` edges that leave this view's cluster: a service placed on other
 /// targets only (a warning) or a backing service placed elsewhere (an error).
 pub(super) fn check_cross_target(
@@ -224,28 +169,6 @@ pub(super) fn check_cross_target(
         };
         cx.error(used.span, error);
     }
-}
-
-/// A backing service's binding with `prefix` before every variable name, and before
-/// every `$(NAME)` reference to one of them in a literal value.
-pub(super) fn prefixed(binding: &[ResolvedEnv], prefix: Option<&str>) -> Vec<ResolvedEnv> {
-    let Some(prefix) = prefix else { return binding.to_vec() };
-    binding
-        .iter()
-        .map(|env| {
-            let source = match &env.source {
-                EnvSource::Value(value) => {
-                    let mut value = value.clone();
-                    for other in binding {
-                        value = value.replace(&format!("$({})", other.name), &format!("$({prefix}{})", other.name));
-                    }
-                    EnvSource::Value(value)
-                }
-                other => other.clone(),
-            };
-            ResolvedEnv { name: format!("{prefix}{}", env.name), source }
-        })
-        .collect()
 }
 
 /// Index every workload and backing service by (domain, name).

@@ -5,7 +5,7 @@ use super::errors::ResolveError;
 use super::realise::{self, Scope};
 use super::types::*;
 use super::uses::{self, Entity};
-use super::{Ctx, layer, suggest};
+use super::{Ctx, env, files, layer, probes, suggest};
 use crate::diag::{Span, Spanned};
 use crate::model::{Domain, Workload, WorkloadKind, WorkloadSettings};
 use std::collections::BTreeMap;
@@ -55,8 +55,8 @@ pub(super) fn workload(
     }
 
     let expose = exposures(cx, scope, &name, &ports, &settings);
-    let health = health(cx, &name, &ports, &settings);
 
+    let probes = probes::probes(cx, &name, kind, &settings, &ports);
     let resources = resources(&settings);
 
     // `model` keeps replicas, scale bounds and `min <= max` in range (model::bounds).
@@ -67,9 +67,10 @@ pub(super) fn workload(
         cpu_percent: scale.cpu_percent.as_ref().map_or(80, |c| c.value),
     });
 
-    let uses = resolved_uses(cx, domain, workload, &settings, entities);
+    let bound = resolved_uses(cx, domain, workload, &settings, entities);
+    let env = env::workload_env(cx, scope, &name, &settings, &bound, backings, entities);
+    let uses: Vec<ResolvedUse> = bound.into_iter().map(|(_, used)| used).collect();
     uses::check_cross_target(cx, scope, &name, &uses, entities);
-    let bindings = uses::bindings(cx, &name, &settings, &uses, backings);
     let identity = settings.identity.as_ref().and_then(|identity| realise::identity(cx, scope, &name, identity));
 
     Some(ResolvedWorkload {
@@ -81,11 +82,16 @@ pub(super) fn workload(
         schedule: workload.schedule.as_ref().map(|s| s.value.clone()),
         ports,
         expose,
-        health,
+        health: probes.health,
+        readiness: probes.readiness,
+        liveness: probes.liveness,
+        startup: probes.startup,
         resources,
         replicas,
         scale,
-        config: settings.config.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect(),
+        config: env.config,
+        composed: env.composed,
+        pod_env: env.pod_env,
         secrets: settings
             .secrets
             .iter()
@@ -98,6 +104,7 @@ pub(super) fn workload(
             .collect(),
         uses,
         writable: settings.writable.iter().map(|w| w.value.clone()).collect(),
+        files: files::files(&settings.files),
         egress: settings
             .egress
             .iter()
@@ -110,7 +117,7 @@ pub(super) fn workload(
                 })
             })
             .collect(),
-        bindings,
+        bindings: env.bindings,
         identity,
         span: workload.span,
     })
@@ -130,24 +137,25 @@ fn resources(settings: &WorkloadSettings) -> ResolvedResources {
 }
 
 /// The workload's `uses`, each bound to what it names.
-fn resolved_uses(
+fn resolved_uses<'s>(
     cx: &mut Ctx<'_>,
     domain: &Domain,
     workload: &Workload,
-    settings: &WorkloadSettings,
+    settings: &'s WorkloadSettings,
     entities: &BTreeMap<(String, String), Entity<'_>>,
-) -> Vec<ResolvedUse> {
+) -> Vec<(&'s crate::model::Use, ResolvedUse)> {
     settings
         .uses
         .iter()
         .filter_map(|used| {
             let target = uses::bind_use(cx, &domain.name.value, workload, used, entities)?;
-            Some(ResolvedUse {
+            let resolved = ResolvedUse {
                 target,
                 role: used.role.as_ref().map(|r| r.value.clone()),
                 prefix: used.prefix.as_ref().map(|p| p.value.clone()),
                 span: used.span,
-            })
+            };
+            Some((used, resolved))
         })
         .collect()
 }
@@ -191,25 +199,6 @@ fn exposures(
         });
     }
     expose
-}
-
-/// The workload's health probe on its port, with the library's default timings.
-fn health(cx: &mut Ctx<'_>, name: &str, ports: &[ResolvedPort], settings: &WorkloadSettings) -> Option<ResolvedHealth> {
-    let defaults = &cx.library.defaults;
-    let initial_delay_default = defaults.probe_initial_delay.as_ref().map_or(10, |d| d.value);
-    let period_default = defaults.probe_period.as_ref().map_or(10, |d| d.value);
-    match &settings.health {
-        None => None,
-        Some(health) => {
-            port_ref(cx, name, ports, health.port.as_ref(), "health", health.span).map(|port| ResolvedHealth {
-                check: health.check.value.clone(),
-                port: port.name.clone(),
-                port_number: port.container_port,
-                initial_delay: health.initial_delay.as_ref().map_or(initial_delay_default, |d| d.value),
-                period: health.period.as_ref().map_or(period_default, |p| p.value),
-            })
-        }
-    }
 }
 
 pub(super) fn ports(cx: &mut Ctx<'_>, workload: &str, settings: &WorkloadSettings) -> Vec<ResolvedPort> {

@@ -34,6 +34,8 @@ pub fn estate_schema() -> Value {
     defs.insert("ResolvedIdentity".to_owned(), identity());
     defs.insert("ResolvedEnv".to_owned(), env());
     defs.insert("EnvSource".to_owned(), env_source());
+    defs.insert("ResolvedFiles".to_owned(), files());
+    defs.insert("ResolvedSecretFile".to_owned(), secret_file());
     defs.insert("ResolvedRealisation".to_owned(), realisation());
     defs.insert("Value".to_owned(), scalar());
     defs.insert("Span".to_owned(), span());
@@ -204,8 +206,37 @@ fn env_source() -> Value {
             tagged("value", "A literal (may contain `$(VAR)` references to earlier variables).", &[("value", string(), "The literal.")]),
             tagged("secret", "A key of a Secret in the namespace.", &[("name", string(), "Secret name."), ("key", string(), "Key.")]),
             tagged("config_map", "A key of a ConfigMap in the namespace.", &[("name", string(), "ConfigMap name."), ("key", string(), "Key.")]),
+            tagged("pod_field", "A field of the pod (downward API `fieldPath`).", &[("path", string(), "The field path, e.g. `metadata.namespace`.")]),
         ],
     })
+}
+
+fn secret_file() -> Value {
+    object(
+        "One file whose content comes from the secret store.",
+        &[
+            ("file", string(), "File name."),
+            ("key", string(), "Store key."),
+            ("property", nullable(string()), "Property within the key."),
+        ],
+    )
+}
+
+fn files() -> Value {
+    object(
+        "A directory of mounted files.",
+        &[
+            ("path", string(), "Absolute directory."),
+            ("mode", integer(), "File mode of every file (e.g. `0o440`)."),
+            (
+                "secrets",
+                array(reference("ResolvedSecretFile")),
+                "Files from the secret store: file name, store key, property.",
+            ),
+            ("config", map(string()), "Plain files: file name to content, sorted."),
+            ("span", reference("Span"), "The `files` node."),
+        ],
+    )
 }
 
 fn realisation() -> Value {
@@ -270,14 +301,28 @@ fn workload() -> Value {
             ("schedule", nullable(string()), "Cron schedule (jobs)."),
             ("ports", array(reference("ResolvedPort")), "Ports in declaration order."),
             ("expose", array(reference("ResolvedExpose")), "Public exposures."),
-            ("health", nullable(reference("ResolvedHealth")), "Health probe, if any."),
+            (
+                "health",
+                nullable(reference("ResolvedHealth")),
+                "Health probe, if any (`health`, the short form, as written).",
+            ),
+            ("readiness", nullable(reference("ResolvedHealth")), "Readiness probe: `readiness`, else from `health`."),
+            ("liveness", nullable(reference("ResolvedHealth")), "Liveness probe: `liveness`, else from `health`."),
+            ("startup", nullable(reference("ResolvedHealth")), "Startup probe (`startup`)."),
             ("resources", reference("ResolvedResources"), "Requests and limits."),
             ("replicas", integer(), "Fixed replica count (ignored when `scale` is set; HPA owns replicas then)."),
             ("scale", nullable(reference("ResolvedScale")), "Autoscaling."),
-            ("config", map(string()), "Config entries, sorted by key."),
+            ("config", map(string()), "Config entries for the ConfigMap, sorted by key (those without `$(VAR)`)."),
+            (
+                "composed",
+                array(reference("ResolvedEnv")),
+                "Config entries that name other variables as `$(VAR)`: `env` entries after every other variable, each after those it names.",
+            ),
+            ("pod_env", array(reference("ResolvedEnv")), "Variables from the pod (`from-pod`), in declaration order."),
             ("secrets", array(reference("ResolvedSecret")), "Secret references, in declaration order."),
             ("uses", array(reference("ResolvedUse")), "Bound dependencies."),
             ("writable", array(string()), "Extra writable paths (emptyDir)."),
+            ("files", array(reference("ResolvedFiles")), "Directories of read-only files, in declaration order."),
             (
                 "egress",
                 array(reference("ResolvedEgress")),
@@ -286,7 +331,7 @@ fn workload() -> Value {
             (
                 "bindings",
                 array(reference("ResolvedEnv")),
-                "Connection variables of the backing services it uses, in `uses` order.",
+                "Connection variables of the backing services it uses and variables derived from its `uses` (`env=`, `env` children), in `uses` order.",
             ),
             (
                 "identity",
@@ -343,8 +388,15 @@ fn health() -> Value {
             ("check", reference("HealthCheck"), "What to probe."),
             ("port", string(), "Port name."),
             ("port_number", integer(), "Container port number (gRPC probes need a number)."),
-            ("initial_delay", integer(), "Liveness initial delay (s)."),
+            ("initial_delay", integer(), "Initial delay (s); for `health`, of the liveness probe."),
             ("period", integer(), "Period (s)."),
+            ("timeout", integer(), "Timeout (s)."),
+            ("failure_threshold", integer(), "Failed probes in a row before the probe fails."),
+            (
+                "headers",
+                array(json!({"type": "array", "items": string(), "minItems": 2, "maxItems": 2})),
+                "HTTP headers, in order.",
+            ),
         ],
     )
 }

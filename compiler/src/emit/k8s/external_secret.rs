@@ -62,24 +62,35 @@ struct RemoteRef {
 /// The ExternalSecret of a workload with at least one `secret`. Each Secret key is the
 /// env var name, which the container's `secretKeyRef` reads.
 pub(super) fn emit(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Artifact {
-    let name = secret_name(workload);
+    let entries = workload
+        .secrets
+        .iter()
+        .map(|secret| (secret.env.clone(), secret.key.clone(), secret.property.clone()))
+        .collect();
+    external_secret(ctx, workload, &secret_name(workload), entries)
+}
+
+/// An ExternalSecret `name` creating the Secret `name` with one key per entry
+/// (Secret key, store key, property).
+pub(super) fn external_secret(
+    ctx: &Ctx<'_>,
+    workload: &ResolvedWorkload,
+    name: &str,
+    entries: Vec<(String, String, Option<String>)>,
+) -> Artifact {
     let object = ExternalSecret {
         api_version: "external-secrets.io/v1",
         kind: "ExternalSecret",
-        metadata: ctx.workload_meta(workload, &name),
+        metadata: ctx.workload_meta(workload, name),
         spec: ExternalSecretSpec {
             refresh_interval: REFRESH_INTERVAL,
             secret_store_ref: SecretStoreRef { kind: "ClusterSecretStore", name: ctx.estate.secret_store.clone() },
-            target: Target { name: name.clone(), creation_policy: "Owner" },
-            data: workload
-                .secrets
-                .iter()
-                .map(|secret| Data {
-                    secret_key: secret.env.clone(),
-                    remote_ref: RemoteRef { key: secret.key.clone(), property: secret.property.clone() },
-                })
+            target: Target { name: name.to_owned(), creation_policy: "Owner" },
+            data: entries
+                .into_iter()
+                .map(|(secret_key, key, property)| Data { secret_key, remote_ref: RemoteRef { key, property } })
                 .collect(),
         },
     };
-    ctx.workload_artifact(workload, "ExternalSecret", &name, &object)
+    ctx.workload_artifact(workload, "ExternalSecret", name, &object)
 }

@@ -10,6 +10,7 @@
 
 mod expose;
 mod external_secret;
+mod files;
 mod namespace;
 mod pod;
 mod service;
@@ -104,6 +105,7 @@ fn emit_workload(ctx: &Ctx<'_>, workload: &ResolvedWorkload, out: &mut Vec<Artif
     if !workload.secrets.is_empty() {
         out.push(external_secret::emit(ctx, workload));
     }
+    files::emit(ctx, workload, out);
     workload::emit(ctx, workload, out);
     if !workload.ports.is_empty() && workload.kind == crate::model::WorkloadKind::Service {
         out.push(service::service(ctx, workload));

@@ -6,9 +6,9 @@ use crate::model::{HealthCheck, WorkloadKind};
 use crate::resolve::{EnvSource, ResolvedEnv, ResolvedHealth, ResolvedWorkload};
 use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMapEnvSource, ConfigMapKeySelector, Container, ContainerPort, EmptyDirVolumeSource,
-    EnvFromSource, EnvVar, EnvVarSource, GRPCAction, HTTPGetAction, PodSecurityContext, PodSpec, PodTemplateSpec,
-    Probe, ResourceRequirements, SeccompProfile, SecretKeySelector, SecurityContext, TCPSocketAction, Volume,
-    VolumeMount,
+    EnvFromSource, EnvVar, EnvVarSource, GRPCAction, HTTPGetAction, HTTPHeader, ObjectFieldSelector,
+    PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile, SecretKeySelector,
+    SecurityContext, TCPSocketAction, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -19,13 +19,6 @@ use std::collections::BTreeMap;
 const CONTAINER_NAME: &str = "app";
 /// Name of the `/tmp` scratch volume.
 const TMP_VOLUME: &str = "tmp";
-/// Readiness: how many failed probes take the pod out of its Service.
-const READINESS_FAILURE_THRESHOLD: i32 = 3;
-/// Liveness: how many failed probes restart the container. Higher than readiness, so a
-/// slow pod is first taken out of rotation, and only restarted if it stays stuck.
-const LIVENESS_FAILURE_THRESHOLD: i32 = 6;
-/// Probe timeout in seconds.
-const PROBE_TIMEOUT: i32 = 2;
 
 /// The pod template of a workload. `restart_policy` is `None` for Deployments (the
 /// default `Always`) and `OnFailure` for CronJobs.
@@ -80,25 +73,25 @@ fn container(workload: &ResolvedWorkload) -> Container {
             ("memory".to_owned(), Quantity(memory.to_owned())),
         ])
     };
-    let mut env: Vec<EnvVar> = workload
-        .secrets
-        .iter()
-        .map(|secret| EnvVar {
-            name: secret.env.clone(),
-            value_from: Some(EnvVarSource {
-                secret_key_ref: Some(SecretKeySelector {
-                    name: secret_name(workload),
-                    key: secret.env.clone(),
-                    optional: Some(false),
-                }),
-                ..EnvVarSource::default()
+    // Order matters: the kubelet expands `$(NAME)` only from variables set earlier.
+    let mut env: Vec<EnvVar> = workload.pod_env.iter().map(binding_env).collect();
+    env.extend(workload.secrets.iter().map(|secret| EnvVar {
+        name: secret.env.clone(),
+        value_from: Some(EnvVarSource {
+            secret_key_ref: Some(SecretKeySelector {
+                name: secret_name(workload),
+                key: secret.env.clone(),
+                optional: Some(false),
             }),
-            ..EnvVar::default()
-        })
-        .collect();
+            ..EnvVarSource::default()
+        }),
+        ..EnvVar::default()
+    }));
     // Backing-service connection variables, in the kind's order: later ones may refer to
     // earlier ones as `$(NAME)`, which the kubelet expands.
     env.extend(workload.bindings.iter().map(binding_env));
+    // Config entries naming other variables, each after those it names.
+    env.extend(workload.composed.iter().map(binding_env));
     let env_from = (!workload.config.is_empty()).then(|| {
         vec![EnvFromSource {
             config_map_ref: Some(ConfigMapEnvSource { name: config_map_name(workload), optional: Some(false) }),
@@ -106,7 +99,8 @@ fn container(workload: &ResolvedWorkload) -> Container {
         }]
     });
     // Jobs run to completion: a liveness probe would kill a long batch, readiness is moot.
-    let health = workload.health.as_ref().filter(|_| workload.kind != WorkloadKind::Job);
+    let probe =
+        |health: &Option<ResolvedHealth>| health.as_ref().filter(|_| workload.kind != WorkloadKind::Job).map(probe);
     Container {
         name: CONTAINER_NAME.to_owned(),
         image: Some(workload.image.clone()),
@@ -121,8 +115,9 @@ fn container(workload: &ResolvedWorkload) -> Container {
             limits: Some(quantities(&resources.cpu_limit, &resources.memory_limit)),
             ..ResourceRequirements::default()
         }),
-        readiness_probe: health.map(readiness),
-        liveness_probe: health.map(liveness),
+        readiness_probe: probe(&workload.readiness),
+        liveness_probe: probe(&workload.liveness),
+        startup_probe: probe(&workload.startup),
         security_context: Some(SecurityContext {
             allow_privilege_escalation: Some(false),
             privileged: Some(false),
@@ -152,11 +147,16 @@ fn binding_env(binding: &ResolvedEnv) -> EnvVar {
             }),
             ..EnvVarSource::default()
         },
+        EnvSource::PodField(path) => EnvVarSource {
+            field_ref: Some(ObjectFieldSelector { field_path: path.clone(), api_version: None }),
+            ..EnvVarSource::default()
+        },
     };
     EnvVar { name: binding.name.clone(), value_from: Some(value_from), ..EnvVar::default() }
 }
 
-/// The `/tmp` emptyDir plus one per `writable` path, and their mounts.
+/// The `/tmp` emptyDir plus one per `writable` path and one per `files` directory, and
+/// their mounts.
 fn scratch_volumes(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> (Vec<Volume>, Vec<VolumeMount>) {
     let size = &ctx.view.profile.tmp_size;
     let empty_dir = |name: String| Volume {
@@ -173,40 +173,40 @@ fn scratch_volumes(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> (Vec<Volume>, 
         volumes.push(empty_dir(name.clone()));
         mounts.push(mount(name, path));
     }
+    for (volume, mount) in super::files::volumes(workload) {
+        volumes.push(volume);
+        mounts.push(mount);
+    }
     (volumes, mounts)
 }
 
-/// The probe action shared by readiness and liveness.
-fn action(health: &ResolvedHealth) -> Probe {
+/// One probe, its action and timings as resolved.
+fn probe(health: &ResolvedHealth) -> Probe {
     let port = IntOrString::String(health.port.clone());
-    match &health.check {
+    let headers: Vec<HTTPHeader> =
+        health.headers.iter().map(|(name, value)| HTTPHeader { name: name.clone(), value: value.clone() }).collect();
+    let action = match &health.check {
         HealthCheck::Http { path } => Probe {
-            http_get: Some(HTTPGetAction { path: Some(path.clone()), port, ..HTTPGetAction::default() }),
+            http_get: Some(HTTPGetAction {
+                path: Some(path.clone()),
+                port,
+                http_headers: (!headers.is_empty()).then_some(headers),
+                ..HTTPGetAction::default()
+            }),
             ..Probe::default()
         },
         HealthCheck::Grpc => {
             Probe { grpc: Some(GRPCAction { port: health.port_number, service: None }), ..Probe::default() }
         }
         HealthCheck::Tcp => Probe { tcp_socket: Some(TCPSocketAction { port, host: None }), ..Probe::default() },
-    }
-}
-
-fn readiness(health: &ResolvedHealth) -> Probe {
+    };
     Probe {
+        // Zero is the API default; leaving it out keeps readiness probes as before.
+        initial_delay_seconds: (health.initial_delay > 0).then(|| clamp(health.initial_delay)),
         period_seconds: Some(clamp(health.period)),
-        timeout_seconds: Some(PROBE_TIMEOUT),
-        failure_threshold: Some(READINESS_FAILURE_THRESHOLD),
-        ..action(health)
-    }
-}
-
-fn liveness(health: &ResolvedHealth) -> Probe {
-    Probe {
-        initial_delay_seconds: Some(clamp(health.initial_delay)),
-        period_seconds: Some(clamp(health.period)),
-        timeout_seconds: Some(PROBE_TIMEOUT),
-        failure_threshold: Some(LIVENESS_FAILURE_THRESHOLD),
-        ..action(health)
+        timeout_seconds: Some(clamp(health.timeout)),
+        failure_threshold: Some(clamp(health.failure_threshold)),
+        ..action
     }
 }
 

@@ -5,7 +5,7 @@ use super::{Ctx, pod};
 use crate::emit::Artifact;
 use crate::emit::common::selector_labels;
 use crate::model::WorkloadKind;
-use crate::resolve::ResolvedWorkload;
+use crate::resolve::{EnvSource, ResolvedWorkload};
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment};
 use k8s_openapi::api::autoscaling::v2::{
     CrossVersionObjectReference, HorizontalPodAutoscaler, HorizontalPodAutoscalerSpec, MetricSpec, MetricTarget,
@@ -89,9 +89,26 @@ fn controller_meta(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> ObjectMeta {
             }
         }
     }
-    if workload.kind == WorkloadKind::Worker && workload.health.is_none() {
+    if workload.kind == WorkloadKind::Worker && workload.readiness.is_none() && workload.liveness.is_none() {
         checkov_skips.extend(WORKER_WITHOUT_HEALTH_SKIPS);
+    } else if workload.kind != WorkloadKind::Job {
+        // A probe left out on purpose (a readiness-only service: liveness restarts hurt
+        // slow starts) is the spec's decision; say so where the reviewer sees it.
+        if workload.liveness.is_none() && workload.readiness.is_some() {
+            checkov_skips.push("CKV_K8S_8=the spec declares no liveness probe for this workload (`readiness` without `health` or `liveness`)");
+        }
+        if workload.readiness.is_none() && workload.liveness.is_some() {
+            checkov_skips.push("CKV_K8S_9=the spec declares no readiness probe for this workload (`liveness` without `health` or `readiness`)");
+        }
     }
+    let env_secrets = secret_env_names(workload);
+    let secret_skip = (!env_secrets.is_empty()).then(|| {
+        format!(
+            "CKV_K8S_35=the application reads {} from its environment (spec `secret` or a backing service's binding); the value comes from a Secret the platform syncs from the store, never from a manifest",
+            env_secrets.join(", ")
+        )
+    });
+    checkov_skips.extend(secret_skip.as_deref());
     for (index, skip) in checkov_skips.iter().enumerate() {
         notes.insert(format!("checkov.io/skip{}", index + 1), (*skip).to_owned());
     }
@@ -99,6 +116,19 @@ fn controller_meta(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> ObjectMeta {
         meta.annotations = Some(notes);
     }
     meta
+}
+
+/// The variables of a workload's container that come from a Secret.
+fn secret_env_names(workload: &ResolvedWorkload) -> Vec<String> {
+    let mut names: Vec<String> = workload.secrets.iter().map(|secret| secret.env.clone()).collect();
+    names.extend(
+        workload
+            .bindings
+            .iter()
+            .filter(|env| matches!(env.source, EnvSource::Secret { .. }))
+            .map(|env| env.name.clone()),
+    );
+    names
 }
 
 /// Checkov's probe checks, for a worker that declares no `health`.

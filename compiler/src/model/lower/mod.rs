@@ -5,11 +5,14 @@
 
 mod domain;
 mod environment;
+mod files;
 mod kind;
 mod platform;
 mod policy;
+mod probes;
 mod profile;
 mod values;
+mod vars;
 mod workload;
 
 use crate::diag::Diagnostics;

@@ -1,6 +1,7 @@
 //! Lowering workloads (`service`, `worker`, `job`) and their settings.
 
 use super::values::{Ctx, Once, Quantity, args, children, is_cidr, is_host_name, prop};
+use super::{files, probes, vars};
 use crate::diag::Spanned;
 use crate::model::bounds::{PORT, REPLICAS, SCALE};
 use crate::model::check;
@@ -28,6 +29,11 @@ pub(super) const SETTINGS: &[&str] = &[
     "egress",
     "identity",
     "placement",
+    "readiness",
+    "liveness",
+    "startup",
+    "from-pod",
+    "files",
 ];
 
 pub(super) fn workload(cx: &mut Ctx<'_>, node: &KdlNode, kind: WorkloadKind) -> Option<Workload> {
@@ -125,6 +131,9 @@ pub(super) fn setting(
             | "enabled"
             | "identity"
             | "placement"
+            | "readiness"
+            | "liveness"
+            | "startup"
     );
     if !SETTINGS.contains(&key) {
         return false;
@@ -138,7 +147,12 @@ pub(super) fn setting(
         "args" => settings.args = strings(cx, node),
         "port" => settings.ports.extend(port(cx, node)),
         "expose" => settings.expose.extend(expose(cx, node)),
-        "health" => settings.health = health(cx, node),
+        "health" => settings.health = probes::health(cx, node, false),
+        "readiness" => settings.readiness = probes::health(cx, node, true),
+        "liveness" => settings.liveness = probes::health(cx, node, true),
+        "startup" => settings.startup = probes::health(cx, node, true),
+        "from-pod" => vars::from_pod(cx, node, &mut settings.from_pod, parent),
+        "files" => settings.files.extend(files::files(cx, node)),
         "resources" => settings.resources = Some(resources(cx, node)),
         "replicas" => settings.replicas = cx.single_integer(node, REPLICAS.0, REPLICAS.1),
         "scale" => settings.scale = scale(cx, node),
@@ -326,51 +340,6 @@ pub(super) fn expose(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Expose> {
     Some(Expose { path: path?, port, host, internal, span: cx.span_of(node) })
 }
 
-pub(super) fn health(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Health> {
-    cx.shape(node, &["grpc", "tcp", "port", "initial-delay", "period"], 1, "an HTTP path");
-    cx.no_children(node);
-    let span = cx.span_of(node);
-    let path = args(node).next().and_then(|entry| cx.string(entry, "the health check path"));
-    let grpc = prop(node, "grpc").and_then(|entry| cx.boolean(entry, "`grpc`")).filter(|b| b.value);
-    let tcp = prop(node, "tcp").and_then(|entry| cx.boolean(entry, "`tcp`")).filter(|b| b.value);
-    let mut checks = Vec::new();
-    if let Some(path) = &path {
-        if !path.value.starts_with('/') {
-            cx.invalid_value(
-                path.span,
-                "health check path",
-                &path.value,
-                "does not start with `/`",
-                "write an absolute path such as `/healthz`",
-            );
-        }
-        checks.push(Spanned::new(HealthCheck::Http { path: path.value.clone() }, path.span));
-    }
-    if let Some(grpc) = grpc {
-        checks.push(Spanned::new(HealthCheck::Grpc, grpc.span));
-    }
-    if let Some(tcp) = tcp {
-        checks.push(Spanned::new(HealthCheck::Tcp, tcp.span));
-    }
-    if let Some(second) = checks.get(1) {
-        cx.invalid_value(
-            second.span,
-            "`health`",
-            "",
-            "a second probe kind",
-            "choose one of a path, `grpc=#true` or `tcp=#true`",
-        );
-    }
-    let port = cx.string_prop(node, "port");
-    let initial_delay = prop(node, "initial-delay").and_then(|entry| cx.integer(entry, "`initial-delay`", 0, 3600));
-    let period = prop(node, "period").and_then(|entry| cx.integer(entry, "`period`", 1, 3600));
-    let Some(check) = checks.into_iter().next() else {
-        cx.missing(node, "a probe", "write `health \"/healthz\"`, `health grpc=#true` or `health tcp=#true`");
-        return None;
-    };
-    Some(Health { check, port, initial_delay, period, span })
-}
-
 pub(super) fn resources(cx: &mut Ctx<'_>, node: &KdlNode) -> Resources {
     cx.shape(node, &["cpu", "memory", "cpu-limit", "memory-limit"], 0, "only properties");
     cx.no_children(node);
@@ -463,8 +432,21 @@ pub(super) fn secret(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<SecretRef> {
 }
 
 pub(super) fn uses(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Use> {
-    cx.shape(node, &["as", "prefix"], 1, "the name it uses");
-    cx.no_children(node);
+    cx.shape(node, &["as", "prefix", "env", "port"], 1, "the name it uses");
+    let derived = vars::derived_env(cx, node);
+    let env = cx.string_prop(node, "env");
+    if let Some(env) = &env
+        && !check::is_env_name(&env.value)
+    {
+        cx.invalid_value(
+            env.span,
+            "variable name",
+            &env.value,
+            "not an environment variable name",
+            "use letters, digits and `_`, not starting with a digit, such as `CART_ADDR`",
+        );
+    }
+    let port = cx.string_prop(node, "port");
     let Some(entry) = args(node).next() else {
         cx.missing(node, "a name", "write `uses \"<name>\"` or `uses \"<domain>/<name>\"`");
         return None;
@@ -501,7 +483,7 @@ pub(super) fn uses(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Use> {
             return None;
         }
     };
-    Some(Use { domain, name, span: reference.span, role, prefix })
+    Some(Use { domain, name, span: reference.span, role, prefix, env, port, derived })
 }
 
 /// `egress "api.stripe.com" port=443 cidr="203.0.113.0/24"`.
