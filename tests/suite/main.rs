@@ -5,6 +5,7 @@ mod diff;
 mod emit_objects;
 mod examples;
 mod graph;
+mod kustomize;
 mod library;
 mod netpol;
 mod policy;

@@ -13,6 +13,7 @@ pub mod common;
 pub mod errors;
 pub mod index;
 pub mod k8s;
+pub mod kustomize;
 pub mod netpol;
 
 pub use artifact::{Artifact, ArtifactTree, Body, Format, Scope};
@@ -27,9 +28,19 @@ pub struct Emitter {
     pub name: &'static str,
     /// Where its files go.
     pub outputs: Outputs,
-    /// Build the emitter's artifacts for the whole estate. Emitters loop over the views
-    /// themselves, so a warning shared by several views is pushed once.
-    pub run: fn(&mut Diagnostics, &Estate) -> Vec<Artifact>,
+    /// Build the emitter's artifacts for the whole estate.
+    pub run: Run,
+}
+
+/// What an emitter reads. Emitters loop over the views themselves, so a warning shared by
+/// several views is pushed once.
+#[derive(Debug, Clone, Copy)]
+pub enum Run {
+    /// The resolved estate.
+    Estate(fn(&mut Diagnostics, &Estate) -> Vec<Artifact>),
+    /// The estate and the files every emitter before it produced: for outputs that index or
+    /// package the others (kustomizations, charts, GitOps applications).
+    Tree(fn(&mut Diagnostics, &Estate, &ArtifactTree) -> Vec<Artifact>),
 }
 
 /// Where an emitter's files go; [`emit_with`] holds every artifact to its declaration.
@@ -44,10 +55,12 @@ pub enum Outputs {
 /// Every emitter, in the order they run (the order only decides which of two colliding
 /// artifacts is reported as the second one).
 pub const EMITTERS: &[Emitter] = &[
-    Emitter { name: "k8s", outputs: Outputs::Views, run: k8s::emit },
-    Emitter { name: "backing", outputs: Outputs::Views, run: backing::emit },
-    Emitter { name: "netpol", outputs: Outputs::Views, run: netpol::emit },
-    Emitter { name: "estate-index", outputs: Outputs::Estate(&[index::FOLDER]), run: index::emit },
+    Emitter { name: "k8s", outputs: Outputs::Views, run: Run::Estate(k8s::emit) },
+    Emitter { name: "backing", outputs: Outputs::Views, run: Run::Estate(backing::emit) },
+    Emitter { name: "netpol", outputs: Outputs::Views, run: Run::Estate(netpol::emit) },
+    Emitter { name: "estate-index", outputs: Outputs::Estate(&[index::FOLDER]), run: Run::Estate(index::emit) },
+    // After every emitter of Kubernetes objects: it lists their files.
+    Emitter { name: "kustomize", outputs: Outputs::Views, run: Run::Tree(kustomize::emit) },
 ];
 
 /// Run every emitter of [`EMITTERS`] over the estate.
@@ -61,7 +74,11 @@ pub fn emit(diags: &mut Diagnostics, estate: &Estate) -> ArtifactTree {
 pub fn emit_with(diags: &mut Diagnostics, estate: &Estate, emitters: &[Emitter]) -> ArtifactTree {
     let mut tree = ArtifactTree::new();
     for emitter in emitters {
-        for artifact in (emitter.run)(diags, estate) {
+        let artifacts = match emitter.run {
+            Run::Estate(run) => run(diags, estate),
+            Run::Tree(run) => run(diags, estate, &tree),
+        };
+        for artifact in artifacts {
             if !fits(emitter.outputs, &artifact) {
                 let error = errors::EmitError::Misplaced {
                     emitter: emitter.name,
@@ -107,7 +124,7 @@ fn fits(outputs: Outputs, artifact: &Artifact) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{Artifact, Body, Emitter, Format, Outputs, Scope, emit_with};
+    use super::{Artifact, Body, Emitter, Format, Outputs, Run, Scope, emit_with};
     use crate::diag::{Diagnostics, FileId, Span};
     use crate::resolve::Estate;
 
@@ -141,8 +158,8 @@ mod tests {
     #[test]
     fn artifacts_stay_inside_their_emitters_declared_outputs() {
         let emitters = [
-            Emitter { name: "estate", outputs: Outputs::Estate(&["docs"]), run: misplaced },
-            Emitter { name: "views", outputs: Outputs::Views, run: misplaced },
+            Emitter { name: "estate", outputs: Outputs::Estate(&["docs"]), run: Run::Estate(misplaced) },
+            Emitter { name: "views", outputs: Outputs::Views, run: Run::Estate(misplaced) },
         ];
         let mut diags = Diagnostics::default();
         let tree = emit_with(&mut diags, &Estate::default(), &emitters);

@@ -1,5 +1,5 @@
 //! Text artifacts of a known format: each parses as its syntax says, and a document with
-//! a bundled JSON Schema (a GitHub workflow, a GitLab CI file, a Helm `Chart.yaml`)
+//! a bundled JSON Schema (a GitHub workflow, a GitLab CI file, a Helm `Chart.yaml`, a `kustomization.yaml`)
 //! matches it. The schemas are copies from `../shared/schemas/formats/` (sources and
 //! licences in `schemas/README.md`), embedded with `include_str!`.
 
@@ -13,6 +13,9 @@ pub fn schema(format: Format) -> Option<(&'static str, &'static str)> {
         }
         Format::GitlabCi => Some(("GitLab CI", include_str!("../../../schemas/formats/gitlab-ci.json"))),
         Format::HelmChart => Some(("Helm Chart.yaml", include_str!("../../../schemas/formats/helm-chart.json"))),
+        Format::Kustomization => {
+            Some(("kustomization.yaml", include_str!("../../../schemas/formats/kustomization.json")))
+        }
         Format::Yaml | Format::Json | Format::Markdown | Format::Jenkinsfile | Format::HelmTemplate => None,
     }
 }
