@@ -271,8 +271,12 @@ fn build(spec: &Path, out: &Path, env: Option<String>, target: Option<String>, c
         eprintln!("error: no environment/target pair matches --env {env:?} --target {target:?}");
         return EXIT_USAGE;
     }
-    let files: BTreeMap<String, String> = file::files(&compilation.tree);
-    match write::write_tree(out, &files) {
+    let scope = write::Scope { env, target };
+    // Estate-wide files (docs/) describe the whole estate: only an unscoped build writes them.
+    let mut files: BTreeMap<String, String> = file::files(&compilation.tree);
+    files.retain(|path, _| scope.owns(path));
+    let waiting = || eprintln!("waiting for another berth build writing to {}", out.display());
+    match write::write_tree(out, &files, &scope, &waiting) {
         Ok(summary) => {
             eprintln!(
                 "wrote {} files to {} ({} changed, {} unchanged, {} removed)",
@@ -340,15 +344,16 @@ fn init(path: &Path, force: bool) -> u8 {
 /// The starter spec written by `berth init`.
 const STARTER: &str = include_str!("starter.kdl");
 
-fn write_single(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
+/// Write a spec file: a symbolic link is written through to its target (which
+/// `read_text` already required to be inside the link's folder) and stays a link; an
+/// existing file keeps its mode; a new file gets 0666 less the umask.
+fn write_single(path: &Path, text: &str) -> Result<(), write::WriteError> {
+    let target = match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => std::fs::canonicalize(path)
+            .map_err(|source| write::WriteError::Io { action: "resolve", path: path.display().to_string(), source })?,
+        _ => path.to_path_buf(),
     };
-    let mut temp = tempfile::Builder::new().prefix(".berth-tmp-").tempfile_in(dir)?;
-    std::io::Write::write_all(&mut temp, text.as_bytes())?;
-    temp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    berth::output::state::replace_file(&target, text.as_bytes())
 }
 
 fn read_text(path: &Path) -> Option<String> {
@@ -443,13 +448,15 @@ fn report_diagnostics(compilation: &Compilation, common: &Common) {
 /// Compile as `build` would, compare with the committed output in `dir`, write nothing.
 fn build_check(spec: &Path, dir: &Path, env: Option<String>, target: Option<String>, common: &Common) -> u8 {
     let Some(inputs) = read_inputs(spec, &common.libs) else { return EXIT_USAGE };
+    let scope = write::Scope { env: env.clone(), target: target.clone() };
     let compilation = driver::compile(&inputs, &Options { env, target, today: today() });
     report_diagnostics(&compilation, common);
     if failed(&compilation, common) {
         return EXIT_SPEC;
     }
-    let files: BTreeMap<String, String> = file::files(&compilation.tree);
-    match tree_diff::stale(dir, &files) {
+    let mut files: BTreeMap<String, String> = file::files(&compilation.tree);
+    files.retain(|path, _| scope.owns(path));
+    match tree_diff::stale(dir, &files, &scope) {
         Ok(stale) if stale.is_empty() => {
             eprintln!("{} is up to date ({} files)", dir.display(), files.len());
             EXIT_OK

@@ -231,3 +231,184 @@ fn damaged_or_hostile_manifests_are_clear_errors_and_nothing_is_written() {
         berth(&dir, &["build", "spec.kdl", "--check", "out"]).expect(2);
     }
 }
+
+// ── Scoped builds ───────────────────────────────────────────────────────────────────
+
+#[test]
+fn a_scoped_build_owns_only_its_scope() {
+    let dir = workdir("scoped");
+    spec(&dir);
+    berth(&dir, &["build", "spec.kdl", "-o", "out"]).expect(0);
+    let all = files(&dir.join("out"));
+    assert!(all.iter().any(|f| f.starts_with("prod/")) && all.iter().any(|f| f.starts_with("dev/")));
+    let result = berth(&dir, &["build", "spec.kdl", "-o", "out", "--env", "dev"]);
+    result.expect(0);
+    assert!(result.stderr.contains("0 removed"), "{}", result.stderr);
+    assert_eq!(files(&dir.join("out")), all, "prod's files are kept");
+    berth(&dir, &["build", "spec.kdl", "--check", "out", "--env", "dev"]).expect(0);
+    berth(&dir, &["build", "spec.kdl", "--check", "out", "--target", "onprem"]).expect(0);
+    // The manifest still records prod, so a full --check and a full build agree.
+    berth(&dir, &["build", "spec.kdl", "--check", "out"]).expect(0);
+    let result = berth(&dir, &["build", "spec.kdl", "-o", "out"]);
+    result.expect(0);
+    assert!(result.stderr.contains("0 changed") && result.stderr.contains("0 removed"), "{}", result.stderr);
+}
+
+// ── Interrupted, failing and concurrent builds ──────────────────────────────────────
+
+/// The tree a clean build of `dir/spec.kdl` writes: path -> bytes.
+fn reference(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let out = dir.join("reference");
+    if out.exists() {
+        fs::remove_dir_all(&out).unwrap();
+    }
+    berth(dir, &["build", "spec.kdl", "-o", "reference"]).expect(0);
+    contents(&out)
+}
+
+fn contents(root: &Path) -> Vec<(String, Vec<u8>)> {
+    files(root).into_iter().map(|f| (f.clone(), fs::read(root.join(&f)).unwrap())).collect()
+}
+
+/// A second revision of the hello spec: one service renamed (files added and removed).
+fn edit_spec(dir: &Path) {
+    let text = fs::read_to_string(dir.join("spec.kdl")).unwrap();
+    let edited = text.replace("hello-api", "hello-web");
+    assert_ne!(text, edited);
+    fs::write(dir.join("spec.kdl"), edited).unwrap();
+}
+
+#[test]
+fn a_build_killed_at_any_point_converges_on_the_next() {
+    let dir = workdir("killed");
+    spec(&dir);
+    let first = reference(&dir);
+    // Every point of a first build: after 0, 1, 2, ... writes (journal, files, manifest).
+    for after in (0..first.len() + 3).step_by(3) {
+        let out = dir.join(format!("out-first-{after}"));
+        let out_name = out.file_name().unwrap().to_str().unwrap().to_owned();
+        let killed = command(&dir, &["build", "spec.kdl", "-o", &out_name])
+            .env("BERTH_TEST_ABORT_AFTER", after.to_string())
+            .output()
+            .unwrap();
+        if after < first.len() {
+            assert!(!killed.status.success(), "aborted after {after} writes");
+        }
+        berth(&dir, &["build", "spec.kdl", "-o", &out_name]).expect(0);
+        assert_eq!(contents(&out), first, "first build killed after {after} writes");
+    }
+    // Every point of a rebuild that adds and removes files.
+    edit_spec(&dir);
+    let second = reference(&dir);
+    for after in (0..12).step_by(2) {
+        let out_name = format!("out-re-{after}");
+        fs::write(dir.join("edited.kdl"), fs::read(dir.join("spec.kdl")).unwrap()).unwrap();
+        spec(&dir);
+        berth(&dir, &["build", "spec.kdl", "-o", &out_name]).expect(0);
+        edit_spec(&dir);
+        let _ = command(&dir, &["build", "spec.kdl", "-o", &out_name])
+            .env("BERTH_TEST_ABORT_AFTER", after.to_string())
+            .output()
+            .unwrap();
+        berth(&dir, &["build", "spec.kdl", "-o", &out_name]).expect(0);
+        assert_eq!(contents(&dir.join(&out_name)), second, "rebuild killed after {after} writes");
+    }
+}
+
+#[test]
+fn a_full_disk_fails_clearly_and_the_next_build_converges() {
+    let dir = workdir("full_disk");
+    spec(&dir);
+    let first = reference(&dir);
+    for after in [0, 1, 4, first.len() - 1, first.len() + 1] {
+        let out_name = format!("out-{after}");
+        let failed = run(command(&dir, &["build", "spec.kdl", "-o", &out_name])
+            .env("BERTH_TEST_FAIL_AFTER", after.to_string())
+            .output()
+            .unwrap());
+        failed.expect(2);
+        assert!(failed.stderr.contains("No space left on device"), "{}", failed.stderr);
+        berth(&dir, &["build", "spec.kdl", "-o", &out_name]).expect(0);
+        assert_eq!(contents(&dir.join(&out_name)), first, "disk full after {after} writes");
+    }
+}
+
+#[test]
+fn concurrent_builds_wait_for_each_other_and_leave_one_whole_tree() {
+    let dir = workdir("concurrent");
+    spec(&dir);
+    fs::copy(dir.join("spec.kdl"), dir.join("a.kdl")).unwrap();
+    let first = reference(&dir);
+    edit_spec(&dir);
+    let second = reference(&dir);
+    fs::copy(dir.join("spec.kdl"), dir.join("b.kdl")).unwrap();
+    for round in 0..3 {
+        let out_name = format!("out-{round}");
+        let a = command(&dir, &["build", "a.kdl", "-o", &out_name]).spawn().unwrap();
+        let b = command(&dir, &["build", "b.kdl", "-o", &out_name]).spawn().unwrap();
+        let (a, b) = (run(a.wait_with_output().unwrap()), run(b.wait_with_output().unwrap()));
+        a.expect(0);
+        b.expect(0);
+        let tree = contents(&dir.join(&out_name));
+        assert!(tree == first || tree == second, "round {round}: a mix of two builds");
+    }
+}
+
+// ── Modes ───────────────────────────────────────────────────────────────────────────
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn output_files_honour_the_umask() {
+    let dir = workdir("umask");
+    spec(&dir);
+    for (umask, expected) in [("022", 0o644), ("077", 0o600), ("002", 0o664)] {
+        let out_name = format!("out-{umask}");
+        let status = Command::new("sh")
+            .arg("-c")
+            .arg(format!("umask {umask} && exec \"$0\" build spec.kdl -o {out_name}"))
+            .arg(env!("CARGO_BIN_EXE_berth"))
+            .current_dir(&dir)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let out = dir.join(&out_name);
+        for file in files(&out) {
+            assert_eq!(mode(&out.join(&file)), expected, "umask {umask}: {file}");
+        }
+    }
+}
+
+#[test]
+fn fmt_keeps_the_mode_and_writes_through_a_link() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = workdir("fmt_mode");
+    fs::create_dir_all(dir.join("specs")).unwrap();
+    fs::write(dir.join("specs/real.kdl"), "platform   \"x\"\n").unwrap();
+    fs::set_permissions(dir.join("specs/real.kdl"), fs::Permissions::from_mode(0o640)).unwrap();
+    symlink("real.kdl", dir.join("specs/berth.kdl")).unwrap();
+    berth(&dir, &["fmt", "specs/berth.kdl"]).expect(0);
+    assert!(fs::symlink_metadata(dir.join("specs/berth.kdl")).unwrap().file_type().is_symlink(), "still a link");
+    assert_eq!(fs::read_to_string(dir.join("specs/real.kdl")).unwrap(), "platform \"x\"\n");
+    assert_eq!(mode(&dir.join("specs/real.kdl")), 0o640);
+    assert_eq!(files(&dir.join("specs")), vec!["berth.kdl", "real.kdl"], "no temporary file left");
+}
+
+#[test]
+fn output_is_byte_identical_with_one_or_many_threads() {
+    let dir = workdir("threads");
+    let enterprise = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/enterprise/spec.kdl");
+    fs::copy(enterprise, dir.join("spec.kdl")).unwrap();
+    for threads in ["1", "2", "5"] {
+        let out_name = format!("out-{threads}");
+        run(command(&dir, &["build", "spec.kdl", "-o", &out_name]).env("BERTH_THREADS", threads).output().unwrap())
+            .expect(0);
+    }
+    let one = contents(&dir.join("out-1"));
+    assert!(one.len() > 100);
+    assert_eq!(contents(&dir.join("out-2")), one);
+    assert_eq!(contents(&dir.join("out-5")), one);
+}

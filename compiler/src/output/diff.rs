@@ -12,7 +12,7 @@
 
 use crate::emit::{Artifact, ArtifactTree, Scope};
 use crate::output::file;
-use crate::output::write::WriteError;
+use crate::output::write::{Scope as WriteScope, WriteError};
 use crate::output::{safe, state};
 use serde::Serialize;
 use serde_json::Value;
@@ -178,7 +178,7 @@ pub fn unified(path: &str, old: &str, new: &str) -> String {
 /// (relative path -> text): missing, different and no-longer-produced files. Writes
 /// nothing. A file counts as no longer produced when Berth's manifest records it and it
 /// is still on disk.
-pub fn stale(root: &Path, files: &BTreeMap<String, String>) -> Result<Vec<StaleFile>, WriteError> {
+pub fn stale(root: &Path, files: &BTreeMap<String, String>, scope: &WriteScope) -> Result<Vec<StaleFile>, WriteError> {
     // The committed tree is untrusted: no link is followed, no read is unbounded.
     if !safe::check_root(root)? {
         let mut stale: Vec<StaleFile> = files
@@ -217,7 +217,8 @@ pub fn stale(root: &Path, files: &BTreeMap<String, String>) -> Result<Vec<StaleF
         }
     }
     for relative in manifest.keys() {
-        if files.contains_key(relative) {
+        // A scoped build (`--env`, `--target`) owns only its scope's recorded files.
+        if files.contains_key(relative) || !scope.owns(relative) {
             continue;
         }
         let path = dirs.join(root, relative)?;

@@ -16,7 +16,7 @@
 //! Every file ends in exactly one newline after its last line, LF only.
 
 use crate::emit::{Artifact, ArtifactTree, Body, Format};
-use crate::output::yaml;
+use crate::output::{write, yaml};
 use std::collections::BTreeMap;
 
 /// The file text of an artifact.
@@ -34,8 +34,14 @@ pub fn render(artifact: &Artifact) -> String {
 }
 
 /// Every file of a tree: relative path -> text, what `write` and `build --check` take.
+/// Rendering is spread over the cores ([`write::parallel`]); the map is the same for any
+/// thread count.
 pub fn files(tree: &ArtifactTree) -> BTreeMap<String, String> {
-    tree.iter().map(|(path, artifact)| (path.clone(), render(artifact))).collect()
+    let entries: Vec<(&String, &Artifact)> = tree.iter().collect();
+    let rendered = write::parallel(&entries, |part| {
+        part.iter().map(|(path, artifact)| ((*path).clone(), render(artifact))).collect()
+    });
+    rendered.into_iter().collect()
 }
 
 /// The header line of a format (`None`: a Kubernetes object), or nothing.

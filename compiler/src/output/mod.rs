@@ -1,6 +1,7 @@
 //! Output: everything that turns artifacts and diagnostics into text or files.
 
 pub mod diff;
+pub mod fault;
 pub mod file;
 pub mod graph;
 pub mod listing;

@@ -143,6 +143,24 @@ pub fn read_file(path: &Path) -> Result<Option<Vec<u8>>, WriteError> {
     }
 }
 
+/// Options to create a file for writing, never through a final link, with the mode
+/// ordinary tools use (0666 less the umask). `exclusive`: fail when it exists.
+pub fn create_options(exclusive: bool) -> fs::OpenOptions {
+    let mut options = fs::OpenOptions::new();
+    options.write(true);
+    if exclusive {
+        options.create_new(true);
+    } else {
+        options.create(true).truncate(true);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
+    options
+}
+
 /// Refuse an output root that is a symbolic link or not a directory. `Ok(false)` when
 /// it does not exist.
 pub fn check_root(root: &Path) -> Result<bool, WriteError> {
