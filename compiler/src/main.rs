@@ -126,6 +126,23 @@ enum Command {
     /// Print the JSON Schema of the resolved model (the estate), as committed in
     /// schemas/berth-estate.schema.json.
     Schema,
+    /// Print the resolved estate as JSON: what policies and templates see, in the shape
+    /// `berth schema` describes.
+    ///
+    /// Printed whenever the spec resolves; exit 1 when it has errors (policy findings
+    /// included), 2 when it cannot be read or no view matches --env/--target.
+    Inspect {
+        /// The spec file.
+        spec: PathBuf,
+        /// Only this environment's views.
+        #[arg(long, value_name = "ENV")]
+        env: Option<String>,
+        /// Only this target's views.
+        #[arg(long, value_name = "TARGET")]
+        target: Option<String>,
+        #[command(flatten)]
+        common: Common,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -208,9 +225,10 @@ fn main() -> ExitCode {
         Command::Fmt { spec, check } => fmt(&spec, check),
         Command::Init { path, force } => init(&path, force),
         Command::Schema => {
-            print!("{}", berth::validate::estate::estate_schema_text());
+            print!("{}", berth::resolve::schema::estate_schema_text());
             EXIT_OK
         }
+        Command::Inspect { spec, env, target, common } => inspect(&spec, env, target, &common),
     };
     ExitCode::from(code)
 }
@@ -247,6 +265,20 @@ fn graph(spec: &Path, format: GraphFormatArg, env: Option<&str>, libs: Vec<PathB
             EXIT_USAGE
         }
     }
+}
+
+fn inspect(spec: &Path, env: Option<String>, target: Option<String>, common: &Common) -> u8 {
+    let Some(inputs) = read_inputs(spec, &common.libs) else { return EXIT_USAGE };
+    let options = Options { env: env.clone(), target: target.clone(), today: today() };
+    let compilation = driver::compile(&inputs, &options);
+    report_diagnostics(&compilation, common);
+    let Some(estate) = &compilation.estate else { return EXIT_SPEC };
+    if estate.views.is_empty() && (env.is_some() || target.is_some()) {
+        eprintln!("error: no environment/target pair matches --env {env:?} --target {target:?}");
+        return EXIT_USAGE;
+    }
+    print!("{}", berth::resolve::schema::estate_json(estate));
+    if failed(&compilation, common) { EXIT_SPEC } else { EXIT_OK }
 }
 
 fn check(spec: &Path, common: &Common) -> u8 {

@@ -458,3 +458,41 @@ fn estate_index_is_written_checked_and_diffed_like_every_artifact() {
     assert!(fs::read_to_string(dir.join("out/docs/estate.md")).unwrap().contains("release-managers"));
     berth(&dir, &["build", "new.kdl", "--check", "out"]).expect_code(0);
 }
+
+/// `berth inspect` prints, for every example, JSON that `berth schema` validates; the
+/// schema's `exposure` admits every exposure the stdlib profiles use (`gateway` too).
+#[test]
+fn inspect_output_of_every_example_matches_the_schema() {
+    let dir = workdir("inspect_output_matches_the_schema");
+    let schema = berth(&dir, &["schema"]);
+    schema.expect_code(0);
+    let schema: serde_json::Value = serde_json::from_str(&schema.stdout).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let mut names: Vec<String> = fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples"))
+        .unwrap()
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| entry.path().join("spec.kdl").is_file())
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut exposures = std::collections::BTreeSet::new();
+    for name in &names {
+        fs::write(dir.join("spec.kdl"), example(name)).unwrap();
+        let run = berth(&dir, &["inspect", "spec.kdl"]);
+        assert_eq!(run.code, Some(0), "examples/{name}: {}", run.stderr);
+        let estate: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        let errors: Vec<String> =
+            validator.iter_errors(&estate).map(|e| format!("{}: {e}", e.instance_path())).take(5).collect();
+        assert!(errors.is_empty(), "examples/{name}: {errors:#?}");
+        assert!(!estate["views"].as_array().unwrap().is_empty(), "examples/{name}: no views");
+        for view in estate["views"].as_array().unwrap() {
+            exposures.insert(view["profile"]["exposure"].as_str().unwrap().to_owned());
+        }
+        // A filter keeps only the matching views.
+        let env = estate["views"][0]["env"].as_str().unwrap().to_owned();
+        let run = berth(&dir, &["inspect", "spec.kdl", "--env", &env]);
+        let filtered: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        assert!(filtered["views"].as_array().unwrap().iter().all(|v| v["env"] == env.as_str()));
+    }
+    assert!(exposures.contains("gateway") && exposures.contains("ingress"), "{exposures:?}");
+}

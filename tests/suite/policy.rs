@@ -271,6 +271,8 @@ fn generate_docs() -> String {
         "| `domain` | `name`, `team`, `group`, `quota` (`{cpu, memory, pods}`) |\n",
         "| `environment` | `name`, `approval` (or null), `rollout` (the strategy as written, or null) |\n",
         "| `backing` | `name`, `domain`, `kind`, `managed`, `stateful`, `properties` (map), `used_by` (`domain/name` of the workloads that use it) |\n\n",
+        "Each variable is a field of the resolved entity as `berth inspect SPEC` prints it (the JSON that `berth schema` describes), with four documented projections: a port's `port` is its `container_port`, a probe's `path` (`health`, `readiness`, `liveness`, `startup`) is null for gRPC and TCP checks, `resources.declared` is added, and a `uses` item is flattened to `{domain, name, kind, backing, role}` (`kind` is `workload` for a service, else the backing service's kind).\n",
+        "List items may carry more fields than the table names (an `expose` item has `internal` and `span` too); a rule should not rely on them until this table lists them.\n\n",
         "Object policies (`match \"Deployment\"`, any Kubernetes kind) see `object`, the emitted object as JSON, like a Kubernetes admission policy, and `pod`, the pod template's `spec` of a Deployment, StatefulSet, DaemonSet, Job or CronJob (null otherwise), plus `env`, `production` and `target`.\n",
         "Besides the CEL standard library and its `strings` extension, expressions may call `entropy(string)`, the Shannon entropy in bits per character.\n",
         "An expression that does not compile is `policy::invalid_expression`; one that fails at run time or does not return a bool is `policy::evaluation_failed`.\n",

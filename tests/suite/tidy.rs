@@ -67,8 +67,6 @@ const KNOWN: &[(&str, &str, usize)] = &[
     // The stdlib files embedded by name: embed the folder instead.
     ("stdlib.rs", "vendor", 4),
     ("syntax/scan.rs", "function-length", 1),
-    // Hand-written estate schema descriptions (replaced by the derived schema).
-    ("validate/estate.rs", "vendor", 2),
     // The CRD schema table of library kinds' custom resources: stdlib data.
     ("validate/schemas.rs", "vendor", 25),
 ];

@@ -3,6 +3,8 @@
 use super::vars::{DerivedEnv, PodField};
 use crate::diag::{Span, Spanned};
 use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::Serialize;
 
 /// A whole spec file (or the stdlib / a user library: they use the same language).
 #[derive(Debug, Clone, Default)]
@@ -201,7 +203,8 @@ pub enum BindingEnvSource {
 }
 
 /// `in-cluster` or `managed`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
 pub enum RealisationMode {
     /// Run inside the target cluster (an operator or generated workload).
     InCluster,
@@ -303,8 +306,9 @@ pub enum PropertyType {
     Quantity,
 }
 
-/// A scalar value as written.
-#[derive(Debug, Clone, PartialEq)]
+/// A scalar value as written (serialised as the JSON scalar itself).
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(untagged)]
 pub enum Value {
     /// A string.
     String(String),
@@ -377,7 +381,8 @@ pub struct Quota {
 }
 
 /// The three workload node names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum WorkloadKind {
     /// `service`: long-running, has ports, gets a Service.
     Service,
@@ -484,7 +489,8 @@ pub struct Image {
 }
 
 /// Application protocol of a port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum PortProtocol {
     /// HTTP (default).
     Http,
@@ -543,8 +549,10 @@ pub struct Expose {
     pub span: Span,
 }
 
-/// Health check kinds.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Health check kinds: `{"check": "http", "path": "/healthz"}`, `{"check": "grpc"}`,
+/// `{"check": "tcp"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(tag = "check", rename_all = "lowercase")]
 pub enum HealthCheck {
     /// HTTP GET on a path.
     Http {

@@ -47,12 +47,13 @@ pub mod errors;
 use crate::diag::{Diagnostics, Severity, Span};
 use crate::emit::{ArtifactTree, Scope};
 use crate::model::{self, Spec, WorkloadKind};
+use crate::resolve::schema::to_json;
 use crate::resolve::{Estate, ResolvedBacking, ResolvedDomain, ResolvedWorkload, UseTarget, View};
 use engine::Engine;
 pub use errors::PolicyError;
 use indexmap::IndexMap;
 use miette::{LabeledSpan, MietteDiagnostic};
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
 use std::collections::BTreeMap;
 
 /// The pack enabled when the platform names none.
@@ -355,9 +356,9 @@ pub fn check_objects(
         let mut variables = BTreeMap::new();
         variables.insert("object", object.clone());
         variables.insert("pod", pod_spec(object));
-        variables.insert("env", json!(env));
-        variables.insert("production", json!(production));
-        variables.insert("target", json!(target));
+        variables.insert("env", to_json(&env));
+        variables.insert("production", to_json(&production));
+        variables.insert("target", to_json(&target));
         let entity = Entity {
             kind: "object",
             label: format!("{} ({kind})", artifact.origin_label),
@@ -527,22 +528,38 @@ fn pod_spec(object: &Json) -> Json {
     object.pointer(pointer).cloned().unwrap_or(Json::Null)
 }
 
+// ── CEL variables ─────────────────────────────────────────────────────────────────────
+//
+// Every variable is the serialisation of a resolved value (`resolve::schema::to_json`, the
+// JSON `berth inspect` prints), picked by the names docs/policies.md documents. Where the
+// documented shape differs from the serialised one, a projection below says so.
+
 fn common_variables(view: &View) -> BTreeMap<&'static str, Json> {
     let mut variables = BTreeMap::new();
-    variables.insert("env", json!(view.env));
-    variables.insert("production", json!(view.production));
-    variables.insert("target", json!(view.target));
-    variables.insert("cloud", json!(view.profile.cloud));
+    variables.insert("env", to_json(&view.env));
+    variables.insert("production", to_json(&view.production));
+    variables.insert("target", to_json(&view.target));
+    variables.insert("cloud", to_json(&view.profile.cloud));
     variables
 }
 
+/// Move the fields `keys` of a serialised value into `variables`.
+fn pick(variables: &mut BTreeMap<&'static str, Json>, mut value: Json, keys: &[&'static str]) {
+    for key in keys {
+        let field = value.get_mut(*key).map(Json::take).unwrap_or(Json::Null);
+        variables.insert(key, field);
+    }
+}
+
 fn environment_entity(spec: &Spec, view: &View) -> Entity {
+    // `rollout` is the strategy as written (null when the default applies), so it comes
+    // from the spec, not from the resolved view.
     let written = spec.environments.iter().find(|e| e.name.value == view.env);
     let rollout = written.and_then(|e| e.rollout.as_ref()).map(|r| r.strategy.value.clone());
     let mut variables = common_variables(view);
-    variables.insert("name", json!(view.env));
-    variables.insert("approval", json!(view.approval));
-    variables.insert("rollout", json!(rollout));
+    variables.insert("name", to_json(&view.env));
+    variables.insert("approval", to_json(&view.approval));
+    variables.insert("rollout", to_json(&rollout));
     Entity {
         kind: "environment",
         label: format!("environment {}", view.env),
@@ -554,11 +571,10 @@ fn environment_entity(spec: &Spec, view: &View) -> Entity {
 
 fn domain_entity(view: &View, domain: &ResolvedDomain) -> Entity {
     let mut variables = common_variables(view);
-    variables.insert("name", json!(domain.name));
-    variables.insert("team", json!(domain.team));
-    variables.insert("group", json!(domain.group));
-    variables
-        .insert("quota", json!({"cpu": domain.quota.cpu, "memory": domain.quota.memory, "pods": domain.quota.pods}));
+    variables.insert("name", to_json(&domain.name));
+    variables.insert("team", to_json(&domain.team));
+    variables.insert("group", to_json(&domain.group));
+    variables.insert("quota", to_json(&domain.quota));
     Entity {
         kind: "domain",
         label: format!("domain {}", domain.name),
@@ -580,95 +596,79 @@ fn workload_entity(spec: &Spec, view: &View, domain: &ResolvedDomain, workload: 
     });
     let kind = workload.kind.as_str();
     let mut variables = common_variables(view);
-    variables.insert("name", json!(workload.name));
-    variables.insert("domain", json!(domain.name));
-    variables.insert("team", json!(domain.team));
-    variables.insert("kind", json!(kind));
-    variables.insert("image", json!(workload.image));
-    variables.insert("replicas", json!(workload.replicas));
-    variables.insert(
+    let keys = [
+        "name",
+        "kind",
+        "image",
+        "replicas",
         "scale",
-        workload
-            .scale
-            .as_ref()
-            .map_or(Json::Null, |s| json!({"min": s.min, "max": s.max, "cpu_percent": s.cpu_percent})),
-    );
-    variables.insert(
         "ports",
-        Json::Array(
-            workload
-                .ports
-                .iter()
-                .map(|p| {
-                    json!({"name": p.name, "port": p.container_port, "service_port": p.service_port,
-                           "protocol": format!("{:?}", p.protocol).to_lowercase(), "metrics": p.metrics})
-                })
-                .collect(),
-        ),
-    );
-    let probe = |health: &Option<crate::resolve::ResolvedHealth>| {
-        health.as_ref().map_or(Json::Null, |h| {
-            let (check, path) = match &h.check {
-                model::HealthCheck::Http { path } => ("http", Json::String(path.clone())),
-                model::HealthCheck::Grpc => ("grpc", Json::Null),
-                model::HealthCheck::Tcp => ("tcp", Json::Null),
-            };
-            json!({"check": check, "path": path, "port": h.port, "initial_delay": h.initial_delay, "period": h.period})
-        })
-    };
-    variables.insert("health", probe(&workload.health));
-    variables.insert("readiness", probe(&workload.readiness));
-    variables.insert("liveness", probe(&workload.liveness));
-    variables.insert("startup", probe(&workload.startup));
-    let r = &workload.resources;
-    variables.insert(
+        "health",
+        "readiness",
+        "liveness",
+        "startup",
         "resources",
-        json!({"cpu": r.cpu, "memory": r.memory, "cpu_limit": r.cpu_limit, "memory_limit": r.memory_limit, "declared": declared}),
-    );
-    variables.insert("config", json!(workload.config));
-    variables.insert(
+        "config",
         "secrets",
-        Json::Array(
-            workload.secrets.iter().map(|s| json!({"env": s.env, "key": s.key, "property": s.property})).collect(),
-        ),
-    );
-    variables.insert(
         "uses",
-        Json::Array(
-            workload
-                .uses
-                .iter()
-                .map(|u| match &u.target {
-                    UseTarget::Workload { domain, name } => {
-                        json!({"domain": domain, "name": name, "kind": "workload", "backing": false, "role": u.role})
-                    }
-                    UseTarget::Backing { domain, name, kind } => {
-                        json!({"domain": domain, "name": name, "kind": kind, "backing": true, "role": u.role})
-                    }
-                })
-                .collect(),
-        ),
-    );
-    variables.insert(
         "expose",
-        Json::Array(workload.expose.iter().map(|e| json!({"host": e.host, "path": e.path, "port": e.port})).collect()),
-    );
-    variables.insert(
         "egress",
-        Json::Array(workload.egress.iter().map(|e| json!({"host": e.host, "port": e.port, "cidr": e.cidr})).collect()),
-    );
-    variables.insert("schedule", json!(workload.schedule));
-    let entity_kind = match workload.kind {
-        WorkloadKind::Service => "service",
-        WorkloadKind::Worker => "worker",
-        WorkloadKind::Job => "job",
-    };
+        "schedule",
+    ];
+    pick(&mut variables, to_json(workload), &keys);
+    variables.insert("domain", to_json(&domain.name));
+    variables.insert("team", to_json(&domain.team));
+    project_workload(&mut variables, declared);
     Entity {
-        kind: entity_kind,
+        kind: kind_name(workload.kind),
         label: format!("{kind} {}/{}", domain.name, workload.name),
         on: format!("{}/{}", domain.name, workload.name),
         span: workload.span,
         variables,
+    }
+}
+
+/// The documented shapes that differ from the serialisation: a port's `port` is its
+/// `container_port`; a probe's `path` is null for gRPC and TCP checks; `resources.declared`
+/// says whether the spec wrote `resources` (false when only defaults apply); a `uses`
+/// item is `{domain, name, kind, backing, role}`, `kind` being `workload` or the backing
+/// service's kind.
+fn project_workload(variables: &mut BTreeMap<&'static str, Json>, declared: bool) {
+    if let Some(Json::Array(ports)) = variables.get_mut("ports") {
+        for port in ports.iter_mut().filter_map(Json::as_object_mut) {
+            let number = port.get("container_port").cloned().unwrap_or(Json::Null);
+            port.insert("port".to_owned(), number);
+        }
+    }
+    for probe in ["health", "readiness", "liveness", "startup"] {
+        if let Some(Json::Object(probe)) = variables.get_mut(probe) {
+            probe.entry("path").or_insert(Json::Null);
+        }
+    }
+    if let Some(Json::Object(resources)) = variables.get_mut("resources") {
+        resources.insert("declared".to_owned(), Json::Bool(declared));
+    }
+    if let Some(Json::Array(uses)) = variables.get_mut("uses") {
+        for used in uses.iter_mut() {
+            let target = used.get("target").cloned().unwrap_or(Json::Null);
+            let backing = target.get("target").and_then(Json::as_str) == Some("backing");
+            let kind = if backing { target.get("kind").cloned().unwrap_or(Json::Null) } else { Json::from("workload") };
+            let mut item = serde_json::Map::new();
+            item.insert("domain".to_owned(), target.get("domain").cloned().unwrap_or(Json::Null));
+            item.insert("name".to_owned(), target.get("name").cloned().unwrap_or(Json::Null));
+            item.insert("kind".to_owned(), kind);
+            item.insert("backing".to_owned(), Json::Bool(backing));
+            item.insert("role".to_owned(), used.get("role").cloned().unwrap_or(Json::Null));
+            *used = Json::Object(item);
+        }
+    }
+}
+
+fn kind_name(kind: WorkloadKind) -> &'static str {
+    match kind {
+        WorkloadKind::Service => "service",
+        WorkloadKind::Worker => "worker",
+        WorkloadKind::Job => "job",
     }
 }
 
@@ -690,26 +690,9 @@ fn users(view: &View, domain: &str, name: &str) -> Vec<String> {
 
 fn backing_entity(view: &View, domain: &ResolvedDomain, backing: &ResolvedBacking, used_by: &[String]) -> Entity {
     let mut variables = common_variables(view);
-    let properties: serde_json::Map<String, Json> = backing
-        .properties
-        .iter()
-        .map(|(key, value)| {
-            let value = match value {
-                model::Value::String(s) => json!(s),
-                model::Value::Integer(i) => json!(i),
-                model::Value::Float(f) => json!(f),
-                model::Value::Bool(b) => json!(b),
-            };
-            (key.clone(), value)
-        })
-        .collect();
-    variables.insert("name", json!(backing.name));
-    variables.insert("domain", json!(domain.name));
-    variables.insert("kind", json!(backing.kind));
-    variables.insert("managed", json!(backing.managed));
-    variables.insert("stateful", json!(backing.stateful));
-    variables.insert("properties", Json::Object(properties));
-    variables.insert("used_by", json!(used_by));
+    pick(&mut variables, to_json(backing), &["name", "kind", "managed", "stateful", "properties"]);
+    variables.insert("domain", to_json(&domain.name));
+    variables.insert("used_by", to_json(&used_by));
     Entity {
         kind: "backing",
         label: format!("{} {}/{}", backing.kind, domain.name, backing.name),

@@ -15,6 +15,7 @@ mod library;
 mod probes;
 mod profile;
 mod realise;
+pub mod schema;
 mod types;
 mod uses;
 mod vars;

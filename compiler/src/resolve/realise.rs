@@ -7,11 +7,12 @@
 
 use super::Ctx;
 use super::errors::ResolveError;
+use super::schema::to_json;
 use super::types::{EnvSource, ResolvedEnv, ResolvedIdentity, ResolvedProfile, ResolvedRealisation};
 use crate::diag::{Span, Spanned};
 use crate::model::{BackingKind, BindSource, BindingEnvSource, Realisation, RealisationMode, Value};
 use crate::template;
-use serde_json::{Map, Value as Json, json};
+use serde_json::{Map, Value as Json};
 use std::collections::BTreeMap;
 
 /// The `requires` name that means the target's `region=` attribute.
@@ -192,18 +193,16 @@ pub(super) fn identity(
     workload: &str,
     identity: &Spanned<String>,
 ) -> Option<ResolvedIdentity> {
-    let context = json!({
-        "identity": identity.value,
-        "workload": workload,
-        "domain": scope.domain,
-        "namespace": scope.namespace,
-        "env": scope.env,
-        "target": scope.target,
-        "cloud": scope.profile.cloud,
-        "region": scope.profile.region,
-        "platform": cx.platform,
-        "params": scope.profile.params,
-    });
+    let mut context = Map::new();
+    context.insert("identity".to_owned(), to_json(&identity.value));
+    context.insert("workload".to_owned(), to_json(&workload));
+    context.insert("domain".to_owned(), to_json(&scope.domain));
+    context.insert("namespace".to_owned(), to_json(&scope.namespace));
+    context.insert("env".to_owned(), to_json(&scope.env));
+    context.insert("target".to_owned(), to_json(&scope.target));
+    context.insert("platform".to_owned(), to_json(&cx.platform));
+    context.extend(profile_facts(scope.profile, &["cloud", "region", "params"]));
+    let context = Json::Object(context);
     let mut render_all = |facts: &BTreeMap<String, Spanned<String>>, what: &str| -> Option<BTreeMap<String, String>> {
         let mut out = BTreeMap::new();
         for (key, template) in facts {
@@ -263,6 +262,9 @@ pub(super) fn placed_here(cx: &mut Ctx<'_>, scope: &Scope<'_>, placement: Option
     placement.value.iter().any(|name| name == scope.target)
 }
 
+/// The template context of a backing service's realisation (docs/backing-services.md):
+/// the declaration and its scope, and the profile facts [`profile_facts`] picks from the
+/// serialised profile; `props` is the serialised properties.
 fn context(
     cx: &Ctx<'_>,
     scope: &Scope<'_>,
@@ -271,27 +273,30 @@ fn context(
     properties: &BTreeMap<String, Value>,
     port: Option<u16>,
 ) -> Json {
-    let props: Map<String, Json> = properties.iter().map(|(key, value)| (key.clone(), json_value(value))).collect();
-    let profile = scope.profile;
-    json!({
-        "name": name,
-        "kind": kind.name.value,
-        "domain": scope.domain,
-        "namespace": scope.namespace,
-        "env": scope.env,
-        "production": scope.production,
-        "target": scope.target,
-        "cloud": profile.cloud,
-        "region": profile.region,
-        "platform": cx.platform,
-        "secret_store": cx.secret_store,
-        "props": props,
-        "port": port,
-        "storage_class": profile.storage_class,
-        "fixed_uid": profile.fixed_uid,
-        "run_as_user": profile.run_as_user,
-        "params": profile.params,
-    })
+    let mut context = Map::new();
+    context.insert("name".to_owned(), to_json(&name));
+    context.insert("kind".to_owned(), to_json(&kind.name.value));
+    context.insert("domain".to_owned(), to_json(&scope.domain));
+    context.insert("namespace".to_owned(), to_json(&scope.namespace));
+    context.insert("env".to_owned(), to_json(&scope.env));
+    context.insert("production".to_owned(), to_json(&scope.production));
+    context.insert("target".to_owned(), to_json(&scope.target));
+    context.insert("platform".to_owned(), to_json(&cx.platform));
+    context.insert("secret_store".to_owned(), to_json(&cx.secret_store));
+    context.insert("props".to_owned(), to_json(properties));
+    context.insert("port".to_owned(), to_json(&port));
+    context.extend(profile_facts(
+        scope.profile,
+        &["cloud", "region", "storage_class", "fixed_uid", "run_as_user", "params"],
+    ));
+    Json::Object(context)
+}
+
+/// The fields `keys` of the serialised profile (what `berth inspect` shows under
+/// `profile`), for template contexts.
+fn profile_facts(profile: &ResolvedProfile, keys: &[&str]) -> Map<String, Json> {
+    let mut serialised = to_json(profile);
+    keys.iter().map(|key| ((*key).to_owned(), serialised.get_mut(*key).map(Json::take).unwrap_or(Json::Null))).collect()
 }
 
 fn render(cx: &mut Ctx<'_>, source: &str, context: &Json, span: Span, what: &str) -> Option<String> {
@@ -301,15 +306,6 @@ fn render(cx: &mut Ctx<'_>, source: &str, context: &Json, span: Span, what: &str
             cx.error(span, ResolveError::Template { what: what.to_owned(), reason, span });
             None
         }
-    }
-}
-
-fn json_value(value: &Value) -> Json {
-    match value {
-        Value::String(s) => Json::String(s.clone()),
-        Value::Integer(i) => Json::from(*i),
-        Value::Float(f) => json!(f),
-        Value::Bool(b) => Json::Bool(*b),
     }
 }
 

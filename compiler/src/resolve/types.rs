@@ -6,10 +6,12 @@
 
 use crate::diag::Span;
 use crate::model::{HealthCheck, PortProtocol, RealisationMode, Value, WorkloadKind};
+use schemars::JsonSchema;
+use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// The resolved estate.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct Estate {
     /// Platform name.
     pub platform: String,
@@ -25,7 +27,7 @@ pub struct Estate {
 }
 
 /// The estate as deployed in one environment on one target cluster.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct View {
     /// Environment name.
     pub env: String,
@@ -48,7 +50,7 @@ pub struct View {
 }
 
 /// Cloud profile facts after layering stdlib -> profile -> target.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ResolvedProfile {
     /// Cloud profile name (`eks`, ...).
     pub cloud: String,
@@ -123,7 +125,7 @@ pub struct ResolvedProfile {
 }
 
 /// A platform-owned Gateway.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ResolvedGateway {
     /// Gateway name.
     pub name: String,
@@ -134,7 +136,7 @@ pub struct ResolvedGateway {
 }
 
 /// A domain in one view: becomes a namespace.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ResolvedDomain {
     /// Domain name (the output folder).
     pub name: String,
@@ -156,7 +158,7 @@ pub struct ResolvedDomain {
 }
 
 /// Resolved namespace quota.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ResolvedQuota {
     /// CPU total, a Kubernetes quantity.
     pub cpu: String,
@@ -167,7 +169,7 @@ pub struct ResolvedQuota {
 }
 
 /// A workload after all layers apply.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ResolvedWorkload {
     /// Service, worker or job.
     pub kind: WorkloadKind,
@@ -226,7 +228,7 @@ pub struct ResolvedWorkload {
 }
 
 /// A workload identity on one target.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ResolvedIdentity {
     /// The logical name (`identity "orders"`).
     pub name: String,
@@ -237,7 +239,7 @@ pub struct ResolvedIdentity {
 }
 
 /// One environment variable of a container.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct ResolvedEnv {
     /// Variable name.
     pub name: String,
@@ -246,7 +248,8 @@ pub struct ResolvedEnv {
 }
 
 /// The value of an environment variable.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum EnvSource {
     /// A literal (may contain `$(VAR)` references to earlier variables).
     Value(String),
@@ -269,7 +272,7 @@ pub enum EnvSource {
 }
 
 /// A resolved port.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ResolvedPort {
     /// Name.
     pub name: String,
@@ -284,7 +287,7 @@ pub struct ResolvedPort {
 }
 
 /// An allowed endpoint outside the cluster.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ResolvedEgress {
     /// Host name.
     pub host: String,
@@ -297,7 +300,7 @@ pub struct ResolvedEgress {
 }
 
 /// A resolved exposure.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ResolvedExpose {
     /// Host name.
     pub host: String,
@@ -312,9 +315,10 @@ pub struct ResolvedExpose {
 }
 
 /// A resolved health probe.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ResolvedHealth {
     /// What to probe.
+    #[serde(flatten)]
     pub check: HealthCheck,
     /// Port name.
     pub port: String,
@@ -333,7 +337,7 @@ pub struct ResolvedHealth {
 }
 
 /// Resolved requests and limits (Kubernetes quantities).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ResolvedResources {
     /// CPU request.
     pub cpu: String,
@@ -346,7 +350,7 @@ pub struct ResolvedResources {
 }
 
 /// Resolved autoscaling.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ResolvedScale {
     /// Min replicas.
     pub min: i64,
@@ -357,7 +361,7 @@ pub struct ResolvedScale {
 }
 
 /// A resolved secret reference.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ResolvedSecret {
     /// Env var name.
     pub env: String,
@@ -370,7 +374,8 @@ pub struct ResolvedSecret {
 }
 
 /// What a `uses` edge points at.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(tag = "target", rename_all = "lowercase")]
 pub enum UseTarget {
     /// A workload (service) in a domain.
     Workload {
@@ -391,7 +396,7 @@ pub enum UseTarget {
 }
 
 /// A bound `uses` edge.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ResolvedUse {
     /// What it points at.
     pub target: UseTarget,
@@ -404,7 +409,7 @@ pub struct ResolvedUse {
 }
 
 /// A backing service in one view.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ResolvedBacking {
     /// Kind name.
     pub kind: String,
@@ -427,7 +432,7 @@ pub struct ResolvedBacking {
 }
 
 /// The realisation of a backing service on one target.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ResolvedRealisation {
     /// In-cluster or managed.
     pub mode: RealisationMode,
@@ -446,7 +451,7 @@ pub struct ResolvedRealisation {
 }
 
 /// A directory of mounted files.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ResolvedFiles {
     /// Absolute directory.
     pub path: String,
@@ -461,7 +466,7 @@ pub struct ResolvedFiles {
 }
 
 /// One file whose content comes from the secret store.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ResolvedSecretFile {
     /// File name.
     pub file: String,

@@ -10,7 +10,6 @@
 //! embedded ([`schemas`]).
 
 pub mod errors;
-pub mod estate;
 mod formats;
 mod schemas;
 
