@@ -179,3 +179,45 @@ impl Diagnostics {
         self.items.extend(other.items);
     }
 }
+
+/// The did-you-mean rule, the one every stage uses: the candidate closest to `name` by
+/// Damerau-Levenshtein distance (a swap of two letters is one edit) when it is at most a
+/// third of the longer word's length (at least 1), for typos; otherwise the candidate most
+/// like it by Jaro-Winkler similarity above 0.8, for shortened or lengthened names
+/// (`production` for `prod`). Ties go to the first candidate.
+pub fn closest<'c>(name: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
+    let candidates: Vec<&str> = candidates.into_iter().collect();
+    let typo = candidates
+        .iter()
+        .map(|candidate| (strsim::damerau_levenshtein(name, candidate), *candidate))
+        .filter(|(distance, candidate)| *distance <= (candidate.len().max(name.len()) / 3).max(1))
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, candidate)| candidate);
+    typo.or_else(|| {
+        candidates
+            .iter()
+            .map(|candidate| (strsim::jaro_winkler(name, candidate), *candidate))
+            .filter(|(score, _)| *score > 0.8)
+            .fold(None, |best: Option<(f64, &str)>, (score, candidate)| match best {
+                Some((top, _)) if top >= score => best,
+                _ => Some((score, candidate)),
+            })
+            .map(|(_, candidate)| candidate)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::closest;
+
+    #[test]
+    fn closest_suggests_likely_typos_only() {
+        assert_eq!(closest("sevice", ["service", "worker", "job"]), Some("service"));
+        assert_eq!(closest("wokrer", ["service", "worker", "job"]), Some("worker"));
+        assert_eq!(closest("jb", ["service", "worker", "job"]), Some("job"));
+        assert_eq!(closest("database", ["service", "worker", "job"]), None);
+        assert_eq!(closest("x", std::iter::empty()), None);
+        assert_eq!(closest("prod", ["dev", "production"]), Some("production"));
+        assert_eq!(closest("latest-tag", ["latest-image-tag", "run-as-root"]), Some("latest-image-tag"));
+    }
+}

@@ -10,6 +10,8 @@
 //!   non-test code; per-cloud facts are stdlib data. Comments and tests may name them.
 //! - `panics`: no `.unwrap()`, `.expect(..)`, `panic!`, `todo!`, `unimplemented!` in
 //!   non-test code.
+//! - `did-you-mean`: string similarity (`strsim`) only in `diag`, whose `closest` is the
+//!   one did-you-mean rule.
 //! - `file-length`: no file over [`MAX_FILE_LINES`] lines.
 //! - `function-length`: no function over [`MAX_FN_LINES`] lines (signature to closing brace).
 //!
@@ -262,6 +264,13 @@ impl Checker<'_> {
                         && !self.in_module("model")
                     {
                         self.push("kdl", line, "the `kdl` crate is used outside `syntax` and `model`".to_owned());
+                    }
+                    if name == "strsim" && path_sep_after(&trees, i) && self.file != "diag.rs" {
+                        self.push(
+                            "did-you-mean",
+                            line,
+                            "`strsim` outside `diag`; suggest names with `diag::closest`".to_owned(),
+                        );
                     }
                     if let Some(other) = self.emitter_reference(&trees, i) {
                         let own = self.module.get(1).cloned().unwrap_or_default();
@@ -603,6 +612,12 @@ fn unwrap_expect_and_panic_in_non_test_code_fail() {
     let fine = "fn f(x: Option<u8>) -> u8 { x.unwrap_or(0) }\n// x.unwrap()\n\
                 #[cfg(test)]\nmod tests {\n    #[test]\n    fn t() { Some(1).unwrap(); panic!(); }\n}\n";
     assert!(rules("driver.rs", fine).is_empty(), "{:?}", check("driver.rs", fine));
+}
+
+#[test]
+fn a_second_did_you_mean_fails() {
+    assert_eq!(rules("resolve/mod.rs", "fn f(a: &str) -> f64 { strsim::jaro_winkler(a, \"b\") }\n"), ["did-you-mean"]);
+    assert!(rules("diag.rs", "fn f(a: &str) -> usize { strsim::damerau_levenshtein(a, \"b\") }\n").is_empty());
 }
 
 #[test]

@@ -213,19 +213,9 @@ pub(crate) fn is_image_tag(tag: &str) -> bool {
         && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-')
 }
 
-/// The candidate closest to `name`, if one is close enough to be a likely typo.
-pub(crate) fn did_you_mean<'c>(name: &str, candidates: &[&'c str]) -> Option<&'c str> {
-    candidates
-        .iter()
-        .map(|candidate| (strsim::damerau_levenshtein(name, candidate), *candidate))
-        .filter(|(distance, candidate)| *distance <= (candidate.len().max(name.len()) / 3).max(1))
-        .min_by_key(|(distance, _)| *distance)
-        .map(|(_, candidate)| candidate)
-}
-
 /// `did you mean `x`?` or `expected one of `a`, `b``.
 pub(crate) fn suggestion(name: &str, candidates: &[&str]) -> String {
-    match did_you_mean(name, candidates) {
+    match crate::diag::closest(name, candidates.iter().copied()) {
         Some(candidate) => format!("did you mean `{candidate}`?"),
         None if candidates.is_empty() => "remove it".to_owned(),
         None => format!("expected one of {}", backticked(candidates)),

@@ -229,17 +229,12 @@ pub fn prepare(diags: &mut Diagnostics, library: &[&Spec], spec: &Spec, today: &
     for waiver in &spec.waivers {
         let known = policies.iter().any(|p| p.id == waiver.policy.value);
         if !known {
-            let closest = by_id
-                .keys()
-                .map(|id| (strsim::jaro_winkler(id, &waiver.policy.value), id))
-                .filter(|(score, _)| *score > 0.8)
-                .max_by(|a, b| a.0.total_cmp(&b.0));
-            let help = match closest {
-                Some((_, id)) => format!("did you mean `{id}`?"),
-                None if by_id.contains_key(&waiver.policy.value) => {
-                    "enable the policy's pack in `platform { policies ... }`, or remove the waiver".to_owned()
-                }
-                None => "name a policy listed in docs/policies.md or defined in the spec".to_owned(),
+            let help = if by_id.contains_key(&waiver.policy.value) {
+                "enable the policy's pack in `platform { policies ... }`, or remove the waiver".to_owned()
+            } else if let Some(id) = crate::diag::closest(&waiver.policy.value, by_id.keys().map(String::as_str)) {
+                format!("did you mean `{id}`?")
+            } else {
+                "name a policy listed in docs/policies.md or defined in the spec".to_owned()
             };
             diags.at(
                 waiver.policy.span,

@@ -273,6 +273,19 @@ pub enum ResolveError {
         span: Span,
     },
 
+    /// The library's `defaults` lack a value resolve needs (the stdlib sets every one).
+    #[error("the library's defaults lack `{names}`")]
+    #[diagnostic(
+        code(resolve::missing_defaults),
+        help(
+            "stdlib/defaults.kdl sets every default; a library `defaults` block can change a value but not remove it, so this is a bug in Berth"
+        )
+    )]
+    MissingDefaults {
+        /// The missing defaults, joined.
+        names: String,
+    },
+
     /// The same container port number declared twice.
     #[error("duplicate {what} `{value}` on `{workload}`")]
     #[diagnostic(code(resolve::duplicate_port), help("each port needs its own name and number"))]

@@ -7,6 +7,7 @@
 //! problem once, however many views it affects. It never sees a KDL node.
 
 mod backing;
+mod defaults;
 mod env;
 mod errors;
 mod files;
@@ -51,8 +52,15 @@ pub fn warn_spec_nodes_in_library(diags: &mut Diagnostics, library: &Spec) {
 
 /// Resolve a lowered spec against the library, pushing every problem found.
 pub fn resolve(diags: &mut Diagnostics, spec: &Spec, library: &Library) -> Estate {
-    let mut cx =
-        Ctx { diags, library, reported: BTreeSet::new(), platform: String::new(), secret_store: String::new() };
+    let Some(defaults) = defaults::Defaults::from_library(diags, library) else { return Estate::default() };
+    let mut cx = Ctx {
+        diags,
+        library,
+        defaults,
+        reported: BTreeSet::new(),
+        platform: String::new(),
+        secret_store: String::new(),
+    };
     estate(&mut cx, spec)
 }
 
@@ -61,6 +69,8 @@ pub fn resolve(diags: &mut Diagnostics, spec: &Spec, library: &Library) -> Estat
 struct Ctx<'a> {
     diags: &'a mut Diagnostics,
     library: &'a Library,
+    /// The library's defaults, each one set.
+    defaults: defaults::Defaults,
     reported: BTreeSet<(Span, String)>,
     /// Platform name, for templates.
     platform: String,
@@ -140,9 +150,9 @@ fn kubernetes_version(cx: &mut Ctx<'_>, spec: &Spec) -> String {
                 version.span,
                 ResolveError::KubernetesVersion { version: version.value.clone(), span: version.span },
             );
-            "1.33".to_owned()
+            cx.defaults.kubernetes.clone()
         }
-        None => "1.33".to_owned(),
+        None => cx.defaults.kubernetes.clone(),
     }
 }
 
@@ -220,16 +230,12 @@ fn domain(
     let namespace = scope.namespace.to_owned();
     cx.check_length(&namespace, 63, domain.name.span);
     let default_quota = cx.library.defaults.quota.as_ref();
-    let pick = |own: Option<&Spanned<String>>, fallback: Option<&Spanned<String>>, last: &str| {
-        own.or(fallback).map_or_else(|| last.to_owned(), |q| q.value.clone())
-    };
+    let own = domain.quota.as_ref();
     let quota = ResolvedQuota {
-        cpu: pick(domain.quota.as_ref().and_then(|q| q.cpu.as_ref()), default_quota.and_then(|q| q.cpu.as_ref()), "4"),
-        memory: pick(
-            domain.quota.as_ref().and_then(|q| q.memory.as_ref()),
-            default_quota.and_then(|q| q.memory.as_ref()),
-            "8Gi",
-        ),
+        cpu: own.and_then(|q| q.cpu.as_ref()).map_or_else(|| cx.defaults.quota_cpu.clone(), |q| q.value.clone()),
+        memory: own
+            .and_then(|q| q.memory.as_ref())
+            .map_or_else(|| cx.defaults.quota_memory.clone(), |q| q.value.clone()),
         pods: domain
             .quota
             .as_ref()
@@ -255,16 +261,12 @@ fn domain(
     }
 }
 
-/// "did you mean `x`?" for the closest candidate, or the list of known names.
+/// "did you mean `x`?" for the closest candidate ([`crate::diag::closest`]), or the list
+/// of known names.
 pub(crate) fn suggest<'c>(name: &str, candidates: impl Iterator<Item = &'c str>) -> String {
     let candidates: Vec<&str> = candidates.collect();
-    let best = candidates
-        .iter()
-        .map(|c| (strsim::jaro_winkler(name, c), *c))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0));
-    match best {
-        Some((_, candidate)) => format!("did you mean `{candidate}`?"),
+    match crate::diag::closest(name, candidates.iter().copied()) {
+        Some(candidate) => format!("did you mean `{candidate}`?"),
         None if candidates.is_empty() => "nothing of this kind is declared".to_owned(),
         None => {
             let mut sorted = candidates;

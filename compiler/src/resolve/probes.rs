@@ -81,10 +81,9 @@ fn probe(
     which: Which,
 ) -> Option<ResolvedHealth> {
     let port = super::workload::port_ref(cx, name, ports, written.port.as_ref(), node, written.span)?;
-    let defaults = &cx.library.defaults;
-    let period = defaults.probe_period.as_ref().map_or(10, |d| d.value);
+    let period = cx.defaults.probe_period;
     let initial_delay = match which {
-        Which::Liveness => defaults.probe_initial_delay.as_ref().map_or(10, |d| d.value),
+        Which::Liveness => cx.defaults.probe_initial_delay,
         Which::Readiness | Which::Startup => 0,
     };
     let failure_threshold = match which {

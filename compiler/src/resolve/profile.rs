@@ -38,7 +38,6 @@ pub(super) fn profile(
             },
         );
     }
-    let defaults = &cx.library.defaults;
     // Internal exposure falls back to the external facts, with its own on top.
     let internal_gateway = facts.internal_gateway.as_ref().or(facts.gateway.as_ref()).map(resolved_gateway);
     let internal_ingress_class =
@@ -59,8 +58,8 @@ pub(super) fn profile(
         ingress_annotations: facts.ingress_annotations.into_iter().map(|(k, v)| (k, v.value)).collect(),
         storage_class: facts.storage_class.map(|s| s.value),
         fixed_uid: facts.fixed_uid.is_none_or(|f| f.value),
-        run_as_user: defaults.run_as_user.as_ref().map_or(10001, |u| u.value),
-        tmp_size: defaults.tmp_size.as_ref().map_or_else(|| "64Mi".to_owned(), |t| t.value.clone()),
+        run_as_user: cx.defaults.run_as_user,
+        tmp_size: cx.defaults.tmp_size.clone(),
         // The kube-dns labels are only a default for the default namespace: a profile
         // that names another DNS namespace without labels means all its pods.
         dns_labels: if facts.dns_labels.is_empty() && facts.dns_namespace.is_none() {

@@ -1,6 +1,7 @@
 //! Resolving one workload in one view: settings layered, image, ports, exposure, health,
 //! resources and scaling.
 
+use super::defaults::Defaults;
 use super::errors::ResolveError;
 use super::realise::{self, Scope};
 use super::types::*;
@@ -57,10 +58,10 @@ pub(super) fn workload(
     let expose = exposures(cx, scope, &name, &ports, &settings);
 
     let probes = probes::probes(cx, &name, kind, &settings, &ports);
-    let resources = resources(&settings);
+    let resources = resources(&cx.defaults, &settings);
 
     // `model` keeps replicas, scale bounds and `min <= max` in range (model::bounds).
-    let replicas = settings.replicas.as_ref().map_or(1, |r| r.value);
+    let replicas = settings.replicas.as_ref().map_or(cx.defaults.replicas, |r| r.value);
     let scale = settings.scale.as_ref().map(|scale| ResolvedScale {
         min: scale.min.value,
         max: scale.max.value,
@@ -124,10 +125,10 @@ pub(super) fn workload(
 }
 
 /// Requests and limits; a limit not written is the request.
-fn resources(settings: &WorkloadSettings) -> ResolvedResources {
+fn resources(defaults: &Defaults, settings: &WorkloadSettings) -> ResolvedResources {
     let resources = settings.resources.clone().unwrap_or_default();
-    let cpu = resources.cpu.map_or_else(|| "100m".to_owned(), |c| c.value);
-    let memory = resources.memory.map_or_else(|| "128Mi".to_owned(), |m| m.value);
+    let cpu = resources.cpu.map_or_else(|| defaults.cpu.clone(), |c| c.value);
+    let memory = resources.memory.map_or_else(|| defaults.memory.clone(), |m| m.value);
     ResolvedResources {
         cpu_limit: resources.cpu_limit.map_or_else(|| cpu.clone(), |c| c.value),
         memory_limit: resources.memory_limit.map_or_else(|| memory.clone(), |m| m.value),

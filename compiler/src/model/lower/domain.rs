@@ -45,7 +45,7 @@ pub(super) fn domain(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Domain> {
             _ => {
                 // Anything else is a backing service whose kind `resolve` checks, unless
                 // it is a likely typo of a workload keyword.
-                if let Some(keyword) = likely_keyword_typo(key) {
+                if let Some(keyword) = crate::diag::closest(key, DOMAIN.iter().copied()) {
                     let help =
                         format!("did you mean `{keyword}`? (otherwise `{key}` is read as a backing-service kind)");
                     cx.unknown_node(child, "in `domain`", help);
@@ -115,12 +115,4 @@ pub(super) fn properties(cx: &mut Ctx<'_>, node: &KdlNode) -> IndexMap<String, S
         }
     }
     properties
-}
-
-/// A domain child name that is one typo away from a workload keyword.
-fn likely_keyword_typo(name: &str) -> Option<&'static str> {
-    DOMAIN.iter().copied().find(|keyword| {
-        let distance = strsim::damerau_levenshtein(name, keyword);
-        distance > 0 && distance <= if keyword.len() <= 3 { 1 } else { 2 }
-    })
 }

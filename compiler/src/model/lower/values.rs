@@ -328,7 +328,7 @@ impl Ctx<'_> {
         if let Some(choice) = choices.iter().find(|choice| **choice == value.value) {
             return Some(choice);
         }
-        let help = match check::did_you_mean(&value.value, choices) {
+        let help = match crate::diag::closest(&value.value, choices.iter().copied()) {
             Some(candidate) => format!("did you mean `{candidate}`?"),
             None => format!("write one of {}", check::backticked(choices)),
         };
