@@ -1,3 +1,4 @@
+mod bookshop;
 mod crds;
 mod determinism;
 mod diagnostics;

@@ -14,7 +14,7 @@ mod vars;
 pub use errors::LowerError;
 pub use files::{FileDir, FileEntry, FileSource};
 pub use types::*;
-pub use vars::{DerivedEnv, PodField};
+pub use vars::{DerivedEnv, PodField, SharedConfig};
 
 use crate::diag::Diagnostics;
 use crate::syntax::Parsed;

@@ -363,6 +363,8 @@ pub struct Domain {
     pub workloads: Vec<Workload>,
     /// Backing services in declaration order.
     pub backing: Vec<BackingService>,
+    /// `shared "name" { ... }`: config and secrets that workloads `include`.
+    pub shared: Vec<super::vars::SharedConfig>,
     /// The whole node.
     pub span: Span,
 }
@@ -454,6 +456,9 @@ pub struct WorkloadSettings {
     pub secrets: Vec<SecretRef>,
     /// `uses "name"` / `uses "domain/name" as="producer"`.
     pub uses: Vec<Use>,
+    /// `include "common"`: the domain's `shared` config and secrets this workload gets,
+    /// under its own; names add up across layers.
+    pub include: Vec<Spanned<String>>,
     /// `from-pod POD_NAMESPACE="namespace"`: variables from the downward API, merged key
     /// by key across layers.
     pub from_pod: IndexMap<String, Spanned<PodField>>,

@@ -1,7 +1,7 @@
 //! Model types for environment variables a workload builds rather than writes:
 //! `from-pod` fields (the downward API) and `env` children of a `uses`.
 
-use crate::diag::Spanned;
+use crate::diag::{Span, Spanned};
 
 /// A field of the pod that `from-pod` can put in a variable (the downward API).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,4 +63,18 @@ pub struct DerivedEnv {
     pub name: Spanned<String>,
     /// Its value, with `$(VAR)` naming the callee's variables.
     pub value: Spanned<String>,
+}
+
+/// `shared "common" { config ...; secret ... }` in a domain: config and secrets written
+/// once and given to every workload that says `include "common"`.
+#[derive(Debug, Clone)]
+pub struct SharedConfig {
+    /// Name, unique within the domain.
+    pub name: Spanned<String>,
+    /// Its `config` entries.
+    pub config: indexmap::IndexMap<String, Spanned<String>>,
+    /// Its `secret` references.
+    pub secrets: Vec<super::types::SecretRef>,
+    /// The whole node.
+    pub span: Span,
 }

@@ -36,6 +36,7 @@ pub fn apply_settings(base: &mut WorkloadSettings, overlay: &WorkloadSettings) {
         base.secrets.retain(|existing| existing.env.value != secret.env.value);
         base.secrets.push(secret.clone());
     }
+    base.include.extend(overlay.include.iter().cloned());
     for (key, value) in &overlay.from_pod {
         base.from_pod.insert(key.clone(), value.clone());
     }

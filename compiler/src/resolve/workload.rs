@@ -27,6 +27,16 @@ pub(super) fn workload(
     for block in workload.overrides.iter().filter(|o| o.env.value == env) {
         layer::apply_settings(&mut settings, &block.settings);
     }
+    if !settings.include.is_empty() {
+        // Shared config sits under the workload's own: layer it first, then again the rest.
+        let mut layered = cx.library.defaults.settings.clone();
+        layer::apply_settings(&mut layered, &shared_settings(cx, domain, &settings.include));
+        layer::apply_settings(&mut layered, &workload.settings);
+        for block in workload.overrides.iter().filter(|o| o.env.value == env) {
+            layer::apply_settings(&mut layered, &block.settings);
+        }
+        settings = layered;
+    }
     if settings.enabled.as_ref().is_some_and(|e| !e.value) {
         return None;
     }
@@ -200,6 +210,32 @@ fn exposures(
         });
     }
     expose
+}
+
+/// The `config` and `secret` entries of the domain's `shared` sets a workload includes,
+/// in `include` order (a later set's key wins).
+fn shared_settings(cx: &mut Ctx<'_>, domain: &Domain, include: &[Spanned<String>]) -> WorkloadSettings {
+    let mut out = WorkloadSettings::default();
+    for name in include {
+        let Some(set) = domain.shared.iter().find(|set| set.name.value == name.value) else {
+            let help = suggest(&name.value, domain.shared.iter().map(|set| set.name.value.as_str()));
+            let error = ResolveError::UnknownReference {
+                what: "shared config",
+                name: name.value.clone(),
+                span: name.span,
+                help,
+            };
+            cx.error(name.span, error);
+            continue;
+        };
+        let layer = WorkloadSettings {
+            config: set.config.clone(),
+            secrets: set.secrets.clone(),
+            ..WorkloadSettings::default()
+        };
+        layer::apply_settings(&mut out, &layer);
+    }
+    out
 }
 
 pub(super) fn ports(cx: &mut Ctx<'_>, workload: &str, settings: &WorkloadSettings) -> Vec<ResolvedPort> {

@@ -8,7 +8,7 @@ use indexmap::IndexMap;
 use kdl::KdlNode;
 
 /// Domain children other than backing services.
-const DOMAIN: &[&str] = &["service", "worker", "job", "quota"];
+const DOMAIN: &[&str] = &["service", "worker", "job", "quota", "shared"];
 
 pub(super) fn domain(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Domain> {
     cx.shape(node, &["team", "group"], 1, "the domain name");
@@ -21,6 +21,7 @@ pub(super) fn domain(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Domain> {
     let mut backing = Vec::new();
     let mut names = Names::default();
     let mut once = Once::default();
+    let (mut shared_sets, mut shared_names) = (Vec::new(), Names::default());
     let help = "workloads and backing services of a domain share one set of names; rename one";
     for child in children(node) {
         let key = child.name().value();
@@ -42,6 +43,13 @@ pub(super) fn domain(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Domain> {
                     quota = Some(self::quota(cx, child));
                 }
             }
+            "shared" => {
+                if let Some(set) = shared(cx, child)
+                    && cx.unique(&mut shared_names, "shared config", &set.name, &scope, "rename one of them")
+                {
+                    shared_sets.push(set);
+                }
+            }
             _ => {
                 // Anything else is a backing service whose kind `resolve` checks, unless
                 // it is a likely typo of a workload keyword.
@@ -59,7 +67,26 @@ pub(super) fn domain(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Domain> {
             }
         }
     }
-    Some(Domain { name: name?, team, group, quota, workloads, backing, span: cx.span_of(node) })
+    Some(Domain { name: name?, team, group, quota, workloads, backing, shared: shared_sets, span: cx.span_of(node) })
+}
+
+/// `shared "common" { config ...; secret ... }`.
+fn shared(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<crate::model::SharedConfig> {
+    cx.shape(node, &[], 1, "the name");
+    let name = cx.name_arg(node, "shared config", true);
+    let mut config = indexmap::IndexMap::new();
+    let mut secrets: Vec<SecretRef> = Vec::new();
+    for child in children(node) {
+        match child.name().value() {
+            "config" => workload::config(cx, child, &mut config, "shared"),
+            "secret" => secrets.extend(workload::secret(cx, child)),
+            _ => {
+                let help = "a `shared` block holds `config KEY=\"value\"` and `secret \"NAME\" key=\"...\"`".to_owned();
+                cx.unknown_node(child, "in `shared`", help);
+            }
+        }
+    }
+    Some(crate::model::SharedConfig { name: name?, config, secrets, span: cx.span_of(node) })
 }
 
 pub(super) fn quota(cx: &mut Ctx<'_>, node: &KdlNode) -> Quota {

@@ -34,6 +34,7 @@ pub(super) const SETTINGS: &[&str] = &[
     "startup",
     "from-pod",
     "files",
+    "include",
 ];
 
 pub(super) fn workload(cx: &mut Ctx<'_>, node: &KdlNode, kind: WorkloadKind) -> Option<Workload> {
@@ -153,6 +154,12 @@ pub(super) fn setting(
         "startup" => settings.startup = probes::health(cx, node, true),
         "from-pod" => vars::from_pod(cx, node, &mut settings.from_pod, parent),
         "files" => settings.files.extend(files::files(cx, node)),
+        "include" => {
+            if let Some(names) = strings(cx, node) {
+                let span = names.span;
+                settings.include.extend(names.value.into_iter().map(|name| Spanned::new(name, span)));
+            }
+        }
         "resources" => settings.resources = Some(resources(cx, node)),
         "replicas" => settings.replicas = cx.single_integer(node, REPLICAS.0, REPLICAS.1),
         "scale" => settings.scale = scale(cx, node),
