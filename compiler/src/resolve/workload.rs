@@ -21,22 +21,7 @@ pub(super) fn workload(
     entities: &BTreeMap<(String, String), Entity<'_>>,
 ) -> Option<ResolvedWorkload> {
     let (env, profile) = (scope.env, scope.profile);
-    let mut settings: WorkloadSettings = cx.library.defaults.settings.clone();
-    // Defaults never carry identity: ports, uses or images belong to the workload.
-    layer::apply_settings(&mut settings, &workload.settings);
-    for block in workload.overrides.iter().filter(|o| o.env.value == env) {
-        layer::apply_settings(&mut settings, &block.settings);
-    }
-    if !settings.include.is_empty() {
-        // Shared config sits under the workload's own: layer it first, then again the rest.
-        let mut layered = cx.library.defaults.settings.clone();
-        layer::apply_settings(&mut layered, &shared_settings(cx, domain, &settings.include));
-        layer::apply_settings(&mut layered, &workload.settings);
-        for block in workload.overrides.iter().filter(|o| o.env.value == env) {
-            layer::apply_settings(&mut layered, &block.settings);
-        }
-        settings = layered;
-    }
+    let settings = layered_settings(cx, domain, workload, env);
     if settings.enabled.as_ref().is_some_and(|e| !e.value) {
         return None;
     }
@@ -210,6 +195,28 @@ fn exposures(
         });
     }
     expose
+}
+
+/// The workload's settings in environment `env`: stdlib defaults, the domain's `shared`
+/// sets it includes, its own settings, then its `in` blocks for `env`.
+fn layered_settings(cx: &mut Ctx<'_>, domain: &Domain, workload: &Workload, env: &str) -> WorkloadSettings {
+    let mut settings: WorkloadSettings = cx.library.defaults.settings.clone();
+    // Defaults never carry identity: ports, uses or images belong to the workload.
+    layer::apply_settings(&mut settings, &workload.settings);
+    for block in workload.overrides.iter().filter(|o| o.env.value == env) {
+        layer::apply_settings(&mut settings, &block.settings);
+    }
+    if !settings.include.is_empty() {
+        // Shared config sits under the workload's own: layer it first, then again the rest.
+        let mut layered = cx.library.defaults.settings.clone();
+        layer::apply_settings(&mut layered, &shared_settings(cx, domain, &settings.include));
+        layer::apply_settings(&mut layered, &workload.settings);
+        for block in workload.overrides.iter().filter(|o| o.env.value == env) {
+            layer::apply_settings(&mut layered, &block.settings);
+        }
+        settings = layered;
+    }
+    settings
 }
 
 /// The `config` and `secret` entries of the domain's `shared` sets a workload includes,
