@@ -33,6 +33,7 @@ pub const FILES: &[(&str, &str)] = &[
     stdlib_file!("kinds/bucket.kdl"),
     stdlib_file!("kinds/kafka.kdl"),
     stdlib_file!("kinds/mongodb.kdl"),
+    stdlib_file!("kinds/mysql.kdl"),
     stdlib_file!("kinds/postgres.kdl"),
     stdlib_file!("kinds/rabbitmq.kdl"),
     stdlib_file!("kinds/redis.kdl"),

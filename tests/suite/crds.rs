@@ -48,22 +48,15 @@ fn errors(validator: &jsonschema::Validator, object: &Value) -> Vec<String> {
 
 /// Validate every custom resource of `tree` against its CRD schema (built-in kinds have
 /// no dot in their group, or a `k8s.io` one) and count the checked objects per kind.
+/// No emitted custom resource goes unchecked: one whose (apiVersion, kind) is not in the
+/// compiler's `crd_table!` (so `berth build` would not check it either), or has no schema
+/// file under `schemas/crds/`, fails the calling test.
 pub(crate) fn check_custom_resources(
     context: &str,
     tree: &berth::emit::ArtifactTree,
     checked: &mut std::collections::BTreeMap<String, usize>,
 ) {
-    check_custom_resources_except(context, tree, checked, &[]);
-}
-
-/// [`check_custom_resources`], counting the kinds of `unbundled` (apiVersion, kind) as
-/// `<kind> (no schema)` instead of validating them.
-pub(crate) fn check_custom_resources_except(
-    context: &str,
-    tree: &berth::emit::ArtifactTree,
-    checked: &mut std::collections::BTreeMap<String, usize>,
-    unbundled: &[(&str, &str)],
-) {
+    let bundled = berth::validate::bundled_custom_resources();
     for artifact in tree.values() {
         // Text files (the estate index) have no Kubernetes schema.
         let Some(object) = artifact.object() else { continue };
@@ -75,13 +68,14 @@ pub(crate) fn check_custom_resources_except(
         if !group.contains('.') || (group.ends_with(".k8s.io") && group != "gateway.networking.k8s.io") {
             continue;
         }
-        if unbundled.contains(&(api_version, kind)) {
-            *checked.entry(format!("{kind} (no schema)")).or_default() += 1;
-            continue;
-        }
+        assert!(
+            bundled.contains(&(api_version, kind)),
+            "{context}: {}: {api_version} {kind} has no bundled CRD schema in the compiler's crd_table!",
+            artifact.path
+        );
         let found = errors(&validator(api_version, kind), object);
         assert!(found.is_empty(), "{context}: {}:\n{}", artifact.path, found.join("\n"));
-        *checked.entry(kind.to_owned()).or_default() += 1;
+        *checked.entry(format!("{api_version} {kind}")).or_default() += 1;
     }
 }
 
@@ -91,7 +85,10 @@ fn custom_resources_match_their_crd_schemas() {
     for estate in [ingress_estate(), route_estate()] {
         check_custom_resources("hand-built estate", &emit_tree(&estate), &mut checked);
     }
-    assert_eq!(checked.keys().map(String::as_str).collect::<Vec<_>>(), ["ExternalSecret", "Route"]);
+    assert_eq!(
+        checked.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["external-secrets.io/v1 ExternalSecret", "route.openshift.io/v1 Route"]
+    );
 }
 
 #[test]
@@ -115,5 +112,9 @@ fn example_custom_resources_match_their_crd_schemas() {
         check_custom_resources(&name, &compilation.tree, &mut checked);
     }
     // The enterprise example has secrets on OpenShift (Routes) and EKS.
-    assert!(checked.contains_key("ExternalSecret") && checked.contains_key("Route"), "{checked:?}");
+    assert!(
+        checked.contains_key("external-secrets.io/v1 ExternalSecret")
+            && checked.contains_key("route.openshift.io/v1 Route"),
+        "{checked:?}"
+    );
 }

@@ -3,13 +3,12 @@
 //! target), and object storage on the three public clouds (`buckets.kdl`).
 //!
 //! - Every custom resource of every realisation validates against its bundled CRD schema
-//!   (closed against unknown fields); the only exception is Azure Managed Redis, whose
-//!   CRD schema is not bundled, and the test says so by name.
+//!   (closed against unknown fields), and every one has a bundled schema: no exception.
 //! - A consumer gets the same variable names on every target.
 //! - Snapshots put each aspect (exposure, identity, postgres, redis, storage, binding)
 //!   of the five targets side by side, one section per target, for review.
 
-use crate::crds::check_custom_resources_except;
+use crate::crds::check_custom_resources;
 use berth::driver::{Compilation, Inputs, Options, compile};
 use berth::output::file;
 use berth::output::report::{ReportFormat, render};
@@ -20,10 +19,6 @@ use std::path::Path;
 /// The targets of `matrix.kdl`, in its environment order, with their environments.
 const MATRIX: [(&str, &str); 5] =
     [("on-eks", "eks"), ("on-gke", "gke"), ("on-aks", "aks"), ("on-openshift", "openshift"), ("on-onprem", "onprem")];
-
-/// Custom resources Berth emits without a bundled schema to check them against.
-const UNBUNDLED: &[(&str, &str)] =
-    &[("cache.azure.com/v20250701", "RedisEnterprise"), ("cache.azure.com/v20250701", "RedisEnterpriseDatabase")];
 
 fn compile_fixture(name: &str) -> Compilation {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/targets").join(name);
@@ -64,39 +59,16 @@ fn storefront(compilation: &Compilation, env: &str, target: &str) -> Value {
 fn every_realisation_on_every_cloud_matches_its_crd_schema() {
     let mut checked = BTreeMap::<String, usize>::new();
     for name in ["matrix.kdl", "buckets.kdl"] {
-        check_custom_resources_except(name, &compile_fixture(name).tree, &mut checked, UNBUNDLED);
+        check_custom_resources(name, &compile_fixture(name).tree, &mut checked);
     }
     let kinds: Vec<&str> = checked.keys().map(String::as_str).collect();
-    assert_eq!(
-        kinds,
-        [
-            "Bucket",
-            "Cluster",
-            "DBInstance",
-            "ExternalSecret",
-            "FlexibleServer",
-            "HTTPRoute",
-            "Kafka",
-            "KafkaNodePool",
-            "KafkaTopic",
-            "KafkaUser",
-            "RabbitmqCluster",
-            "RedisEnterprise (no schema)",
-            "RedisEnterpriseDatabase (no schema)",
-            "RedisInstance",
-            "ReplicationGroup",
-            "Route",
-            "SQLDatabase",
-            "SQLInstance",
-            "SQLUser",
-            "StorageAccount",
-            "StorageBucket",
-        ],
-        "{checked:?}"
-    );
+    insta::assert_snapshot!(kinds.join("\n"));
     // Every bundled custom-resource schema but the Cilium one is exercised here.
-    for (_, kind) in berth::validate::bundled_custom_resources() {
-        assert!(*kind == "CiliumNetworkPolicy" || checked.contains_key(*kind), "{kind} never emitted");
+    for (api_version, kind) in berth::validate::bundled_custom_resources() {
+        assert!(
+            *kind == "CiliumNetworkPolicy" || checked.contains_key(&format!("{api_version} {kind}")),
+            "{api_version} {kind} never emitted"
+        );
     }
 }
 
@@ -120,6 +92,7 @@ fn a_consumer_gets_the_same_variables_on_every_target() {
         "{first:?}"
     );
     assert!(first.contains(&"MONGODB_URI".to_owned()), "{first:?}");
+    assert!(first.contains(&"MYSQL_URL".to_owned()), "{first:?}");
     for (env, target) in &MATRIX[1..] {
         assert_eq!(names(env, target), first, "{target}");
     }
@@ -156,11 +129,11 @@ fn side_by_side_postgres() {
             target,
             &[
                 "cluster-orders-db",
-                "dbinstance-",
-                "sqlinstance-",
-                "sqldatabase-",
-                "sqluser-",
-                "flexibleserver-",
+                "dbinstance-orders-db",
+                "sqlinstance-orders-db",
+                "sqldatabase-orders-db",
+                "sqluser-orders-db",
+                "flexibleserver-orders-db",
                 "externalsecret-orders-db",
                 "networkpolicy-orders-db",
             ],
@@ -183,6 +156,80 @@ fn side_by_side_redis() {
                 "redisinstance-",
                 "redisenterprise",
                 "externalsecret-sessions",
+            ],
+        )
+    }));
+}
+
+#[test]
+fn side_by_side_kafka() {
+    let compilation = compile_fixture("matrix.kdl");
+    insta::assert_snapshot!(side_by_side(|env, target| {
+        files(
+            &compilation,
+            env,
+            target,
+            &[
+                "kafka-events",
+                "kafkatopic-events",
+                "kafkauser-events",
+                "cluster-events",
+                "managedkafka",
+                "namespace-events",
+                "externalsecret-events",
+            ],
+        )
+    }));
+}
+
+#[test]
+fn side_by_side_rabbitmq() {
+    let compilation = compile_fixture("matrix.kdl");
+    insta::assert_snapshot!(side_by_side(|env, target| {
+        files(&compilation, env, target, &["rabbitmqcluster-jobs", "broker-jobs", "externalsecret-jobs"])
+    }));
+}
+
+#[test]
+fn side_by_side_mongodb() {
+    let compilation = compile_fixture("matrix.kdl");
+    insta::assert_snapshot!(side_by_side(|env, target| {
+        files(
+            &compilation,
+            env,
+            target,
+            &[
+                "statefulset-catalog",
+                "dbcluster-catalog",
+                "dbinstance-catalog",
+                "atlasdeployment-catalog",
+                "databaseaccount-catalog",
+                "mongodbdatabase-catalog",
+                "externalsecret-catalog",
+            ],
+        )
+    }));
+}
+
+#[test]
+fn side_by_side_mysql() {
+    let compilation = compile_fixture("matrix.kdl");
+    insta::assert_snapshot!(side_by_side(|env, target| {
+        files(
+            &compilation,
+            env,
+            target,
+            &[
+                "statefulset-carts",
+                "service-carts",
+                "dbinstance-carts",
+                "sqlinstance-carts",
+                "sqldatabase-carts",
+                "sqluser-carts",
+                "flexibleserver-carts",
+                "flexibleserversdatabase-carts",
+                "externalsecret-carts",
+                "networkpolicy-carts",
             ],
         )
     }));

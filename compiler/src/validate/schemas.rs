@@ -117,4 +117,42 @@ crd_table!(
         "storage.cnrm.cloud.google.com/storagebucket_v1beta1.json"
     ),
     ("storage.azure.com/v1api20230101", "StorageAccount", "storage.azure.com/storageaccount_v1api20230101.json"),
+    ("cache.azure.com/v1api20230701", "RedisEnterprise", "cache.azure.com/redisenterprise_v1api20230701.json"),
+    (
+        "cache.azure.com/v1api20230701",
+        "RedisEnterpriseDatabase",
+        "cache.azure.com/redisenterprisedatabase_v1api20230701.json"
+    ),
+    ("kafka.services.k8s.aws/v1alpha1", "Cluster", "kafka.services.k8s.aws/cluster_v1alpha1.json"),
+    (
+        "managedkafka.cnrm.cloud.google.com/v1beta1",
+        "ManagedKafkaCluster",
+        "managedkafka.cnrm.cloud.google.com/managedkafkacluster_v1beta1.json"
+    ),
+    (
+        "managedkafka.cnrm.cloud.google.com/v1beta1",
+        "ManagedKafkaTopic",
+        "managedkafka.cnrm.cloud.google.com/managedkafkatopic_v1beta1.json"
+    ),
+    ("eventhub.azure.com/v1api20240101", "Namespace", "eventhub.azure.com/namespace_v1api20240101.json"),
+    ("mq.services.k8s.aws/v1alpha1", "Broker", "mq.services.k8s.aws/broker_v1alpha1.json"),
+    ("documentdb.services.k8s.aws/v1alpha1", "DBCluster", "documentdb.services.k8s.aws/dbcluster_v1alpha1.json"),
+    ("documentdb.services.k8s.aws/v1alpha1", "DBInstance", "documentdb.services.k8s.aws/dbinstance_v1alpha1.json"),
+    ("atlas.mongodb.com/v1", "AtlasDeployment", "atlas.mongodb.com/atlasdeployment_v1.json"),
+    (
+        "documentdb.azure.com/v1api20240815",
+        "DatabaseAccount",
+        "documentdb.azure.com/databaseaccount_v1api20240815.json"
+    ),
+    (
+        "documentdb.azure.com/v1api20240815",
+        "MongodbDatabase",
+        "documentdb.azure.com/mongodbdatabase_v1api20240815.json"
+    ),
+    ("dbformysql.azure.com/v1api20231230", "FlexibleServer", "dbformysql.azure.com/flexibleserver_v1api20231230.json"),
+    (
+        "dbformysql.azure.com/v1api20231230",
+        "FlexibleServersDatabase",
+        "dbformysql.azure.com/flexibleserversdatabase_v1api20231230.json"
+    ),
 );
