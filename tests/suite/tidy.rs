@@ -69,8 +69,6 @@ const KNOWN: &[(&str, &str, usize)] = &[
     // The stdlib files embedded by name: embed the folder instead.
     ("stdlib.rs", "vendor", 4),
     ("syntax/scan.rs", "function-length", 1),
-    // The CRD schema table of library kinds' custom resources: stdlib data.
-    ("validate/schemas.rs", "vendor", 25),
 ];
 
 /// Modules of `emit` that are shared by emitters, not emitters themselves.
