@@ -10,7 +10,7 @@ use berth::emit::{self, ArtifactTree};
 use berth::model::{HealthCheck, PortProtocol, WorkloadKind};
 use berth::output::file;
 use berth::resolve::{
-    Estate, ResolvedDomain, ResolvedExpose, ResolvedHealth, ResolvedPort, ResolvedProfile, ResolvedQuota,
+    Estate, Exposure, ResolvedDomain, ResolvedExpose, ResolvedHealth, ResolvedPort, ResolvedProfile, ResolvedQuota,
     ResolvedResources, ResolvedScale, ResolvedSecret, ResolvedWorkload, View,
 };
 use std::collections::BTreeMap;
@@ -27,7 +27,7 @@ fn ingress_profile() -> ResolvedProfile {
         region: Some("ap-northeast-2".to_owned()),
         dns: Some("shop.acme.com".to_owned()),
         registry: Some("123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/shop".to_owned()),
-        exposure: "ingress".to_owned(),
+        exposure: Exposure::Ingress,
         ingress_class: Some("alb".to_owned()),
         ingress_annotations: BTreeMap::from([
             ("alb.ingress.kubernetes.io/scheme".to_owned(), "internet-facing".to_owned()),
@@ -68,7 +68,7 @@ fn route_profile() -> ResolvedProfile {
         region: None,
         dns: Some("apps.ocp.acme.internal".to_owned()),
         registry: Some("registry.acme.internal/shop".to_owned()),
-        exposure: "route".to_owned(),
+        exposure: Exposure::Route,
         ingress_class: None,
         ingress_annotations: BTreeMap::new(),
         storage_class: None,

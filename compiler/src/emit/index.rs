@@ -92,7 +92,7 @@ fn targets(out: &mut String, estate: &Estate) {
             code(&view.target),
             code(&profile.cloud),
             profile.region.as_deref().map(cell).unwrap_or_default(),
-            cell(&profile.exposure)
+            profile.exposure.as_str()
         );
     }
     out.push('\n');

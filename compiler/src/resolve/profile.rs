@@ -2,7 +2,7 @@
 
 use super::errors::ResolveError;
 use super::layer::layer_facts;
-use super::types::{ResolvedGateway, ResolvedProfile};
+use super::types::{Exposure, ResolvedGateway, ResolvedProfile};
 use super::{Ctx, suggest};
 use crate::diag::Spanned;
 use crate::model::Target;
@@ -28,7 +28,9 @@ pub(super) fn profile(
         return None;
     };
     let facts = layer_facts(cloud, &target.facts);
-    if facts.exposure.as_ref().is_some_and(|e| e.value == "gateway") && facts.gateway.is_none() {
+    // `model` accepts only the three spellings, so `ingress` is the default, not a fallback.
+    let exposure = facts.exposure.as_ref().and_then(|e| Exposure::parse(&e.value)).unwrap_or(Exposure::Ingress);
+    if exposure == Exposure::Gateway && facts.gateway.is_none() {
         cx.error(
             target.name.span,
             ResolveError::MissingGateway {
@@ -53,7 +55,7 @@ pub(super) fn profile(
         region: target.region.as_ref().map(|r| r.value.clone()),
         dns: facts.dns.map(|d| d.value),
         registry: facts.registry.map(|r| r.value).or_else(|| platform_registry.map(|r| r.value.clone())),
-        exposure: facts.exposure.map_or_else(|| "ingress".to_owned(), |e| e.value),
+        exposure,
         ingress_class: facts.ingress_class.map(|c| c.value),
         ingress_annotations: facts.ingress_annotations.into_iter().map(|(k, v)| (k, v.value)).collect(),
         storage_class: facts.storage_class.map(|s| s.value),

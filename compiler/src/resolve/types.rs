@@ -60,8 +60,8 @@ pub struct ResolvedProfile {
     pub dns: Option<String>,
     /// Registry prefix for bare image names.
     pub registry: Option<String>,
-    /// `ingress` or `route`.
-    pub exposure: String,
+    /// How exposed services are reached: Ingress, OpenShift Route or Gateway API.
+    pub exposure: Exposure,
     /// IngressClass name.
     pub ingress_class: Option<String>,
     /// Annotations added to every Ingress.
@@ -122,6 +122,40 @@ pub struct ResolvedProfile {
     pub backing_managed: Option<bool>,
     /// The target node.
     pub span: Span,
+}
+
+/// How a profile exposes services (`exposure "ingress"`, `"route"`, `"gateway"`), decided
+/// once in `resolve` from the layered profile facts (`ingress` when none says).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Exposure {
+    /// Kubernetes Ingress objects with the profile's class and annotations.
+    Ingress,
+    /// OpenShift Routes.
+    Route,
+    /// Gateway API HTTPRoutes attached to the profile's `gateway`.
+    Gateway,
+}
+
+impl Exposure {
+    /// From the spelling in a profile; `model` accepts only these three.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "ingress" => Some(Self::Ingress),
+            "route" => Some(Self::Route),
+            "gateway" => Some(Self::Gateway),
+            _ => None,
+        }
+    }
+
+    /// The spelling in a profile.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ingress => "ingress",
+            Self::Route => "route",
+            Self::Gateway => "gateway",
+        }
+    }
 }
 
 /// A platform-owned Gateway.

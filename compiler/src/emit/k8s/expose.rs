@@ -11,7 +11,7 @@
 
 use super::Ctx;
 use crate::emit::Artifact;
-use crate::resolve::{ResolvedExpose, ResolvedGateway, ResolvedWorkload};
+use crate::resolve::{Exposure, ResolvedExpose, ResolvedGateway, ResolvedWorkload};
 use k8s_openapi::api::networking::v1::{
     HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule, IngressServiceBackend, IngressSpec,
     IngressTLS, ServiceBackendPort,
@@ -20,17 +20,12 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// The profile's `exposure` value that selects OpenShift Routes.
-const EXPOSURE_ROUTE: &str = "route";
-/// The profile's `exposure` value that selects Gateway API HTTPRoutes.
-const EXPOSURE_GATEWAY: &str = "gateway";
-
 /// Push the Ingress or the Routes of a service with at least one `expose`.
 pub(super) fn emit(ctx: &Ctx<'_>, workload: &ResolvedWorkload, out: &mut Vec<Artifact>) {
     if workload.expose.is_empty() {
         return;
     }
-    if ctx.view.profile.exposure == EXPOSURE_ROUTE {
+    if ctx.view.profile.exposure == Exposure::Route {
         for (index, expose) in workload.expose.iter().enumerate() {
             let name = if index == 0 { workload.name.clone() } else { format!("{}-{}", workload.name, index + 1) };
             out.push(route(ctx, workload, expose, &name));
@@ -46,7 +41,7 @@ pub(super) fn emit(ctx: &Ctx<'_>, workload: &ResolvedWorkload, out: &mut Vec<Art
                 continue;
             }
             let name = if internal { format!("{}-internal", workload.name) } else { workload.name.clone() };
-            if profile.exposure == EXPOSURE_GATEWAY {
+            if profile.exposure == Exposure::Gateway {
                 let gateway = if internal { &profile.internal_gateway } else { &profile.gateway };
                 if let Some(gateway) = gateway {
                     out.extend(http_routes(ctx, workload, gateway, &exposes, &name));
