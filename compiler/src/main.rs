@@ -114,6 +114,29 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Record a new image digest for one workload in the spec, in place (comments and
+    /// layout kept; one line changes), as a pipeline's deploy step does.
+    ///
+    /// Without --env the workload's own `image` gets `digest=`; with it, the `image` of
+    /// its `in "<env>"` block (added when missing). Exit 0 when written, 1 when the
+    /// workload or digest is wrong, 2 when the spec cannot be read or written.
+    SetImage {
+        /// The workload, as `<domain>/<workload>`.
+        #[arg(value_name = "DOMAIN/WORKLOAD")]
+        workload: String,
+        /// The pushed image's digest, `sha256:<64 hex digits>`.
+        #[arg(long)]
+        digest: String,
+        /// Also set the tag.
+        #[arg(long)]
+        tag: Option<String>,
+        /// Record it for this environment only.
+        #[arg(long, value_name = "ENV")]
+        env: Option<String>,
+        /// The spec file.
+        #[arg(default_value = "berth.kdl")]
+        spec: PathBuf,
+    },
     /// Write a commented starter spec to get going.
     Init {
         /// Where to write it.
@@ -224,6 +247,9 @@ fn main() -> ExitCode {
         Command::Graph { spec, format, env, libs } => graph(&spec, format, env.as_deref(), libs),
         Command::Fmt { spec, check } => fmt(&spec, check),
         Command::Init { path, force } => init(&path, force),
+        Command::SetImage { workload, digest, tag, env, spec } => {
+            set_image(&spec, &workload, &digest, tag.as_deref(), env.as_deref())
+        }
         Command::Schema => {
             print!("{}", berth::resolve::schema::estate_schema_text());
             EXIT_OK
@@ -352,6 +378,29 @@ fn fmt(spec: &Path, check: bool) -> u8 {
         Err(error) => {
             eprintln!("error: cannot write {}: {error}", spec.display());
             EXIT_USAGE
+        }
+    }
+}
+
+fn set_image(spec: &Path, workload: &str, digest: &str, tag: Option<&str>, env: Option<&str>) -> u8 {
+    let Some((domain, name)) = workload.split_once('/') else {
+        eprintln!("error: `{workload}` is not `<domain>/<workload>`\n  help: name the workload with its domain, e.g. `order/order-api`");
+        return EXIT_USAGE;
+    };
+    let Some(text) = read_text(spec) else { return EXIT_USAGE };
+    let edit = berth::model::edit::ImageEdit { domain, workload: name, env, digest, tag };
+    match berth::model::edit::set_image(&text, &edit) {
+        Ok(edited) if edited == text => EXIT_OK,
+        Ok(edited) => match write_single(spec, &edited) {
+            Ok(()) => EXIT_OK,
+            Err(error) => {
+                eprintln!("error: cannot write {}: {error}", spec.display());
+                EXIT_USAGE
+            }
+        },
+        Err(error) => {
+            eprintln!("error: {}\n  help: {}", error.message, error.help);
+            EXIT_SPEC
         }
     }
 }

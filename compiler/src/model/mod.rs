@@ -5,6 +5,7 @@
 
 pub mod bounds;
 mod check;
+pub mod edit;
 mod errors;
 mod files;
 mod lower;
