@@ -384,7 +384,9 @@ fn fmt(spec: &Path, check: bool) -> u8 {
 
 fn set_image(spec: &Path, workload: &str, digest: &str, tag: Option<&str>, env: Option<&str>) -> u8 {
     let Some((domain, name)) = workload.split_once('/') else {
-        eprintln!("error: `{workload}` is not `<domain>/<workload>`\n  help: name the workload with its domain, e.g. `order/order-api`");
+        eprintln!(
+            "error: `{workload}` is not `<domain>/<workload>`\n  help: name the workload with its domain, e.g. `order/order-api`"
+        );
         return EXIT_USAGE;
     };
     let Some(text) = read_text(spec) else { return EXIT_USAGE };

@@ -29,6 +29,16 @@ pub fn kind_of(pseudo_path: &str) -> Option<&str> {
 /// The pseudo-path is the file's path under the workspace root in angle brackets, so it
 /// can never collide with a real file given on the command line.
 pub const FILES: &[(&str, &str)] = &[
+    stdlib_file!("builds/dockerfile.kdl"),
+    stdlib_file!("builds/go.kdl"),
+    stdlib_file!("builds/gradle.kdl"),
+    stdlib_file!("builds/maven.kdl"),
+    stdlib_file!("builds/node.kdl"),
+    stdlib_file!("builds/python.kdl"),
+    stdlib_file!("ci/github.kdl"),
+    stdlib_file!("ci/gitlab.kdl"),
+    stdlib_file!("ci/jenkins.kdl"),
+    stdlib_file!("ci/tekton.kdl"),
     stdlib_file!("defaults.kdl"),
     stdlib_file!("kinds/bucket.kdl"),
     stdlib_file!("kinds/kafka.kdl"),
@@ -126,7 +136,8 @@ mod tests {
 
     /// Each file defines exactly what its path says: `targets/<name>.kdl` one `cloud
     /// "<name>"`, `kinds/<name>.kdl` one `backing-kind "<name>"` with a `managed` bool
-    /// defaulting to `#false`, `defaults.kdl` the `defaults` node.
+    /// defaulting to `#false`, `builds/<name>.kdl` one `build-kind "<name>"`, `ci/<name>.kdl`
+    /// one `ci-system "<name>"` with a workload template, `defaults.kdl` the `defaults` node.
     #[test]
     fn every_file_defines_what_its_path_says() {
         use crate::diag::{Diagnostics, SourceFile, Sources};
@@ -142,6 +153,8 @@ mod tests {
             let name = stem.rsplit('/').next().unwrap_or_default().trim_end_matches(".kdl");
             let n_nodes = spec.clouds.len()
                 + spec.backing_kinds.len()
+                + spec.build_kinds.len()
+                + spec.ci_systems.len()
                 + usize::from(spec.defaults.is_some())
                 + spec.policies.len();
             assert_eq!(n_nodes, 1, "{path} must define exactly one library node");
@@ -161,6 +174,19 @@ mod tests {
                 assert!(cloud.description.is_some(), "{path} needs a description");
                 assert!(cloud.facts.exposure.is_some(), "{path} needs an exposure");
                 assert!(cloud.facts.fixed_uid.is_some(), "{path} needs fixed-uid");
+            } else if stem.starts_with("stdlib/builds/") {
+                let kind = &spec.build_kinds[0];
+                assert_eq!(kind.name.value, name, "{path}");
+                assert!(kind.description.is_some(), "{path} needs a description");
+                assert_eq!(kind.image.is_some(), !kind.test.is_empty(), "{path}: commands need an image to run in");
+            } else if stem.starts_with("stdlib/ci/") {
+                let system = &spec.ci_systems[0];
+                assert_eq!(system.name.value, name, "{path}");
+                assert!(system.description.is_some(), "{path} needs a description");
+                assert!(
+                    system.templates.iter().any(|t| t.scope.value == crate::model::TemplateScope::Workload),
+                    "{path} needs a workload template"
+                );
             } else if stem.starts_with("stdlib/kinds/") {
                 let kind = &spec.backing_kinds[0];
                 assert_eq!(kind.name.value, name, "{path}");

@@ -23,6 +23,29 @@ pub fn render_text(source: &str, context: &serde_json::Value) -> Result<String, 
     render(ENV.get_or_init(|| Mutex::new(environment(AutoEscape::None))), source, context)
 }
 
+/// Render a pipeline file template: plain text in the pipeline syntax, whose delimiters
+/// (`[= expr =]`, `[% block %]`, `[# comment #]`) never clash with what CI files are
+/// full of: GitHub's `${{ }}`, shell and GitLab's `${VAR}` and `${#VAR}`, Tekton's
+/// `$(params.x)`, Groovy's `${x}`. Values are printed as they are: the pipeline emitter
+/// puts only checked names and paths in the context, and `|tojson` quotes a value for
+/// YAML.
+pub fn render_pipeline(source: &str, context: &serde_json::Value) -> Result<String, String> {
+    static ENV: OnceLock<Mutex<Environment<'static>>> = OnceLock::new();
+    let env = ENV.get_or_init(|| {
+        let mut env = environment(AutoEscape::None);
+        let syntax = minijinja::syntax::SyntaxConfig::builder()
+            .block_delimiters("[%", "%]")
+            .variable_delimiters("[=", "=]")
+            .comment_delimiters("[#", "#]")
+            .build();
+        if let Ok(syntax) = syntax {
+            env.set_syntax(syntax);
+        }
+        Mutex::new(env)
+    });
+    render(env, source, context)
+}
+
 /// Render a YAML object template and parse it; the result is one mapping.
 pub fn render_object(source: &str, context: &serde_json::Value) -> Result<serde_json::Value, String> {
     static ENV: OnceLock<Mutex<Environment<'static>>> = OnceLock::new();
@@ -125,6 +148,13 @@ mod tests {
         assert_eq!(render_text("{% if params.zone %}x{% endif %}ok", &context).unwrap(), "ok");
         let error = render_text("{{ params.zone }}", &context).unwrap_err();
         assert!(error.contains("undefined"), "{error}");
+    }
+
+    #[test]
+    fn pipeline_templates_leave_ci_expressions_alone() {
+        let source = "run: echo ${{ github.sha }} ${#A} $(params.x) ${X}[% if ok %] [= name =][% endif %][# note #]\n";
+        let text = render_pipeline(source, &json!({ "ok": true, "name": "order-api" })).unwrap();
+        assert_eq!(text, "run: echo ${{ github.sha }} ${#A} $(params.x) ${X} order-api");
     }
 
     #[test]

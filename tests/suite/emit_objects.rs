@@ -279,6 +279,7 @@ fn estate(env: &str, target: &str, profile: ResolvedProfile) -> Estate {
             span: span(1),
         }],
         span: None,
+        pipelines: None,
     }
 }
 

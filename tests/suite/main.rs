@@ -9,6 +9,7 @@ mod graph;
 mod kustomize;
 mod library;
 mod netpol;
+mod pipelines;
 mod policy;
 mod reachability;
 mod reports;

@@ -32,6 +32,45 @@ pub enum EmitError {
         span: Span,
     },
 
+    /// A pipeline template of a CI system does not render: a bug in the library.
+    #[error("the `{scope}` template of CI system `{system}` does not render{subject}: {reason}")]
+    #[diagnostic(
+        code(emit::pipeline_template),
+        help("fix the `template` in the `ci-system` (docs/pipelines.md lists the template context)")
+    )]
+    PipelineTemplate {
+        /// CI system name.
+        system: String,
+        /// `workload` or `estate`.
+        scope: &'static str,
+        /// ` for order/order-api`, or empty.
+        subject: String,
+        /// What went wrong, with the template line.
+        reason: String,
+        /// The template text.
+        #[label("this template")]
+        span: Span,
+    },
+
+    /// A value that a pipeline would put into a shell command or a YAML key has
+    /// characters that would need quoting.
+    #[error("{what} `{value}` cannot go into a pipeline: {reason}")]
+    #[diagnostic(code(emit::unsafe_pipeline_value))]
+    UnsafePipelineValue {
+        /// What the value is.
+        what: &'static str,
+        /// The value.
+        value: String,
+        /// Why not.
+        reason: &'static str,
+        /// Where it comes from.
+        #[label("used by the generated pipelines")]
+        span: Span,
+        /// What to write instead.
+        #[help]
+        help: &'static str,
+    },
+
     /// A realisation's object template does not render: a bug in the library.
     #[error("an object template of the {mode} `{kind}` realisation does not render on target `{target}`: {reason}")]
     #[diagnostic(

@@ -15,6 +15,7 @@ pub mod index;
 pub mod k8s;
 pub mod kustomize;
 pub mod netpol;
+pub mod pipelines;
 
 pub use artifact::{Artifact, ArtifactTree, Body, Format, Scope};
 
@@ -59,6 +60,7 @@ pub const EMITTERS: &[Emitter] = &[
     Emitter { name: "backing", outputs: Outputs::Views, run: Run::Estate(backing::emit) },
     Emitter { name: "netpol", outputs: Outputs::Views, run: Run::Estate(netpol::emit) },
     Emitter { name: "estate-index", outputs: Outputs::Estate(&[index::FOLDER]), run: Run::Estate(index::emit) },
+    Emitter { name: "pipelines", outputs: Outputs::Estate(&[pipelines::FOLDER]), run: Run::Estate(pipelines::emit) },
     // After every emitter of Kubernetes objects: it lists their files.
     Emitter { name: "kustomize", outputs: Outputs::Views, run: Run::Tree(kustomize::emit) },
 ];

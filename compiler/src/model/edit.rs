@@ -37,10 +37,7 @@ pub struct EditError {
 }
 
 fn error(message: impl Into<String>, help: impl Into<String>) -> EditError {
-    EditError {
-        message: message.into(),
-        help: help.into(),
-    }
+    EditError { message: message.into(), help: help.into() }
 }
 
 /// Apply `edit` to `text`; the result differs only where the image is recorded.
@@ -60,17 +57,11 @@ pub fn set_image(text: &str, edit: &ImageEdit<'_>) -> Result<String, EditError> 
         ));
     }
     let mut sources = Sources::default();
-    let source = SourceFile {
-        name: "spec".to_owned(),
-        text: text.to_owned(),
-    };
+    let source = SourceFile { name: "spec".to_owned(), text: text.to_owned() };
     let file = sources.add(source.clone());
     let mut diags = Diagnostics::default();
     let Some(parsed) = crate::syntax::parse(&mut diags, file, &source) else {
-        return Err(error(
-            "the spec does not parse",
-            "run `berth check` on it and fix what it reports first",
-        ));
+        return Err(error("the spec does not parse", "run `berth check` on it and fix what it reports first"));
     };
     let workload = find_workload(&parsed.document, edit.domain, edit.workload)?;
     let base = child(workload, "image", None).ok_or_else(|| {
@@ -91,36 +82,28 @@ type Splice = (usize, usize, String);
 
 fn apply(text: &str, mut splices: Vec<Splice>) -> String {
     let mut out = text.to_owned();
-    splices.sort_by(|a, b| b.0.cmp(&a.0));
+    splices.sort_by_key(|splice| std::cmp::Reverse(splice.0));
     for (offset, len, insert) in splices {
         out.replace_range(offset..offset + len, &insert);
     }
     out
 }
 
-fn find_workload<'d>(
-    document: &'d KdlDocument,
-    domain: &str,
-    workload: &str,
-) -> Result<&'d KdlNode, EditError> {
-    let domain_node = document
-        .nodes()
-        .iter()
-        .find(|n| n.name().value() == "domain" && first_arg(n) == Some(domain))
-        .ok_or_else(|| {
-            error(
-                format!("the spec has no domain `{domain}`"),
-                "name the workload as `<domain>/<workload>`, both as declared in the spec",
-            )
-        })?;
+fn find_workload<'d>(document: &'d KdlDocument, domain: &str, workload: &str) -> Result<&'d KdlNode, EditError> {
+    let domain_node =
+        document.nodes().iter().find(|n| n.name().value() == "domain" && first_arg(n) == Some(domain)).ok_or_else(
+            || {
+                error(
+                    format!("the spec has no domain `{domain}`"),
+                    "name the workload as `<domain>/<workload>`, both as declared in the spec",
+                )
+            },
+        )?;
     domain_node
         .children()
         .into_iter()
         .flat_map(KdlDocument::nodes)
-        .find(|n| {
-            matches!(n.name().value(), "service" | "worker" | "job")
-                && first_arg(n) == Some(workload)
-        })
+        .find(|n| matches!(n.name().value(), "service" | "worker" | "job") && first_arg(n) == Some(workload))
         .ok_or_else(|| {
             error(
                 format!("domain `{domain}` has no service, worker or job `{workload}`"),
@@ -130,28 +113,17 @@ fn find_workload<'d>(
 }
 
 fn first_arg(node: &KdlNode) -> Option<&str> {
-    node.entries()
-        .iter()
-        .find(|e| e.name().is_none())?
-        .value()
-        .as_string()
+    node.entries().iter().find(|e| e.name().is_none())?.value().as_string()
 }
 
 /// The first child named `name` (with first argument `arg`, when given).
 fn child<'n>(node: &'n KdlNode, name: &str, arg: Option<&str>) -> Option<&'n KdlNode> {
-    node.children()?
-        .nodes()
-        .iter()
-        .find(|n| n.name().value() == name && arg.is_none_or(|a| first_arg(n) == Some(a)))
+    node.children()?.nodes().iter().find(|n| n.name().value() == name && arg.is_none_or(|a| first_arg(n) == Some(a)))
 }
 
 /// Set `digest=` (and `tag=`) on an existing `image` node: replace each property where it
 /// is written, or append it after the node's last entry.
-fn entry_splices(
-    text: &str,
-    image: &KdlNode,
-    edit: &ImageEdit<'_>,
-) -> Result<Vec<Splice>, EditError> {
+fn entry_splices(text: &str, image: &KdlNode, edit: &ImageEdit<'_>) -> Result<Vec<Splice>, EditError> {
     if first_arg(image).is_some_and(|name| name.contains('@')) {
         return Err(error(
             "the image name carries its digest (`name@sha256:...`)",
@@ -165,11 +137,7 @@ fn entry_splices(
     let mut splices = Vec::new();
     let mut properties = vec![("digest", edit.digest)];
     if let Some(tag) = edit.tag {
-        if first_arg(image).is_some_and(|name| {
-            name.rsplit('/')
-                .next()
-                .is_some_and(|last| last.contains(':'))
-        }) {
+        if first_arg(image).is_some_and(|name| name.rsplit('/').next().is_some_and(|last| last.contains(':'))) {
             return Err(error(
                 "the image name carries its tag (`name:tag`)",
                 "write the tag as a property, `image \"<name>\" tag=\"...\"`, so it can be replaced",
@@ -179,17 +147,11 @@ fn entry_splices(
     }
     for (key, value) in properties {
         let written = format!("{key}={}", quoted(value));
-        match image
-            .entries()
-            .iter()
-            .find(|e| e.name().is_some_and(|n| n.value() == key))
-        {
+        match image.entries().iter().find(|e| e.name().is_some_and(|n| n.value() == key)) {
             Some(entry) => {
                 let span = entry.span();
                 // The entry's span may include the whitespace before it; keep that.
-                let raw = text
-                    .get(span.offset()..span.offset() + span.len())
-                    .unwrap_or("");
+                let raw = text.get(span.offset()..span.offset() + span.len()).unwrap_or("");
                 let lead = raw.len() - raw.trim_start().len();
                 splices.push((span.offset() + lead, span.len() - lead, written));
             }
@@ -216,7 +178,7 @@ fn env_splices(
         let Some(first) = block.children().and_then(|c| c.nodes().first()) else {
             return Err(error(
                 format!("the `in \"{env}\"` block of the workload is empty"),
-                format!("write `image \"<name>\"` inside it, or remove the empty block"),
+                "write `image \"<name>\"` inside it, or remove the empty block",
             ));
         };
         let at = line_start(text, first.span().offset());
@@ -233,27 +195,15 @@ fn env_splices(
     let indent = indentation(text, last.span().offset());
     let line = image_line(base, edit)?;
     let at = line_end(text, last.span().offset() + last.span().len());
-    let inner = if indent.contains('\t') {
-        format!("{indent}\t")
-    } else {
-        format!("{indent}    ")
-    };
-    Ok(vec![(
-        at,
-        0,
-        format!("{indent}in {} {{\n{inner}{line}\n{indent}}}\n", quoted(env)),
-    )])
+    let inner = if indent.contains('\t') { format!("{indent}\t") } else { format!("{indent}    ") };
+    Ok(vec![(at, 0, format!("{indent}in {} {{\n{inner}{line}\n{indent}}}\n", quoted(env)))])
 }
 
 /// `image "<base name>" tag="<tag>" digest="<digest>"` for an `in` block: an `image` there
 /// replaces the base one whole, so it repeats the name and tag.
 fn image_line(base: &KdlNode, edit: &ImageEdit<'_>) -> Result<String, EditError> {
-    let name = first_arg(base).ok_or_else(|| {
-        error(
-            "the workload's `image` has no name",
-            "write `image \"<name>\"`",
-        )
-    })?;
+    let name =
+        first_arg(base).ok_or_else(|| error("the workload's `image` has no name", "write `image \"<name>\"`"))?;
     if name.contains('@') {
         return Err(error(
             "the image name carries its digest (`name@sha256:...`)",
@@ -289,24 +239,16 @@ fn quoted(value: &str) -> String {
 }
 
 fn line_start(text: &str, offset: usize) -> usize {
-    text.get(..offset)
-        .and_then(|t| t.rfind('\n'))
-        .map_or(0, |i| i + 1)
+    text.get(..offset).and_then(|t| t.rfind('\n')).map_or(0, |i| i + 1)
 }
 
 fn line_end(text: &str, offset: usize) -> usize {
-    text.get(offset..)
-        .and_then(|t| t.find('\n'))
-        .map_or(text.len(), |i| offset + i + 1)
+    text.get(offset..).and_then(|t| t.find('\n')).map_or(text.len(), |i| offset + i + 1)
 }
 
 fn indentation(text: &str, offset: usize) -> String {
     let start = line_start(text, offset);
-    text.get(start..offset)
-        .unwrap_or("")
-        .chars()
-        .take_while(|c| c.is_whitespace())
-        .collect()
+    text.get(start..offset).unwrap_or("").chars().take_while(|c| c.is_whitespace()).collect()
 }
 
 #[cfg(test)]
@@ -317,13 +259,7 @@ mod tests {
     const SPEC: &str = "platform \"p\"\nenvironment \"dev\"\nenvironment \"prod\"\n\ndomain \"order\" {\n    // the API\n    service \"order-api\" {\n        image \"order-api\" tag=\"1.0\" // pinned by CI\n        port \"http\" 8080\n        in \"prod\" {\n            replicas 3\n        }\n    }\n}\n";
 
     fn edit(env: Option<&str>) -> ImageEdit<'_> {
-        ImageEdit {
-            domain: "order",
-            workload: "order-api",
-            env,
-            digest: DIGEST,
-            tag: None,
-        }
+        ImageEdit { domain: "order", workload: "order-api", env, digest: DIGEST, tag: None }
     }
 
     fn changed_lines(a: &str, b: &str) -> usize {
@@ -339,20 +275,11 @@ mod tests {
         let once = set_image(SPEC, &edit(None)).unwrap();
         assert_eq!(changed_lines(SPEC, &once), 1);
         assert!(
-            once.contains(&format!(
-                "image \"order-api\" tag=\"1.0\" digest=\"{DIGEST}\" // pinned by CI\n"
-            )),
+            once.contains(&format!("image \"order-api\" tag=\"1.0\" digest=\"{DIGEST}\" // pinned by CI\n")),
             "{once}"
         );
         let other = DIGEST.replace("0123", "4567");
-        let twice = set_image(
-            &once,
-            &ImageEdit {
-                digest: &other,
-                ..edit(None)
-            },
-        )
-        .unwrap();
+        let twice = set_image(&once, &ImageEdit { digest: &other, ..edit(None) }).unwrap();
         assert_eq!(changed_lines(&once, &twice), 1);
         assert!(twice.contains(&other) && !twice.contains(DIGEST));
     }
@@ -367,37 +294,11 @@ mod tests {
 
     #[test]
     fn wrong_names_and_digests_are_refused_with_help() {
-        let bad = set_image(
-            SPEC,
-            &ImageEdit {
-                digest: "sha256:abc",
-                ..edit(None)
-            },
-        )
-        .unwrap_err();
+        let bad = set_image(SPEC, &ImageEdit { digest: "sha256:abc", ..edit(None) }).unwrap_err();
         assert!(bad.message.contains("not an image digest"));
-        let missing = set_image(
-            SPEC,
-            &ImageEdit {
-                workload: "order-apx",
-                ..edit(None)
-            },
-        )
-        .unwrap_err();
-        assert!(
-            missing
-                .message
-                .contains("no service, worker or job `order-apx`"),
-            "{missing:?}"
-        );
-        let domain = set_image(
-            SPEC,
-            &ImageEdit {
-                domain: "x",
-                ..edit(None)
-            },
-        )
-        .unwrap_err();
+        let missing = set_image(SPEC, &ImageEdit { workload: "order-apx", ..edit(None) }).unwrap_err();
+        assert!(missing.message.contains("no service, worker or job `order-apx`"), "{missing:?}");
+        let domain = set_image(SPEC, &ImageEdit { domain: "x", ..edit(None) }).unwrap_err();
         assert!(domain.message.contains("no domain `x`"));
         assert!(set_image("domain {", &edit(None)).is_err());
     }

@@ -39,6 +39,34 @@ pub enum ResolveError {
         help: String,
     },
 
+    /// A workload says how it is built but not where its source is.
+    #[error("`build` without `source`: there is nothing to build")]
+    #[diagnostic(
+        code(resolve::build_without_source),
+        help("add `source \"<folder in the repository>\"` to the workload, or remove `build`")
+    )]
+    BuildWithoutSource {
+        /// The `build` node.
+        #[label("built from where?")]
+        span: Span,
+    },
+
+    /// A workload has a `source` but the spec's CI systems define no template for it.
+    #[error("CI system `{system}` has no `template` to render")]
+    #[diagnostic(
+        code(resolve::empty_ci_system),
+        help(
+            "give the `ci-system` a `template \"workload\" path=\"...\"` (see docs/pipelines.md), or remove it from `ci`"
+        )
+    )]
+    EmptyCiSystem {
+        /// System name.
+        system: String,
+        /// Where the platform names it.
+        #[label("nothing would be generated for it")]
+        span: Span,
+    },
+
     /// A `uses` that names nothing declared.
     #[error("`uses \"{reference}\"` refers to nothing declared")]
     #[diagnostic(code(resolve::dangling_uses))]

@@ -1,7 +1,7 @@
 //! The library: cloud profiles, backing-service kinds and workload defaults, gathered
 //! from the embedded stdlib and any user library folders (later definitions win).
 
-use crate::model::{BackingKind, CloudProfile, Spec, WorkloadDefaults};
+use crate::model::{BackingKind, BuildKind, CiSystem, CloudProfile, Spec, WorkloadDefaults};
 use std::collections::BTreeMap;
 
 /// Everything a spec can refer to by name that is not declared in the spec itself.
@@ -13,11 +13,15 @@ pub struct Library {
     pub kinds: BTreeMap<String, BackingKind>,
     /// Workload defaults, merged field by field.
     pub defaults: WorkloadDefaults,
+    /// Build kinds by name.
+    pub build_kinds: BTreeMap<String, BuildKind>,
+    /// CI systems by name.
+    pub ci_systems: BTreeMap<String, CiSystem>,
 }
 
 impl Library {
     /// Gather a library from lowered library files, in order: stdlib first, then user
-    /// folders. A later `cloud` or `backing-kind` of the same name replaces the earlier
+    /// folders. A later `cloud`, `backing-kind`, `build-kind` or `ci-system` of the same name replaces the earlier
     /// one whole; a later `defaults` replaces only the fields it sets.
     pub fn from_specs<'a>(specs: impl IntoIterator<Item = &'a Spec>) -> Self {
         let mut library = Self::default();
@@ -27,6 +31,12 @@ impl Library {
             }
             for kind in &spec.backing_kinds {
                 library.kinds.insert(kind.name.value.clone(), kind.clone());
+            }
+            for kind in &spec.build_kinds {
+                library.build_kinds.insert(kind.name.value.clone(), kind.clone());
+            }
+            for system in &spec.ci_systems {
+                library.ci_systems.insert(system.name.value.clone(), system.clone());
             }
             if let Some(defaults) = &spec.defaults {
                 super::layer::merge_defaults(&mut library.defaults, defaults);

@@ -13,6 +13,7 @@ mod errors;
 mod files;
 mod layer;
 mod library;
+mod pipelines;
 mod probes;
 mod profile;
 mod realise;
@@ -24,6 +25,7 @@ mod workload;
 
 pub use errors::ResolveError;
 pub use library::Library;
+pub use pipelines::{BuiltWorkload, Deployment, ResolvedBuild, ResolvedCiSystem, ResolvedPipelines};
 pub use types::*;
 
 use crate::diag::{Diagnostics, Span, Spanned};
@@ -61,7 +63,9 @@ pub fn resolve(diags: &mut Diagnostics, spec: &Spec, library: &Library) -> Estat
         platform: String::new(),
         secret_store: String::new(),
     };
-    estate(&mut cx, spec)
+    let mut estate = estate(&mut cx, spec);
+    estate.pipelines = pipelines::pipelines(diags, spec, library, &estate.views);
+    estate
 }
 
 /// Private state: the sink, the library and what was already reported, so an error in a
@@ -137,7 +141,14 @@ fn estate(cx: &mut Ctx<'_>, spec: &Spec) -> Estate {
             views.push(view(cx, spec, environment, env_index, &target_name.value, profile, &entities));
         }
     }
-    Estate { platform: platform.name.value.clone(), kubernetes, secret_store, views, span: Some(platform.span) }
+    Estate {
+        platform: platform.name.value.clone(),
+        kubernetes,
+        secret_store,
+        views,
+        span: Some(platform.span),
+        pipelines: None,
+    }
 }
 
 fn kubernetes_version(cx: &mut Ctx<'_>, spec: &Spec) -> String {

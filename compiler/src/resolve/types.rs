@@ -24,6 +24,8 @@ pub struct Estate {
     /// The `platform` node (provenance of estate-wide files); `None` only in the empty
     /// estate of a spec without one.
     pub span: Option<Span>,
+    /// CI systems and built workloads, when the spec has pipelines.
+    pub pipelines: Option<super::pipelines::ResolvedPipelines>,
 }
 
 /// The estate as deployed in one environment on one target cluster.

@@ -7,6 +7,7 @@ mod domain;
 mod environment;
 mod files;
 mod kind;
+mod pipeline;
 mod platform;
 mod policy;
 mod probes;
@@ -23,8 +24,19 @@ use kdl::KdlDocument;
 use values::{Ctx, Names, Once};
 
 /// Top-level nodes.
-const TOP: &[&str] =
-    &["platform", "target", "environment", "domain", "policy", "waive", "cloud", "backing-kind", "defaults"];
+const TOP: &[&str] = &[
+    "platform",
+    "target",
+    "environment",
+    "domain",
+    "policy",
+    "waive",
+    "cloud",
+    "backing-kind",
+    "defaults",
+    "build-kind",
+    "ci-system",
+];
 
 /// Lower `parsed` into a [`Spec`].
 pub(crate) fn lower(diags: &mut Diagnostics, parsed: &Parsed) -> Spec {
@@ -37,6 +49,7 @@ fn document(cx: &mut Ctx<'_>, document: &KdlDocument) -> Spec {
     let mut once = Once::default();
     let (mut targets, mut environments, mut domains, mut policies, mut clouds, mut kinds) =
         (Names::default(), Names::default(), Names::default(), Names::default(), Names::default(), Names::default());
+    let (mut build_kinds, mut ci_systems) = (Names::default(), Names::default());
     for node in document.nodes() {
         match node.name().value() {
             "platform" => {
@@ -85,6 +98,20 @@ fn document(cx: &mut Ctx<'_>, document: &KdlDocument) -> Spec {
                     && cx.unique(&mut kinds, "backing kind", &kind.name, "", "rename one of them")
                 {
                     spec.backing_kinds.push(kind);
+                }
+            }
+            "build-kind" => {
+                if let Some(kind) = pipeline::build_kind(cx, node)
+                    && cx.unique(&mut build_kinds, "build kind", &kind.name, "", "rename one of them")
+                {
+                    spec.build_kinds.push(kind);
+                }
+            }
+            "ci-system" => {
+                if let Some(system) = pipeline::ci_system(cx, node)
+                    && cx.unique(&mut ci_systems, "CI system", &system.name, "", "rename one of them")
+                {
+                    spec.ci_systems.push(system);
                 }
             }
             "defaults" => {

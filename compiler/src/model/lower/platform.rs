@@ -20,6 +20,7 @@ pub(super) fn platform(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Platform> {
     let mut kubernetes = None;
     let mut secret_store = None;
     let mut policies = None;
+    let mut ci = None;
     let mut once = Once::default();
     for child in children(node) {
         let key = child.name().value();
@@ -35,8 +36,14 @@ pub(super) fn platform(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Platform> {
                 }
                 continue;
             }
+            "ci" => {
+                if cx.once(&mut once, child, key, "platform") {
+                    ci = Some(super::pipeline::ci(cx, child));
+                }
+                continue;
+            }
             _ => {
-                let help = check::suggestion(key, &["registry", "kubernetes", "secret-store", "policies"]);
+                let help = check::suggestion(key, &["registry", "kubernetes", "secret-store", "policies", "ci"]);
                 cx.unknown_node(child, "in `platform`", help);
                 continue;
             }
@@ -48,7 +55,7 @@ pub(super) fn platform(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Platform> {
     if let Some(version) = &kubernetes {
         kubernetes_version(cx, version);
     }
-    Some(Platform { name: name?, registry, kubernetes, secret_store, policies, span: cx.span_of(node) })
+    Some(Platform { name: name?, registry, kubernetes, secret_store, policies, ci, span: cx.span_of(node) })
 }
 
 pub(super) fn kubernetes_version(cx: &mut Ctx<'_>, version: &Spanned<String>) {

@@ -60,7 +60,11 @@ pub(super) fn workload(cx: &mut Ctx<'_>, node: &KdlNode, kind: WorkloadKind) -> 
     let mut overrides: Vec<EnvOverride> = Vec::new();
     let mut once = Once::default();
     let mut envs = Once::default();
+    let (mut source, mut build) = (None, None);
     for child in children(node) {
+        if super::pipeline::source_or_build(cx, child, &mut source, &mut build, &mut once, node_name) {
+            continue;
+        }
         if child.name().value() == "in" {
             if let Some(environment_override) = env_override(cx, child, node_name) {
                 if let Some(first) = envs.0.get(&environment_override.env.value) {
@@ -74,12 +78,12 @@ pub(super) fn workload(cx: &mut Ctx<'_>, node: &KdlNode, kind: WorkloadKind) -> 
             }
         } else if !setting(cx, child, &mut settings, &mut once, node_name) {
             let mut allowed = SETTINGS.to_vec();
-            allowed.push("in");
+            allowed.extend(["in", "source", "build"]);
             let help = check::suggestion(child.name().value(), &allowed);
             cx.unknown_node(child, &format!("in `{node_name}`"), help);
         }
     }
-    Some(Workload { kind, name: name?, schedule, settings, overrides, span: cx.span_of(node) })
+    Some(Workload { kind, name: name?, schedule, settings, overrides, source, build, span: cx.span_of(node) })
 }
 
 pub(super) fn env_override(cx: &mut Ctx<'_>, node: &KdlNode, parent: &str) -> Option<EnvOverride> {
@@ -92,6 +96,8 @@ pub(super) fn env_override(cx: &mut Ctx<'_>, node: &KdlNode, parent: &str) -> Op
             let key = child.name().value();
             let help = if key == "in" {
                 "`in` blocks do not nest; move it next to this one".to_owned()
+            } else if key == "source" || key == "build" {
+                format!("`{key}` is set once per workload, not per environment; move it out of the `in` block")
             } else {
                 check::suggestion(key, SETTINGS)
             };

@@ -1,0 +1,123 @@
+//! Pipelines: each CI system's templates rendered for the estate and its built workloads.
+//!
+//! In: [`Estate`] with [`ResolvedPipelines`](crate::resolve::ResolvedPipelines). Out:
+//! text files under `pipelines/<system>/`, one per `template "workload"` and built
+//! workload, one per `template "estate"`. The emitter knows no CI system: what a
+//! workflow, a `.gitlab-ci.yml`, a Jenkinsfile or a Tekton Pipeline looks like, which
+//! actions are pinned to which commit and which tool images run, is library data
+//! (`stdlib/ci/*.kdl`, replaceable with `--lib`); this module builds the template context
+//! (`context.rs`) and renders.
+
+mod context;
+
+use crate::diag::{Diagnostics, Span};
+use crate::emit::errors::EmitError;
+use crate::emit::{Artifact, Body, Format, Scope};
+use crate::model::{CiTemplate, TemplateScope};
+use crate::resolve::Estate;
+use serde_json::Value;
+
+/// The top-level output folder of every pipeline file.
+pub const FOLDER: &str = "pipelines";
+
+/// Render every template of every CI system of the estate.
+pub fn emit(diags: &mut Diagnostics, estate: &Estate) -> Vec<Artifact> {
+    let Some(pipelines) = &estate.pipelines else { return Vec::new() };
+    let mut files = Vec::new();
+    let mut workloads = Vec::new();
+    for built in &pipelines.workloads {
+        if let Some(workload) = context::workload_context(diags, built) {
+            workloads.push((built, workload));
+        }
+    }
+    let Some(environments) = context::estate_environments(diags, pipelines) else { return files };
+    for system in &pipelines.systems {
+        let mut base = context::system_context(system, pipelines, estate);
+        if let Some(map) = base.as_object_mut() {
+            map.insert("environments".to_owned(), environments.clone());
+            map.insert("workloads".to_owned(), Value::Array(workloads.iter().map(|(_, w)| w.clone()).collect()));
+        }
+        for template in &system.templates {
+            match template.scope.value {
+                TemplateScope::Estate => {
+                    let label = format!("platform {}", estate.platform);
+                    files.extend(render(diags, &system.name, template, &base, label, system.span));
+                }
+                TemplateScope::Workload => {
+                    for (built, workload) in &workloads {
+                        let mut context = base.clone();
+                        if let Some(map) = context.as_object_mut() {
+                            map.insert("workload".to_owned(), workload.clone());
+                        }
+                        let label = format!("{} {}/{}", built.kind.as_str(), built.domain, built.name);
+                        files.extend(render(diags, &system.name, template, &context, label, built.span));
+                    }
+                }
+            }
+        }
+    }
+    files
+}
+
+fn render(
+    diags: &mut Diagnostics,
+    system: &str,
+    template: &CiTemplate,
+    context: &Value,
+    origin_label: String,
+    origin: Span,
+) -> Option<Artifact> {
+    let scope = match template.scope.value {
+        TemplateScope::Workload => "workload",
+        TemplateScope::Estate => "estate",
+    };
+    let subject = origin_label.split_once(' ').map(|(_, s)| format!(" for {s}")).unwrap_or_default();
+    let fail = |diags: &mut Diagnostics, reason: String, span: Span| {
+        diags.at(
+            span,
+            EmitError::PipelineTemplate { system: system.to_owned(), scope, subject: subject.clone(), reason, span },
+        );
+    };
+    let path = match crate::template::render_pipeline(&template.path.value, context) {
+        Ok(path) => path,
+        Err(reason) => {
+            fail(diags, format!("path: {reason}"), template.path.span);
+            return None;
+        }
+    };
+    let clean = !path.is_empty()
+        && !path.starts_with('/')
+        && path.split('/').all(|s| !s.is_empty() && s != "." && s != "..")
+        && path.bytes().all(|b| b.is_ascii_alphanumeric() || b"._/-".contains(&b));
+    if !clean {
+        fail(diags, format!("the path `{path}` is not a plain relative path"), template.path.span);
+        return None;
+    }
+    let mut text = match crate::template::render_pipeline(&template.text.value, context) {
+        Ok(text) => text,
+        Err(reason) => {
+            fail(diags, reason, template.text.span);
+            return None;
+        }
+    };
+    // One newline at the end, whatever the template's last line.
+    text = format!("{}\n", text.trim_start_matches('\n').trim_end());
+    Some(Artifact {
+        path: format!("{FOLDER}/{system}/{path}"),
+        origin_label,
+        origin,
+        scope: Scope::Estate,
+        body: Body::Text { format: format(&template.format.value), text },
+    })
+}
+
+/// The artifact format of a template's `format=` (checked in `model`): decides the
+/// generated-file header and the check `validate` runs.
+fn format(name: &str) -> Format {
+    match name {
+        "github-workflow" => Format::GithubWorkflow,
+        "gitlab-ci" => Format::GitlabCi,
+        "jenkinsfile" => Format::Jenkinsfile,
+        _ => Format::Yaml,
+    }
+}

@@ -1,0 +1,295 @@
+//! Pipelines: the CI files of every example, written where the external checks read
+//! them, snapshotted per CI system, and checked for promotion order and approvals.
+
+use crate::examples::{compile_example, example_names};
+use berth::emit::Body;
+use std::path::{Path, PathBuf};
+
+/// One pipeline file of the output tree.
+pub struct PipelineFile {
+    pub path: String,
+    pub format: String,
+    pub origin_label: String,
+    pub text: String,
+}
+
+/// The pipeline files of one example: the tree's files under `pipelines/`.
+pub fn pipeline_files(name: &str) -> Vec<PipelineFile> {
+    let compilation = compile_example(name);
+    compilation
+        .tree
+        .values()
+        .filter(|artifact| artifact.path.starts_with("pipelines/"))
+        .map(|artifact| match &artifact.body {
+            Body::Text { format, text } => PipelineFile {
+                path: artifact.path.clone(),
+                format: format.name().to_owned(),
+                origin_label: artifact.origin_label.clone(),
+                text: text.clone(),
+            },
+            Body::Object(_) => panic!("{}: a pipeline file is text", artifact.path),
+        })
+        .collect()
+}
+
+/// Write an example's pipeline files under `target/tmp/pipelines/<example>/` (the
+/// external checks in `.ci/run` read the same layout from `berth build`).
+fn write(name: &str, files: &[PipelineFile]) -> PathBuf {
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("pipelines").join(name);
+    if root.exists() {
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+    for file in files {
+        let path = root.join(&file.path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, &file.text).unwrap();
+    }
+    root
+}
+
+#[test]
+fn every_example_writes_its_pipelines() {
+    for name in example_names() {
+        let files = pipeline_files(&name);
+        write(&name, &files);
+    }
+}
+
+/// The files of one CI system for one workload and for the estate, as one text.
+fn flavour(files: &[PipelineFile], system: &str, workload: &str) -> String {
+    let prefix = format!("pipelines/{system}/");
+    let mut text = String::from("── files ──\n");
+    for file in files.iter().filter(|f| f.path.starts_with(&prefix)) {
+        text.push_str(&format!("{}  ({}, {})\n", file.path, file.format, file.origin_label));
+    }
+    for file in files.iter().filter(|f| f.path.starts_with(&prefix)) {
+        let estate = file.origin_label.starts_with("platform ");
+        if estate || file.origin_label.ends_with(&format!("/{workload}")) {
+            text.push_str(&format!("── {} ──\n{}", file.path, file.text));
+        }
+    }
+    text
+}
+
+/// One snapshot per CI system of examples/enterprise: every path, then the estate's files
+/// and order/order-api's (the others differ only in names, build kind and environments).
+#[test]
+fn enterprise_pipelines_match_snapshots() {
+    let files = pipeline_files("enterprise");
+    for system in ["github", "gitlab", "jenkins", "tekton"] {
+        let text = flavour(&files, system, "order-api");
+        assert!(text.contains("── pipelines/"), "{system}: no file");
+        insta::assert_snapshot!(format!("enterprise-{system}"), text);
+    }
+}
+
+/// `(environment, approval group)` of each environment a workload deploys to, in order.
+type Promotion = Vec<(&'static str, Option<&'static str>)>;
+
+/// What examples/enterprise declares: dev -> stage -> prod -> dr, prod and dr approved by
+/// release-managers; order-archive is disabled in dev, settlement-export in dr.
+fn expected_promotions() -> Vec<(&'static str, Promotion)> {
+    let all: Promotion =
+        vec![("dev", None), ("stage", None), ("prod", Some("release-managers")), ("dr", Some("release-managers"))];
+    vec![
+        ("portal-web-portal", all.clone()),
+        ("portal-portal-bff", all.clone()),
+        ("order-order-api", all.clone()),
+        ("order-order-projector", all.clone()),
+        ("order-order-archive", all[1..].to_vec()),
+        ("payment-payment-api", all.clone()),
+        ("payment-settlement-export", all[..3].to_vec()),
+        ("hr-hr-api", all.clone()),
+        ("hr-hr-payroll-sync", all.clone()),
+    ]
+}
+
+fn file<'f>(files: &'f [PipelineFile], path: &str) -> &'f PipelineFile {
+    files.iter().find(|f| f.path == path).unwrap_or_else(|| panic!("no {path}"))
+}
+
+fn yaml(file: &PipelineFile) -> serde_json::Value {
+    serde_saphyr::from_str(&file.text).unwrap_or_else(|e| panic!("{}: {e}", file.path))
+}
+
+fn strings(value: &serde_json::Value) -> Vec<String> {
+    value.as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()).unwrap_or_default()
+}
+
+/// GitHub: one `deploy-<env>` job per environment, each needing the image and the
+/// previous deploy, in a GitHub environment of that name (where required reviewers are
+/// set) and the environment's concurrency group; the approval group is named on the job.
+#[test]
+fn github_deploys_follow_the_environment_order() {
+    let files = pipeline_files("enterprise");
+    for (id, promotion) in expected_promotions() {
+        let workflow = file(&files, &format!("pipelines/github/.github/workflows/{id}.yml"));
+        let jobs = &yaml(workflow)["jobs"];
+        let deploys: Vec<&str> = jobs.as_object().unwrap().keys().filter_map(|k| k.strip_prefix("deploy-")).collect();
+        assert_eq!(deploys, promotion.iter().map(|(e, _)| *e).collect::<Vec<_>>(), "{id}");
+        for (index, (env, approval)) in promotion.iter().enumerate() {
+            let job = &jobs[format!("deploy-{env}")];
+            let mut needs = vec!["image".to_owned()];
+            if index > 0 {
+                needs.push(format!("deploy-{}", promotion[index - 1].0));
+            }
+            assert_eq!(strings(&job["needs"]), needs, "{id} {env}");
+            assert_eq!(job["environment"], *env, "{id}");
+            assert_eq!(job["concurrency"]["group"], format!("berth-deploy-{env}"), "{id}");
+            let block =
+                workflow.text.split(&format!("  deploy-{env}:\n")).nth(1).unwrap().split("\n  deploy-").next().unwrap();
+            assert_eq!(
+                approval.is_some_and(|group| block.contains(&format!("# Waits for `{group}`"))),
+                approval.is_some(),
+                "{id} {env}"
+            );
+            assert_eq!(
+                job["permissions"]["pull-requests"] == "write",
+                *env == "prod",
+                "{id} {env}: a pull request for production only"
+            );
+        }
+        assert_eq!(yaml(workflow)["permissions"], serde_json::json!({}), "{id}: no default permissions");
+    }
+}
+
+/// GitLab: the child pipeline's stages end with one `deploy-<env>` per environment, in
+/// order; an approval environment is a manual job that blocks the pipeline.
+#[test]
+fn gitlab_deploys_follow_the_environment_order() {
+    let files = pipeline_files("enterprise");
+    for (id, promotion) in expected_promotions() {
+        let pipeline = yaml(file(&files, &format!("pipelines/gitlab/.gitlab/ci/{id}.gitlab-ci.yml")));
+        let stages = strings(&pipeline["stages"]);
+        let deploys: Vec<&str> = stages.iter().filter_map(|s| s.strip_prefix("deploy-")).collect();
+        assert_eq!(deploys, promotion.iter().map(|(e, _)| *e).collect::<Vec<_>>(), "{id}");
+        for (index, (env, approval)) in promotion.iter().enumerate() {
+            let job = &pipeline[format!("deploy-{env}")];
+            assert_eq!(job["resource_group"], format!("berth-deploy-{env}"));
+            let needs = strings(&job["needs"]);
+            assert_eq!(
+                index > 0 && needs.contains(&format!("deploy-{}", promotion[index - 1].0)),
+                index > 0,
+                "{id} {env}"
+            );
+            assert_eq!(job["rules"][0]["when"] == "manual", approval.is_some(), "{id} {env}");
+            assert_eq!(job["allow_failure"] == false, approval.is_some(), "{id} {env}");
+        }
+    }
+}
+
+/// A `stage('name') { ... }` block of a Jenkinsfile: its name and its text.
+fn jenkins_stages(text: &str) -> Vec<(String, String)> {
+    let mut stages = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("stage('") {
+        let after = &rest[at + 7..];
+        let name = after[..after.find('\'').unwrap()].to_owned();
+        let open = after.find('{').unwrap();
+        let mut depth = 0;
+        let mut end = open;
+        for (offset, c) in after[open..].char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => depth -= 1,
+                _ => {}
+            }
+            if depth == 0 {
+                end = open + offset;
+                break;
+            }
+        }
+        stages.push((name, after[open..=end].to_owned()));
+        rest = &after[open + 1..];
+    }
+    stages
+}
+
+/// Jenkins: the declarative structure (no global agent, each stage on its own agent),
+/// the stages in order, and an `input` with the group as `submitter` exactly where the
+/// spec asks for approval, before the agent is taken (`beforeInput`).
+#[test]
+fn jenkinsfiles_have_their_stages_agents_and_inputs() {
+    let files = pipeline_files("enterprise");
+    for (id, promotion) in expected_promotions() {
+        let (domain, name) = id.split_once('-').unwrap();
+        let jenkinsfile = file(&files, &format!("pipelines/jenkins/{domain}/{name}/Jenkinsfile"));
+        let text = &jenkinsfile.text;
+        assert!(text.contains("pipeline {\n    agent none\n"), "{id}");
+        let stages = jenkins_stages(text);
+        let names: Vec<&str> = stages.iter().map(|(n, _)| n.as_str()).collect();
+        let mut expected = if id == "hr-hr-api" { vec![] } else { vec!["Test"] };
+        expected.extend(["Image", "SBOM and scan", "SBOM", "Scan", "Sign"]);
+        let deploys: Vec<String> = promotion.iter().map(|(env, _)| format!("Deploy {env}")).collect();
+        expected.extend(deploys.iter().map(String::as_str));
+        assert_eq!(names, expected, "{id}");
+        for (stage, block) in &stages {
+            if stage != "SBOM and scan" {
+                assert!(block.contains("agent {"), "{id} {stage}: no agent");
+            }
+            let approval = promotion.iter().find(|(env, _)| *stage == format!("Deploy {env}")).and_then(|(_, a)| *a);
+            match approval {
+                Some(group) => {
+                    assert!(block.contains(&format!("submitter '{group}'")), "{id} {stage}");
+                    assert!(block.contains("beforeInput true"), "{id} {stage}");
+                    assert!(block.find("input {") < block.find("agent {"), "{id} {stage}: input before agent");
+                }
+                None => assert!(!block.contains("input {"), "{id} {stage}: unexpected input"),
+            }
+            if let Some(env) = stage.strip_prefix("Deploy ") {
+                assert!(block.contains(&format!("lock(resource: 'berth-deploy-{env}')")), "{id} {stage}");
+            }
+        }
+    }
+}
+
+/// Tekton: deploy tasks chained by `runAfter` in environment order, an approval task
+/// before each environment with `approval`, naming the group.
+#[test]
+fn tekton_deploys_follow_the_environment_order() {
+    let files = pipeline_files("enterprise");
+    for (id, promotion) in expected_promotions() {
+        let pipeline = yaml(file(&files, &format!("pipelines/tekton/{id}/pipeline.yaml")));
+        let tasks = pipeline["spec"]["tasks"].as_array().unwrap();
+        let by_name = |name: &str| tasks.iter().find(|t| t["metadata"].is_null() && t["name"] == name);
+        let mut previous = "verify".to_owned();
+        for (env, approval) in &promotion {
+            if let Some(group) = approval {
+                let approve = by_name(&format!("approve-{env}")).unwrap_or_else(|| panic!("{id}: no approve-{env}"));
+                assert_eq!(strings(&approve["runAfter"]), [previous.clone()], "{id} {env}");
+                assert_eq!(approve["taskRef"]["name"], "berth-approval");
+                assert!(approve["params"].as_array().unwrap().iter().any(|p| p["value"] == *group), "{id} {env}");
+                previous = format!("approve-{env}");
+            } else {
+                assert!(by_name(&format!("approve-{env}")).is_none(), "{id} {env}");
+            }
+            let deploy = by_name(&format!("deploy-{env}")).unwrap_or_else(|| panic!("{id}: no deploy-{env}"));
+            assert_eq!(strings(&deploy["runAfter"]), [previous.clone()], "{id} {env}");
+            previous = format!("deploy-{env}");
+        }
+    }
+}
+
+/// A workload with a `source` and a platform without `ci` gets the library's default
+/// system (GitHub Actions); a spec with neither gets no pipelines.
+#[test]
+fn the_default_system_is_used_without_ci() {
+    let spec = |source: &str| {
+        format!(
+            "platform \"p\" {{ registry \"r.example/p\"\n kubernetes \"1.33\" }}\ntarget \"t\" cloud=\"onprem\" {{ dns \"apps.example.com\" }}\nenvironment \"dev\" target=\"t\"\ndomain \"d\" {{\n service \"api\" {{\n image \"api\" tag=\"1\"\n port \"http\" 8080\n{source} }}\n}}\n"
+        )
+    };
+    let compile = |text: String| {
+        berth::driver::compile(&berth::driver::Inputs::spec("spec.kdl", text), &berth::driver::Options::default())
+    };
+    let built = compile(spec("source \"api\"\n"));
+    assert!(!built.has_errors());
+    let paths: Vec<&String> = built.tree.keys().filter(|p| p.starts_with("pipelines/")).collect();
+    assert_eq!(
+        paths,
+        ["pipelines/github/.github/workflows/berth-spec.yml", "pipelines/github/.github/workflows/d-api.yml"]
+    );
+    let plain = compile(spec(""));
+    assert!(!plain.has_errors());
+    assert!(plain.tree.keys().all(|p| !p.starts_with("pipelines/")));
+}
