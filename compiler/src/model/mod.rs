@@ -9,11 +9,13 @@ pub mod edit;
 mod errors;
 mod files;
 mod lower;
+mod pipeline_types;
 mod types;
 mod vars;
 
 pub use errors::LowerError;
 pub use files::{FileDir, FileEntry, FileSource};
+pub use pipeline_types::*;
 pub use types::*;
 pub use vars::{DerivedEnv, PodField, SharedConfig};
 

@@ -4,7 +4,7 @@
 use super::values::{Ctx, Once, args, children, prop};
 use crate::diag::Spanned;
 use crate::model::check;
-use crate::model::types::*;
+use crate::model::pipeline_types::*;
 use indexmap::IndexMap;
 use kdl::KdlNode;
 

@@ -1,0 +1,112 @@
+//! The pipeline nodes of the language: the platform's `ci`, and the library's
+//! `build-kind` and `ci-system` (a workload's `source` and `build` are fields of
+//! [`Workload`](super::Workload)).
+
+use crate::diag::{Span, Spanned};
+use indexmap::IndexMap;
+
+/// `ci "github" spec="berth.kdl" output="deploy" branch="main"` in `platform`.
+#[derive(Debug, Clone)]
+pub struct CiSettings {
+    /// CI system names (`github`, `gitlab`, `jenkins`, `tekton`, or a library one), in order.
+    pub systems: Vec<Spanned<String>>,
+    /// Path of the spec in the repository (default `berth.kdl`).
+    pub spec: Option<Spanned<String>>,
+    /// Folder the built output is committed to (default `deploy`).
+    pub output: Option<Spanned<String>>,
+    /// The branch deployments are recorded on (default `main`).
+    pub branch: Option<Spanned<String>>,
+    /// The node.
+    pub span: Span,
+}
+
+/// `build-kind "maven" { image ...; test ...; build ...; cache ... }`: how source of one
+/// language is tested and packaged, the same in every CI system.
+#[derive(Debug, Clone)]
+pub struct BuildKind {
+    /// Kind name, referenced by a workload's `build`.
+    pub name: Spanned<String>,
+    /// Human description.
+    pub description: Option<Spanned<String>>,
+    /// Container image the test and build commands run in; `None` for kinds whose only
+    /// step is the image build (`dockerfile`).
+    pub image: Option<Spanned<String>>,
+    /// Shell commands that test the source, run in the source folder, in order.
+    pub test: Vec<Spanned<String>>,
+    /// Shell commands that compile and package it before the image build, in order.
+    pub build: Vec<Spanned<String>>,
+    /// `cache ".m2/repository" key="pom.xml"`: folders (relative to the source folder)
+    /// kept between runs, keyed by the hash of the `key` files.
+    pub caches: Vec<BuildCache>,
+    /// `env "MAVEN_OPTS" "..."`: variables of the test and build commands, in order.
+    pub env: IndexMap<String, Spanned<String>>,
+    /// The whole node.
+    pub span: Span,
+}
+
+/// `cache ".m2/repository" key="pom.xml"` in a `build-kind`.
+#[derive(Debug, Clone)]
+pub struct BuildCache {
+    /// Folder, relative to the source folder.
+    pub path: Spanned<String>,
+    /// Files whose content keys the cache, relative to the source folder.
+    pub key: Spanned<String>,
+}
+
+/// `ci-system "github" { pin ...; tool ...; template ... }`: one CI system's pipelines
+/// as library data.
+#[derive(Debug, Clone)]
+pub struct CiSystem {
+    /// System name, referenced by the platform's `ci`.
+    pub name: Spanned<String>,
+    /// Human description.
+    pub description: Option<Spanned<String>>,
+    /// `default=#true`: the system used when the platform names none.
+    pub default: bool,
+    /// `pin "actions/checkout" "<sha>" version="v4.2.2"`: third-party steps by full
+    /// commit (or digest), in order.
+    pub pins: Vec<CiPin>,
+    /// `tool "trivy" "docker.io/aquasec/trivy:0.62.1"`: container images of the tools the
+    /// templates run, by name.
+    pub tools: IndexMap<String, Spanned<String>>,
+    /// `template "workload" path="..." "<text>"`: the files written, in order.
+    pub templates: Vec<CiTemplate>,
+    /// The whole node.
+    pub span: Span,
+}
+
+/// `pin "actions/checkout" "11bd7190..." version="v4.2.2"`.
+#[derive(Debug, Clone)]
+pub struct CiPin {
+    /// What is pinned (`owner/repo`).
+    pub name: Spanned<String>,
+    /// Full commit SHA (40 hex digits).
+    pub commit: Spanned<String>,
+    /// The release the commit is, for readers and update tools.
+    pub version: Spanned<String>,
+}
+
+/// What one template is rendered for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TemplateScope {
+    /// Once per built workload (one with a `source`).
+    Workload,
+    /// Once for the estate (the spec's own pipeline, a root file).
+    Estate,
+}
+
+/// `template "workload" path=".github/workflows/[= workload.id =].yml" #"..."#`.
+#[derive(Debug, Clone)]
+pub struct CiTemplate {
+    /// Per workload or once.
+    pub scope: Spanned<TemplateScope>,
+    /// Output path template, relative to `pipelines/<system>/`.
+    pub path: Spanned<String>,
+    /// What the file is (`github-workflow`, `gitlab-ci`, `jenkinsfile`, `yaml`): decides
+    /// its header comment and check.
+    pub format: Spanned<String>,
+    /// The file template.
+    pub text: Spanned<String>,
+    /// The node.
+    pub span: Span,
+}
