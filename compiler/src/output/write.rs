@@ -297,7 +297,15 @@ pub fn write_tree(
     }
     fault::tick(&lock.dir)?;
     state::replace_file(&lock.dir.join(MANIFEST), text.as_bytes())?;
-    state::remove_journal(&lock.dir)?;
+    // An interrupted build's claims outside this build's scope stay for a later build.
+    let mut rest = previous.journal;
+    rest.files.retain(|path, _| !scope.owns(path));
+    rest.created.retain(|path| !scope.owns(path));
+    if rest.is_empty() {
+        state::remove_journal(&lock.dir)?
+    } else {
+        state::write_journal(&lock.dir, &rest)?
+    }
     Ok(summary)
 }
 
@@ -494,6 +502,25 @@ mod tests {
         let summary = write_tree(&root, &tree(&[("a.yaml", "a")])).unwrap();
         assert_eq!(summary.kept_edited, vec!["keep".to_owned()]);
         assert!(root.join("keep").exists());
+    }
+
+    #[test]
+    fn a_scoped_build_keeps_an_interrupted_builds_claims_outside_its_scope() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("out");
+        write_tree(&root, &tree(&[("dev/t/a.yaml", "a")])).unwrap();
+        // An unscoped build created prod/t/b.yaml, then died before its manifest.
+        let mut journal = Journal::default();
+        journal.claim("prod/t/b.yaml", &sha256_hex(b"b"), true);
+        state::write_journal(&root.join(STATE_DIR), &journal).unwrap();
+        fs::create_dir_all(root.join("prod/t")).unwrap();
+        fs::write(root.join("prod/t/b.yaml"), "partial").unwrap();
+        let dev = Scope { env: Some("dev".into()), target: None };
+        super::write_tree(&root, &tree(&[("dev/t/a.yaml", "a2")]), &dev, &|| {}).unwrap();
+        assert_eq!(state::read_journal(&root).unwrap().created.len(), 1, "prod's claim is kept");
+        let summary = write_tree(&root, &tree(&[("dev/t/a.yaml", "a2"), ("prod/t/b.yaml", "b")])).unwrap();
+        assert_eq!(summary.written, vec!["prod/t/b.yaml".to_owned()]);
+        assert!(state::read_journal(&root).unwrap().is_empty());
     }
 
     #[test]
