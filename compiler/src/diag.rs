@@ -6,6 +6,12 @@
 
 use miette::{Diagnostic, SourceSpan};
 
+/// Whether `ch` ends a line in KDL v2: LF, CR (CRLF counts once), NEL, VT, FF, LS and PS.
+/// Line numbers in every report count these.
+pub fn is_newline(ch: char) -> bool {
+    matches!(ch, '\n' | '\r' | '\u{85}' | '\u{0B}' | '\u{0C}' | '\u{2028}' | '\u{2029}')
+}
+
 /// Index of a file in [`Sources`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize, schemars::JsonSchema)]
 pub struct FileId(pub u32);

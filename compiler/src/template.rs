@@ -17,6 +17,14 @@
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
+/// Instructions one render may run (minijinja's fuel): far above any stdlib template
+/// (the largest uses a few hundred), far below a spec that nests loops to run for
+/// seconds. docs/language.md, "Limits".
+pub const FUEL: u64 = 50_000;
+
+/// Characters one render may produce.
+pub const MAX_OUTPUT: usize = 64 * 1024;
+
 /// Render a plain-text template.
 pub fn render_text(source: &str, context: &serde_json::Value) -> Result<String, String> {
     static ENV: OnceLock<Mutex<Environment<'static>>> = OnceLock::new();
@@ -69,11 +77,16 @@ fn render(env: &Mutex<Environment<'static>>, source: &str, context: &serde_json:
         env.add_template_owned(source.to_owned(), source.to_owned()).map_err(|error| describe(&error))?;
     }
     let template = env.get_template(source).map_err(|error| describe(&error))?;
-    template.render(Value::from_serialize(context)).map_err(|error| describe(&error))
+    let text = template.render(Value::from_serialize(context)).map_err(|error| describe(&error))?;
+    if text.len() > MAX_OUTPUT {
+        return Err(format!("the template renders {} bytes, more than the limit of {MAX_OUTPUT}", text.len()));
+    }
+    Ok(text)
 }
 
 fn environment(escape: AutoEscape) -> Environment<'static> {
     let mut env = Environment::new();
+    env.set_fuel(Some(FUEL));
     env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
@@ -117,6 +130,9 @@ fn bytes(quantity: &str) -> Option<u64> {
 
 /// One line: what went wrong and where in the template.
 fn describe(error: &minijinja::Error) -> String {
+    if error.kind() == minijinja::ErrorKind::OutOfFuel {
+        return format!("the template runs more than {FUEL} steps (nested loops?); simplify it");
+    }
     let detail = error.detail().map_or_else(|| error.kind().to_string(), str::to_owned);
     match error.line() {
         Some(line) => format!("{detail} (line {line} of the template)"),
@@ -164,6 +180,15 @@ mod tests {
         assert_eq!(bytes("1.5Gi"), None);
         let error = render_text("{{ '1.5Gi'|gib }}", &json!({})).unwrap_err();
         assert!(error.contains("whole-number"), "{error}");
+    }
+
+    #[test]
+    fn nested_loops_run_out_of_fuel() {
+        let source = "{% for a in range(1000) %}{% for b in range(1000) %}{{ a }}{% endfor %}{% endfor %}";
+        let error = render_text(source, &json!({})).unwrap_err();
+        assert!(error.contains("steps"), "{error}");
+        let error = render_text("{{ 'x' * 100000 }}", &json!({})).unwrap_err();
+        assert!(error.contains("limit"), "{error}");
     }
 
     #[test]

@@ -83,9 +83,50 @@ fn describe_char(c: char) -> String {
     }
 }
 
+/// The largest quantity accepted, in base units (cores or bytes): about 8 EiB, what
+/// Kubernetes can hold in an int64 of bytes.
+pub(crate) const MAX_QUANTITY: f64 = 9.0e18;
+
+/// The value of a quantity in base units (cores or bytes), when it is one.
+pub(crate) fn quantity_value(value: &str) -> Option<f64> {
+    if !is_quantity_syntax(value) {
+        return None;
+    }
+    let number_len = value.bytes().take_while(|b| b.is_ascii_digit() || *b == b'.').count();
+    let (number, suffix) = value.split_at(number_len);
+    let number: f64 = number.parse().ok()?;
+    let factor = match suffix {
+        "" => 1.0,
+        "n" => 1e-9,
+        "u" => 1e-6,
+        "m" => 1e-3,
+        "k" => 1e3,
+        "M" => 1e6,
+        "G" => 1e9,
+        "T" => 1e12,
+        "P" => 1e15,
+        "E" => 1e18,
+        "Ki" => 1024.0,
+        "Mi" => 1024.0 * 1024.0,
+        "Gi" => 1024.0 * 1024.0 * 1024.0,
+        "Ti" => 1024f64.powi(4),
+        "Pi" => 1024f64.powi(5),
+        "Ei" => 1024f64.powi(6),
+        exponent => {
+            let exponent: i32 = exponent.get(1..)?.parse().ok()?;
+            10f64.powi(exponent)
+        }
+    };
+    Some(number * factor)
+}
+
 /// Whether `value` is a Kubernetes resource quantity (`250m`, `1`, `0.5`, `512Mi`, `1G`,
-/// `1e3`), non-negative.
+/// `1e3`), non-negative and at most [`MAX_QUANTITY`].
 pub(crate) fn is_quantity(value: &str) -> bool {
+    quantity_value(value).is_some_and(|v| v.is_finite() && v <= MAX_QUANTITY)
+}
+
+fn is_quantity_syntax(value: &str) -> bool {
     let number_len = value.bytes().take_while(|b| b.is_ascii_digit() || *b == b'.').count();
     let (number, suffix) = value.split_at(number_len);
     let digits = number.bytes().filter(u8::is_ascii_digit).count();
@@ -225,6 +266,24 @@ pub(crate) fn suggestion(name: &str, candidates: &[&str]) -> String {
 /// `` `a`, `b`, `c` ``.
 pub(crate) fn backticked(items: &[&str]) -> String {
     items.iter().map(|item| format!("`{item}`")).collect::<Vec<_>>().join(", ")
+}
+
+/// Whether `value` is a Kubernetes label value: empty is not accepted here (a team or name
+/// must say something), at most 63 characters is not required (long values are fitted).
+pub(crate) fn is_label_value(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    !value.is_empty()
+        && bytes.first().is_some_and(u8::is_ascii_alphanumeric)
+        && bytes.last().is_some_and(u8::is_ascii_alphanumeric)
+        && bytes.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// Whether `name` (without tag or digest) is an image repository reference: ASCII letters,
+/// digits, `.`, `_`, `-`, `/` and a registry `:port`, no empty path component.
+pub(crate) fn is_image_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.split('/').all(|part| !part.is_empty())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'/' | b':'))
 }
 
 #[cfg(test)]

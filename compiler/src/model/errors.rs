@@ -18,6 +18,43 @@ use crate::diag::Span;
 /// A problem found while lowering KDL nodes into the spec.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum LowerError {
+    /// The spec passes a size limit (docs/language.md, "Limits").
+    #[error("the spec has {count} {what}, more than the limit of {limit}")]
+    #[diagnostic(
+        code(model::too_large),
+        help(
+            "split the estate into several specs (one per platform or business unit); docs/language.md lists the limits"
+        )
+    )]
+    TooLarge {
+        /// What is counted.
+        what: &'static str,
+        /// The limit.
+        limit: usize,
+        /// How many there are.
+        count: usize,
+        /// The node that passes the limit.
+        #[label("the limit is passed here")]
+        span: Span,
+    },
+
+    /// A `config` key and a `secret` name the same variable.
+    #[error("`{name}` is both a `config` key and a `secret`")]
+    #[diagnostic(
+        code(model::config_secret_collision),
+        help("rename one of them: a container gets one value per variable, and which one wins is not obvious")
+    )]
+    ConfigSecretCollision {
+        /// The variable name.
+        name: String,
+        /// The secret.
+        #[label("secret `{name}` here")]
+        span: Span,
+        /// The config key.
+        #[label("config key here")]
+        config: Span,
+    },
+
     /// A node name that is not part of the language at this place.
     #[error("unknown node `{name}` {parent}")]
     #[diagnostic(code(model::unknown_node))]

@@ -8,6 +8,7 @@ mod check;
 pub mod edit;
 mod errors;
 mod files;
+mod limits;
 mod lower;
 mod pipeline_types;
 mod types;
@@ -15,6 +16,7 @@ mod vars;
 
 pub use errors::LowerError;
 pub use files::{FileDir, FileEntry, FileSource};
+pub use limits::{MAX_ENTITIES, MAX_ENVIRONMENTS, MAX_PLACEMENTS};
 pub use pipeline_types::*;
 pub use types::*;
 pub use vars::{DerivedEnv, PodField, SharedConfig};
@@ -30,5 +32,7 @@ use crate::syntax::Parsed;
 /// `resolve`. Problems are pushed as [`LowerError`]s and lowering goes on, so one run
 /// reports all of them; the returned spec holds everything that lowered cleanly.
 pub fn lower(diags: &mut Diagnostics, parsed: &Parsed) -> Spec {
-    lower::lower(diags, parsed)
+    let spec = lower::lower(diags, parsed);
+    limits::check(diags, &spec);
+    spec
 }

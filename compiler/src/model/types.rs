@@ -10,6 +10,8 @@ use serde::Serialize;
 /// A whole spec file (or the stdlib / a user library: they use the same language).
 #[derive(Debug, Clone, Default)]
 pub struct Spec {
+    /// The file it was written in (diagnostics about something missing point at its start).
+    pub file: crate::diag::FileId,
     /// The `platform` node; required in a spec, absent in library files.
     pub platform: Option<Platform>,
     /// `target` nodes in declaration order.

@@ -2,6 +2,7 @@
 
 pub mod diff;
 pub mod fault;
+mod excerpt;
 pub mod file;
 pub mod graph;
 pub mod listing;

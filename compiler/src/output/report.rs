@@ -6,10 +6,11 @@
 //! enums, so every stage's errors render the same way. Each diagnostic gets its file's
 //! text attached here, once, as a `miette::NamedSource`.
 
-use crate::diag::{Collected, Diagnostics, Severity, Sources};
-use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
+use super::excerpt::{Excerpt, Lines, clip_text};
+use crate::diag::{Diagnostics, FileId, Severity, Sources};
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceCode};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::sync::Arc;
 
 /// How diagnostics are rendered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +29,115 @@ pub enum ReportFormat {
 
 /// Text width for graphical and plain reports.
 pub const WIDTH: usize = 80;
+
+/// At most this many diagnostics are shown per file, and [`MAX_SHOWN`] in all; one note
+/// per file says how many more there are. Identical diagnostics are shown once.
+pub const MAX_PER_FILE: usize = 50;
+/// At most this many diagnostics are shown in all.
+pub const MAX_SHOWN: usize = 200;
+/// Messages, helps and labels are cut to this many characters (they may quote the spec).
+const MAX_MESSAGE_CHARS: usize = 500;
+
+/// A diagnostic to render: the file its labels point into and the diagnostic.
+type Item<'a> = (Option<FileId>, &'a (dyn Diagnostic + Send + Sync + 'static));
+
+/// Diagnostics left out of a report.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("{count} more diagnostic(s) in {name} not shown")]
+#[diagnostic(
+    code(report::omitted),
+    severity(Advice),
+    help("fix the ones above first; the count in the summary includes these")
+)]
+struct Omitted {
+    count: usize,
+    name: String,
+}
+
+/// The diagnostics a report shows, sorted, without repeats, capped per file and in all,
+/// with notes for the ones left out.
+struct Shown<'a> {
+    kept: Vec<Item<'a>>,
+    notes: Vec<Omitted>,
+}
+
+impl<'a> Shown<'a> {
+    fn of(sources: &Sources, diags: &'a Diagnostics) -> Self {
+        let mut seen = BTreeSet::new();
+        let mut per_file: BTreeMap<Option<FileId>, usize> = BTreeMap::new();
+        let mut omitted: BTreeMap<Option<FileId>, usize> = BTreeMap::new();
+        let mut kept = Vec::new();
+        for collected in diags.sorted() {
+            let diagnostic = collected.diagnostic.as_ref();
+            if !seen.insert(fingerprint(collected.file, diagnostic)) {
+                continue;
+            }
+            let count = per_file.entry(collected.file).or_default();
+            if *count >= MAX_PER_FILE || kept.len() >= MAX_SHOWN {
+                *omitted.entry(collected.file).or_default() += 1;
+                continue;
+            }
+            *count += 1;
+            kept.push((collected.file, diagnostic));
+        }
+        let notes = omitted
+            .into_iter()
+            .map(|(file, count)| {
+                let name = file.and_then(|id| sources.get(id)).map_or_else(|| "the run".to_owned(), |f| f.name.clone());
+                Omitted { count, name }
+            })
+            .collect();
+        Self { kept, notes }
+    }
+
+    fn items(&self) -> Vec<Item<'_>> {
+        let notes = self.notes.iter().map(|note| (None, note as &(dyn Diagnostic + Send + Sync + 'static)));
+        self.kept.iter().copied().chain(notes).collect()
+    }
+}
+
+/// A hash of what a reader sees of a diagnostic: two with the same one are repeats.
+fn fingerprint(file: Option<FileId>, diagnostic: &dyn Diagnostic) -> u64 {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut hasher = DefaultHasher::new();
+    file.hash(&mut hasher);
+    diagnostic.code().map(|code| code.to_string()).hash(&mut hasher);
+    diagnostic.to_string().hash(&mut hasher);
+    diagnostic.help().map(|help| help.to_string()).hash(&mut hasher);
+    for label in diagnostic.labels().into_iter().flatten() {
+        (label.offset(), label.len(), label.label().map(str::to_owned)).hash(&mut hasher);
+    }
+    hasher.finish()
+}
+
+/// The severity of a diagnostic; miette's default (none given) is an error.
+fn severity(diagnostic: &dyn Diagnostic) -> Severity {
+    match diagnostic.severity() {
+        Some(miette::Severity::Advice) => Severity::Advice,
+        Some(miette::Severity::Warning) => Severity::Warning,
+        Some(miette::Severity::Error) | None => Severity::Error,
+    }
+}
+
+/// The line index of each file, built on first use.
+struct LineIndex<'a> {
+    sources: &'a Sources,
+    lines: BTreeMap<FileId, Lines>,
+}
+
+impl<'a> LineIndex<'a> {
+    fn new(sources: &'a Sources) -> Self {
+        Self { sources, lines: BTreeMap::new() }
+    }
+
+    /// The file's name, text and lines.
+    fn file(&mut self, id: Option<FileId>) -> Option<(&'a str, &'a str, &Lines)> {
+        let id = id?;
+        let file = self.sources.get(id)?;
+        let lines = self.lines.entry(id).or_insert_with(|| Lines::new(&file.text));
+        Some((file.name.as_str(), file.text.as_str(), lines))
+    }
+}
 
 /// Render all diagnostics, sorted by file and position, followed by a summary line for
 /// the text formats.
@@ -64,16 +174,15 @@ pub fn summary(diags: &Diagnostics) -> String {
 
 fn render_text(sources: &Sources, diags: &Diagnostics, theme: GraphicalTheme) -> String {
     let handler = GraphicalReportHandler::new_themed(theme).with_width(WIDTH).with_links(false);
-    // Each file's text is shared by all of its diagnostics.
-    let texts: Vec<(String, Arc<str>)> =
-        sources.iter().map(|(_, file)| (file.name.clone(), Arc::from(file.text.as_str()))).collect();
+    let shown = Shown::of(sources, diags);
+    let mut index = LineIndex::new(sources);
     let mut out = String::new();
-    for collected in diags.sorted() {
-        let attached = Attached::new(&texts, collected);
+    for (file, diagnostic) in shown.items() {
+        let attached = Attached::new(index.file(file), diagnostic);
         let mut one = String::new();
         if handler.render_report(&mut one, &attached).is_err() {
             // Rendering into a String only fails if a Display impl fails; keep the message.
-            one = format!("{}\n", collected.diagnostic);
+            one = format!("{}\n", attached.message);
         }
         if !out.is_empty() {
             out.push('\n');
@@ -93,25 +202,25 @@ fn render_text(sources: &Sources, diags: &Diagnostics, theme: GraphicalTheme) ->
 }
 
 fn render_json(sources: &Sources, diags: &Diagnostics) -> String {
-    let items: Vec<serde_json::Value> =
-        diags.sorted().into_iter().map(|collected| json_item(sources, collected)).collect();
+    let shown = Shown::of(sources, diags);
+    let mut index = LineIndex::new(sources);
+    let items: Vec<serde_json::Value> = shown.items().into_iter().map(|item| json_item(&mut index, item)).collect();
     let mut text = serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".to_owned());
     text.push('\n');
     text
 }
 
-fn json_item(sources: &Sources, collected: &Collected) -> serde_json::Value {
-    let diagnostic = collected.diagnostic.as_ref();
-    let file = collected.file.and_then(|id| sources.get(id));
-    let text = file.map_or("", |f| f.text.as_str());
+fn json_item(index: &mut LineIndex<'_>, (file, diagnostic): Item<'_>) -> serde_json::Value {
+    let file = index.file(file);
     let labels: Vec<serde_json::Value> = diagnostic
         .labels()
         .map(|labels| {
             labels
                 .map(|label| {
-                    let (line, column) = line_column(text, label.offset());
+                    let (line, column) =
+                        file.map_or((1, 1), |(_, text, lines)| lines.line_column(text, label.offset()));
                     serde_json::json!({
-                        "message": label.label(),
+                        "message": label.label().map(|text| clip_text(text, MAX_MESSAGE_CHARS)),
                         "line": line,
                         "column": column,
                         "offset": label.offset(),
@@ -122,7 +231,7 @@ fn json_item(sources: &Sources, collected: &Collected) -> serde_json::Value {
         })
         .unwrap_or_default();
     let first = labels.first();
-    let severity = match collected.severity() {
+    let severity = match severity(diagnostic) {
         Severity::Error => "error",
         Severity::Warning => "warning",
         Severity::Advice => "advice",
@@ -130,12 +239,12 @@ fn json_item(sources: &Sources, collected: &Collected) -> serde_json::Value {
     serde_json::json!({
         "severity": severity,
         "code": diagnostic.code().map(|code| code.to_string()),
-        "message": diagnostic.to_string(),
-        "file": file.map(|f| f.name.clone()),
+        "message": clip_text(&diagnostic.to_string(), MAX_MESSAGE_CHARS),
+        "file": file.map(|(name, _, _)| name.to_owned()),
         "line": first.and_then(|l| l.get("line").cloned()),
         "column": first.and_then(|l| l.get("column").cloned()),
         "labels": labels,
-        "help": diagnostic.help().map(|help| help.to_string()),
+        "help": diagnostic.help().map(|help| clip_text(&help.to_string(), MAX_MESSAGE_CHARS)),
     })
 }
 
@@ -148,33 +257,33 @@ const SARIF_SCHEMA: &str = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errat
 /// says. Further labels become `relatedLocations`; a diagnostic without labels points at
 /// its file only, and one without a file has no location.
 fn render_sarif(sources: &Sources, diags: &Diagnostics) -> String {
-    let sorted = diags.sorted();
-    let rules: std::collections::BTreeSet<String> = sorted.iter().map(|collected| rule_id(collected)).collect();
-    let rule_index: std::collections::BTreeMap<&str, usize> =
-        rules.iter().enumerate().map(|(index, id)| (id.as_str(), index)).collect();
+    let shown = Shown::of(sources, diags);
+    let sorted = shown.items();
+    let mut index = LineIndex::new(sources);
+    let rules: BTreeSet<String> = sorted.iter().map(|&(_, diagnostic)| rule_id(diagnostic)).collect();
+    let rule_index: BTreeMap<&str, usize> = rules.iter().enumerate().map(|(index, id)| (id.as_str(), index)).collect();
     let results: Vec<serde_json::Value> = sorted
         .iter()
-        .map(|collected| {
-            let diagnostic = collected.diagnostic.as_ref();
-            let file = collected.file.and_then(|id| sources.get(id));
-            let rule = rule_id(collected);
+        .map(|&(file, diagnostic)| {
+            let file = index.file(file);
+            let rule = rule_id(diagnostic);
             let mut result = serde_json::json!({
                 "ruleId": rule,
                 "ruleIndex": rule_index.get(rule.as_str()).copied().unwrap_or_default(),
-                "level": match collected.severity() {
+                "level": match severity(diagnostic) {
                     Severity::Error => "error",
                     Severity::Warning => "warning",
                     Severity::Advice => "note",
                 },
                 "message": { "text": message_with_help(diagnostic) },
             });
-            if let Some(file) = file {
+            if let Some((name, text, lines)) = file {
                 let labels: Vec<LabeledSpan> = diagnostic.labels().map(Iterator::collect).unwrap_or_default();
-                let uri = uri_reference(&file.name);
+                let uri = uri_reference(name);
                 let location = |label: Option<&LabeledSpan>| {
                     let mut physical = serde_json::json!({ "artifactLocation": { "uri": uri } });
                     if let Some(label) = label {
-                        let region = Region::of(&file.text, label);
+                        let region = Region::of(text, lines, label);
                         physical["region"] = serde_json::json!({
                             "startLine": region.start_line,
                             "startColumn": region.start_column,
@@ -184,7 +293,7 @@ fn render_sarif(sources: &Sources, diags: &Diagnostics) -> String {
                     }
                     let mut location = serde_json::json!({ "physicalLocation": physical });
                     if let Some(text) = label.and_then(LabeledSpan::label) {
-                        location["message"] = serde_json::json!({ "text": text });
+                        location["message"] = serde_json::json!({ "text": clip_text(text, MAX_MESSAGE_CHARS) });
                     }
                     location
                 };
@@ -233,19 +342,20 @@ fn render_sarif(sources: &Sources, diags: &Diagnostics) -> String {
 /// GitHub shows them as annotations on the spec lines. `endColumn` is the column of the
 /// last character (inclusive); advice becomes `::notice`.
 fn render_github(sources: &Sources, diags: &Diagnostics) -> String {
+    let shown = Shown::of(sources, diags);
+    let mut index = LineIndex::new(sources);
     let mut out = String::new();
-    for collected in diags.sorted() {
-        let diagnostic = collected.diagnostic.as_ref();
-        let command = match collected.severity() {
+    for (file, diagnostic) in shown.items() {
+        let command = match severity(diagnostic) {
             Severity::Error => "error",
             Severity::Warning => "warning",
             Severity::Advice => "notice",
         };
         let mut properties = Vec::new();
-        if let Some(file) = collected.file.and_then(|id| sources.get(id)) {
-            properties.push(format!("file={}", escape_property(&file.name)));
+        if let Some((name, text, lines)) = index.file(file) {
+            properties.push(format!("file={}", escape_property(name)));
             if let Some(label) = diagnostic.labels().and_then(|mut labels| labels.next()) {
-                let region = Region::of(&file.text, &label);
+                let region = Region::of(text, lines, &label);
                 let last_column = if region.end_line == region.start_line {
                     region.end_column.saturating_sub(1).max(region.start_column)
                 } else {
@@ -257,7 +367,7 @@ fn render_github(sources: &Sources, diags: &Diagnostics) -> String {
                 properties.push(format!("endColumn={last_column}"));
             }
         }
-        properties.push(format!("title={}", escape_property(&rule_id(collected))));
+        properties.push(format!("title={}", escape_property(&rule_id(diagnostic))));
         out.push_str(&format!(
             "::{command} {}::{}\n",
             properties.join(","),
@@ -268,8 +378,8 @@ fn render_github(sources: &Sources, diags: &Diagnostics) -> String {
 }
 
 /// The rule id of a diagnostic: its code, or `berth::diagnostic` for the few without one.
-fn rule_id(collected: &Collected) -> String {
-    collected.diagnostic.code().map_or_else(|| "berth::diagnostic".to_owned(), |code| code.to_string())
+fn rule_id(diagnostic: &dyn Diagnostic) -> String {
+    diagnostic.code().map_or_else(|| "berth::diagnostic".to_owned(), |code| code.to_string())
 }
 
 /// A rule's short description from its code alone (renderers never see our enums):
@@ -283,9 +393,10 @@ fn rule_description(id: &str) -> String {
 
 /// The message, and the help on a second line when there is one.
 fn message_with_help(diagnostic: &(dyn Diagnostic + Send + Sync + 'static)) -> String {
+    let message = clip_text(&diagnostic.to_string(), MAX_MESSAGE_CHARS);
     match diagnostic.help() {
-        Some(help) => format!("{diagnostic}\nhelp: {help}"),
-        None => diagnostic.to_string(),
+        Some(help) => format!("{message}\nhelp: {}", clip_text(&help.to_string(), MAX_MESSAGE_CHARS)),
+        None => message,
     }
 }
 
@@ -322,52 +433,53 @@ struct Region {
 }
 
 impl Region {
-    fn of(text: &str, label: &LabeledSpan) -> Self {
-        let (start_line, start_column) = line_column(text, label.offset());
-        let (end_line, end_column) = line_column(text, label.offset() + label.len());
+    fn of(text: &str, lines: &Lines, label: &LabeledSpan) -> Self {
+        let (start_line, start_column) = lines.line_column(text, label.offset());
+        let (end_line, end_column) = lines.line_column(text, label.offset() + label.len());
         Self { start_line, start_column, end_line, end_column }
     }
 }
 
-/// 1-based line and column (in characters) of a byte offset.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let mut line = 1;
-    let mut line_start = 0;
-    for (index, byte) in text.bytes().enumerate().take(offset) {
-        if byte == b'\n' {
-            line += 1;
-            line_start = index + 1;
-        }
-    }
-    let column = text.get(line_start..offset.min(text.len())).map_or(1, |prefix| prefix.chars().count() + 1);
-    (line, column)
-}
-
-/// A collected diagnostic with its file's text attached as a named source.
+/// A diagnostic with a bounded excerpt of its file attached, its labels moved into the
+/// excerpt, and its message and help cut to length.
 struct Attached<'a> {
     inner: &'a (dyn Diagnostic + Send + Sync + 'static),
-    source: Option<NamedSource<Arc<str>>>,
+    message: String,
+    help: Option<String>,
+    source: Option<Excerpt>,
+    labels: Vec<LabeledSpan>,
 }
 
 impl<'a> Attached<'a> {
-    fn new(texts: &[(String, Arc<str>)], collected: &'a Collected) -> Self {
-        let source = collected
-            .file
-            .and_then(|id| texts.get(id.0 as usize))
-            .map(|(name, text)| NamedSource::new(name, Arc::clone(text)));
-        Self { inner: collected.diagnostic.as_ref(), source }
+    fn new(file: Option<(&str, &str, &Lines)>, inner: &'a (dyn Diagnostic + Send + Sync + 'static)) -> Self {
+        let labels: Vec<LabeledSpan> = inner.labels().map(Iterator::collect).unwrap_or_default();
+        let (source, labels) = match file {
+            Some((name, text, lines)) if !labels.is_empty() => {
+                let (excerpt, labels) = Excerpt::new(name, text, lines, &labels);
+                (Some(excerpt), labels)
+            }
+            // Without a file to point into, labels cannot be drawn.
+            _ => (None, Vec::new()),
+        };
+        Self {
+            inner,
+            message: clip_text(&inner.to_string(), MAX_MESSAGE_CHARS),
+            help: inner.help().map(|help| clip_text(&help.to_string(), MAX_MESSAGE_CHARS)),
+            source,
+            labels,
+        }
     }
 }
 
 impl fmt::Debug for Attached<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.inner, f)
+        f.write_str(&self.message)
     }
 }
 
 impl fmt::Display for Attached<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self.inner, f)
+        f.write_str(&self.message)
     }
 }
 
@@ -381,25 +493,15 @@ impl Diagnostic for Attached<'_> {
         self.inner.severity()
     }
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.inner.help()
+        self.help.as_ref().map(|help| Box::new(help) as Box<dyn fmt::Display>)
     }
     fn url<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
         self.inner.url()
     }
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        match &self.source {
-            Some(source) => Some(source),
-            None => self.inner.source_code(),
-        }
+        self.source.as_ref().map(|source| source as &dyn SourceCode)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        // Without a file to point into, labels cannot be drawn.
-        if self.source_code().is_some() { self.inner.labels() } else { None }
-    }
-    fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn Diagnostic> + 'b>> {
-        self.inner.related()
-    }
-    fn diagnostic_source(&self) -> Option<&dyn Diagnostic> {
-        self.inner.diagnostic_source()
+        if self.source.is_some() { Some(Box::new(self.labels.iter().cloned())) } else { None }
     }
 }

@@ -43,6 +43,21 @@ pub enum PolicyError {
         /// What failed.
         reason: String,
     },
+    /// An expression passes a size or nesting limit (checked before CEL parses it).
+    #[error("expression of policy `{policy}` is too large to evaluate: {reason}")]
+    #[diagnostic(
+        code(policy::expression_too_costly),
+        help("split the check into smaller policies, or simplify it (docs/language.md lists the limits)")
+    )]
+    ExpressionTooCostly {
+        /// Policy id.
+        policy: String,
+        /// Which limit.
+        reason: String,
+        /// Where in the expression the limit is passed.
+        #[label("limit passed here")]
+        span: Span,
+    },
     /// Evaluating an expression failed or did not give a boolean.
     #[error("policy `{policy}` could not be evaluated on {entity}: {reason}")]
     #[diagnostic(

@@ -43,6 +43,7 @@
 
 pub mod engine;
 pub mod errors;
+mod limits;
 
 use crate::diag::{Diagnostics, Severity, Span};
 use crate::emit::{ArtifactTree, Scope};
@@ -194,6 +195,11 @@ pub fn prepare(diags: &mut Diagnostics, library: &[&Spec], spec: &Spec, today: &
         }
         let mut rules = Vec::new();
         for rule in &policy.rules {
+            if let Err((reason, offset)) = limits::check(&rule.expression.value) {
+                let span = within(rule.expression.span, &rule.expression.value, Some(offset));
+                diags.at(span, PolicyError::ExpressionTooCostly { policy: policy.id.value.clone(), reason, span });
+                continue;
+            }
             match engine.compile(&rule.expression.value) {
                 Ok(program) => rules.push(CompiledRule {
                     require: rule.require,
@@ -202,17 +208,7 @@ pub fn prepare(diags: &mut Diagnostics, library: &[&Spec], spec: &Spec, today: &
                     program,
                 }),
                 Err((reason, offset)) => {
-                    // Point at the error inside the string when the literal is a plain
-                    // `"..."` without escapes (its length is the text's plus the quotes).
-                    let whole = rule.expression.span;
-                    let span = match offset {
-                        Some(offset) if whole.len == rule.expression.value.len() + 2 => {
-                            let at = whole.offset + 1 + offset;
-                            let len = usize::from(offset < rule.expression.value.len());
-                            Span { file: whole.file, offset: at, len }
-                        }
-                        _ => whole,
-                    };
+                    let span = within(rule.expression.span, &rule.expression.value, offset);
                     diags.at(span, PolicyError::InvalidExpression { policy: policy.id.value.clone(), reason, span });
                 }
             }
@@ -721,6 +717,20 @@ fn name_span(spec: &Spec, node: Span) -> Span {
         }
     }
     node
+}
+
+/// The span of byte `offset` of an expression inside its string literal when the literal
+/// is a plain `"..."` without escapes (its length is the text's plus the quotes), else the
+/// whole literal.
+fn within(whole: Span, text: &str, offset: Option<usize>) -> Span {
+    match offset {
+        Some(offset) if whole.len == text.len() + 2 => {
+            let at = whole.offset + 1 + offset.min(text.len());
+            let len = usize::from(offset < text.len());
+            Span { file: whole.file, offset: at, len }
+        }
+        _ => whole,
+    }
 }
 
 #[cfg(test)]

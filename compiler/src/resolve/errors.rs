@@ -13,7 +13,11 @@ pub enum ResolveError {
         code(resolve::missing_platform),
         help("add `platform \"<name>\" {{ kubernetes \"1.33\" }}` at the top of the spec")
     )]
-    MissingPlatform,
+    MissingPlatform {
+        /// The start of the spec.
+        #[label("no `platform` in this file")]
+        span: Span,
+    },
 
     /// The spec declares no environment.
     #[error("the spec declares no `environment`")]
@@ -21,7 +25,11 @@ pub enum ResolveError {
         code(resolve::missing_environment),
         help("add `environment \"dev\" target=\"<target>\"`; environments are built in declaration order")
     )]
-    MissingEnvironment,
+    MissingEnvironment {
+        /// The platform's name.
+        #[label("this platform has no environment")]
+        span: Span,
+    },
 
     /// A name that should refer to something declared does not.
     #[error("unknown {what} `{name}`")]

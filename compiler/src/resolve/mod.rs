@@ -99,13 +99,15 @@ impl Ctx<'_> {
 
 fn estate(cx: &mut Ctx<'_>, spec: &Spec) -> Estate {
     let Some(platform) = &spec.platform else {
-        cx.diags.push(None, ResolveError::MissingPlatform);
+        let span = Span { file: spec.file, offset: 0, len: 0 };
+        cx.diags.at(span, ResolveError::MissingPlatform { span });
         return Estate::default();
     };
     let kubernetes = kubernetes_version(cx, spec);
     let secret_store = platform.secret_store.as_ref().map_or_else(|| "default".to_owned(), |s| s.value.clone());
     if spec.environments.is_empty() {
-        cx.diags.push(None, ResolveError::MissingEnvironment);
+        let span = platform.name.span;
+        cx.diags.at(span, ResolveError::MissingEnvironment { span });
     }
     cx.platform = platform.name.value.clone();
     cx.secret_store = secret_store.clone();

@@ -45,6 +45,50 @@ pub enum SyntaxError {
         span: Span,
     },
 
+    /// More `{` than `}` by the backstop limit, counting strings and comments too.
+    #[error("more than {limit} unmatched `{{` in the file")]
+    #[diagnostic(
+        code(syntax::too_many_braces),
+        help("close the blocks, or write long runs of `{{` in a string with fewer braces")
+    )]
+    TooManyBraces {
+        /// The maximum count.
+        limit: usize,
+        /// The brace one past the limit.
+        #[label("unmatched `{{` number {} is here", limit + 1)]
+        span: Span,
+    },
+
+    /// A child block is still open at the end of the file.
+    #[error("this block is never closed")]
+    #[diagnostic(code(syntax::unclosed_block), help("add the missing `}}` where the block ends"))]
+    UnclosedBlock {
+        /// The `{` without its `}` (the innermost one still open at the end).
+        #[label("opened here, still open at the end of the file")]
+        span: Span,
+    },
+
+    /// A block comment is still open at the end of the file.
+    #[error("this comment is never closed")]
+    #[diagnostic(
+        code(syntax::unclosed_comment),
+        help("end the comment with `*/` (block comments nest: each `/*` needs its own `*/`)")
+    )]
+    UnclosedComment {
+        /// The `/*` that opened it.
+        #[label("opened here, still open at the end of the file")]
+        span: Span,
+    },
+
+    /// A string is still open at the end of the file.
+    #[error("this string is never closed")]
+    #[diagnostic(code(syntax::unclosed_string), help("end the string with the same quotes (and `#`s) it starts with"))]
+    UnclosedString {
+        /// The opening quote.
+        #[label("opened here, still open at the end of the file")]
+        span: Span,
+    },
+
     /// Slashdash-commented child blocks nest too deeply (the KDL parser takes exponential
     /// time on them, kdl-rs#177).
     #[error("slashdashed blocks nest deeper than {limit} levels")]
@@ -97,6 +141,20 @@ pub enum SyntaxError {
         codepoint: String,
         /// The character.
         #[label("invisible {codepoint} here")]
+        span: Span,
+    },
+
+    /// A forbidden character written as an escape in a string or name.
+    #[error("escaped control or invisible character {codepoint} in a string")]
+    #[diagnostic(
+        code(syntax::escaped_character),
+        help("remove the escape: bidirectional controls, invisible characters and NUL would reach the manifests")
+    )]
+    EscapedCharacter {
+        /// `U+202E`.
+        codepoint: String,
+        /// The string.
+        #[label("this value holds {codepoint}")]
         span: Span,
     },
 

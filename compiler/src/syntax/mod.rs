@@ -80,6 +80,7 @@ pub fn parse_with_limits(
     };
     tighten_spans(&mut document, &source.text);
     check_duplicate_properties(diags, file, &document);
+    check_escaped_characters(diags, file, &document);
     Some(Parsed { file, document })
 }
 
@@ -101,19 +102,53 @@ pub fn format(source: &str) -> Result<String, FormatError> {
 
 /// [`format`] that pushes the syntax diagnostics (with spans into `file`) on failure.
 pub fn format_checked(diags: &mut Diagnostics, file: FileId, source: &SourceFile) -> Option<String> {
-    let mut parsed = parse(diags, file, source)?;
+    parse(diags, file, source)?;
     if diags.has_errors() {
         return None;
     }
-    fmt::autoformat(&mut parsed.document, &source.text);
-    let mut text = parsed.document.to_string();
-    // kdl-rs keeps the document's trailing whitespace; end with exactly one newline.
-    let trimmed = text.trim_end().len();
-    text.truncate(trimmed);
-    if !text.is_empty() {
-        text.push('\n');
+    // Every KDL line end becomes LF (same document: multi-line strings normalise their
+    // line ends anyway), then format until the text is stable: kdl-rs's formatting of
+    // odd layouts can take a second pass to settle, and `fmt --check` must agree with `fmt`.
+    let mut text = normalise_newlines(&source.text);
+    for _ in 0..3 {
+        let formatted = format_once(diags, file, &text)?;
+        if formatted == text {
+            break;
+        }
+        text = formatted;
     }
     Some(text)
+}
+
+/// One pass of kdl-rs's formatter over text known to parse.
+fn format_once(diags: &mut Diagnostics, file: FileId, text: &str) -> Option<String> {
+    let mut parsed = parse(diags, file, &SourceFile { name: String::new(), text: text.to_owned() })?;
+    fmt::autoformat(&mut parsed.document, text);
+    let mut out = parsed.document.to_string();
+    // kdl-rs keeps the document's trailing whitespace; end with exactly one newline.
+    let trimmed = out.trim_end().len();
+    out.truncate(trimmed);
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    Some(out)
+}
+
+/// `text` with CRLF and every other KDL line end written as LF.
+fn normalise_newlines(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(ch) = chars.next() {
+        if crate::diag::is_newline(ch) {
+            if ch == '\r' && chars.peek() == Some(&'\n') {
+                chars.next();
+            }
+            out.push('\n');
+        } else {
+            out.push(ch);
+        }
+    }
+    out
 }
 
 enum Guarded {
@@ -210,6 +245,38 @@ fn check_duplicate_properties(diags: &mut Diagnostics, file: FileId, document: &
         }
         if let Some(children) = node.children() {
             check_duplicate_properties(diags, file, children);
+        }
+    }
+}
+
+/// The characters the pre-scan refuses in the text (bidi controls, invisible characters,
+/// NUL) may also be written as escapes (`"\u{202E}"`): refuse them in every string, name
+/// and type annotation, or they would reach the reviewed manifests (Trojan Source).
+fn check_escaped_characters(diags: &mut Diagnostics, file: FileId, document: &kdl::KdlDocument) {
+    for node in document.nodes() {
+        let mut texts: Vec<(&str, miette::SourceSpan)> = vec![(node.name().value(), node.name().span())];
+        if let Some(ty) = node.ty() {
+            texts.push((ty.value(), ty.span()));
+        }
+        for entry in node.entries() {
+            if let Some(name) = entry.name() {
+                texts.push((name.value(), entry.span()));
+            }
+            if let Some(ty) = entry.ty() {
+                texts.push((ty.value(), entry.span()));
+            }
+            if let kdl::KdlValue::String(text) = entry.value() {
+                texts.push((text, entry.span()));
+            }
+        }
+        for (text, range) in texts {
+            if let Some(ch) = text.chars().find(|ch| scan::is_forbidden(*ch)) {
+                let span = Span::new(file, range);
+                diags.at(span, SyntaxError::EscapedCharacter { codepoint: format!("U+{:04X}", u32::from(ch)), span });
+            }
+        }
+        if let Some(children) = node.children() {
+            check_escaped_characters(diags, file, children);
         }
     }
 }

@@ -7,7 +7,7 @@
 //! character.
 
 use super::errors::SyntaxError;
-use crate::diag::{Diagnostics, FileId, Span};
+use crate::diag::{Diagnostics, FileId, Span, is_newline};
 
 /// Limits applied before parsing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,10 +39,28 @@ impl Default for Limits {
 /// How many forbidden characters of one class are reported before the rest is skipped.
 const MAX_CHAR_REPORTS: usize = 10;
 
+/// A backstop for the depth guard: `{` minus `}` counted everywhere, strings and comments
+/// included. Even if the scanner ever disagreed with kdl-rs about where a string or comment
+/// ends, the parser cannot nest deeper than this (kdl-rs uses ~7 KB of stack per level, the
+/// parser thread has 256 MB).
+pub(crate) const MAX_RAW_BRACE_DEPTH: usize = 1000;
+
+/// Whether `ch` is KDL v2 whitespace (not a newline).
+fn is_kdl_space(ch: char) -> bool {
+    matches!(
+        ch,
+        '\t' | ' ' | '\u{A0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200A}' | '\u{202F}' | '\u{205F}' | '\u{3000}' | '\u{FEFF}'
+    )
+}
+
 /// Outcome of the scan.
 pub(crate) struct Scan {
     /// A limit was hit or a forbidden character found: the KDL parser must not see this text.
     pub blocked: bool,
+    /// The deepest brace nesting seen outside strings and comments.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub depth: usize,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -51,11 +69,11 @@ enum State {
     LineComment,
     /// Nested block comment with its depth.
     BlockComment(usize),
-    /// `"..."` (escapes allowed).
+    /// `"..."` (escapes allowed; ends at a newline, where kdl-rs recovers).
     Quoted,
     /// `"""..."""` (escapes allowed).
     MultiQuoted,
-    /// `#"..."#` with the number of hashes.
+    /// `#"..."#` with the number of hashes (ends at a newline, like `Quoted`).
     Raw(usize),
     /// `#"""..."""#` with the number of hashes.
     MultiRaw(usize),
@@ -70,174 +88,299 @@ pub(crate) fn scan(diags: &mut Diagnostics, file: FileId, text: &str, limits: &L
             Span { file, offset, len },
             SyntaxError::TooLarge { size: text.len(), limit: limits.max_bytes, span: Span { file, offset, len } },
         );
-        return Scan { blocked: true };
+        return Scan { blocked: true, depth: 0 };
     }
-
-    let bytes = text.as_bytes();
-    let mut blocked = false;
-    let mut state = State::Normal;
-    // One entry per open brace: whether it opens a slashdashed block.
-    let mut braces: Vec<bool> = Vec::new();
-    let mut slashdash_depth = 0usize;
-    let mut slashdashes = 0usize;
-    // A `/-` seen whose node (or child block) has not started a block yet.
-    let mut pending_slashdash: Option<usize> = None;
-    // Whether a token was seen after the pending slashdash (a newline then ends the node).
-    let mut token_after_slashdash = false;
-    let mut depth_reported = false;
-    let mut slashdash_reported = false;
-    let mut reports = [0usize; 3];
-
+    let mut scanner = Scanner {
+        diags,
+        file,
+        text,
+        limits,
+        blocked: false,
+        state: State::Normal,
+        opened_at: 0,
+        braces: Vec::new(),
+        max_depth: 0,
+        raw_depth: 0,
+        slashdash_depth: 0,
+        slashdashes: 0,
+        pending_slashdash: None,
+        token_after_slashdash: false,
+        depth_reported: false,
+        slashdash_reported: false,
+        reports: [0; 3],
+    };
     let mut chars = text.char_indices().peekable();
     while let Some((offset, ch)) = chars.next() {
-        let len = ch.len_utf8();
-        let span = Span { file, offset, len };
-        // Forbidden characters are checked in every state: strings and comments too.
+        scanner.check_char(offset, ch);
+        let skip = scanner.step(offset, ch);
+        for _ in 0..skip {
+            chars.next();
+        }
+    }
+    scanner.finish();
+    Scan { blocked: scanner.blocked, depth: scanner.max_depth }
+}
+
+/// The scanner's state between characters.
+struct Scanner<'a> {
+    diags: &'a mut Diagnostics,
+    file: FileId,
+    text: &'a str,
+    limits: &'a Limits,
+    blocked: bool,
+    state: State,
+    /// Where the string or (outermost) block comment of `state` opened.
+    opened_at: usize,
+    /// One entry per open brace: its offset and whether it opens a slashdashed block.
+    braces: Vec<(usize, bool)>,
+    max_depth: usize,
+    /// `{` minus `}` in every state (see [`MAX_RAW_BRACE_DEPTH`]).
+    raw_depth: usize,
+    slashdash_depth: usize,
+    slashdashes: usize,
+    /// A `/-` seen whose node (or child block) has not started a block yet.
+    pending_slashdash: Option<usize>,
+    /// Whether a token was seen after the pending slashdash (a newline then ends the node).
+    token_after_slashdash: bool,
+    depth_reported: bool,
+    slashdash_reported: bool,
+    reports: [usize; 3],
+}
+
+impl Scanner<'_> {
+    fn span(&self, offset: usize, len: usize) -> Span {
+        Span { file: self.file, offset, len }
+    }
+
+    fn next_byte(&self, offset: usize, ch: char) -> Option<u8> {
+        self.text.as_bytes().get(offset + ch.len_utf8()).copied()
+    }
+
+    /// Forbidden characters are checked in every state: strings and comments too. Braces
+    /// are counted in every state for the raw-depth backstop.
+    fn check_char(&mut self, offset: usize, ch: char) {
+        let span = self.span(offset, ch.len_utf8());
         if let Some((class, error)) = forbidden(ch, offset, span)
-            && let Some(count) = reports.get_mut(class)
+            && let Some(count) = self.reports.get_mut(class)
         {
             *count += 1;
             if *count <= MAX_CHAR_REPORTS {
-                diags.at(span, error);
+                self.diags.at(span, error);
             }
             // kdl-rs would add confusing errors of its own for most of these.
-            blocked = true;
+            self.blocked = true;
         }
-        let next = bytes.get(offset + len).copied();
-        match state {
-            State::Normal => match ch {
-                '/' if next == Some(b'/') => state = State::LineComment,
-                '/' if next == Some(b'*') => {
-                    chars.next();
-                    state = State::BlockComment(1);
+        match ch {
+            '{' => {
+                self.raw_depth += 1;
+                if self.raw_depth > MAX_RAW_BRACE_DEPTH && !self.depth_reported {
+                    self.depth_reported = true;
+                    self.blocked = true;
+                    self.diags.at(span, SyntaxError::TooManyBraces { limit: MAX_RAW_BRACE_DEPTH, span });
                 }
-                '/' if next == Some(b'-') => {
-                    chars.next();
-                    slashdashes += 1;
-                    if slashdashes > limits.max_slashdashes && !slashdash_reported {
-                        slashdash_reported = true;
-                        blocked = true;
-                        let span = Span { file, offset, len: 2 };
-                        diags.at(span, SyntaxError::TooManySlashdashes { limit: limits.max_slashdashes, span });
-                    }
-                    pending_slashdash = Some(offset);
-                    token_after_slashdash = false;
-                }
-                '"' => {
-                    if rest(text, offset).starts_with("\"\"\"") {
-                        chars.next();
-                        chars.next();
-                        state = State::MultiQuoted;
-                    } else {
-                        state = State::Quoted;
-                    }
-                    token_after_slashdash = true;
-                }
-                '#' => {
-                    let hashes = rest(text, offset).bytes().take_while(|b| *b == b'#').count();
-                    let after = rest(text, offset + hashes);
-                    if after.starts_with('"') {
-                        for _ in 1..hashes {
-                            chars.next();
-                        }
-                        if after.starts_with("\"\"\"") {
-                            for _ in 0..3 {
-                                chars.next();
-                            }
-                            state = State::MultiRaw(hashes);
-                        } else {
-                            chars.next();
-                            state = State::Raw(hashes);
-                        }
-                    }
-                    token_after_slashdash = true;
-                }
-                '{' => {
-                    let slashdashed = pending_slashdash.take();
-                    if let Some(sd_offset) = slashdashed {
-                        slashdash_depth += 1;
-                        if slashdash_depth > limits.max_slashdash_depth && !slashdash_reported {
-                            slashdash_reported = true;
-                            blocked = true;
-                            let span = Span { file, offset: sd_offset, len: 2 };
-                            diags.at(span, SyntaxError::NestedSlashdash { limit: limits.max_slashdash_depth, span });
-                        }
-                    }
-                    braces.push(slashdashed.is_some());
-                    if braces.len() > limits.max_depth && !depth_reported {
-                        depth_reported = true;
-                        blocked = true;
-                        diags.at(span, SyntaxError::TooDeep { limit: limits.max_depth, span });
-                    }
-                }
-                '}' => {
-                    pending_slashdash = None;
-                    if braces.pop() == Some(true) {
-                        slashdash_depth = slashdash_depth.saturating_sub(1);
-                    }
-                }
-                ';' => pending_slashdash = None,
-                '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{0B}' | '\u{0C}' => {
-                    if token_after_slashdash {
-                        pending_slashdash = None;
-                    }
-                }
-                '\\' => {
-                    // A line continuation: the node goes on after the newline.
-                    token_after_slashdash = false;
-                }
-                c if c.is_whitespace() || c == '\u{FEFF}' => {}
-                _ => token_after_slashdash = true,
-            },
+            }
+            '}' => self.raw_depth = self.raw_depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+
+    /// Advance over one character; returns how many further characters it consumed.
+    fn step(&mut self, offset: usize, ch: char) -> usize {
+        match self.state {
+            State::Normal => self.normal(offset, ch),
             State::LineComment => {
-                if matches!(ch, '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{0C}') {
-                    state = State::Normal;
-                    if token_after_slashdash {
-                        pending_slashdash = None;
-                    }
+                if is_newline(ch) {
+                    self.state = State::Normal;
+                    self.end_line();
                 }
+                0
             }
             State::BlockComment(depth) => {
+                let next = self.next_byte(offset, ch);
                 if ch == '*' && next == Some(b'/') {
-                    chars.next();
-                    state = if depth <= 1 { State::Normal } else { State::BlockComment(depth - 1) };
+                    self.state = if depth <= 1 { State::Normal } else { State::BlockComment(depth - 1) };
+                    1
                 } else if ch == '/' && next == Some(b'*') {
-                    chars.next();
-                    state = State::BlockComment(depth + 1);
+                    self.state = State::BlockComment(depth + 1);
+                    1
+                } else {
+                    0
                 }
             }
-            State::Quoted | State::MultiQuoted => {
-                if ch == '\\' && next.is_some_and(|b| b.is_ascii()) {
-                    // Skip the escaped character (an escaped quote must not end the string);
-                    // non-ASCII ones are left to the character check.
-                    chars.next();
-                } else if ch == '"' {
-                    if state == State::Quoted {
-                        state = State::Normal;
-                    } else if rest(text, offset).starts_with("\"\"\"") {
-                        chars.next();
-                        chars.next();
-                        state = State::Normal;
-                    }
-                }
-            }
+            State::Quoted | State::MultiQuoted => self.quoted(offset, ch),
             State::Raw(hashes) | State::MultiRaw(hashes) => {
-                let quotes = if matches!(state, State::Raw(_)) { 1 } else { 3 };
-                let tail = rest(text, offset);
+                let single = matches!(self.state, State::Raw(_));
+                let quotes = if single { 1 } else { 3 };
+                let tail = rest(self.text, offset);
                 if ch == '"'
                     && tail.len() >= quotes + hashes
                     && tail.bytes().take(quotes).all(|b| b == b'"')
                     && tail.bytes().skip(quotes).take(hashes).all(|b| b == b'#')
                 {
-                    for _ in 1..quotes + hashes {
-                        chars.next();
+                    self.state = State::Normal;
+                    quotes + hashes - 1
+                } else {
+                    if single && is_newline(ch) {
+                        self.state = State::Normal;
+                        self.end_line();
                     }
-                    state = State::Normal;
+                    0
                 }
             }
         }
     }
-    Scan { blocked }
+
+    fn quoted(&mut self, offset: usize, ch: char) -> usize {
+        let tail = rest(self.text, offset);
+        if ch == '\\' {
+            let after = rest(tail, 1);
+            if after.starts_with(|c: char| is_kdl_space(c) || is_newline(c)) {
+                // A whitespace escape: every following space and newline is part of it.
+                return after.chars().take_while(|c| is_kdl_space(*c) || is_newline(*c)).count();
+            }
+            // Skip the escaped character (an escaped quote must not end the string);
+            // non-ASCII ones are left to the character check.
+            return usize::from(after.starts_with(|c: char| c.is_ascii()));
+        }
+        if ch == '"' {
+            if self.state == State::Quoted {
+                self.state = State::Normal;
+            } else if tail.starts_with("\"\"\"") {
+                self.state = State::Normal;
+                return 2;
+            }
+        } else if self.state == State::Quoted && is_newline(ch) {
+            // kdl-rs reports the unclosed string and goes on parsing after the newline.
+            self.state = State::Normal;
+            self.end_line();
+        }
+        0
+    }
+
+    fn normal(&mut self, offset: usize, ch: char) -> usize {
+        let next = self.next_byte(offset, ch);
+        let tail = rest(self.text, offset);
+        match ch {
+            '/' if next == Some(b'/') => self.state = State::LineComment,
+            '/' if next == Some(b'*') => {
+                self.opened_at = offset;
+                self.state = State::BlockComment(1);
+                return 1;
+            }
+            '/' if next == Some(b'-') => {
+                self.slashdash(offset);
+                return 1;
+            }
+            '"' => {
+                self.opened_at = offset;
+                self.token_after_slashdash = true;
+                if tail.starts_with("\"\"\"") {
+                    self.state = State::MultiQuoted;
+                    return 2;
+                }
+                self.state = State::Quoted;
+            }
+            '#' => {
+                self.token_after_slashdash = true;
+                let hashes = tail.bytes().take_while(|b| *b == b'#').count();
+                let after = rest(self.text, offset + hashes);
+                if after.starts_with('"') {
+                    self.opened_at = offset;
+                    if after.starts_with("\"\"\"") {
+                        self.state = State::MultiRaw(hashes);
+                        return hashes - 1 + 3;
+                    }
+                    self.state = State::Raw(hashes);
+                    return hashes;
+                }
+            }
+            '{' => self.open_brace(offset),
+            '}' => {
+                self.pending_slashdash = None;
+                if self.braces.pop().is_some_and(|(_, slashdashed)| slashdashed) {
+                    self.slashdash_depth = self.slashdash_depth.saturating_sub(1);
+                }
+            }
+            ';' => self.pending_slashdash = None,
+            c if is_newline(c) => self.end_line(),
+            // A line continuation: the node goes on after the newline.
+            '\\' => self.token_after_slashdash = false,
+            c if c.is_whitespace() || c == '\u{FEFF}' => {}
+            _ => self.token_after_slashdash = true,
+        }
+        0
+    }
+
+    /// A newline outside strings and block comments ends a slashdashed node that has begun.
+    fn end_line(&mut self) {
+        if self.token_after_slashdash {
+            self.pending_slashdash = None;
+        }
+    }
+
+    fn slashdash(&mut self, offset: usize) {
+        self.slashdashes += 1;
+        if self.slashdashes > self.limits.max_slashdashes && !self.slashdash_reported {
+            self.slashdash_reported = true;
+            self.blocked = true;
+            let span = self.span(offset, 2);
+            self.diags.at(span, SyntaxError::TooManySlashdashes { limit: self.limits.max_slashdashes, span });
+        }
+        self.pending_slashdash = Some(offset);
+        self.token_after_slashdash = false;
+    }
+
+    fn open_brace(&mut self, offset: usize) {
+        let slashdashed = self.pending_slashdash.take();
+        if let Some(sd_offset) = slashdashed {
+            self.slashdash_depth += 1;
+            if self.slashdash_depth > self.limits.max_slashdash_depth && !self.slashdash_reported {
+                self.slashdash_reported = true;
+                self.blocked = true;
+                let span = self.span(sd_offset, 2);
+                self.diags.at(span, SyntaxError::NestedSlashdash { limit: self.limits.max_slashdash_depth, span });
+            }
+        }
+        self.braces.push((offset, slashdashed.is_some()));
+        self.max_depth = self.max_depth.max(self.braces.len());
+        if self.braces.len() > self.limits.max_depth && !self.depth_reported {
+            self.depth_reported = true;
+            self.blocked = true;
+            let span = self.span(offset, 1);
+            self.diags.at(span, SyntaxError::TooDeep { limit: self.limits.max_depth, span });
+        }
+    }
+
+    /// At the end of the text: a comment, string or block still open is reported at its
+    /// opener (kdl-rs would label everything from there, or the whole file, to the end).
+    fn finish(&mut self) {
+        if self.blocked {
+            return;
+        }
+        let opener = |len: usize| Span { file: self.file, offset: self.opened_at, len };
+        let error = match self.state {
+            State::Normal | State::LineComment => match self.braces.last() {
+                Some(&(offset, _)) => {
+                    let span = self.span(offset, 1);
+                    SyntaxError::UnclosedBlock { span }
+                }
+                None => return,
+            },
+            State::BlockComment(_) => SyntaxError::UnclosedComment { span: opener(2) },
+            State::Quoted => SyntaxError::UnclosedString { span: opener(1) },
+            State::MultiQuoted => SyntaxError::UnclosedString { span: opener(3) },
+            State::Raw(hashes) => SyntaxError::UnclosedString { span: opener(hashes + 1) },
+            State::MultiRaw(hashes) => SyntaxError::UnclosedString { span: opener(hashes + 3) },
+        };
+        self.blocked = true;
+        self.diags.push(Some(self.file), error);
+    }
+}
+
+/// Whether `ch` is refused anywhere in a spec (bidi controls, invisible characters, NUL;
+/// a byte-order mark only counts past the start of the file, so it counts here).
+pub(crate) fn is_forbidden(ch: char) -> bool {
+    forbidden(ch, 1, Span { file: FileId(0), offset: 0, len: 0 }).is_some()
 }
 
 /// The class (index into the report counters) and error of a forbidden character.
@@ -280,3 +423,6 @@ fn floor_char_boundary(text: &str, index: usize) -> usize {
     }
     index
 }
+
+#[cfg(test)]
+mod tests;

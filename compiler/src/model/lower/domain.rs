@@ -3,6 +3,7 @@
 use super::values::{Ctx, Names, Once, Quantity, children, prop};
 use super::workload;
 use crate::diag::Spanned;
+use crate::model::check;
 use crate::model::types::*;
 use indexmap::IndexMap;
 use kdl::KdlNode;
@@ -14,6 +15,13 @@ pub(super) fn domain(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Domain> {
     cx.shape(node, &["team", "group"], 1, "the domain name");
     let name = cx.name_arg(node, "domain", true);
     let team = cx.string_prop(node, "team");
+    if let Some(team) = &team
+        && !check::is_label_value(&team.value)
+    {
+        let help =
+            "write the team's name with letters, digits, `-`, `_` and `.`, such as `order-squad`: it becomes a label";
+        cx.invalid_value(team.span, "`team`", &team.value, "not a label value", help);
+    }
     let group = cx.string_prop(node, "group");
     let scope = name.as_ref().map(|n| format!(" in domain `{}`", n.value)).unwrap_or_default();
     let mut quota = None;

@@ -45,7 +45,7 @@ pub(crate) fn lower(diags: &mut Diagnostics, parsed: &Parsed) -> Spec {
 }
 
 fn document(cx: &mut Ctx<'_>, document: &KdlDocument) -> Spec {
-    let mut spec = Spec::default();
+    let mut spec = Spec { file: cx.file, ..Spec::default() };
     let mut once = Once::default();
     let (mut targets, mut environments, mut domains, mut policies, mut clouds, mut kinds) =
         (Names::default(), Names::default(), Names::default(), Names::default(), Names::default(), Names::default());

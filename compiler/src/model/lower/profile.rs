@@ -161,6 +161,13 @@ fn string_fact(cx: &mut Ctx<'_>, child: &KdlNode, key: &str, facts: &mut Profile
     {
         cx.choice(value, "cni", &["cilium", "calico", "ovn-kubernetes", "vpc-cni", "azure"]);
     }
+    if key == "dns"
+        && let Some(zone) = &value
+        && !zone.value.split('.').all(check::is_dns_label)
+    {
+        let help = "write the DNS zone exposed hosts go under, such as `apps.example.com`";
+        cx.invalid_value(zone.span, "`dns` zone", &zone.value, "not a DNS name", help);
+    }
     let slot = match key {
         "dns" => &mut facts.dns,
         "registry" => &mut facts.registry,

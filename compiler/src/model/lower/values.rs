@@ -363,7 +363,12 @@ impl Ctx<'_> {
             span,
             LowerError::InvalidValue {
                 what: what.to_owned(),
-                value: value.to_owned(),
+                // Control characters (a newline in a host name) are shown escaped.
+                value: if value.contains(char::is_control) {
+                    value.escape_debug().to_string()
+                } else {
+                    value.to_owned()
+                },
                 reason: reason.to_owned(),
                 span,
                 help: help.to_owned(),

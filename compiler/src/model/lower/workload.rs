@@ -83,7 +83,25 @@ pub(super) fn workload(cx: &mut Ctx<'_>, node: &KdlNode, kind: WorkloadKind) -> 
             cx.unknown_node(child, &format!("in `{node_name}`"), help);
         }
     }
+    config_secret_collisions(cx, &settings, &overrides);
     Some(Workload { kind, name: name?, schedule, settings, overrides, source, build, span: cx.span_of(node) })
+}
+
+/// A `config` key and a `secret` of the same name would be two values for one variable.
+fn config_secret_collisions(cx: &mut Ctx<'_>, settings: &WorkloadSettings, overrides: &[EnvOverride]) {
+    let all = || std::iter::once(settings).chain(overrides.iter().map(|o| &o.settings));
+    for secret in all().flat_map(|s| &s.secrets) {
+        if let Some(config) = all().find_map(|s| s.config.get(&secret.env.value)) {
+            cx.diags.at(
+                secret.env.span,
+                LowerError::ConfigSecretCollision {
+                    name: secret.env.value.clone(),
+                    span: secret.env.span,
+                    config: config.span,
+                },
+            );
+        }
+    }
 }
 
 pub(super) fn env_override(cx: &mut Ctx<'_>, node: &KdlNode, parent: &str) -> Option<EnvOverride> {
@@ -176,6 +194,7 @@ pub(super) fn setting(
         "writable" => {
             if let Some(path) = cx.single_string(node) {
                 absolute_path(cx, &path, "`writable` path");
+                writable_path(cx, &path, &settings.writable);
                 settings.writable.push(path);
             }
         }
@@ -221,7 +240,7 @@ pub(super) fn image(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Image> {
         tag = name.get(split + 1..).map(|t| Spanned::new(t.to_owned(), span));
         name.truncate(split);
     }
-    if name.is_empty() || name.contains(char::is_whitespace) {
+    if !check::is_image_name(&name) {
         cx.invalid_value(
             span,
             "image name",
@@ -349,6 +368,18 @@ pub(super) fn expose(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Expose> {
     }
     let port = cx.string_prop(node, "port");
     let host = cx.string_prop(node, "host");
+    if let Some(host) = &host {
+        let name = host.value.strip_prefix("*.").unwrap_or(&host.value);
+        if !is_host_name(name) {
+            cx.invalid_value(
+                host.span,
+                "exposed host",
+                &host.value,
+                "not a DNS name",
+                "write a host name such as `shop.example.com` or a wildcard such as `*.example.com`",
+            );
+        }
+    }
     let internal = prop(node, "internal").and_then(|entry| cx.boolean(entry, "`internal`")).is_some_and(|b| b.value);
     Some(Expose { path: path?, port, host, internal, span: cx.span_of(node) })
 }
@@ -356,14 +387,44 @@ pub(super) fn expose(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Expose> {
 pub(super) fn resources(cx: &mut Ctx<'_>, node: &KdlNode) -> Resources {
     cx.shape(node, &["cpu", "memory", "cpu-limit", "memory-limit"], 0, "only properties");
     cx.no_children(node);
-    Resources {
+    let resources = Resources {
         cpu: prop(node, "cpu").and_then(|entry| cx.quantity(entry, "`cpu`", Quantity::Cpu)),
         memory: prop(node, "memory").and_then(|entry| cx.quantity(entry, "`memory`", Quantity::Memory)),
         cpu_limit: prop(node, "cpu-limit").and_then(|entry| cx.quantity(entry, "`cpu-limit`", Quantity::Cpu)),
         memory_limit: prop(node, "memory-limit")
             .and_then(|entry| cx.quantity(entry, "`memory-limit`", Quantity::Memory)),
         span: Some(cx.span_of(node)),
+    };
+    for (what, value) in [
+        ("`memory`", &resources.memory),
+        ("`memory-limit`", &resources.memory_limit),
+        ("`cpu-limit`", &resources.cpu_limit),
+    ] {
+        if let Some(value) = value
+            && check::quantity_value(&value.value) == Some(0.0)
+        {
+            cx.invalid_value(value.span, what, &value.value, "zero", "give a positive amount, or leave it out");
+        }
     }
+    for (what, request, limit) in
+        [("cpu", &resources.cpu, &resources.cpu_limit), ("memory", &resources.memory, &resources.memory_limit)]
+    {
+        if let (Some(request), Some(limit)) = (request, limit)
+            && let (Some(low), Some(high)) =
+                (check::quantity_value(&limit.value), check::quantity_value(&request.value))
+            && low < high
+        {
+            let reason = format!("below the `{what}` request `{}`", request.value);
+            cx.invalid_value(
+                limit.span,
+                &format!("`{what}-limit`"),
+                &limit.value,
+                &reason,
+                "a limit must be at least the request: raise the limit or lower the request",
+            );
+        }
+    }
+    resources
 }
 
 pub(super) fn scale(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Scale> {
@@ -409,6 +470,9 @@ pub(super) fn config(cx: &mut Ctx<'_>, node: &KdlNode, config: &mut IndexMap<Str
     for entry in node.entries() {
         let Some(key) = entry.name() else { continue };
         let span = cx.span(entry.span());
+        if !check::is_env_name(key.value()) {
+            cx.invalid_value(span, "config key", key.value(), "not an environment variable name", ENV_NAME_HELP);
+        }
         let value = match entry.value() {
             KdlValue::String(text) => text.clone(),
             KdlValue::Integer(number) => number.to_string(),
@@ -439,7 +503,29 @@ pub(super) fn secret(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<SecretRef> {
             None
         }
     };
+    if let Some(env) = &env
+        && !check::is_env_name(&env.value)
+    {
+        cx.invalid_value(
+            env.span,
+            "secret variable name",
+            &env.value,
+            "not an environment variable name",
+            ENV_NAME_HELP,
+        );
+    }
     let key = cx.required_string_prop(node, "key", "write `key=\"path/in/store\"`: a reference, never the value");
+    if let Some(key) = &key
+        && key.value.trim().is_empty()
+    {
+        cx.invalid_value(
+            key.span,
+            "secret `key`",
+            &key.value,
+            "empty",
+            "write the path of the secret in the store, such as `key=\"shop/api/token\"`",
+        );
+    }
     let property = cx.string_prop(node, "property");
     Some(SecretRef { env: env?, key: key?, property, span: cx.span_of(node) })
 }
@@ -536,6 +622,32 @@ pub(super) fn egress(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Egress> {
         );
     }
     Some(Egress { host, port, cidr, span: cx.span_of(node) })
+}
+
+/// What an environment variable name may be (the API server's rule for `env` names, which
+/// also makes every config key a valid ConfigMap key).
+const ENV_NAME_HELP: &str = "use ASCII letters, digits and `_`, not starting with a digit, such as `LOG_LEVEL`";
+
+/// `/` would make the read-only root writable again, `/tmp` is always mounted, and a
+/// path mounted twice is refused by the API server.
+fn writable_path(cx: &mut Ctx<'_>, path: &Spanned<String>, earlier: &[Spanned<String>]) {
+    let trimmed = path.value.trim_end_matches('/');
+    let reason = if trimmed.is_empty() {
+        "the whole root filesystem"
+    } else if trimmed == "/tmp" {
+        "always writable already"
+    } else if earlier.iter().any(|e| e.value.trim_end_matches('/') == trimmed) {
+        "listed twice"
+    } else {
+        return;
+    };
+    cx.invalid_value(
+        path.span,
+        "`writable` path",
+        &path.value,
+        reason,
+        "name a folder the program writes to, such as `/var/cache/app`; `/tmp` is writable without it",
+    );
 }
 
 pub(super) fn absolute_path(cx: &mut Ctx<'_>, path: &Spanned<String>, what: &str) {

@@ -1,0 +1,205 @@
+//! Hostile input (issue #18): every case ends in exit-1 style diagnostics with a position,
+//! nothing built, and reports of bounded size. `tests/fuzz-corpus/` holds every input the
+//! fuzzer (`tests/src/bin/fuzz.rs`) or the attack found; each is replayed here. The CLI
+//! side (exit codes of the real binary) is the fuzzer's and `compiler/tests/cli.rs`'s.
+
+use berth::diag::{Diagnostics, SourceFile, Sources};
+use berth::driver::{self, Compilation, Inputs, Options};
+use berth::output::report::{self, ReportFormat};
+use std::path::PathBuf;
+
+/// The acceptance bound on a report.
+const MAX_REPORT_BYTES: usize = 1_000_000;
+
+const FORMATS: [ReportFormat; 5] =
+    [ReportFormat::Graphical, ReportFormat::Plain, ReportFormat::Json, ReportFormat::Sarif, ReportFormat::Github];
+
+fn compile(text: &str) -> Compilation {
+    driver::compile(&Inputs::spec("spec.kdl", text), &Options { today: "2026-06-01".into(), ..Options::default() })
+}
+
+/// The JSON report, parsed.
+fn json(compilation: &Compilation) -> Vec<serde_json::Value> {
+    let text = report::render(&compilation.sources, &compilation.diagnostics, ReportFormat::Json, false);
+    serde_json::from_str(&text).expect("the JSON report parses")
+}
+
+/// What every hostile input must give: errors with a line, nothing built, every report
+/// bounded and free of "bug in Berth".
+fn assert_refused_well(name: &str, text: &str) -> Vec<serde_json::Value> {
+    let compilation = compile(text);
+    for format in FORMATS {
+        let rendered = report::render(&compilation.sources, &compilation.diagnostics, format, false);
+        assert!(rendered.len() <= MAX_REPORT_BYTES, "{name}: {format:?} report has {} bytes", rendered.len());
+        assert!(!rendered.contains("bug in Berth"), "{name}: {rendered}");
+    }
+    let items = json(&compilation);
+    if compilation.has_errors() {
+        assert!(compilation.tree.is_empty(), "{name}: artifacts alongside errors");
+        for item in items.iter().filter(|item| item["severity"] == "error") {
+            assert!(!item["line"].is_null(), "{name}: an error without a position: {item}");
+        }
+    }
+    let file = SourceFile { name: "spec.kdl".into(), text: text.to_owned() };
+    let mut sources = Sources::default();
+    let id = sources.add(file.clone());
+    // `fmt` then `fmt --check` agree: formatting is stable.
+    if let Some(once) = berth::syntax::format_checked(&mut Diagnostics::default(), id, &file) {
+        assert_eq!(berth::syntax::format(&once).ok().as_deref(), Some(once.as_str()), "{name}: fmt is not stable");
+    }
+    items
+}
+
+fn codes(items: &[serde_json::Value]) -> Vec<String> {
+    items.iter().filter_map(|item| item["code"].as_str().map(str::to_owned)).collect()
+}
+
+#[test]
+fn every_input_of_the_regression_corpus_is_refused_well() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz-corpus");
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(&dir).expect("tests/fuzz-corpus").flatten().map(|e| e.path()).collect();
+    files.sort();
+    assert!(files.len() >= 7);
+    for path in files.iter().filter(|p| p.extension().is_some_and(|e| e == "kdl")) {
+        let text = std::fs::read_to_string(path).expect("corpus files are UTF-8");
+        let items = assert_refused_well(&path.display().to_string(), &text);
+        assert!(items.iter().any(|item| item["severity"] == "error"), "{}: accepted", path.display());
+    }
+}
+
+#[test]
+fn a_vertical_tab_ends_a_comment_for_the_depth_guard_too() {
+    let text = format!("// x\u{0B}{}", "a{".repeat(40_000));
+    assert_eq!(codes(&assert_refused_well("vt", &text)), ["syntax::too_deep"]);
+    let text = format!("a \"oops\n{}", "a{".repeat(45_000));
+    assert!(codes(&assert_refused_well("string", &text)).contains(&"syntax::too_deep".to_owned()));
+}
+
+#[test]
+fn every_kdl_newline_counts_as_a_line() {
+    for newline in ["\n", "\r\n", "\r", "\u{85}", "\u{0B}", "\u{0C}", "\u{2028}", "\u{2029}"] {
+        let text = format!("platform \"shop\"{newline}{newline}frobnicate 1{newline}");
+        let items = assert_refused_well("newlines", &text);
+        assert_eq!(items[0]["code"], "model::unknown_node", "{newline:?}");
+        assert_eq!((items[0]["line"].as_u64(), items[0]["column"].as_u64()), (Some(3), Some(1)), "{newline:?}");
+        let github = report::render(&compile(&text).sources, &compile(&text).diagnostics, ReportFormat::Github, false);
+        assert!(github.contains("line=3,col=1"), "{newline:?}: {github}");
+    }
+}
+
+#[test]
+fn unclosed_constructs_point_at_their_opener_not_the_whole_file() {
+    let filler = "domain \"d\" {\n}\n".repeat(20);
+    for (text, code, line) in [
+        (format!("platform \"p\"\n/* note\n{filler}"), "syntax::unclosed_comment", 2),
+        (format!("platform \"p\"\ndomain \"d\" team= {{\n{filler}"), "syntax::unclosed_block", 2),
+        (format!("platform \"p\"\ndomain \"d\" team=\"\"\"\n{filler}"), "syntax::unclosed_string", 2),
+    ] {
+        let items = assert_refused_well(code, &text);
+        assert_eq!(items.len(), 1, "{items:?}");
+        assert_eq!(items[0]["code"], code);
+        assert_eq!(items[0]["line"], line);
+        assert_eq!(items[0]["labels"][0]["len"].as_u64().map(|len| len <= 3), Some(true), "{items:?}");
+    }
+}
+
+#[test]
+fn labels_far_right_render_clipped_without_panicking() {
+    // miette's graphical handler panicked past column 65,535.
+    let long = "x".repeat(70_000);
+    let cases = [
+        format!("platform \"p\"\nfrobnicate \"{long}\" other=1\n"),
+        format!("{}frobnicate 1\n", "\t".repeat(17_000)),
+        format!("platform \"p\" {}frobnicate", " ".repeat(80_000)),
+    ];
+    for text in cases {
+        let compilation = compile(&text);
+        let plain = report::render(&compilation.sources, &compilation.diagnostics, ReportFormat::Graphical, false);
+        assert!(plain.contains("frobnicate"), "{plain}");
+        assert!(plain.len() < 4_000, "{} bytes:\n{plain}", plain.len());
+        assert!(plain.lines().all(|line| line.chars().count() < 600), "{plain}");
+    }
+}
+
+#[test]
+fn the_too_large_error_on_a_one_line_file_renders() {
+    let text = "a".repeat(5 * 1024 * 1024);
+    let items = assert_refused_well("too large", &text);
+    assert_eq!(codes(&items), ["syntax::too_large"]);
+}
+
+#[test]
+fn thousands_of_kdl_errors_on_one_line_stay_small() {
+    // 32 KB of `x""`: each kdl-rs sub-diagnostic repeated the whole line (578 MB).
+    let text = "x\"\"".repeat(11_000);
+    let compilation = compile(&text);
+    let rendered = report::render(&compilation.sources, &compilation.diagnostics, ReportFormat::Plain, false);
+    assert!(rendered.len() < 100_000, "{} bytes", rendered.len());
+}
+
+#[test]
+fn many_diagnostics_are_capped_with_a_note() {
+    let text = format!("platform \"p\"\n{}", (0..300).map(|n| format!("frobnicate{n} 1\n")).collect::<String>());
+    let compilation = compile(&text);
+    let items = json(&compilation);
+    assert_eq!(items.len(), report::MAX_PER_FILE + 1);
+    let note = items.last().expect("a note");
+    assert_eq!(note["code"], "report::omitted");
+    assert!(note["message"].as_str().is_some_and(|m| m.starts_with("250 more")), "{note}");
+    let plain = report::render(&compilation.sources, &compilation.diagnostics, ReportFormat::Plain, false);
+    assert!(plain.trim_end().ends_with("300 errors"), "{plain}");
+}
+
+fn policy_spec(expression: &str) -> String {
+    format!(
+        "platform \"p\" {{ registry \"r.example.internal/p\"; }}\n\
+         target \"t\" cloud=\"eks\" {{ dns \"apps.example.com\" }}\n\
+         environment \"dev\" target=\"t\"\n\
+         domain \"shop\" team=\"shop-team\" {{\n\
+         service \"api\" {{\n image \"api\" tag=\"1.0.0\"\n port \"http\" 8080\n health \"/healthz\"\n resources cpu=\"100m\" memory=\"128Mi\"\n }}\n\
+         }}\n\
+         policy \"p\" severity=\"error\" {{\n    match \"service\"\n    require \"{expression}\"\n}}\n"
+    )
+}
+
+#[test]
+fn cel_expressions_past_the_limits_are_diagnostics_not_crashes() {
+    let sum = vec!["1"; 10_000].join("+");
+    let chain = format!("ports{}", ".b".repeat(20_000));
+    let nested = "[1,2].all(a, [1,2].all(b, [1,2].all(c, [1,2].all(d, true))))".to_owned();
+    for expression in [sum, chain, nested] {
+        let items = assert_refused_well("cel", &policy_spec(&expression));
+        assert_eq!(codes(&items), ["policy::expression_too_costly"], "{items:?}");
+        assert_eq!(items[0]["line"], 14);
+    }
+}
+
+#[test]
+fn nested_template_loops_run_out_of_fuel_with_a_span() {
+    let text = r#"platform "shop" { kubernetes "1.33" }
+backing-kind "memcached" {
+    description "Memcached"
+    port 11211
+    property "managed" type="bool" default=#false
+    binding { env "MEMCACHED_HOST" key="host"; }
+    realise "in-cluster" {
+        bind "host" value="{% for a in range(1000) %}{% for b in range(1000) %}{% for c in range(1000) %}x{% endfor %}{% endfor %}{% endfor %}"
+        pods "app.kubernetes.io/name" "{{ name }}"
+    }
+}
+target "dc" cloud="onprem" { dns "apps.example.com" }
+environment "dev" target="dc"
+domain "web" {
+    service "site" {
+        image "site" tag="1.0"
+        port "http" 8080
+        uses "cache"
+    }
+    memcached "cache"
+}
+"#;
+    let items = assert_refused_well("fuel", text);
+    let error = items.iter().find(|item| item["severity"] == "error").expect("an error");
+    assert!(error["message"].as_str().is_some_and(|m| m.contains("steps")), "{error}");
+}
