@@ -536,7 +536,7 @@ fn main() {
     let mut rng = Rng(config.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let work = std::env::temp_dir().join(format!("berth-fuzz-{}", std::process::id()));
     let start = Instant::now();
-    let (mut runs, mut failures, mut slowest) = (0usize, 0usize, 0f64);
+    let (mut runs, mut failures, mut slowest, mut skipped) = (0usize, 0usize, 0f64, 0usize);
     let mut counts = vec![0usize; COMMANDS.len()];
     while start.elapsed() < Duration::from_secs(config.seconds) {
         let (seed_path, seed) = rng.pick(&seeds);
@@ -555,8 +555,11 @@ fn main() {
             || std::fs::write(dir.join("spec.kdl"), &text).is_err()
             || std::fs::write(dir.join("old.kdl"), seed).is_err()
         {
-            eprintln!("cannot write under {}", work.display());
-            std::process::exit(2);
+            // A full disk (the machine is shared): wait, and try another input.
+            eprintln!("cannot write under {}; waiting", work.display());
+            let _ = std::fs::remove_dir_all(&dir);
+            std::thread::sleep(Duration::from_secs(10));
+            continue;
         }
         let mut args: Vec<&str> = command.split(' ').collect();
         match args[0] {
@@ -565,6 +568,13 @@ fn main() {
             _ => args.extend(["old.kdl", "spec.kdl"]),
         }
         let result = run(&config.berth, &dir, &args);
+        if String::from_utf8_lossy(&result.stderr).contains("No space left on device") {
+            // The disk filled up under the run: not the input's doing; not counted.
+            let _ = std::fs::remove_dir_all(&dir);
+            skipped += 1;
+            std::thread::sleep(Duration::from_secs(10));
+            continue;
+        }
         let mut verdict = judge(command, &result, &dir, config.slow);
         if verdict.is_none() && command == "fmt" && result.code == Some(0) {
             let again = run(&config.berth, &dir, &["fmt", "--check", "spec.kdl"]);
@@ -596,7 +606,7 @@ fn main() {
     let _ = std::fs::remove_dir_all(&work);
     let per_command: Vec<String> = COMMANDS.iter().zip(&counts).map(|(c, n)| format!("{c}: {n}")).collect();
     println!(
-        "fuzz: {runs} runs in {:.0} s, {failures} failures, slowest {slowest:.2} s, seed {} ({})",
+        "fuzz: {runs} runs in {:.0} s, {failures} failures, slowest {slowest:.2} s, {skipped} skipped (disk full), seed {} ({})",
         start.elapsed().as_secs_f64(),
         config.seed,
         per_command.join(", ")
