@@ -1,8 +1,8 @@
 //! Output: everything that turns artifacts and diagnostics into text or files.
 
 pub mod diff;
-pub mod fault;
 mod excerpt;
+pub mod fault;
 pub mod file;
 pub mod graph;
 pub mod listing;
