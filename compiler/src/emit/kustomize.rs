@@ -138,8 +138,7 @@ fn kustomization(path: String, origin: &Origin, scope: Scope, resources: Vec<Str
     let mut text = String::from("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n");
     text.push_str("sortOptions:\n  order: fifo\nresources:\n");
     for resource in resources {
-        // File and folder names are DNS-1123 labels and kind names: plain YAML scalars.
-        let _ = writeln!(text, "  - {resource}");
+        let _ = writeln!(text, "  - {}", scalar(&resource));
     }
     Artifact {
         path,
@@ -147,5 +146,36 @@ fn kustomization(path: String, origin: &Origin, scope: Scope, resources: Vec<Str
         origin: origin.1,
         scope,
         body: Body::Text { format: Format::Kustomization, text },
+    }
+}
+
+/// A file or folder name as a YAML string. Names are DNS-1123 labels (`a-z`, `0-9`, `-`,
+/// `.`): plain unless YAML would read them as something else (`0`, `1e9`, `yes`, `null`),
+/// then double-quoted (nothing in such a name needs escaping).
+fn scalar(name: &str) -> String {
+    const WORDS: &[&str] = &["y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"];
+    let starts_like_a_number = name.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '.');
+    if starts_like_a_number || WORDS.contains(&name) || name.is_empty() {
+        format!("\"{name}\"")
+    } else {
+        name.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scalar;
+
+    /// A domain named `0` or `yes` must stay a string in `resources` (the fuzzer found `- 0`
+    /// read back as a number, which the kustomization schema rejects).
+    #[test]
+    fn names_yaml_would_read_as_other_types_are_quoted() {
+        for name in ["0", "1e999999999", "yes", "no", "on", "null", "true", "y"] {
+            let text = format!("resources:\n  - {}\n", scalar(name));
+            let value: serde_json::Value = serde_saphyr::from_str(&text).expect("parses");
+            assert_eq!(value["resources"][0], serde_json::Value::String(name.to_owned()), "{text}");
+        }
+        assert_eq!(scalar("order"), "order");
+        assert_eq!(scalar("namespace-order-dev.yaml"), "namespace-order-dev.yaml");
     }
 }
