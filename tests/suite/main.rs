@@ -18,4 +18,5 @@ mod robustness;
 mod targets;
 mod tidy;
 mod validate;
+mod vocab;
 mod workload;

@@ -13,6 +13,7 @@ mod lower;
 mod pipeline_types;
 mod types;
 mod vars;
+pub mod vocab;
 
 pub use errors::LowerError;
 pub use files::{FileDir, FileEntry, FileSource};
