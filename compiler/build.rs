@@ -1,28 +1,50 @@
-//! Generates the table of bundled CRD schemas from the files under `schemas/crds/`
-//! (`<group>/<lower-case kind>_<version>.json`, see `schemas/README.md`), so the table and
-//! the folder cannot drift apart and no group name is written in `compiler/src`.
+//! Generates two tables from folder listings, so a table and its folder cannot drift apart
+//! and no file, group or cloud name is written in `compiler/src`:
+//! - `crds.rs`: the bundled CRD schemas under `schemas/crds/`
+//!   (`<group>/<lower-case kind>_<version>.json`, see `schemas/README.md`);
+//! - `stdlib.rs`: every `.kdl` file under `stdlib/`, sorted by path (see `stdlib/README.md`).
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/crds");
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default());
+    write(&out_dir.join("crds.rs"), &crds(&workspace.join("schemas/crds")));
+    write(&out_dir.join("stdlib.rs"), &stdlib(&workspace));
+}
+
+fn write(target: &Path, text: &str) {
+    if let Err(error) = std::fs::write(target, text) {
+        println!("cargo:warning=cannot write {}: {error}", target.display());
+    }
+}
+
+fn entries(dir: &Path) -> Vec<std::fs::DirEntry> {
+    let mut out = std::fs::read_dir(dir).map(|dir| dir.flatten().collect::<Vec<_>>()).unwrap_or_default();
+    out.sort_by_key(std::fs::DirEntry::file_name);
+    out
+}
+
+fn absolute(path: &Path) -> String {
+    path.canonicalize().unwrap_or_else(|_| path.to_path_buf()).display().to_string()
+}
+
+/// `const CRDS: &[(apiVersion, lower-case kind, schema text)]`.
+fn crds(root: &Path) -> String {
     println!("cargo:rerun-if-changed={}", root.display());
     let mut rows = Vec::new();
-    let groups = std::fs::read_dir(&root).map(|dir| dir.flatten().collect::<Vec<_>>()).unwrap_or_default();
-    for group in groups {
+    for group in entries(root) {
         println!("cargo:rerun-if-changed={}", group.path().display());
-        let files = std::fs::read_dir(group.path()).map(|dir| dir.flatten().collect::<Vec<_>>()).unwrap_or_default();
-        for file in files {
+        for file in entries(&group.path()) {
             let name = file.file_name().to_string_lossy().into_owned();
             let Some((kind, version)) = name.strip_suffix(".json").and_then(|stem| stem.rsplit_once('_')) else {
                 continue;
             };
-            let path = file.path().canonicalize().unwrap_or_else(|_| file.path());
             rows.push((
                 format!("{}/{version}", group.file_name().to_string_lossy()),
                 kind.to_owned(),
-                path.display().to_string(),
+                absolute(&file.path()),
             ));
         }
     }
@@ -34,8 +56,34 @@ fn main() {
         let _ = writeln!(out, "    ({api_version:?}, {kind:?}, include_str!({path:?})),");
     }
     out.push_str("];\n");
-    let target = Path::new(&std::env::var("OUT_DIR").unwrap_or_default()).join("crds.rs");
-    if let Err(error) = std::fs::write(&target, out) {
-        println!("cargo:warning=cannot write {}: {error}", target.display());
+    out
+}
+
+/// `pub const FILES: &[(pseudo-path, text)]`: every `.kdl` file under `stdlib/`, sorted by
+/// pseudo-path (`<stdlib/targets/eks.kdl>`).
+fn stdlib(workspace: &Path) -> String {
+    let mut rows = Vec::new();
+    let mut dirs = vec![workspace.join("stdlib")];
+    while let Some(dir) = dirs.pop() {
+        println!("cargo:rerun-if-changed={}", dir.display());
+        for entry in entries(&dir) {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|ext| ext == "kdl") {
+                let relative = path.strip_prefix(workspace).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+                rows.push((format!("<{relative}>"), absolute(&path)));
+            }
+        }
     }
+    rows.sort();
+    let mut out = String::from("/// Every stdlib file as `(pseudo-path, text)`, sorted by pseudo-path.\n");
+    out.push_str("///\n/// The pseudo-path is the file's path under the workspace root in angle brackets, so it\n");
+    out.push_str("/// can never collide with a real file given on the command line.\n");
+    out.push_str("pub const FILES: &[(&str, &str)] = &[\n");
+    for (pseudo, path) in &rows {
+        let _ = writeln!(out, "    ({pseudo:?}, include_str!({path:?})),");
+    }
+    out.push_str("];\n");
+    out
 }

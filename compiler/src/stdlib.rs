@@ -2,21 +2,14 @@
 //! embedded in the binary as Berth source text.
 //!
 //! In: the `.kdl` files under `stdlib/` at the workspace root, read at compile time with
-//! `include_str!`. Out: [`FILES`], `(pseudo-path, text)` pairs sorted by path. The driver
-//! turns each pair into a `SourceFile` and runs it through the same `syntax` and `model`
-//! stages as a spec, so stdlib diagnostics read `<stdlib/targets/eks.kdl>:12:5`.
+//! `include_str!` from a table `compiler/build.rs` generates from the folder listing (a new
+//! file is embedded by adding it). Out: [`FILES`], `(pseudo-path, text)` pairs sorted by
+//! path. The driver turns each pair into a `SourceFile` and runs it through the same
+//! `syntax` and `model` stages as a spec, so stdlib diagnostics read `<stdlib/targets/eks.kdl>:12:5`.
 //! A user library folder (`berth build --lib DIR`) is read after these files, and a later
 //! `cloud`, `backing-kind` or `defaults` with the same name replaces the stdlib one.
 //!
 //! This module holds data only: no parsing, no filesystem access at run time.
-
-/// `stdlib_file!("targets/eks.kdl")` is `("<stdlib/targets/eks.kdl>", <the file's text>)`: one
-/// spelling of each path, so the pseudo-path and the embedded file cannot disagree.
-macro_rules! stdlib_file {
-    ($path:literal) => {
-        (concat!("<stdlib/", $path, ">"), include_str!(concat!("../../stdlib/", $path)))
-    };
-}
 
 /// The kind a stdlib pseudo-path defines, for `<stdlib/kinds/<kind>.kdl>` (the stdlib
 /// test checks that each kind file defines the kind its name says).
@@ -24,57 +17,7 @@ pub fn kind_of(pseudo_path: &str) -> Option<&str> {
     pseudo_path.strip_prefix("<stdlib/kinds/")?.strip_suffix(".kdl>")
 }
 
-/// Every stdlib file as `(pseudo-path, text)`, sorted by pseudo-path.
-///
-/// The pseudo-path is the file's path under the workspace root in angle brackets, so it
-/// can never collide with a real file given on the command line.
-pub const FILES: &[(&str, &str)] = &[
-    stdlib_file!("builds/dockerfile.kdl"),
-    stdlib_file!("builds/go.kdl"),
-    stdlib_file!("builds/gradle.kdl"),
-    stdlib_file!("builds/maven.kdl"),
-    stdlib_file!("builds/node.kdl"),
-    stdlib_file!("builds/python.kdl"),
-    stdlib_file!("ci/github.kdl"),
-    stdlib_file!("ci/gitlab.kdl"),
-    stdlib_file!("ci/jenkins.kdl"),
-    stdlib_file!("ci/tekton.kdl"),
-    stdlib_file!("defaults.kdl"),
-    stdlib_file!("kinds/bucket.kdl"),
-    stdlib_file!("kinds/kafka.kdl"),
-    stdlib_file!("kinds/mongodb.kdl"),
-    stdlib_file!("kinds/mysql.kdl"),
-    stdlib_file!("kinds/postgres.kdl"),
-    stdlib_file!("kinds/rabbitmq.kdl"),
-    stdlib_file!("kinds/redis.kdl"),
-    stdlib_file!("policies/baseline/domain-without-team.kdl"),
-    stdlib_file!("policies/baseline/high-entropy-config-value.kdl"),
-    stdlib_file!("policies/baseline/latest-image-tag.kdl"),
-    stdlib_file!("policies/baseline/missing-health-check.kdl"),
-    stdlib_file!("policies/baseline/secret-in-config.kdl"),
-    stdlib_file!("policies/baseline/tagless-image.kdl"),
-    stdlib_file!("policies/baseline/unset-resources.kdl"),
-    stdlib_file!("policies/data-ownership/ownerless-backing-service.kdl"),
-    stdlib_file!("policies/production/implicit-rollout.kdl"),
-    stdlib_file!("policies/production/missing-disruption-budget.kdl"),
-    stdlib_file!("policies/production/missing-topology-spread.kdl"),
-    stdlib_file!("policies/production/promotion-without-approval.kdl"),
-    stdlib_file!("policies/production/single-replica-in-prod.kdl"),
-    stdlib_file!("policies/restricted/automounted-service-account-token.kdl"),
-    stdlib_file!("policies/restricted/disallowed-volume-type.kdl"),
-    stdlib_file!("policies/restricted/host-namespaces.kdl"),
-    stdlib_file!("policies/restricted/privilege-escalation.kdl"),
-    stdlib_file!("policies/restricted/privileged-container.kdl"),
-    stdlib_file!("policies/restricted/retained-capabilities.kdl"),
-    stdlib_file!("policies/restricted/run-as-root.kdl"),
-    stdlib_file!("policies/restricted/unconfined-seccomp.kdl"),
-    stdlib_file!("policies/restricted/writable-root-filesystem.kdl"),
-    stdlib_file!("targets/aks.kdl"),
-    stdlib_file!("targets/eks.kdl"),
-    stdlib_file!("targets/gke.kdl"),
-    stdlib_file!("targets/onprem.kdl"),
-    stdlib_file!("targets/openshift.kdl"),
-];
+include!(concat!(env!("OUT_DIR"), "/stdlib.rs"));
 
 #[cfg(test)]
 mod tests {

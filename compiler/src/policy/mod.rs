@@ -130,33 +130,46 @@ pub fn prepare(diags: &mut Diagnostics, library: &[&Spec], spec: &Spec, today: &
     for policy in library.iter().chain(std::iter::once(&spec)).flat_map(|s| &s.policies) {
         by_id.insert(policy.id.value.clone(), policy);
     }
-    let known_packs: Vec<String> = {
-        let mut packs: Vec<String> = by_id.values().filter_map(|p| p.pack.as_ref()).map(|p| p.value.clone()).collect();
-        packs.sort();
-        packs.dedup();
-        packs
-    };
-    let written = spec.platform.as_ref().and_then(|p| p.policies.clone());
-    let enabled: Vec<String> = if let Some(written) = written {
-        for pack in &written {
-            if !known_packs.contains(&pack.value) {
-                diags.at(
-                    pack.span,
-                    PolicyError::UnknownPack {
-                        name: pack.value.clone(),
-                        span: pack.span,
-                        help: format!("enable one of {}", quoted_list(&known_packs)),
-                    },
-                );
-            }
-        }
-        written.iter().map(|p| p.value.clone()).collect()
-    } else {
-        DEFAULT_PACKS.iter().map(|p| (*p).to_owned()).collect()
-    };
+    let enabled = enabled_packs(diags, &by_id, spec);
+    check_env_filters(diags, spec);
+    let policies: Vec<Compiled> = by_id
+        .values()
+        .filter(|policy| policy.pack.as_ref().is_none_or(|pack| enabled.contains(&pack.value)))
+        .map(|policy| compile(diags, &engine, policy))
+        .collect();
+    let waivers =
+        spec.waivers.iter().filter_map(|waiver| valid_waiver(diags, waiver, &policies, &by_id, today)).collect();
+    PolicySet { engine: Some(engine), policies, waivers }
+}
 
-    // An `env=` filter in the spec's own policies must name one of its environments;
-    // library policies may name environments a given spec does not have.
+/// The packs the platform enables (`platform { policies ... }`, else [`DEFAULT_PACKS`]);
+/// a pack no policy belongs to is reported.
+fn enabled_packs(diags: &mut Diagnostics, by_id: &IndexMap<String, &model::Policy>, spec: &Spec) -> Vec<String> {
+    let mut known_packs: Vec<String> =
+        by_id.values().filter_map(|p| p.pack.as_ref()).map(|p| p.value.clone()).collect();
+    known_packs.sort();
+    known_packs.dedup();
+    let Some(written) = spec.platform.as_ref().and_then(|p| p.policies.clone()) else {
+        return DEFAULT_PACKS.iter().map(|p| (*p).to_owned()).collect();
+    };
+    for pack in &written {
+        if !known_packs.contains(&pack.value) {
+            diags.at(
+                pack.span,
+                PolicyError::UnknownPack {
+                    name: pack.value.clone(),
+                    span: pack.span,
+                    help: format!("enable one of {}", quoted_list(&known_packs)),
+                },
+            );
+        }
+    }
+    written.iter().map(|p| p.value.clone()).collect()
+}
+
+/// An `env=` filter in the spec's own policies must name one of its environments;
+/// library policies may name environments a given spec does not have.
+fn check_env_filters(diags: &mut Diagnostics, spec: &Spec) {
     let env_names: Vec<String> = spec.environments.iter().map(|e| e.name.value.clone()).collect();
     for policy in &spec.policies {
         for env in policy.matches.iter().filter_map(|m| m.env.as_ref()) {
@@ -173,106 +186,109 @@ pub fn prepare(diags: &mut Diagnostics, library: &[&Spec], spec: &Spec, today: &
             }
         }
     }
+}
 
-    let mut policies = Vec::new();
-    for policy in by_id.values() {
-        let pack = policy.pack.as_ref().map(|p| p.value.clone());
-        if pack.as_ref().is_some_and(|pack| !enabled.contains(pack)) {
-            continue;
-        }
-        for matched in &policy.matches {
-            let kind = &matched.kind.value;
-            if kind.starts_with(|c: char| c.is_ascii_lowercase()) && !ENTITY_KINDS.contains(&kind.as_str()) {
-                diags.at(
-                    matched.kind.span,
-                    PolicyError::UnknownMatchKind {
-                        policy: policy.id.value.clone(),
-                        kind: kind.clone(),
-                        span: matched.kind.span,
-                    },
-                );
-            }
-        }
-        let mut rules = Vec::new();
-        for rule in &policy.rules {
-            if let Err((reason, offset)) = limits::check(&rule.expression.value) {
-                let span = within(rule.expression.span, &rule.expression.value, Some(offset));
-                diags.at(span, PolicyError::ExpressionTooCostly { policy: policy.id.value.clone(), reason, span });
-                continue;
-            }
-            match engine.compile(&rule.expression.value) {
-                Ok(program) => rules.push(CompiledRule {
-                    require: rule.require,
-                    expression: rule.expression.clone(),
-                    message: rule.message.as_ref().map(|m| m.value.clone()),
-                    program,
-                }),
-                Err((reason, offset)) => {
-                    let span = within(rule.expression.span, &rule.expression.value, offset);
-                    diags.at(span, PolicyError::InvalidExpression { policy: policy.id.value.clone(), reason, span });
-                }
-            }
-        }
-        let severity = match policy.severity.value.as_str() {
-            "warning" => Severity::Warning,
-            "info" => Severity::Advice,
-            _ => Severity::Error,
-        };
-        policies.push(Compiled { id: policy.id.value.clone(), severity, pack, matches: policy.matches.clone(), rules });
-    }
-
-    let mut waivers = Vec::new();
-    for waiver in &spec.waivers {
-        let known = policies.iter().any(|p| p.id == waiver.policy.value);
-        if !known {
-            let help = if by_id.contains_key(&waiver.policy.value) {
-                "enable the policy's pack in `platform { policies ... }`, or remove the waiver".to_owned()
-            } else if let Some(id) = crate::diag::closest(&waiver.policy.value, by_id.keys().map(String::as_str)) {
-                format!("did you mean `{id}`?")
-            } else {
-                "name a policy listed in docs/policies.md or defined in the spec".to_owned()
-            };
+/// One enabled policy with its expressions compiled; an unknown match kind, a too costly
+/// or an invalid expression is reported (the rule is dropped).
+fn compile(diags: &mut Diagnostics, engine: &Engine, policy: &model::Policy) -> Compiled {
+    for matched in &policy.matches {
+        let kind = &matched.kind.value;
+        if kind.starts_with(|c: char| c.is_ascii_lowercase()) && !ENTITY_KINDS.contains(&kind.as_str()) {
             diags.at(
-                waiver.policy.span,
-                PolicyError::UnknownPolicy { policy: waiver.policy.value.clone(), span: waiver.policy.span, help },
-            );
-            continue;
-        }
-        let Some(reason) = waiver.reason.as_ref().filter(|r| !r.value.trim().is_empty()) else {
-            diags.at(
-                waiver.span,
-                PolicyError::WaiverWithoutReason {
-                    policy: waiver.policy.value.clone(),
-                    on: waiver.on.value.clone(),
-                    span: waiver.span,
+                matched.kind.span,
+                PolicyError::UnknownMatchKind {
+                    policy: policy.id.value.clone(),
+                    kind: kind.clone(),
+                    span: matched.kind.span,
                 },
             );
-            continue;
-        };
-        if let Some(until) = &waiver.until
-            && !today.is_empty()
-            && until.value.as_str() < today
-        {
-            diags.at(
-                until.span,
-                PolicyError::ExpiredWaiver {
-                    policy: waiver.policy.value.clone(),
-                    on: waiver.on.value.clone(),
-                    until: until.value.clone(),
-                    span: until.span,
-                    today: today.to_owned(),
-                },
-            );
+        }
+    }
+    let mut rules = Vec::new();
+    for rule in &policy.rules {
+        if let Err((reason, offset)) = limits::check(&rule.expression.value) {
+            let span = within(rule.expression.span, &rule.expression.value, Some(offset));
+            diags.at(span, PolicyError::ExpressionTooCostly { policy: policy.id.value.clone(), reason, span });
             continue;
         }
-        waivers.push(ValidWaiver {
-            policy: waiver.policy.value.clone(),
-            on: waiver.on.value.clone(),
-            reason: reason.value.clone(),
-            span: waiver.span,
-        });
+        match engine.compile(&rule.expression.value) {
+            Ok(program) => rules.push(CompiledRule {
+                require: rule.require,
+                expression: rule.expression.clone(),
+                message: rule.message.as_ref().map(|m| m.value.clone()),
+                program,
+            }),
+            Err((reason, offset)) => {
+                let span = within(rule.expression.span, &rule.expression.value, offset);
+                diags.at(span, PolicyError::InvalidExpression { policy: policy.id.value.clone(), reason, span });
+            }
+        }
     }
-    PolicySet { engine: Some(engine), policies, waivers }
+    let severity = match policy.severity.value.as_str() {
+        "warning" => Severity::Warning,
+        "info" => Severity::Advice,
+        _ => Severity::Error,
+    };
+    let pack = policy.pack.as_ref().map(|p| p.value.clone());
+    Compiled { id: policy.id.value.clone(), severity, pack, matches: policy.matches.clone(), rules }
+}
+
+/// A waiver of the spec that names an enabled policy, gives a reason and has not expired
+/// on `today`; otherwise the problem is reported and `None` returned.
+fn valid_waiver(
+    diags: &mut Diagnostics,
+    waiver: &model::Waiver,
+    policies: &[Compiled],
+    by_id: &IndexMap<String, &model::Policy>,
+    today: &str,
+) -> Option<ValidWaiver> {
+    if !policies.iter().any(|p| p.id == waiver.policy.value) {
+        let help = if by_id.contains_key(&waiver.policy.value) {
+            "enable the policy's pack in `platform { policies ... }`, or remove the waiver".to_owned()
+        } else if let Some(id) = crate::diag::closest(&waiver.policy.value, by_id.keys().map(String::as_str)) {
+            format!("did you mean `{id}`?")
+        } else {
+            "name a policy listed in docs/policies.md or defined in the spec".to_owned()
+        };
+        diags.at(
+            waiver.policy.span,
+            PolicyError::UnknownPolicy { policy: waiver.policy.value.clone(), span: waiver.policy.span, help },
+        );
+        return None;
+    }
+    let Some(reason) = waiver.reason.as_ref().filter(|r| !r.value.trim().is_empty()) else {
+        diags.at(
+            waiver.span,
+            PolicyError::WaiverWithoutReason {
+                policy: waiver.policy.value.clone(),
+                on: waiver.on.value.clone(),
+                span: waiver.span,
+            },
+        );
+        return None;
+    };
+    if let Some(until) = &waiver.until
+        && !today.is_empty()
+        && until.value.as_str() < today
+    {
+        diags.at(
+            until.span,
+            PolicyError::ExpiredWaiver {
+                policy: waiver.policy.value.clone(),
+                on: waiver.on.value.clone(),
+                until: until.value.clone(),
+                span: until.span,
+                today: today.to_owned(),
+            },
+        );
+        return None;
+    }
+    Some(ValidWaiver {
+        policy: waiver.policy.value.clone(),
+        on: waiver.on.value.clone(),
+        reason: reason.value.clone(),
+        span: waiver.span,
+    })
 }
 
 /// The lower-case kinds a model policy can match.
