@@ -145,3 +145,36 @@ fn bookshop_variables_are_complete_and_right_in_every_environment() {
         assert!(tree.contains_key(&path("catalog", "configmap", "catalog-api-files-1")));
     }
 }
+
+#[test]
+fn bookshop_pod_settings_reach_the_pod_template() {
+    let tree = compile_example("bookshop").tree;
+    for env in ["dev", "prod"] {
+        let path = |domain: &str, kind: &str, name: &str| format!("{env}/dc1/{domain}/{kind}-{name}.yaml");
+        let catalog_path = path("catalog", "deployment", "catalog-api");
+        let catalog = tree.get(&catalog_path).and_then(|a| a.object()).unwrap();
+        let template = &catalog["spec"]["template"];
+        assert_eq!(template["metadata"]["annotations"]["prometheus.io/port"], "8081");
+        assert_eq!(template["spec"]["terminationGracePeriodSeconds"], 45);
+        let resources = &template["spec"]["containers"][0]["resources"];
+        assert_eq!(resources["requests"]["ephemeral-storage"], "256Mi");
+        assert_eq!(resources["limits"]["ephemeral-storage"], "1Gi");
+        // The production pool only in production.
+        let pool = &template["spec"]["nodeSelector"]["node.bookshop.example.com/pool"];
+        assert_eq!(pool.as_str(), (env == "prod").then_some("memory"));
+
+        let export = pod_spec(&tree, &path("orders", "cronjob", "orders-export"));
+        assert_eq!(export["nodeSelector"]["node.bookshop.example.com/pool"], "batch");
+        assert_eq!(export["tolerations"][0]["operator"], "Exists");
+        let tmp = export["volumes"].as_array().unwrap().iter().find(|v| v["name"] == "tmp").unwrap();
+        assert_eq!(tmp["emptyDir"]["medium"], "Memory");
+        // 128Mi for the program plus the 64Mi tmpfs.
+        assert_eq!(export["containers"][0]["resources"]["limits"]["memory"], "192Mi");
+
+        let storefront_path = path("web", "deployment", "storefront");
+        let storefront = tree.get(&storefront_path).and_then(|a| a.object()).unwrap();
+        let labels = &storefront["spec"]["template"]["metadata"]["labels"];
+        assert_eq!(labels["sidecar.istio.io/inject"], "false");
+        assert_eq!(labels["app.kubernetes.io/name"], "storefront");
+    }
+}

@@ -10,8 +10,8 @@ use berth::emit::{self, ArtifactTree};
 use berth::model::{HealthCheck, PortProtocol, WorkloadKind};
 use berth::output::file;
 use berth::resolve::{
-    Estate, Exposure, ResolvedDomain, ResolvedExpose, ResolvedHealth, ResolvedPort, ResolvedProfile, ResolvedQuota,
-    ResolvedResources, ResolvedScale, ResolvedSecret, ResolvedWorkload, View,
+    Estate, Exposure, ResolvedDomain, ResolvedExpose, ResolvedHealth, ResolvedPod, ResolvedPort, ResolvedProfile,
+    ResolvedQuota, ResolvedResources, ResolvedScale, ResolvedSecret, ResolvedWorkload, View,
 };
 use std::collections::BTreeMap;
 
@@ -108,6 +108,8 @@ fn resources(cpu: &str, memory: &str, cpu_limit: &str, memory_limit: &str) -> Re
         memory: memory.to_owned(),
         cpu_limit: cpu_limit.to_owned(),
         memory_limit: memory_limit.to_owned(),
+        ephemeral_storage: None,
+        ephemeral_storage_limit: None,
     }
 }
 
@@ -138,6 +140,7 @@ fn workload(kind: WorkloadKind, name: &str, image: &str, offset: usize) -> Resol
         egress: Vec::new(),
         bindings: Vec::new(),
         identity: None,
+        pod: ResolvedPod { tmp_size: "64Mi".to_owned(), ..ResolvedPod::default() },
         span: span(offset),
     }
 }

@@ -7,3 +7,7 @@ pub const REPLICAS: (i64, i64) = (0, 1000);
 pub const SCALE: (i64, i64) = (1, 1000);
 /// A TCP or UDP port number.
 pub const PORT: (i64, i64) = (1, 65535);
+/// Seconds between SIGTERM and SIGKILL (`termination-grace`): up to a day.
+pub const TERMINATION_GRACE: (i64, i64) = (0, 86_400);
+/// `tolerationSeconds` of a `NoExecute` toleration: up to a day.
+pub const TOLERATION_SECONDS: (i64, i64) = (0, 86_400);

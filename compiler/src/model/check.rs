@@ -41,6 +41,25 @@ pub(crate) fn is_env_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// Whether `key` is a Kubernetes label or annotation key: an optional DNS-subdomain
+/// prefix and `/`, then a name of at most 63 characters (letters, digits, `-`, `_`, `.`,
+/// starting and ending with a letter or digit).
+pub(crate) fn is_qualified_name(key: &str) -> bool {
+    let (prefix, name) = match key.rsplit_once('/') {
+        Some((prefix, name)) => (Some(prefix), name),
+        None => (None, key),
+    };
+    let name_ok = name.len() <= 63 && is_label_value(name);
+    let prefix_ok = prefix.is_none_or(|prefix| prefix.len() <= 253 && prefix.split('.').all(is_dns_label));
+    name_ok && prefix_ok
+}
+
+/// Whether `value` may be a label value: empty, or at most 63 characters of letters,
+/// digits, `-`, `_` and `.`, starting and ending with a letter or digit.
+pub(crate) fn is_any_label_value(value: &str) -> bool {
+    value.is_empty() || (value.len() <= 63 && is_label_value(value))
+}
+
 /// Whether `name` is an HTTP header name (an RFC 9110 token).
 pub(crate) fn is_header_name(name: &str) -> bool {
     !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c))

@@ -11,14 +11,17 @@ mod files;
 mod limits;
 mod lower;
 mod pipeline_types;
+mod pod;
 mod types;
 mod vars;
 pub mod vocab;
 
+pub(crate) use check::quantity_value;
 pub use errors::LowerError;
 pub use files::{FileDir, FileEntry, FileSource};
 pub use limits::{MAX_ENTITIES, MAX_ENVIRONMENTS, MAX_PLACEMENTS};
 pub use pipeline_types::*;
+pub use pod::{ALLOWED_CAPABILITIES, PodSettings, Resources, Tmp, Toleration};
 pub use types::*;
 pub use vars::{DerivedEnv, PodField, SharedConfig};
 

@@ -1,6 +1,7 @@
 //! The typed, spanned spec: what the user wrote, with names still unresolved.
 
 use super::pipeline_types::{BuildKind, CiSettings, CiSystem};
+use super::pod::{PodSettings, Resources};
 use super::vars::{DerivedEnv, PodField};
 use crate::diag::{Span, Spanned};
 use indexmap::IndexMap;
@@ -495,6 +496,8 @@ pub struct WorkloadSettings {
     /// `placement "aws" "gcp"`: the targets of a hybrid environment the workload runs
     /// on; absent = all of them.
     pub placement: Option<Spanned<Vec<String>>>,
+    /// Pod settings (`termination-grace`, `pod-annotation`, `node-selector`, `tmp`, ...).
+    pub pod: PodSettings,
 }
 
 /// A container image reference.
@@ -608,21 +611,6 @@ pub struct Health {
     pub headers: Vec<(Spanned<String>, Spanned<String>)>,
     /// The whole node.
     pub span: Span,
-}
-
-/// `resources cpu="250m" memory="256Mi" cpu-limit="500m" memory-limit="512Mi"`.
-#[derive(Debug, Clone, Default)]
-pub struct Resources {
-    /// CPU request.
-    pub cpu: Option<Spanned<String>>,
-    /// Memory request.
-    pub memory: Option<Spanned<String>>,
-    /// CPU limit (default: the request).
-    pub cpu_limit: Option<Spanned<String>>,
-    /// Memory limit (default: the request).
-    pub memory_limit: Option<Spanned<String>>,
-    /// The whole node, when written.
-    pub span: Option<Span>,
 }
 
 /// `scale min=2 max=10 cpu-percent=70`.

@@ -3,7 +3,7 @@
 //! cloud profile's. Scalars are replaced; lists add up (ports and config replace entries
 //! of the same name).
 
-use crate::model::{CloudProfile, ProfileFacts, Quota, WorkloadDefaults, WorkloadSettings};
+use crate::model::{CloudProfile, PodSettings, ProfileFacts, Quota, WorkloadDefaults, WorkloadSettings};
 
 /// Apply `overlay` on top of `base`.
 pub fn apply_settings(base: &mut WorkloadSettings, overlay: &WorkloadSettings) {
@@ -25,8 +25,11 @@ pub fn apply_settings(base: &mut WorkloadSettings, overlay: &WorkloadSettings) {
         overlay_option(&mut merged.memory, &resources.memory);
         overlay_option(&mut merged.cpu_limit, &resources.cpu_limit);
         overlay_option(&mut merged.memory_limit, &resources.memory_limit);
+        overlay_option(&mut merged.ephemeral_storage, &resources.ephemeral_storage);
+        overlay_option(&mut merged.ephemeral_storage_limit, &resources.ephemeral_storage_limit);
         overlay_option(&mut merged.span, &resources.span);
     }
+    apply_pod(&mut base.pod, &overlay.pod);
     overlay_option(&mut base.replicas, &overlay.replicas);
     overlay_option(&mut base.scale, &overlay.scale);
     for (key, value) in &overlay.config {
@@ -56,6 +59,40 @@ pub fn apply_settings(base: &mut WorkloadSettings, overlay: &WorkloadSettings) {
     overlay_option(&mut base.enabled, &overlay.enabled);
     overlay_option(&mut base.identity, &overlay.identity);
     overlay_option(&mut base.placement, &overlay.placement);
+}
+
+/// Pod settings: the grace period and each `tmp` property replaced, maps merged key by
+/// key, capabilities and tolerations added (a toleration of the same key and effect
+/// replaces the earlier one).
+fn apply_pod(base: &mut PodSettings, overlay: &PodSettings) {
+    overlay_option(&mut base.termination_grace, &overlay.termination_grace);
+    for (from, to) in [
+        (&overlay.annotations, &mut base.annotations),
+        (&overlay.labels, &mut base.labels),
+        (&overlay.node_selector, &mut base.node_selector),
+    ] {
+        for (key, value) in from {
+            to.insert(key.clone(), value.clone());
+        }
+    }
+    for capability in &overlay.capabilities {
+        if !base.capabilities.iter().any(|c| c.value == capability.value) {
+            base.capabilities.push(capability.clone());
+        }
+    }
+    let same = |a: &Option<crate::diag::Spanned<String>>, b: &Option<crate::diag::Spanned<String>>| {
+        a.as_ref().map(|x| &x.value) == b.as_ref().map(|x| &x.value)
+    };
+    for toleration in &overlay.tolerations {
+        base.tolerations.retain(|t| !(same(&t.key, &toleration.key) && same(&t.effect, &toleration.effect)));
+        base.tolerations.push(toleration.clone());
+    }
+    if let Some(tmp) = &overlay.tmp {
+        let merged = base.tmp.get_or_insert_with(Default::default);
+        overlay_option(&mut merged.memory, &tmp.memory);
+        overlay_option(&mut merged.size, &tmp.size);
+        overlay_option(&mut merged.span, &tmp.span);
+    }
 }
 
 /// `defaults` on top of earlier `defaults`: settings layer, the rest is replaced when set.

@@ -14,6 +14,7 @@ mod files;
 mod layer;
 mod library;
 mod pipelines;
+mod pod;
 mod probes;
 mod profile;
 mod realise;

@@ -259,8 +259,46 @@ pub struct ResolvedWorkload {
     pub bindings: Vec<ResolvedEnv>,
     /// The cloud identity its pods assume, realised for this target.
     pub identity: Option<ResolvedIdentity>,
+    /// Pod settings: grace period, annotations, labels, capabilities, scheduling, `/tmp`.
+    pub pod: ResolvedPod,
     /// The workload node (provenance).
     pub span: Span,
+}
+
+/// The pod settings of a workload in one view.
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct ResolvedPod {
+    /// `terminationGracePeriodSeconds`, when written (else the Kubernetes default, 30).
+    pub termination_grace: Option<i64>,
+    /// Pod annotations.
+    pub annotations: BTreeMap<String, String>,
+    /// Pod labels beside Berth's own.
+    pub labels: BTreeMap<String, String>,
+    /// Capabilities added back after dropping `ALL` (only `NET_BIND_SERVICE`).
+    pub capabilities: Vec<String>,
+    /// Node labels the pods must run on.
+    pub node_selector: BTreeMap<String, String>,
+    /// Taints the pods tolerate, in order.
+    pub tolerations: Vec<ResolvedToleration>,
+    /// `/tmp` is a tmpfs (emptyDir `medium: Memory`), counted in the memory limit.
+    pub tmp_memory: bool,
+    /// Size limit of `/tmp`.
+    pub tmp_size: String,
+}
+
+/// A toleration as Kubernetes spells it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct ResolvedToleration {
+    /// Taint key; `None` tolerates every key (with `Exists`).
+    pub key: Option<String>,
+    /// `Equal` or `Exists`.
+    pub operator: String,
+    /// Taint value (with `Equal`).
+    pub value: Option<String>,
+    /// Taint effect; `None` = every effect.
+    pub effect: Option<String>,
+    /// Seconds a `NoExecute` taint is tolerated before eviction.
+    pub seconds: Option<i64>,
 }
 
 /// A workload identity on one target.
@@ -381,8 +419,12 @@ pub struct ResolvedResources {
     pub memory: String,
     /// CPU limit.
     pub cpu_limit: String,
-    /// Memory limit.
+    /// Memory limit (with a memory-backed `/tmp`, its size added).
     pub memory_limit: String,
+    /// Ephemeral storage request, when written.
+    pub ephemeral_storage: Option<String>,
+    /// Ephemeral storage limit (default: the request), when a request or limit is written.
+    pub ephemeral_storage_limit: Option<String>,
 }
 
 /// Resolved autoscaling.

@@ -1,12 +1,11 @@
 //! Resolving one workload in one view: settings layered, image, ports, exposure, health,
 //! resources and scaling.
 
-use super::defaults::Defaults;
 use super::errors::ResolveError;
 use super::realise::{self, Scope};
 use super::types::*;
 use super::uses::{self, Entity};
-use super::{Ctx, env, files, layer, probes, suggest};
+use super::{Ctx, env, files, layer, pod, probes, suggest};
 use crate::diag::{Span, Spanned};
 use crate::model::{Domain, Workload, WorkloadKind, WorkloadSettings};
 use std::collections::BTreeMap;
@@ -53,7 +52,8 @@ pub(super) fn workload(
     let expose = exposures(cx, scope, &name, &ports, &settings);
 
     let probes = probes::probes(cx, &name, kind, &settings, &ports);
-    let resources = resources(&cx.defaults, &settings);
+    let pod = pod::pod(&cx.defaults, &settings);
+    let resources = pod::resources(&cx.defaults, &settings, &pod);
 
     // `model` keeps replicas, scale bounds and `min <= max` in range (model::bounds).
     let replicas = settings.replicas.as_ref().map_or(cx.defaults.replicas, |r| r.value);
@@ -115,21 +115,9 @@ pub(super) fn workload(
             .collect(),
         bindings: env.bindings,
         identity,
+        pod,
         span: workload.span,
     })
-}
-
-/// Requests and limits; a limit not written is the request.
-fn resources(defaults: &Defaults, settings: &WorkloadSettings) -> ResolvedResources {
-    let resources = settings.resources.clone().unwrap_or_default();
-    let cpu = resources.cpu.map_or_else(|| defaults.cpu.clone(), |c| c.value);
-    let memory = resources.memory.map_or_else(|| defaults.memory.clone(), |m| m.value);
-    ResolvedResources {
-        cpu_limit: resources.cpu_limit.map_or_else(|| cpu.clone(), |c| c.value),
-        memory_limit: resources.memory_limit.map_or_else(|| memory.clone(), |m| m.value),
-        cpu,
-        memory,
-    }
 }
 
 /// The workload's `uses`, each bound to what it names.

@@ -3,12 +3,12 @@
 
 use super::{Ctx, config_map_name, secret_name};
 use crate::model::{HealthCheck, WorkloadKind};
-use crate::resolve::{EnvSource, ResolvedEnv, ResolvedHealth, ResolvedWorkload};
+use crate::resolve::{EnvSource, ResolvedEnv, ResolvedHealth, ResolvedToleration, ResolvedWorkload};
 use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMapEnvSource, ConfigMapKeySelector, Container, ContainerPort, EmptyDirVolumeSource,
     EnvFromSource, EnvVar, EnvVarSource, GRPCAction, HTTPGetAction, HTTPHeader, ObjectFieldSelector,
     PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile, SecretKeySelector,
-    SecurityContext, TCPSocketAction, Volume, VolumeMount,
+    SecurityContext, TCPSocketAction, Toleration, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -33,25 +33,42 @@ pub(super) fn template(ctx: &Ctx<'_>, workload: &ResolvedWorkload, restart_polic
         seccomp_profile: Some(SeccompProfile { type_: "RuntimeDefault".to_owned(), ..SeccompProfile::default() }),
         ..PodSecurityContext::default()
     };
-    let (volumes, mounts) = scratch_volumes(ctx, workload);
+    let (volumes, mounts) = scratch_volumes(workload);
     let mut container = container(workload);
     container.volume_mounts = Some(mounts);
-    let mut labels = ctx.labels(workload);
+    let pod = &workload.pod;
+    // The spec's own labels first: `model` keeps them off Berth's keys.
+    let mut labels = pod.labels.clone();
+    labels.extend(ctx.labels(workload));
     // Identity webhooks (Azure Workload Identity) select pods by label.
     if let Some(identity) = &workload.identity {
         labels.extend(identity.labels.clone());
     }
+    let annotations = (!pod.annotations.is_empty()).then(|| pod.annotations.clone());
     PodTemplateSpec {
-        metadata: Some(ObjectMeta { labels: Some(labels), ..ObjectMeta::default() }),
+        metadata: Some(ObjectMeta { labels: Some(labels), annotations, ..ObjectMeta::default() }),
         spec: Some(PodSpec {
             service_account_name: Some(workload.name.clone()),
             automount_service_account_token: Some(false),
             security_context: Some(security_context),
             restart_policy: restart_policy.map(str::to_owned),
+            termination_grace_period_seconds: pod.termination_grace,
+            node_selector: (!pod.node_selector.is_empty()).then(|| pod.node_selector.clone()),
+            tolerations: (!pod.tolerations.is_empty()).then(|| pod.tolerations.iter().map(toleration).collect()),
             containers: vec![container],
             volumes: Some(volumes),
             ..PodSpec::default()
         }),
+    }
+}
+
+fn toleration(toleration: &ResolvedToleration) -> Toleration {
+    Toleration {
+        key: toleration.key.clone(),
+        operator: Some(toleration.operator.clone()),
+        value: toleration.value.clone(),
+        effect: toleration.effect.clone(),
+        toleration_seconds: toleration.seconds,
     }
 }
 
@@ -67,11 +84,15 @@ fn container(workload: &ResolvedWorkload) -> Container {
         })
         .collect();
     let resources = &workload.resources;
-    let quantities = |cpu: &str, memory: &str| {
-        BTreeMap::from([
+    let quantities = |cpu: &str, memory: &str, ephemeral: Option<&String>| {
+        let mut map = BTreeMap::from([
             ("cpu".to_owned(), Quantity(cpu.to_owned())),
             ("memory".to_owned(), Quantity(memory.to_owned())),
-        ])
+        ]);
+        if let Some(ephemeral) = ephemeral {
+            map.insert("ephemeral-storage".to_owned(), Quantity(ephemeral.clone()));
+        }
+        map
     };
     // Order matters: the kubelet expands `$(NAME)` only from variables set earlier.
     let mut env: Vec<EnvVar> = workload.pod_env.iter().map(binding_env).collect();
@@ -111,8 +132,12 @@ fn container(workload: &ResolvedWorkload) -> Container {
         env: (!env.is_empty()).then_some(env),
         env_from,
         resources: Some(ResourceRequirements {
-            requests: Some(quantities(&resources.cpu, &resources.memory)),
-            limits: Some(quantities(&resources.cpu_limit, &resources.memory_limit)),
+            requests: Some(quantities(&resources.cpu, &resources.memory, resources.ephemeral_storage.as_ref())),
+            limits: Some(quantities(
+                &resources.cpu_limit,
+                &resources.memory_limit,
+                resources.ephemeral_storage_limit.as_ref(),
+            )),
             ..ResourceRequirements::default()
         }),
         readiness_probe: probe(&workload.readiness),
@@ -123,7 +148,11 @@ fn container(workload: &ResolvedWorkload) -> Container {
             privileged: Some(false),
             read_only_root_filesystem: Some(true),
             run_as_non_root: Some(true),
-            capabilities: Some(Capabilities { drop: Some(vec!["ALL".to_owned()]), add: None }),
+            // `model` lets only `NET_BIND_SERVICE` back in (the restricted standard's one).
+            capabilities: Some(Capabilities {
+                drop: Some(vec!["ALL".to_owned()]),
+                add: (!workload.pod.capabilities.is_empty()).then(|| workload.pod.capabilities.clone()),
+            }),
             ..SecurityContext::default()
         }),
         ..Container::default()
@@ -155,22 +184,23 @@ fn binding_env(binding: &ResolvedEnv) -> EnvVar {
     EnvVar { name: binding.name.clone(), value_from: Some(value_from), ..EnvVar::default() }
 }
 
-/// The `/tmp` emptyDir plus one per `writable` path and one per `files` directory, and
-/// their mounts.
-fn scratch_volumes(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> (Vec<Volume>, Vec<VolumeMount>) {
-    let size = &ctx.view.profile.tmp_size;
-    let empty_dir = |name: String| Volume {
+/// The `/tmp` emptyDir (on disk, or a tmpfs with `tmp memory=#true`) plus one per
+/// `writable` path and one per `files` directory, and their mounts.
+fn scratch_volumes(workload: &ResolvedWorkload) -> (Vec<Volume>, Vec<VolumeMount>) {
+    let size = &workload.pod.tmp_size;
+    let empty_dir = |name: String, medium: Option<String>| Volume {
         name,
-        empty_dir: Some(EmptyDirVolumeSource { size_limit: Some(Quantity(size.clone())), medium: None }),
+        empty_dir: Some(EmptyDirVolumeSource { size_limit: Some(Quantity(size.clone())), medium }),
         ..Volume::default()
     };
     let mount = |name: String, path: &str| VolumeMount { name, mount_path: path.to_owned(), ..VolumeMount::default() };
-    let mut volumes = vec![empty_dir(TMP_VOLUME.to_owned())];
+    let tmp_medium = workload.pod.tmp_memory.then(|| "Memory".to_owned());
+    let mut volumes = vec![empty_dir(TMP_VOLUME.to_owned(), tmp_medium)];
     let mut mounts = vec![mount(TMP_VOLUME.to_owned(), "/tmp")];
     // Numbered names: always valid DNS labels and unique, whatever the paths look like.
     for (index, path) in workload.writable.iter().enumerate() {
         let name = format!("writable-{}", index + 1);
-        volumes.push(empty_dir(name.clone()));
+        volumes.push(empty_dir(name.clone(), None));
         mounts.push(mount(name, path));
     }
     for (volume, mount) in super::files::volumes(workload) {

@@ -101,6 +101,14 @@ fn controller_meta(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> ObjectMeta {
             checkov_skips.push("CKV_K8S_9=the spec declares no readiness probe for this workload (`liveness` without `health` or `readiness`)");
         }
     }
+    // The one capability `model` lets back in is the spec's stated need, not a default.
+    let capability_skip = (!workload.pod.capabilities.is_empty()).then(|| {
+        format!(
+            "CKV_K8S_25=the spec adds only {} (`capability`), which the restricted Pod Security Standard allows: the program binds a port below 1024 as non-root",
+            workload.pod.capabilities.join(", ")
+        )
+    });
+    checkov_skips.extend(capability_skip.as_deref());
     let env_secrets = secret_env_names(workload);
     let secret_skip = (!env_secrets.is_empty()).then(|| {
         format!(

@@ -9,6 +9,7 @@ mod files;
 mod kind;
 mod pipeline;
 mod platform;
+mod pod;
 mod policy;
 mod probes;
 mod profile;

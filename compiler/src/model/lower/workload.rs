@@ -1,8 +1,9 @@
 //! Lowering workloads (`service`, `worker`, `job`) and their settings.
 
 use super::values::{Ctx, Once, Quantity, args, children, is_cidr, is_host_name, prop};
-use super::{files, probes, vars};
+use super::{files, pod, probes, vars};
 use crate::diag::Spanned;
+use crate::model::Resources;
 use crate::model::bounds::{PORT, REPLICAS, SCALE};
 use crate::model::check;
 use crate::model::errors::LowerError;
@@ -78,6 +79,7 @@ pub(super) fn workload(cx: &mut Ctx<'_>, node: &KdlNode, kind: WorkloadKind) -> 
             }
         } else if !setting(cx, child, &mut settings, &mut once, node_name) {
             let mut allowed = SETTINGS.to_vec();
+            allowed.extend(pod::SETTINGS);
             allowed.extend(["in", "source", "build"]);
             let help = check::suggestion(child.name().value(), &allowed);
             cx.unknown_node(child, &format!("in `{node_name}`"), help);
@@ -117,7 +119,8 @@ pub(super) fn env_override(cx: &mut Ctx<'_>, node: &KdlNode, parent: &str) -> Op
             } else if key == "source" || key == "build" {
                 format!("`{key}` is set once per workload, not per environment; move it out of the `in` block")
             } else {
-                check::suggestion(key, SETTINGS)
+                let allowed: Vec<&str> = SETTINGS.iter().chain(pod::SETTINGS).copied().collect();
+                check::suggestion(key, &allowed)
             };
             cx.unknown_node(child, &format!("in `in` of `{parent}`"), help);
         }
@@ -160,6 +163,9 @@ pub(super) fn setting(
             | "liveness"
             | "startup"
     );
+    if pod::setting(cx, node, &mut settings.pod, once, parent) {
+        return true;
+    }
     if !SETTINGS.contains(&key) {
         return false;
     }
@@ -385,7 +391,8 @@ pub(super) fn expose(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Expose> {
 }
 
 pub(super) fn resources(cx: &mut Ctx<'_>, node: &KdlNode) -> Resources {
-    cx.shape(node, &["cpu", "memory", "cpu-limit", "memory-limit"], 0, "only properties");
+    let props = ["cpu", "memory", "cpu-limit", "memory-limit", "ephemeral-storage", "ephemeral-storage-limit"];
+    cx.shape(node, &props, 0, "only properties");
     cx.no_children(node);
     let resources = Resources {
         cpu: prop(node, "cpu").and_then(|entry| cx.quantity(entry, "`cpu`", Quantity::Cpu)),
@@ -393,12 +400,18 @@ pub(super) fn resources(cx: &mut Ctx<'_>, node: &KdlNode) -> Resources {
         cpu_limit: prop(node, "cpu-limit").and_then(|entry| cx.quantity(entry, "`cpu-limit`", Quantity::Cpu)),
         memory_limit: prop(node, "memory-limit")
             .and_then(|entry| cx.quantity(entry, "`memory-limit`", Quantity::Memory)),
+        ephemeral_storage: prop(node, "ephemeral-storage")
+            .and_then(|entry| cx.quantity(entry, "`ephemeral-storage`", Quantity::Memory)),
+        ephemeral_storage_limit: prop(node, "ephemeral-storage-limit")
+            .and_then(|entry| cx.quantity(entry, "`ephemeral-storage-limit`", Quantity::Memory)),
         span: Some(cx.span_of(node)),
     };
     for (what, value) in [
         ("`memory`", &resources.memory),
         ("`memory-limit`", &resources.memory_limit),
         ("`cpu-limit`", &resources.cpu_limit),
+        ("`ephemeral-storage`", &resources.ephemeral_storage),
+        ("`ephemeral-storage-limit`", &resources.ephemeral_storage_limit),
     ] {
         if let Some(value) = value
             && check::quantity_value(&value.value) == Some(0.0)
@@ -406,9 +419,11 @@ pub(super) fn resources(cx: &mut Ctx<'_>, node: &KdlNode) -> Resources {
             cx.invalid_value(value.span, what, &value.value, "zero", "give a positive amount, or leave it out");
         }
     }
-    for (what, request, limit) in
-        [("cpu", &resources.cpu, &resources.cpu_limit), ("memory", &resources.memory, &resources.memory_limit)]
-    {
+    for (what, request, limit) in [
+        ("cpu", &resources.cpu, &resources.cpu_limit),
+        ("memory", &resources.memory, &resources.memory_limit),
+        ("ephemeral-storage", &resources.ephemeral_storage, &resources.ephemeral_storage_limit),
+    ] {
         if let (Some(request), Some(limit)) = (request, limit)
             && let (Some(low), Some(high)) =
                 (check::quantity_value(&limit.value), check::quantity_value(&request.value))
