@@ -106,7 +106,8 @@ pub(super) fn backing(cx: &mut Ctx<'_>, backing: &BackingService, scope: &Scope<
         }
     }
     let managed = matches!(properties.get(MANAGED), Some(Value::Bool(true)));
-    let (realisation, binding, port) = realise::realise(cx, scope, kind, &backing.name, &properties, managed)?;
+    let (realisation, binding, port) =
+        realise::realise(cx, scope, kind, &backing.name, &written, &properties, managed)?;
     Some(ResolvedBacking {
         kind: kind.name.value.clone(),
         name: backing.name.value.clone(),

@@ -361,6 +361,48 @@ pub enum ResolveError {
         span: Span,
     },
 
+    /// A property value the chosen realisation cannot run (its `accepts` list).
+    #[error("`{property}` `{value}` is not available for the {mode} {kind} {place}")]
+    #[diagnostic(code(resolve::unsupported_value))]
+    UnsupportedValue {
+        /// Property.
+        property: String,
+        /// Its value.
+        value: String,
+        /// Kind.
+        kind: String,
+        /// `in-cluster` or `managed`.
+        mode: &'static str,
+        /// `on `eks``.
+        place: String,
+        /// The values it accepts.
+        #[help]
+        help: String,
+        /// The value written, or the declaration when it is the default.
+        #[label("not available here")]
+        span: Span,
+    },
+
+    /// A property written for a declaration that its realisation does not read.
+    #[error("`{property}` has no effect on the {mode} {kind} {place}")]
+    #[diagnostic(code(resolve::property_has_no_effect))]
+    PropertyHasNoEffect {
+        /// Property.
+        property: String,
+        /// Kind.
+        kind: String,
+        /// `in-cluster` or `managed`.
+        mode: &'static str,
+        /// `on `eks``.
+        place: String,
+        /// Why, and what to write instead.
+        #[help]
+        help: String,
+        /// The value written.
+        #[label("ignored by this realisation")]
+        span: Span,
+    },
+
     /// A realisation needs a target param the target does not set.
     #[error("target `{target}` has no `param \"{param}\"`, which the {mode} {kind} realisation needs for `{name}`")]
     #[diagnostic(

@@ -19,6 +19,7 @@ mod probes;
 mod profile;
 mod realise;
 pub mod schema;
+mod supports;
 mod types;
 mod uses;
 mod vars;

@@ -8,6 +8,7 @@
 use super::Ctx;
 use super::errors::ResolveError;
 use super::schema::to_json;
+use super::supports;
 use super::types::{EnvSource, ResolvedEnv, ResolvedIdentity, ResolvedProfile, ResolvedRealisation};
 use crate::diag::{Span, Spanned};
 use crate::model::{BackingKind, BindSource, BindingEnvSource, Realisation, RealisationMode, Value};
@@ -44,6 +45,7 @@ pub(super) fn realise(
     scope: &Scope<'_>,
     kind: &BackingKind,
     name: &Spanned<String>,
+    written: &BTreeMap<String, Spanned<Value>>,
     properties: &BTreeMap<String, Value>,
     managed: bool,
 ) -> Option<(ResolvedRealisation, Vec<ResolvedEnv>, Option<u16>)> {
@@ -70,6 +72,10 @@ pub(super) fn realise(
     };
 
     if !complete(cx, scope, kind, realisation, name, mode) {
+        return None;
+    }
+    let declared = supports::Declared { name, written, properties, cloud };
+    if !supports::check(cx, kind, realisation, &declared) {
         return None;
     }
     // The port consumers connect to: the realisation's when it has its own.

@@ -6,6 +6,7 @@ use crate::diag::Spanned;
 use crate::model::bounds::PORT;
 use crate::model::check;
 use crate::model::errors::LowerError;
+use crate::model::kind_types::*;
 use crate::model::types::*;
 use indexmap::IndexMap;
 use kdl::{KdlEntry, KdlNode};
@@ -14,7 +15,8 @@ use kdl::{KdlEntry, KdlNode};
 const KIND: &[&str] = &["description", "stateful", "port", "property", "binding", "realise"];
 
 /// Children of `realise`.
-const REALISE: &[&str] = &["requires", "bind", "pods", "operator-namespace", "api-server", "port", "object"];
+const REALISE: &[&str] =
+    &["requires", "bind", "pods", "operator-namespace", "api-server", "port", "object", "accepts", "unsupported"];
 
 pub(super) fn backing_kind(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<BackingKind> {
     cx.shape(node, &[], 1, "the kind name");
@@ -154,10 +156,14 @@ pub(super) fn realisation(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Realisatio
         api_server: false,
         port: None,
         objects: Vec::new(),
+        accepts: Vec::new(),
+        unsupported: IndexMap::new(),
         span: cx.span_of(node),
     };
     let mut once = Once::default();
     let mut bound = Names::default();
+    let mut accepted = Names::default();
+    let mut unsupported = Names::default();
     for child in children(node) {
         let key = child.name().value();
         match key {
@@ -207,6 +213,26 @@ pub(super) fn realisation(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Realisatio
                 cx.no_children(child);
                 realisation.objects.extend(cx.single_string(child));
             }
+            "accepts" => {
+                if let Some(accepts) = accepts(cx, child)
+                    && cx.unique(
+                        &mut accepted,
+                        "`accepts` of property",
+                        &accepts.property,
+                        "",
+                        "list a property's values in one `accepts`",
+                    )
+                {
+                    realisation.accepts.push(accepts);
+                }
+            }
+            "unsupported" => {
+                if let Some((name, help)) = unsupported_property(cx, child)
+                    && cx.unique(&mut unsupported, "`unsupported` property", &name, "", "list each property once")
+                {
+                    realisation.unsupported.insert(name.value, help);
+                }
+            }
             "port" => {
                 if cx.once(&mut once, child, key, "realise") {
                     realisation.port = cx
@@ -221,6 +247,39 @@ pub(super) fn realisation(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Realisatio
         }
     }
     Some(realisation)
+}
+
+/// `unsupported "partitions" help="..."`.
+fn unsupported_property(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<(Spanned<String>, Spanned<String>)> {
+    cx.shape(node, &["help"], 1, "the property name");
+    cx.no_children(node);
+    let name = args(node).next().and_then(|entry| cx.string(entry, "the property name"));
+    let help = cx.required_string_prop(
+        node,
+        "help",
+        "write `help=\"<why it has no effect here, and what to write instead>\"`",
+    );
+    Some((name?, help?))
+}
+
+/// `accepts "version" "15" "16"`: strings, or integers for an integer property.
+fn accepts(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Accepts> {
+    cx.shape(node, &[], usize::MAX, "a property name and its values");
+    cx.no_children(node);
+    let mut entries = args(node);
+    let property = entries.next().and_then(|entry| cx.string(entry, "the property name"));
+    let values: Vec<String> = entries
+        .filter_map(|entry| match cx.value(entry, "an accepted value")?.value {
+            Value::String(text) => Some(text),
+            Value::Integer(number) => Some(number.to_string()),
+            Value::Float(_) | Value::Bool(_) => None,
+        })
+        .collect();
+    if values.is_empty() {
+        cx.missing(node, "a property name and at least one value", "write `accepts \"version\" \"15\" \"16\"`");
+        return None;
+    }
+    Some(Accepts { property: property?, values, span: cx.span_of(node) })
 }
 
 /// `bind "host" secret="..." key="..."`, `config-map="..."` or `value="..."`.

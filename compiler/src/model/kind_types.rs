@@ -1,0 +1,171 @@
+//! The `backing-kind` node's types: a kind's properties, binding and realisations (stdlib
+//! `kinds/*.kdl` or a user library).
+
+use super::types::Value;
+use crate::diag::{Span, Spanned};
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::Serialize;
+
+/// `backing-kind "postgres" { ... }`: a backing-service kind from the stdlib or a library.
+#[derive(Debug, Clone)]
+pub struct BackingKind {
+    /// Kind name; also the node name used in a domain (`postgres "orders-db"`).
+    pub name: Spanned<String>,
+    /// Human description.
+    pub description: Option<Spanned<String>>,
+    /// Whether the kind keeps state (storage, deletion risk).
+    pub stateful: bool,
+    /// Default port consumers connect to.
+    pub port: Option<Spanned<u16>>,
+    /// Properties a declaration of this kind accepts, with their types and defaults.
+    pub properties: Vec<KindProperty>,
+    /// The variables a consumer gets, in order (`binding { env ... }`).
+    pub binding: Vec<BindingEnv>,
+    /// How the kind is run, per mode and cloud (`realise "in-cluster" { ... }`).
+    pub realisations: Vec<Realisation>,
+    /// The whole node.
+    pub span: Span,
+}
+
+/// `env "PGHOST" key="host"` or `env "DATABASE_URL" value="..."` in a kind's `binding`.
+#[derive(Debug, Clone)]
+pub struct BindingEnv {
+    /// Environment variable name.
+    pub name: Spanned<String>,
+    /// Where its value comes from.
+    pub source: BindingEnvSource,
+    /// The node.
+    pub span: Span,
+}
+
+/// The value of a binding variable.
+#[derive(Debug, Clone)]
+pub enum BindingEnvSource {
+    /// A binding key every realisation provides (`key="host"`).
+    Key(Spanned<String>),
+    /// A literal, possibly with `$(VAR)` references to earlier variables.
+    Value(Spanned<String>),
+}
+
+/// `in-cluster` or `managed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RealisationMode {
+    /// Run inside the target cluster (an operator or generated workload).
+    InCluster,
+    /// The cloud's managed service through its Kubernetes controller.
+    Managed,
+}
+
+impl RealisationMode {
+    /// The spelling in a spec.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InCluster => "in-cluster",
+            Self::Managed => "managed",
+        }
+    }
+}
+
+/// `realise "managed" cloud="eks" { ... }` in a `backing-kind`.
+#[derive(Debug, Clone)]
+pub struct Realisation {
+    /// In-cluster or managed.
+    pub mode: Spanned<RealisationMode>,
+    /// The cloud profile it is for; `None` = any.
+    pub cloud: Option<Spanned<String>>,
+    /// Target params its templates need.
+    pub requires: Vec<Spanned<String>>,
+    /// Where each binding key comes from, in order.
+    pub binds: Vec<Bind>,
+    /// Labels of the pods consumers connect to (templates), in order.
+    pub pods: IndexMap<String, Spanned<String>>,
+    /// Namespace of the operator managing those pods.
+    pub operator_namespace: Option<Spanned<String>>,
+    /// Whether those pods call the Kubernetes API.
+    pub api_server: bool,
+    /// The port consumers connect to when it differs from the kind's (`port 10000`).
+    pub port: Option<Spanned<u16>>,
+    /// Object templates (YAML with minijinja), in order.
+    pub objects: Vec<Spanned<String>>,
+    /// `accepts "version" "15" "16"`: the only values of a property this realisation can
+    /// run, per property, in order.
+    pub accepts: Vec<Accepts>,
+    /// `unsupported "partitions" help="..."`: why a property has no effect here and what
+    /// to do instead (the help of the error a declaration that writes it gets).
+    pub unsupported: IndexMap<String, Spanned<String>>,
+    /// The node.
+    pub span: Span,
+}
+
+/// `accepts "version" "15" "16" "17"` in a `realise` block.
+#[derive(Debug, Clone)]
+pub struct Accepts {
+    /// The property.
+    pub property: Spanned<String>,
+    /// The values it may have, as written (an integer property's values are its decimal
+    /// spelling).
+    pub values: Vec<String>,
+    /// The node.
+    pub span: Span,
+}
+
+/// `bind "host" secret="{{ name }}-app" key="host"`.
+#[derive(Debug, Clone)]
+pub struct Bind {
+    /// Binding key.
+    pub key: Spanned<String>,
+    /// Where the value is.
+    pub source: BindSource,
+    /// The node.
+    pub span: Span,
+}
+
+/// The source of one binding key; names and values are plain-text templates.
+#[derive(Debug, Clone)]
+pub enum BindSource {
+    /// A key of a Secret.
+    Secret {
+        /// Secret name template.
+        name: Spanned<String>,
+        /// Key in the Secret.
+        key: String,
+    },
+    /// A key of a ConfigMap.
+    ConfigMap {
+        /// ConfigMap name template.
+        name: Spanned<String>,
+        /// Key in the ConfigMap.
+        key: String,
+    },
+    /// A literal value template.
+    Value(Spanned<String>),
+}
+
+/// `property "version" type="string" default="16"` inside a `backing-kind`.
+#[derive(Debug, Clone)]
+pub struct KindProperty {
+    /// Property name.
+    pub name: Spanned<String>,
+    /// Value type.
+    pub ty: PropertyType,
+    /// Default value, if any; a property without default and not `required` is optional.
+    pub default: Option<Spanned<Value>>,
+    /// Whether a declaration must set it.
+    pub required: bool,
+}
+
+/// Types a backing-kind property can declare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PropertyType {
+    /// A string.
+    String,
+    /// An integer.
+    Integer,
+    /// `#true` / `#false`.
+    Bool,
+    /// A Kubernetes quantity such as `20Gi`.
+    Quantity,
+}
