@@ -178,3 +178,26 @@ fn bookshop_pod_settings_reach_the_pod_template() {
         assert_eq!(labels["app.kubernetes.io/name"], "storefront");
     }
 }
+
+#[test]
+fn bookshop_point_of_sale_terminals_reach_the_gateway_over_tcp() {
+    let tree = compile_example("bookshop").tree;
+    for (env, kind, range) in [("dev", "NodePort", "198.51.100.0/24"), ("prod", "LoadBalancer", "192.0.2.0/24")] {
+        let path = |kind: &str, name: &str| format!("{env}/dc1/orders/{kind}-{name}.yaml");
+        let service = tree.get(&path("service", "pos-gateway-pos")).and_then(|a| a.object()).unwrap();
+        assert_eq!(service["spec"]["type"], kind);
+        assert_eq!(service["spec"]["ports"][0]["port"], 515);
+        assert_eq!(service["spec"]["externalTrafficPolicy"], "Local");
+        let policy = tree.get(&path("networkpolicy", "pos-gateway")).and_then(|a| a.object()).unwrap();
+        let admits = policy["spec"]["ingress"].as_array().unwrap().iter().any(|rule| {
+            rule["from"].as_array().into_iter().flatten().any(|peer| peer["ipBlock"]["cidr"] == range)
+                && rule["ports"][0]["port"] == 515
+        });
+        assert!(admits, "{env}: no ingress from {range} on 515: {policy}");
+        let container = &pod_spec(&tree, &path("deployment", "pos-gateway"))["containers"][0];
+        assert_eq!(container["securityContext"]["capabilities"]["add"][0], "NET_BIND_SERVICE");
+        assert_eq!(container["securityContext"]["capabilities"]["drop"][0], "ALL");
+        let orders = variables(&tree, &path("deployment", "pos-gateway"));
+        assert_eq!(value(&orders, "ORDERS_ADDR"), format!("orders-api.orders-{env}.svc:8000"));
+    }
+}

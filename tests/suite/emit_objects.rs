@@ -23,6 +23,8 @@ fn span(offset: usize) -> Span {
 /// A fixed-UID target with an ALB-style Ingress.
 fn ingress_profile() -> ResolvedProfile {
     ResolvedProfile {
+        load_balancer_annotations: BTreeMap::new(),
+        internal_load_balancer_annotations: None,
         cloud: "eks".to_owned(),
         region: Some("ap-northeast-2".to_owned()),
         dns: Some("shop.acme.com".to_owned()),
@@ -64,6 +66,8 @@ fn ingress_profile() -> ResolvedProfile {
 /// An OpenShift-like target: Routes, UIDs assigned by the cluster.
 fn route_profile() -> ResolvedProfile {
     ResolvedProfile {
+        load_balancer_annotations: BTreeMap::new(),
+        internal_load_balancer_annotations: None,
         cloud: "openshift".to_owned(),
         region: None,
         dns: Some("apps.ocp.acme.internal".to_owned()),
@@ -123,6 +127,7 @@ fn workload(kind: WorkloadKind, name: &str, image: &str, offset: usize) -> Resol
         schedule: None,
         ports: Vec::new(),
         expose: Vec::new(),
+        expose_ports: Vec::new(),
         health: None,
         resources: resources("100m", "128Mi", "100m", "128Mi"),
         replicas: 1,

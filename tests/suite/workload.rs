@@ -32,3 +32,28 @@ fn workload_fixtures() {
         insta::assert_snapshot!(out);
     });
 }
+
+/// Exposure fixtures (`tests/fixtures/exposure/*.kdl`): the Services and NetworkPolicies
+/// of each spec, so a fixture shows what `expose-port` turns into on each target.
+#[test]
+fn exposure_fixtures() {
+    insta::glob!("../fixtures", "exposure/*.kdl", |path| {
+        let text = std::fs::read_to_string(path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let compilation = compile(&Inputs::spec(name.clone(), text), &Options::default());
+        let diagnostics = render(&compilation.sources, &compilation.diagnostics, ReportFormat::Plain, false);
+        assert!(!compilation.has_errors(), "{name} has errors:\n{diagnostics}");
+        let tree: ArtifactTree = compilation
+            .tree
+            .iter()
+            .filter(|(path, _)| path.contains("/service-") || path.contains("/networkpolicy-"))
+            .filter(|(path, _)| !path.ends_with("/networkpolicy-default-deny.yaml"))
+            .map(|(path, artifact)| (path.clone(), artifact.clone()))
+            .collect();
+        assert!(tree.keys().any(|p| p.contains("/service-")), "{name} emitted no Service");
+        let mut out = listing(&tree);
+        out.push_str("── diagnostics ──\n");
+        out.push_str(if diagnostics.is_empty() { "(none)\n" } else { &diagnostics });
+        insta::assert_snapshot!(out);
+    });
+}

@@ -11,3 +11,5 @@ pub const PORT: (i64, i64) = (1, 65535);
 pub const TERMINATION_GRACE: (i64, i64) = (0, 86_400);
 /// `tolerationSeconds` of a `NoExecute` toleration: up to a day.
 pub const TOLERATION_SECONDS: (i64, i64) = (0, 86_400);
+/// A fixed `node-port=`: Kubernetes' default NodePort range.
+pub const NODE_PORT: (i64, i64) = (30_000, 32_767);

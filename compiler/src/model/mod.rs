@@ -7,6 +7,7 @@ pub mod bounds;
 mod check;
 pub mod edit;
 mod errors;
+mod exposure;
 mod files;
 mod kind_types;
 mod limits;
@@ -19,6 +20,7 @@ pub mod vocab;
 
 pub(crate) use check::quantity_value;
 pub use errors::LowerError;
+pub use exposure::{PortExposure, PortExposureType};
 pub use files::{FileDir, FileEntry, FileSource};
 pub use kind_types::*;
 pub use limits::{MAX_ENTITIES, MAX_ENVIRONMENTS, MAX_PLACEMENTS};

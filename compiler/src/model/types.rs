@@ -135,6 +135,10 @@ pub struct ProfileFacts {
     pub internal_ingress_class: Option<Spanned<String>>,
     /// Annotations of the internal Ingress, over `ingress-annotation` (same key wins).
     pub internal_ingress_annotations: IndexMap<String, Spanned<String>>,
+    /// Annotations of every `LoadBalancer` Service (`expose-port type="load-balancer"`).
+    pub load_balancer_annotations: IndexMap<String, Spanned<String>>,
+    /// Annotations of an internal load balancer, over `load-balancer-annotation`.
+    pub internal_load_balancer_annotations: IndexMap<String, Spanned<String>>,
     /// ServiceAccount annotations of a workload with an `identity`, as templates
     /// (`identity-annotation "eks.amazonaws.com/role-arn" "arn:aws:iam::{{ params.account }}:role/{{ identity }}"`).
     pub identity_annotations: IndexMap<String, Spanned<String>>,
@@ -310,6 +314,8 @@ pub struct WorkloadSettings {
     pub ports: Vec<Port>,
     /// `expose "/path" port="http" host="..."`.
     pub expose: Vec<Expose>,
+    /// `expose-port "tcp" type="load-balancer" { from "..." }`: a port outside HTTP.
+    pub expose_ports: Vec<super::exposure::PortExposure>,
     /// `health ...`: the short form, one probe for liveness and readiness.
     pub health: Option<Health>,
     /// `readiness ...`: replaces the readiness probe `health` gives.

@@ -233,6 +233,22 @@ pub enum ResolveError {
         span: Span,
     },
 
+    /// An `expose-port` this workload or target cannot realise.
+    #[error("{reason}")]
+    #[diagnostic(code(resolve::port_exposure))]
+    PortExposure {
+        /// What is wrong.
+        reason: String,
+        /// The label text.
+        label: String,
+        /// The `expose-port` node.
+        #[label("{label}")]
+        span: Span,
+        /// What to write instead.
+        #[help]
+        help: String,
+    },
+
     /// A backing-service property the kind does not declare.
     #[error("unknown property `{name}` for {kind} `{service}`")]
     #[diagnostic(code(resolve::unknown_kind_property))]

@@ -15,6 +15,10 @@ pub fn apply_settings(base: &mut WorkloadSettings, overlay: &WorkloadSettings) {
         base.ports.push(port.clone());
     }
     base.expose.extend(overlay.expose.iter().cloned());
+    for exposure in &overlay.expose_ports {
+        base.expose_ports.retain(|existing| existing.port.value != exposure.port.value);
+        base.expose_ports.push(exposure.clone());
+    }
     overlay_option(&mut base.health, &overlay.health);
     overlay_option(&mut base.readiness, &overlay.readiness);
     overlay_option(&mut base.liveness, &overlay.liveness);
@@ -171,6 +175,12 @@ pub(super) fn layer_facts(cloud: &CloudProfile, target: &ProfileFacts) -> Profil
     overlay_option(&mut facts.internal_ingress_class, &target.internal_ingress_class);
     for (key, value) in &target.internal_ingress_annotations {
         facts.internal_ingress_annotations.insert(key.clone(), value.clone());
+    }
+    for (key, value) in &target.load_balancer_annotations {
+        facts.load_balancer_annotations.insert(key.clone(), value.clone());
+    }
+    for (key, value) in &target.internal_load_balancer_annotations {
+        facts.internal_load_balancer_annotations.insert(key.clone(), value.clone());
     }
     for (key, value) in &target.identity_annotations {
         facts.identity_annotations.insert(key.clone(), value.clone());

@@ -10,6 +10,7 @@ mod backing;
 mod defaults;
 mod env;
 mod errors;
+mod exposure;
 mod files;
 mod layer;
 mod library;
@@ -26,6 +27,7 @@ mod vars;
 mod workload;
 
 pub use errors::ResolveError;
+pub use exposure::service_name as port_service_name;
 pub use library::Library;
 pub use pipelines::{BuiltWorkload, Deployment, ResolvedBuild, ResolvedCiSystem, ResolvedPipelines};
 pub use types::*;

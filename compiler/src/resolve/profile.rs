@@ -50,8 +50,24 @@ pub(super) fn profile(
         .chain(facts.internal_ingress_annotations.iter())
         .map(|(k, v)| (k.clone(), v.value.clone()))
         .collect();
+    // An internal load balancer needs a fact that makes it internal: without one there is
+    // none (`expose-port internal=#true` is then an error, not a public load balancer).
+    let internal_load_balancer_annotations = (!facts.internal_load_balancer_annotations.is_empty()).then(|| {
+        facts
+            .load_balancer_annotations
+            .iter()
+            .chain(facts.internal_load_balancer_annotations.iter())
+            .map(|(k, v)| (k.clone(), v.value.clone()))
+            .collect()
+    });
     Some(ResolvedProfile {
         cloud: cloud.name.value.clone(),
+        load_balancer_annotations: facts
+            .load_balancer_annotations
+            .iter()
+            .map(|(k, v)| (k.clone(), v.value.clone()))
+            .collect(),
+        internal_load_balancer_annotations,
         region: target.region.as_ref().map(|r| r.value.clone()),
         dns: facts.dns.map(|d| d.value),
         registry: facts.registry.map(|r| r.value).or_else(|| platform_registry.map(|r| r.value.clone())),

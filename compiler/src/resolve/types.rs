@@ -114,6 +114,12 @@ pub struct ResolvedProfile {
     /// Annotations of the internal Ingress: `ingress-annotation` with
     /// `internal-ingress-annotation` over it.
     pub internal_ingress_annotations: BTreeMap<String, String>,
+    /// Annotations of every `LoadBalancer` Service (`load-balancer-annotation`).
+    pub load_balancer_annotations: BTreeMap<String, String>,
+    /// Annotations of an internal `LoadBalancer` Service: `load-balancer-annotation` with
+    /// `internal-load-balancer-annotation` over it; `None` when the profile names no
+    /// internal load balancer.
+    pub internal_load_balancer_annotations: Option<BTreeMap<String, String>>,
     /// Named values for realisation and identity templates.
     pub params: BTreeMap<String, String>,
     /// ServiceAccount annotations of a workload with an `identity` (templates).
@@ -223,6 +229,8 @@ pub struct ResolvedWorkload {
     pub ports: Vec<ResolvedPort>,
     /// Public exposures.
     pub expose: Vec<ResolvedExpose>,
+    /// Ports reached through a `LoadBalancer` or `NodePort` Service (`expose-port`).
+    pub expose_ports: Vec<ResolvedPortExposure>,
     /// Health probe, if any (`health`, the short form, as written).
     pub health: Option<ResolvedHealth>,
     /// Readiness probe: `readiness`, else from `health`.
@@ -385,6 +393,26 @@ pub struct ResolvedExpose {
     /// Reachable from the private network only.
     pub internal: bool,
     /// The `expose` node.
+    pub span: Span,
+}
+
+/// A port reached from outside the cluster through its own Service.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ResolvedPortExposure {
+    /// The port (name, numbers, protocol).
+    pub port: ResolvedPort,
+    /// Load balancer or node port.
+    #[serde(rename = "type")]
+    pub kind: crate::model::PortExposureType,
+    /// A fixed node port, when written.
+    pub node_port: Option<i32>,
+    /// On the private network only.
+    pub internal: bool,
+    /// Client address ranges allowed in.
+    pub from: Vec<String>,
+    /// The Service's annotations (the profile's load-balancer facts).
+    pub annotations: BTreeMap<String, String>,
+    /// The `expose-port` node.
     pub span: Span,
 }
 

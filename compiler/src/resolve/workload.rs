@@ -5,7 +5,7 @@ use super::errors::ResolveError;
 use super::realise::{self, Scope};
 use super::types::*;
 use super::uses::{self, Entity};
-use super::{Ctx, env, files, layer, pod, probes, suggest};
+use super::{Ctx, env, exposure, files, layer, pod, probes, suggest};
 use crate::diag::{Span, Spanned};
 use crate::model::{Domain, Workload, WorkloadKind, WorkloadSettings};
 use std::collections::BTreeMap;
@@ -50,6 +50,7 @@ pub(super) fn workload(
     }
 
     let expose = exposures(cx, scope, &name, &ports, &settings);
+    let expose_ports = exposure::expose_ports(cx, scope, (kind, &name), &ports, &settings);
 
     let probes = probes::probes(cx, &name, kind, &settings, &ports);
     let pod = pod::pod(&cx.defaults, &settings);
@@ -78,6 +79,7 @@ pub(super) fn workload(
         schedule: workload.schedule.as_ref().map(|s| s.value.clone()),
         ports,
         expose,
+        expose_ports,
         health: probes.health,
         readiness: probes.readiness,
         liveness: probes.liveness,

@@ -148,6 +148,28 @@ pub fn cases_of(estate: &Estate, tree: &ArtifactTree) -> Vec<Case> {
                     }
                 }
             }
+            // `expose-port`: its `from` ranges, and a load balancer's own addresses
+            // (the profile's `ingress-cidr`), on the exposed container port.
+            for view in &views {
+                for domain in &view.domains {
+                    for workload in &domain.workloads {
+                        for exposure in &workload.expose_ports {
+                            let mut ranges = exposure.from.clone();
+                            if exposure.kind == berth::model::PortExposureType::LoadBalancer {
+                                ranges.extend(view.profile.ingress_cidrs.iter().cloned());
+                            }
+                            for cidr in ranges {
+                                expected_external_ingress.insert((
+                                    cidr,
+                                    pod_id(&domain.namespace, workload),
+                                    i64::from(exposure.port.container_port),
+                                    protocol(&exposure.port).to_owned(),
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
             Case { expected_external_ingress, target: target.to_owned(), cluster, expected, expected_external }
         })
         .collect()

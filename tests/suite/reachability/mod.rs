@@ -249,3 +249,23 @@ domain "pay" team="pay-team" {
     assert!(report.contains("cidr="), "{report}");
     assert!(!compilation.tree.keys().any(|p| p.contains("ciliumnetworkpolicy")));
 }
+
+#[test]
+fn port_exposures_admit_exactly_their_ranges() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/exposure/load-balancer.kdl");
+    let text = std::fs::read_to_string(path).unwrap();
+    let compilation = compile(&Inputs::spec("load-balancer.kdl", text), &Options::default());
+    assert!(!compilation.has_errors());
+    assert_exact("exposure/load-balancer.kdl", &compilation);
+    // The declared ranges are really there: four targets, each with its ranges.
+    let cases = cases(&compilation);
+    assert_eq!(cases.len(), 4);
+    for case in &cases {
+        assert!(
+            case.expected_external_ingress.iter().any(|(cidr, _, port, _)| cidr == "203.0.113.0/24" && *port == 6000),
+            "{}: {:?}",
+            case.target,
+            case.expected_external_ingress
+        );
+    }
+}

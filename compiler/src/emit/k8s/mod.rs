@@ -109,6 +109,7 @@ fn emit_workload(ctx: &Ctx<'_>, workload: &ResolvedWorkload, out: &mut Vec<Artif
     workload::emit(ctx, workload, out);
     if !workload.ports.is_empty() && workload.kind == crate::model::WorkloadKind::Service {
         out.push(service::service(ctx, workload));
+        out.extend(service::port_services(ctx, workload));
         expose::emit(ctx, workload, out);
     }
 }

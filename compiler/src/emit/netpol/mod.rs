@@ -212,6 +212,7 @@ fn workload_policy(estate: &Estate, view: &View, domain: &ResolvedDomain, worklo
         if let Some(rule) = peers::load_balancer(&view.profile, workload) {
             ingress.push(rule);
         }
+        ingress.extend(peers::port_exposures(&view.profile, workload));
     }
     // Any workload may serve metrics, services or not.
     if let Some(rule) = peers::monitoring(&view.profile, workload) {

@@ -64,6 +64,27 @@ pub(super) fn load_balancer(
     })
 }
 
+/// Ingress from outside the cluster to each `expose-port`: from its `from` ranges, and
+/// for a load balancer also from the profile's `ingress-cidr` ranges (the load
+/// balancer's own addresses: health checks, and clients where it does not keep their
+/// address). The Service keeps client addresses (`externalTrafficPolicy: Local`).
+pub(super) fn port_exposures(profile: &ResolvedProfile, workload: &ResolvedWorkload) -> Vec<NetworkPolicyIngressRule> {
+    workload
+        .expose_ports
+        .iter()
+        .map(|exposure| {
+            let mut ranges: Vec<&String> = exposure.from.iter().collect();
+            if exposure.kind == crate::model::PortExposureType::LoadBalancer {
+                ranges.extend(profile.ingress_cidrs.iter().filter(|cidr| !exposure.from.contains(cidr)));
+            }
+            NetworkPolicyIngressRule {
+                from: Some(ranges.into_iter().map(|cidr| ip_block(cidr)).collect()),
+                ports: Some(container_ports(std::iter::once(&exposure.port))),
+            }
+        })
+        .collect()
+}
+
 /// The container ports behind a workload's `expose`s, each once, in first-seen order.
 fn exposed_ports(workload: &ResolvedWorkload) -> Vec<&ResolvedPort> {
     let mut exposed: Vec<&ResolvedPort> = Vec::new();

@@ -5,6 +5,7 @@
 
 mod domain;
 mod environment;
+mod exposure;
 mod files;
 mod kind;
 mod pipeline;

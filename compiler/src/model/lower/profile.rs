@@ -31,6 +31,8 @@ const FACTS: &[&str] = &[
     "internal-gateway",
     "internal-ingress-class",
     "internal-ingress-annotation",
+    "load-balancer-annotation",
+    "internal-load-balancer-annotation",
     "identity-annotation",
     "identity-label",
     "param",
@@ -110,7 +112,9 @@ pub(super) fn fact(cx: &mut Ctx<'_>, child: &KdlNode, facts: &mut ProfileFacts, 
         | "identity-annotation"
         | "identity-label"
         | "param"
-        | "internal-ingress-annotation" => {
+        | "internal-ingress-annotation"
+        | "load-balancer-annotation"
+        | "internal-load-balancer-annotation" => {
             let (what, map) = match key {
                 "dns-label" => ("label", &mut facts.dns_labels),
                 "ingress-label" => ("label", &mut facts.ingress_labels),
@@ -119,6 +123,8 @@ pub(super) fn fact(cx: &mut Ctx<'_>, child: &KdlNode, facts: &mut ProfileFacts, 
                 "identity-label" => ("label", &mut facts.identity_labels),
                 "param" => ("param", &mut facts.params),
                 "internal-ingress-annotation" => ("annotation", &mut facts.internal_ingress_annotations),
+                "load-balancer-annotation" => ("annotation", &mut facts.load_balancer_annotations),
+                "internal-load-balancer-annotation" => ("annotation", &mut facts.internal_load_balancer_annotations),
                 _ => ("annotation", &mut facts.ingress_annotations),
             };
             cx.shape(child, &[], 2, &format!("an {what} name and a value"));

@@ -1,7 +1,7 @@
 //! Lowering workloads (`service`, `worker`, `job`) and their settings.
 
 use super::values::{Ctx, Once, Quantity, args, children, is_cidr, is_host_name, prop};
-use super::{files, pod, probes, vars};
+use super::{exposure, files, pod, probes, vars};
 use crate::diag::Spanned;
 use crate::model::Resources;
 use crate::model::bounds::{PORT, REPLICAS, SCALE};
@@ -18,6 +18,7 @@ pub(super) const SETTINGS: &[&str] = &[
     "args",
     "port",
     "expose",
+    "expose-port",
     "health",
     "resources",
     "replicas",
@@ -178,6 +179,7 @@ pub(super) fn setting(
         "args" => settings.args = strings(cx, node),
         "port" => settings.ports.extend(port(cx, node)),
         "expose" => settings.expose.extend(expose(cx, node)),
+        "expose-port" => settings.expose_ports.extend(exposure::expose_port(cx, node)),
         "health" => settings.health = probes::health(cx, node, false),
         "readiness" => settings.readiness = probes::health(cx, node, true),
         "liveness" => settings.liveness = probes::health(cx, node, true),
