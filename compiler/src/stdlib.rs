@@ -152,6 +152,12 @@ mod tests {
                 assert_eq!(defaults.settings.replicas.as_ref().map(|v| v.value), Some(1));
                 assert_eq!(defaults.probe_initial_delay.as_ref().map(|v| v.value), Some(10));
                 assert_eq!(defaults.probe_period.as_ref().map(|v| v.value), Some(10));
+                assert_eq!(defaults.probe_timeout.as_ref().map(|v| v.value), Some(2));
+                assert_eq!(defaults.liveness_failures.as_ref().map(|v| v.value), Some(6));
+                assert_eq!(defaults.cpu_percent.as_ref().map(|v| v.value), Some(80));
+                assert_eq!(defaults.dns.dns_port.as_ref().map(|v| v.value), Some(53));
+                let limits = defaults.limit_range.as_ref().expect("default limit range");
+                assert_eq!(limits.limit_memory.as_ref().map(|v| v.value.as_str()), Some("512Mi"));
                 let quota = defaults.quota.as_ref().expect("default quota");
                 assert_eq!(quota.cpu.as_ref().map(|v| v.value.as_str()), Some("4"));
                 assert_eq!(quota.memory.as_ref().map(|v| v.value.as_str()), Some("8Gi"));

@@ -10,7 +10,7 @@ use berth::emit::{self, ArtifactTree};
 use berth::model::{HealthCheck, PortProtocol, WorkloadKind};
 use berth::output::file;
 use berth::resolve::{
-    Estate, Exposure, ResolvedDomain, ResolvedExpose, ResolvedHealth, ResolvedPod, ResolvedPort, ResolvedProfile,
+    Estate, Exposure, ResolvedDomain, ResolvedExpose, ResolvedHealth, ResolvedLimitRange, ResolvedPod, ResolvedPort, ResolvedProfile,
     ResolvedQuota, ResolvedResources, ResolvedScale, ResolvedSecret, ResolvedWorkload, View,
 };
 use std::collections::BTreeMap;
@@ -275,6 +275,12 @@ fn estate(env: &str, target: &str, profile: ResolvedProfile) -> Estate {
         platform: "acme-shop".to_owned(),
         kubernetes: "1.33".to_owned(),
         secret_store: "vault".to_owned(),
+        limit_range: ResolvedLimitRange {
+            request_cpu: "100m".to_owned(),
+            request_memory: "128Mi".to_owned(),
+            limit_cpu: "500m".to_owned(),
+            limit_memory: "512Mi".to_owned(),
+        },
         views: vec![View {
             env: env.to_owned(),
             env_index: 0,

@@ -140,3 +140,90 @@ domain "shop" {
     let url = env.as_array().into_iter().flatten().find(|e| e["name"] == "CACHE_URL").expect("CACHE_URL");
     assert_eq!(url["value"], "cache://sessions:2000", "{env}");
 }
+
+/// The values a spec leaves out come from the library's `defaults` (no Rust fallback): a
+/// library that changes the LimitRange, the probe thresholds, the autoscaler's target and
+/// the cluster DNS changes the objects; the stdlib's are what an empty library gets.
+#[test]
+fn library_defaults_decide_the_limit_range_probes_autoscaler_and_dns() {
+    let spec = r#"
+platform "acme"
+target "dc" cloud="plain" {
+    dns "apps.example.com"
+}
+environment "dev" target="dc"
+domain "shop" {
+    service "api" {
+        image "registry.example.com/api" tag="1.0.0"
+        port "http" 8080
+        health "/healthz"
+        scale min=2 max=4
+    }
+}
+"#;
+    let cloud = r#"cloud "plain" {
+    exposure "ingress"
+    fixed-uid #true
+}
+"#;
+    let defaults = r#"defaults {
+    probe timeout=7
+    failure-threshold readiness=4 liveness=9 startup=40
+    autoscale cpu-percent=65
+    limit-range limit-cpu="750m" limit-memory="1Gi"
+    dns-namespace "coredns"
+    dns-port 1053
+}
+"#;
+    let build = |with_defaults: bool| {
+        let mut inputs = Inputs::spec("spec.kdl", spec.to_owned());
+        inputs.libraries.push(SourceFile { name: "lib/plain.kdl".to_owned(), text: cloud.to_owned() });
+        if with_defaults {
+            inputs.libraries.push(SourceFile { name: "lib/defaults.kdl".to_owned(), text: defaults.to_owned() });
+        }
+        let compilation = compile(&inputs, &Options::default());
+        let report = render(&compilation.sources, &compilation.diagnostics, ReportFormat::Plain, false);
+        assert!(!compilation.has_errors(), "{report}");
+        let get = |file: &str| {
+            compilation.tree.get(&format!("dev/dc/shop/{file}")).and_then(|a| a.object()).cloned().expect(file)
+        };
+        (
+            get("limitrange-shop.yaml"),
+            get("deployment-api.yaml"),
+            get("horizontalpodautoscaler-api.yaml"),
+            get("networkpolicy-api.yaml"),
+        )
+    };
+    let dns_rule = |policy: &Value| {
+        let egress = policy["spec"]["egress"].as_array().cloned().unwrap_or_default();
+        egress.into_iter().find(|rule| rule["ports"][0]["protocol"] == "UDP").expect("a DNS rule")
+    };
+    let (limits, deployment, hpa, policy) = build(false);
+    let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(limits["spec"]["limits"][0]["default"], json!({"cpu": "500m", "memory": "512Mi"}));
+    assert_eq!(container["readinessProbe"]["failureThreshold"], 3);
+    assert_eq!(container["livenessProbe"]["timeoutSeconds"], 2);
+    assert_eq!(hpa["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"], 80);
+    let dns = dns_rule(&policy);
+    assert_eq!(dns["ports"][0]["port"], 53, "{dns}");
+    assert_eq!(dns["to"][0]["podSelector"]["matchLabels"], json!({"k8s-app": "kube-dns"}), "{dns}");
+
+    let (limits, deployment, hpa, policy) = build(true);
+    let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+    // Only the fields the library sets change: the requests stay the stdlib's.
+    assert_eq!(limits["spec"]["limits"][0]["default"], json!({"cpu": "750m", "memory": "1Gi"}));
+    assert_eq!(limits["spec"]["limits"][0]["defaultRequest"], json!({"cpu": "100m", "memory": "128Mi"}));
+    assert_eq!(container["readinessProbe"]["failureThreshold"], 4);
+    assert_eq!(container["livenessProbe"]["failureThreshold"], 9);
+    assert_eq!(container["livenessProbe"]["timeoutSeconds"], 7);
+    assert_eq!(hpa["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"], 65);
+    let dns = dns_rule(&policy);
+    assert_eq!(dns["ports"][0]["port"], 1053, "{dns}");
+    assert_eq!(
+        dns["to"][0]["namespaceSelector"]["matchLabels"],
+        json!({"kubernetes.io/metadata.name": "coredns"}),
+        "{dns}"
+    );
+    // Another namespace without labels: every pod of it, not the stdlib's kube-dns label.
+    assert!(dns["to"][0]["podSelector"].get("matchLabels").is_none_or(|l| l == &json!({})), "{dns}");
+}

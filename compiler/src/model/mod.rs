@@ -5,6 +5,7 @@
 
 pub mod bounds;
 mod check;
+mod defaults;
 pub mod edit;
 mod errors;
 mod exposure;
@@ -19,6 +20,7 @@ mod vars;
 pub mod vocab;
 
 pub(crate) use check::quantity_value;
+pub use defaults::{LimitRangeDefaults, WorkloadDefaults};
 pub use errors::LowerError;
 pub use exposure::{PortExposure, PortExposureType};
 pub use files::{FileDir, FileEntry, FileSource};

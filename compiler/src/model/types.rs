@@ -1,5 +1,6 @@
 //! The typed, spanned spec: what the user wrote, with names still unresolved.
 
+use super::defaults::WorkloadDefaults;
 use super::kind_types::BackingKind;
 use super::pipeline_types::{BuildKind, CiSettings, CiSystem};
 use super::pod::{PodSettings, Resources};
@@ -619,23 +620,4 @@ pub struct Waiver {
     pub until: Option<Spanned<String>>,
     /// The whole node.
     pub span: Span,
-}
-
-/// `defaults { ... }`: defaults for every workload, from the stdlib (a library may override).
-#[derive(Debug, Clone, Default)]
-pub struct WorkloadDefaults {
-    /// Default settings (resources, replicas, health timings).
-    pub settings: WorkloadSettings,
-    /// UID/GID used where the profile allows fixed UIDs.
-    pub run_as_user: Option<Spanned<i64>>,
-    /// Size limit of the `/tmp` emptyDir.
-    pub tmp_size: Option<Spanned<String>>,
-    /// Default quota of a domain namespace without one.
-    pub quota: Option<Quota>,
-    /// Default Kubernetes version when the platform names none.
-    pub kubernetes: Option<Spanned<String>>,
-    /// `probe initial-delay=10 period=10`: default probe timings (seconds).
-    pub probe_initial_delay: Option<Spanned<i64>>,
-    /// Default probe period (seconds).
-    pub probe_period: Option<Spanned<i64>>,
 }

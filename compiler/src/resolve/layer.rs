@@ -105,8 +105,27 @@ pub(super) fn merge_defaults(base: &mut WorkloadDefaults, overlay: &WorkloadDefa
     overlay_option(&mut base.run_as_user, &overlay.run_as_user);
     overlay_option(&mut base.tmp_size, &overlay.tmp_size);
     overlay_option(&mut base.kubernetes, &overlay.kubernetes);
+    overlay_option(&mut base.secret_store, &overlay.secret_store);
     overlay_option(&mut base.probe_initial_delay, &overlay.probe_initial_delay);
     overlay_option(&mut base.probe_period, &overlay.probe_period);
+    overlay_option(&mut base.probe_timeout, &overlay.probe_timeout);
+    overlay_option(&mut base.readiness_failures, &overlay.readiness_failures);
+    overlay_option(&mut base.liveness_failures, &overlay.liveness_failures);
+    overlay_option(&mut base.startup_failures, &overlay.startup_failures);
+    overlay_option(&mut base.cpu_percent, &overlay.cpu_percent);
+    if let Some(limits) = &overlay.limit_range {
+        let base = base.limit_range.get_or_insert_with(Default::default);
+        overlay_option(&mut base.request_cpu, &limits.request_cpu);
+        overlay_option(&mut base.request_memory, &limits.request_memory);
+        overlay_option(&mut base.limit_cpu, &limits.limit_cpu);
+        overlay_option(&mut base.limit_memory, &limits.limit_memory);
+    }
+    // The DNS labels go with their namespace: a library naming another namespace without
+    // labels means all its pods, not the stdlib's `kube-dns` ones.
+    if overlay.dns.dns_namespace.is_some() && overlay.dns.dns_labels.is_empty() {
+        base.dns.dns_labels.clear();
+    }
+    overlay_facts(&mut base.dns, &overlay.dns);
     if let Some(quota) = &overlay.quota {
         match &mut base.quota {
             Some(existing) => merge_quota(existing, quota),
@@ -131,6 +150,12 @@ pub(super) fn overlay_option<T: Clone>(base: &mut Option<T>, overlay: &Option<T>
 /// Profile facts with the target's facts on top.
 pub(super) fn layer_facts(cloud: &CloudProfile, target: &ProfileFacts) -> ProfileFacts {
     let mut facts = cloud.facts.clone();
+    overlay_facts(&mut facts, target);
+    facts
+}
+
+/// `target`'s facts on top of `facts`.
+pub(super) fn overlay_facts(facts: &mut ProfileFacts, target: &ProfileFacts) {
     overlay_option(&mut facts.dns, &target.dns);
     overlay_option(&mut facts.registry, &target.registry);
     overlay_option(&mut facts.exposure, &target.exposure);
@@ -192,5 +217,4 @@ pub(super) fn layer_facts(cloud: &CloudProfile, target: &ProfileFacts) -> Profil
         facts.params.insert(key.clone(), value.clone());
     }
     overlay_option(&mut facts.backing_managed, &target.backing_managed);
-    facts
 }

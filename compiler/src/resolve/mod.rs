@@ -108,7 +108,8 @@ fn estate(cx: &mut Ctx<'_>, spec: &Spec) -> Estate {
         return Estate::default();
     };
     let kubernetes = kubernetes_version(cx, spec);
-    let secret_store = platform.secret_store.as_ref().map_or_else(|| "default".to_owned(), |s| s.value.clone());
+    let secret_store =
+        platform.secret_store.as_ref().map_or_else(|| cx.defaults.secret_store.clone(), |s| s.value.clone());
     if spec.environments.is_empty() {
         let span = platform.name.span;
         cx.diags.at(span, ResolveError::MissingEnvironment { span });
@@ -151,6 +152,7 @@ fn estate(cx: &mut Ctx<'_>, spec: &Spec) -> Estate {
         platform: platform.name.value.clone(),
         kubernetes,
         secret_store,
+        limit_range: cx.defaults.limit_range.clone(),
         views,
         span: Some(platform.span),
         pipelines: None,

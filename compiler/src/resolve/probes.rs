@@ -1,20 +1,11 @@
 //! Probes: `health` (the short form, one probe for liveness and readiness) and the
-//! separate `readiness`, `liveness` and `startup` probes, with their defaults.
+//! separate `readiness`, `liveness` and `startup` probes, with their defaults (timings and
+//! failure thresholds from the library's `defaults`).
 
 use super::Ctx;
 use super::errors::ResolveError;
 use super::types::{ResolvedHealth, ResolvedPort};
 use crate::model::{Health, WorkloadKind, WorkloadSettings};
-
-/// Readiness: how many failed probes take the pod out of its Service.
-const READINESS_FAILURE_THRESHOLD: i64 = 3;
-/// Liveness: how many failed probes restart the container. Higher than readiness, so a
-/// slow pod is first taken out of rotation, and only restarted if it stays stuck.
-const LIVENESS_FAILURE_THRESHOLD: i64 = 6;
-/// Startup: with the default period, five minutes to start before the kubelet gives up.
-const STARTUP_FAILURE_THRESHOLD: i64 = 30;
-/// Probe timeout in seconds.
-const PROBE_TIMEOUT: i64 = 2;
 
 /// The resolved probes of a workload: the short form as written, then readiness,
 /// liveness and startup as the container gets them.
@@ -65,7 +56,11 @@ pub(super) fn probes(
     };
     let readiness = own(cx, "readiness", settings.readiness.as_ref(), Which::Readiness).or_else(|| {
         // From `health`: probed from the start, failing sooner than liveness.
-        health.clone().map(|h| ResolvedHealth { initial_delay: 0, failure_threshold: READINESS_FAILURE_THRESHOLD, ..h })
+        health.clone().map(|h| ResolvedHealth {
+            initial_delay: 0,
+            failure_threshold: cx.defaults.failures.readiness,
+            ..h
+        })
     });
     let liveness = own(cx, "liveness", settings.liveness.as_ref(), Which::Liveness).or_else(|| health.clone());
     let startup = own(cx, "startup", settings.startup.as_ref(), Which::Startup);
@@ -86,10 +81,11 @@ fn probe(
         Which::Liveness => cx.defaults.probe_initial_delay,
         Which::Readiness | Which::Startup => 0,
     };
+    let failures = cx.defaults.failures;
     let failure_threshold = match which {
-        Which::Readiness => READINESS_FAILURE_THRESHOLD,
-        Which::Liveness => LIVENESS_FAILURE_THRESHOLD,
-        Which::Startup => STARTUP_FAILURE_THRESHOLD,
+        Which::Readiness => failures.readiness,
+        Which::Liveness => failures.liveness,
+        Which::Startup => failures.startup,
     };
     Some(ResolvedHealth {
         check: written.check.value.clone(),
@@ -97,7 +93,7 @@ fn probe(
         port_number: port.container_port,
         initial_delay: written.initial_delay.as_ref().map_or(initial_delay, |d| d.value),
         period: written.period.as_ref().map_or(period, |p| p.value),
-        timeout: written.timeout.as_ref().map_or(PROBE_TIMEOUT, |t| t.value),
+        timeout: written.timeout.as_ref().map_or(cx.defaults.probe_timeout, |t| t.value),
         failure_threshold: written.failure_threshold.as_ref().map_or(failure_threshold, |f| f.value),
         headers: written.headers.iter().map(|(k, v)| (k.value.clone(), v.value.clone())).collect(),
     })

@@ -78,15 +78,15 @@ pub(super) fn profile(
         fixed_uid: facts.fixed_uid.is_none_or(|f| f.value),
         run_as_user: cx.defaults.run_as_user,
         tmp_size: cx.defaults.tmp_size.clone(),
-        // The kube-dns labels are only a default for the default namespace: a profile
-        // that names another DNS namespace without labels means all its pods.
+        // The default DNS labels go only with the default namespace: a profile that names
+        // another DNS namespace without labels means all its pods.
         dns_labels: if facts.dns_labels.is_empty() && facts.dns_namespace.is_none() {
-            BTreeMap::from([("k8s-app".to_owned(), "kube-dns".to_owned())])
+            cx.defaults.dns_labels.clone()
         } else {
             facts.dns_labels.into_iter().map(|(k, v)| (k, v.value)).collect()
         },
-        dns_namespace: facts.dns_namespace.map_or_else(|| "kube-system".to_owned(), |n| n.value),
-        dns_port: facts.dns_port.and_then(|p| i32::try_from(p.value).ok()).unwrap_or(53),
+        dns_namespace: facts.dns_namespace.map_or_else(|| cx.defaults.dns_namespace.clone(), |n| n.value),
+        dns_port: i32::try_from(facts.dns_port.map_or(cx.defaults.dns_port, |p| p.value)).unwrap_or_default(),
         ingress_namespace: facts.ingress_namespace.map(|n| n.value),
         ingress_labels: facts.ingress_labels.into_iter().map(|(k, v)| (k, v.value)).collect(),
         monitoring_namespace: facts.monitoring_namespace.map(|n| n.value),

@@ -48,8 +48,13 @@ mod tests {
         let schema = estate_schema();
         assert!(jsonschema::meta::is_valid(&schema));
         let validator = jsonschema::validator_for(&schema).unwrap();
-        let empty =
-            serde_json::json!({"platform": "p", "kubernetes": "1.33", "secret_store": "s", "views": [], "span": null});
+        let limit_range = serde_json::json!({
+            "request_cpu": "100m", "request_memory": "128Mi", "limit_cpu": "500m", "limit_memory": "512Mi",
+        });
+        let empty = serde_json::json!({
+            "platform": "p", "kubernetes": "1.33", "secret_store": "s", "limit_range": limit_range, "views": [],
+            "span": null,
+        });
         assert!(validator.is_valid(&empty));
         assert!(!validator.is_valid(&serde_json::json!({"platform": "p"})));
     }

@@ -19,6 +19,8 @@ pub struct Estate {
     pub kubernetes: String,
     /// `ClusterSecretStore` that secret references read from.
     pub secret_store: String,
+    /// The LimitRange every domain namespace gets.
+    pub limit_range: ResolvedLimitRange,
     /// One entry per (environment, target), in promotion order, then target order.
     pub views: Vec<View>,
     /// The `platform` node (provenance of estate-wide files); `None` only in the empty
@@ -208,6 +210,20 @@ pub struct ResolvedQuota {
     pub memory: String,
     /// Pod count.
     pub pods: Option<i64>,
+}
+
+/// The LimitRange of every domain namespace (stdlib `defaults { limit-range ... }`): what a
+/// container created without requests or limits gets.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct ResolvedLimitRange {
+    /// Default CPU request.
+    pub request_cpu: String,
+    /// Default memory request.
+    pub request_memory: String,
+    /// Default CPU limit.
+    pub limit_cpu: String,
+    /// Default memory limit.
+    pub limit_memory: String,
 }
 
 /// A workload after all layers apply.

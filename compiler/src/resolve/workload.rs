@@ -61,7 +61,7 @@ pub(super) fn workload(
     let scale = settings.scale.as_ref().map(|scale| ResolvedScale {
         min: scale.min.value,
         max: scale.max.value,
-        cpu_percent: scale.cpu_percent.as_ref().map_or(80, |c| c.value),
+        cpu_percent: scale.cpu_percent.as_ref().map_or(cx.defaults.cpu_percent, |c| c.value),
     });
 
     let bound = resolved_uses(cx, domain, workload, &settings, entities);

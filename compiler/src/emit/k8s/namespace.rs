@@ -14,15 +14,6 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use std::collections::BTreeMap;
 
-/// Default CPU request of a container that sets none (Berth always sets one; this
-/// covers pods created by hand in the namespace).
-const DEFAULT_CPU_REQUEST: &str = "100m";
-/// Default memory request, as above.
-const DEFAULT_MEMORY_REQUEST: &str = "128Mi";
-/// Default CPU limit, as above.
-const DEFAULT_CPU_LIMIT: &str = "500m";
-/// Default memory limit, as above.
-const DEFAULT_MEMORY_LIMIT: &str = "512Mi";
 /// The Pod Security Standard every namespace enforces.
 const POD_SECURITY_LEVEL: &str = "restricted";
 
@@ -98,7 +89,10 @@ fn resource_quota(ctx: &Ctx<'_>) -> Artifact {
     ctx.domain_artifact("ResourceQuota", &ctx.domain.name, &object)
 }
 
+/// The LimitRange of the library's defaults (Berth always sets requests and limits; this
+/// covers pods created by hand in the namespace).
 fn limit_range(ctx: &Ctx<'_>) -> Artifact {
+    let limits = &ctx.estate.limit_range;
     let pair = |cpu: &str, memory: &str| {
         BTreeMap::from([
             ("cpu".to_owned(), Quantity(cpu.to_owned())),
@@ -110,8 +104,8 @@ fn limit_range(ctx: &Ctx<'_>) -> Artifact {
         spec: Some(LimitRangeSpec {
             limits: vec![LimitRangeItem {
                 type_: "Container".to_owned(),
-                default_request: Some(pair(DEFAULT_CPU_REQUEST, DEFAULT_MEMORY_REQUEST)),
-                default: Some(pair(DEFAULT_CPU_LIMIT, DEFAULT_MEMORY_LIMIT)),
+                default_request: Some(pair(&limits.request_cpu, &limits.request_memory)),
+                default: Some(pair(&limits.limit_cpu, &limits.limit_memory)),
                 ..LimitRangeItem::default()
             }],
         }),

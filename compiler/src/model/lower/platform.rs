@@ -8,10 +8,24 @@ use crate::diag::Spanned;
 use crate::model::check;
 use crate::model::errors::LowerError;
 use crate::model::types::*;
+use crate::model::{LimitRangeDefaults, WorkloadDefaults};
 use kdl::KdlNode;
 
 /// Extra nodes of `defaults`.
-const DEFAULTS: &[&str] = &["kubernetes", "run-as-user", "tmp-size", "quota", "probe"];
+const DEFAULTS: &[&str] = &[
+    "kubernetes",
+    "secret-store",
+    "run-as-user",
+    "tmp-size",
+    "quota",
+    "probe",
+    "failure-threshold",
+    "autoscale",
+    "limit-range",
+    "dns-namespace",
+    "dns-label",
+    "dns-port",
+];
 
 pub(super) fn platform(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Platform> {
     cx.shape(node, &[], 1, "the platform name");
@@ -89,6 +103,11 @@ pub(super) fn defaults(cx: &mut Ctx<'_>, node: &KdlNode) -> WorkloadDefaults {
                     }
                 }
             }
+            "secret-store" => {
+                if cx.once(&mut once, child, key, "defaults") {
+                    defaults.secret_store = cx.single_string(child);
+                }
+            }
             "run-as-user" => {
                 if cx.once(&mut once, child, key, "defaults") {
                     defaults.run_as_user = cx.single_integer(child, 1, 2_147_483_647);
@@ -112,14 +131,13 @@ pub(super) fn defaults(cx: &mut Ctx<'_>, node: &KdlNode) -> WorkloadDefaults {
                     defaults.quota = Some(domain::quota(cx, child));
                 }
             }
-            "probe" => {
+            "probe" | "failure-threshold" | "autoscale" | "limit-range" => {
                 if cx.once(&mut once, child, key, "defaults") {
-                    cx.shape(child, &["initial-delay", "period"], 0, "only `initial-delay=` and `period=`");
-                    cx.no_children(child);
-                    defaults.probe_initial_delay =
-                        prop(child, "initial-delay").and_then(|e| cx.integer(e, "`initial-delay`", 0, 3600));
-                    defaults.probe_period = prop(child, "period").and_then(|e| cx.integer(e, "`period`", 1, 3600));
+                    numbers(cx, child, &mut defaults);
                 }
+            }
+            "dns-namespace" | "dns-label" | "dns-port" => {
+                super::profile::fact(cx, child, &mut defaults.dns, &mut once, "defaults");
             }
             _ => {
                 if !workload::setting(cx, child, &mut defaults.settings, &mut once, "defaults") {
@@ -132,4 +150,45 @@ pub(super) fn defaults(cx: &mut Ctx<'_>, node: &KdlNode) -> WorkloadDefaults {
         }
     }
     defaults
+}
+
+/// The property-only nodes of `defaults`: `probe`, `failure-threshold`, `autoscale` and
+/// `limit-range`.
+fn numbers(cx: &mut Ctx<'_>, child: &KdlNode, defaults: &mut WorkloadDefaults) {
+    cx.no_children(child);
+    match child.name().value() {
+        "probe" => {
+            let only = "only `initial-delay=`, `period=` and `timeout=`";
+            cx.shape(child, &["initial-delay", "period", "timeout"], 0, only);
+            defaults.probe_initial_delay =
+                prop(child, "initial-delay").and_then(|e| cx.integer(e, "`initial-delay`", 0, 3600));
+            defaults.probe_period = prop(child, "period").and_then(|e| cx.integer(e, "`period`", 1, 3600));
+            defaults.probe_timeout = prop(child, "timeout").and_then(|e| cx.integer(e, "`timeout`", 1, 3600));
+        }
+        "failure-threshold" => {
+            let only = "only `readiness=`, `liveness=` and `startup=`";
+            cx.shape(child, &["readiness", "liveness", "startup"], 0, only);
+            defaults.readiness_failures = prop(child, "readiness").and_then(|e| cx.integer(e, "`readiness`", 1, 1000));
+            defaults.liveness_failures = prop(child, "liveness").and_then(|e| cx.integer(e, "`liveness`", 1, 1000));
+            defaults.startup_failures = prop(child, "startup").and_then(|e| cx.integer(e, "`startup`", 1, 1000));
+        }
+        "autoscale" => {
+            cx.shape(child, &["cpu-percent"], 0, "only `cpu-percent=`");
+            defaults.cpu_percent = prop(child, "cpu-percent").and_then(|e| cx.integer(e, "`cpu-percent`", 1, 100));
+        }
+        _ => {
+            let names = ["request-cpu", "request-memory", "limit-cpu", "limit-memory"];
+            let only = "only `request-cpu=`, `request-memory=`, `limit-cpu=` and `limit-memory=`";
+            cx.shape(child, &names, 0, only);
+            let mut quantity = |name: &str, kind: Quantity| {
+                prop(child, name).and_then(|entry| cx.quantity(entry, &format!("`{name}`"), kind))
+            };
+            defaults.limit_range = Some(LimitRangeDefaults {
+                request_cpu: quantity("request-cpu", Quantity::Cpu),
+                request_memory: quantity("request-memory", Quantity::Memory),
+                limit_cpu: quantity("limit-cpu", Quantity::Cpu),
+                limit_memory: quantity("limit-memory", Quantity::Memory),
+            });
+        }
+    }
 }
