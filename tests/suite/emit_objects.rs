@@ -5,13 +5,13 @@
 //! Set `BERTH_EMIT_OBJECTS_DIR=<dir>` to also write the files there, for the external
 //! oracles (`check-k8s`, `check-security`).
 
-use berth::diag::{Diagnostics, FileId, Span};
+use berth::diag::{Diagnostics, FileId, Span, Spanned};
 use berth::emit::{self, ArtifactTree};
 use berth::model::{HealthCheck, PortProtocol, WorkloadKind};
 use berth::output::file;
 use berth::resolve::{
-    Estate, Exposure, ResolvedDomain, ResolvedExpose, ResolvedHealth, ResolvedLimitRange, ResolvedPod, ResolvedPort, ResolvedProfile,
-    ResolvedQuota, ResolvedResources, ResolvedScale, ResolvedSecret, ResolvedWorkload, View,
+    Estate, Exposure, ResolvedDomain, ResolvedExpose, ResolvedHealth, ResolvedLimitRange, ResolvedPod, ResolvedPort,
+    ResolvedProfile, ResolvedQuota, ResolvedResources, ResolvedScale, ResolvedSecret, ResolvedWorkload, View,
 };
 use std::collections::BTreeMap;
 
@@ -30,6 +30,7 @@ fn ingress_profile() -> ResolvedProfile {
         dns: Some("shop.acme.com".to_owned()),
         registry: Some("123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/shop".to_owned()),
         exposure: Exposure::Ingress,
+        route_object: None,
         ingress_class: Some("alb".to_owned()),
         ingress_annotations: BTreeMap::from([
             ("alb.ingress.kubernetes.io/scheme".to_owned(), "internet-facing".to_owned()),
@@ -37,6 +38,7 @@ fn ingress_profile() -> ResolvedProfile {
         ]),
         storage_class: Some("gp3".to_owned()),
         fixed_uid: true,
+        uid_note: None,
         run_as_user: 10001,
         tmp_size: "64Mi".to_owned(),
         dns_namespace: "kube-system".to_owned(),
@@ -63,6 +65,19 @@ fn ingress_profile() -> ResolvedProfile {
     }
 }
 
+/// The `route-object` template of the stdlib's `openshift` profile, read by the front end.
+fn stdlib_route_object() -> String {
+    let (path, text) =
+        berth::stdlib::FILES.iter().find(|(path, _)| path.ends_with("/openshift.kdl>")).expect("profile");
+    let file = berth::diag::SourceFile { name: (*path).to_owned(), text: (*text).to_owned() };
+    let mut sources = berth::diag::Sources::default();
+    let id = sources.add(file.clone());
+    let mut diags = Diagnostics::default();
+    let parsed = berth::syntax::parse(&mut diags, id, &file).expect("parses");
+    let spec = berth::model::lower(&mut diags, &parsed);
+    spec.clouds[0].facts.route_object.clone().expect("a route-object").value
+}
+
 /// An OpenShift-like target: Routes, UIDs assigned by the cluster.
 fn route_profile() -> ResolvedProfile {
     ResolvedProfile {
@@ -73,10 +88,12 @@ fn route_profile() -> ResolvedProfile {
         dns: Some("apps.ocp.acme.internal".to_owned()),
         registry: Some("registry.acme.internal/shop".to_owned()),
         exposure: Exposure::Route,
+        route_object: Some(Spanned::new(stdlib_route_object(), span(0))),
         ingress_class: None,
         ingress_annotations: BTreeMap::new(),
         storage_class: None,
         fixed_uid: false,
+        uid_note: Some("OpenShift restricted-v2 SCC assigns the UID from the namespace range".to_owned()),
         run_as_user: 10001,
         tmp_size: "64Mi".to_owned(),
         dns_namespace: "openshift-dns".to_owned(),

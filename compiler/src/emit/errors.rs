@@ -91,6 +91,24 @@ pub enum EmitError {
         span: Span,
     },
 
+    /// A profile's `route-object` does not render into an object: a mistake in the library.
+    #[error("the `route-object` of target `{target}` does not render: {reason}")]
+    #[diagnostic(
+        code(emit::route_object),
+        help(
+            "fix the `route-object` template of the cloud profile (context: `name`, `workload`, `namespace`, `host`, `path`, `port`); it needs `apiVersion` and `kind`, Berth adds `metadata`"
+        )
+    )]
+    RouteObject {
+        /// Target.
+        target: String,
+        /// Why.
+        reason: String,
+        /// The template.
+        #[label("this template")]
+        span: Span,
+    },
+
     /// An emitter produced a file outside the outputs it declares: a bug in Berth.
     #[error("emitter `{emitter}` produced `{path}`, outside the outputs it declares")]
     #[diagnostic(code(emit::misplaced), help("this is a bug in Berth; please report it"))]

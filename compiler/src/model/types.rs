@@ -86,8 +86,11 @@ pub struct ProfileFacts {
     pub dns: Option<Spanned<String>>,
     /// Image registry prefix overriding the platform's.
     pub registry: Option<Spanned<String>>,
-    /// How exposure is realised: `ingress` or `route` (OpenShift).
+    /// How exposure is realised: `ingress`, `route` (the profile's `route-object`) or `gateway`.
     pub exposure: Option<Spanned<String>>,
+    /// The object `exposure "route"` emits per `expose`: a YAML template over `name`,
+    /// `workload`, `host`, `path` and `port` (`route-object #"""..."""#`).
+    pub route_object: Option<Spanned<String>>,
     /// IngressClass name for `ingress` exposure.
     pub ingress_class: Option<Spanned<String>>,
     /// Extra annotations on every Ingress (e.g. ALB scheme), in order.
@@ -96,6 +99,9 @@ pub struct ProfileFacts {
     pub storage_class: Option<Spanned<String>>,
     /// Whether pods may carry fixed UIDs/GIDs (false on OpenShift's restricted SCC).
     pub fixed_uid: Option<Spanned<bool>>,
+    /// Why pods carry no fixed UID where `fixed-uid #false` (`uid-note "..."`): the
+    /// reason the scanner notes on each controller give.
+    pub uid_note: Option<Spanned<String>>,
     /// Namespace of the cluster DNS pods that NetworkPolicies allow egress to, e.g.
     /// `kube-system` or `openshift-dns`.
     pub dns_namespace: Option<Spanned<String>>,

@@ -654,6 +654,24 @@ pub enum ResolveError {
         span: Span,
     },
 
+    /// `exposure "route"` without the object a route is.
+    #[error("target `{target}` exposes services through routes, but its profile has no `route-object`")]
+    #[diagnostic(
+        code(resolve::missing_route_object),
+        help(
+            "add `route-object #\"\"\"...\"\"\"#` (the YAML template of one route, as the stdlib's targets/openshift.kdl has) to cloud `{cloud}` or target `{target}`, or set `exposure \"ingress\"`"
+        )
+    )]
+    MissingRouteObject {
+        /// Target.
+        target: String,
+        /// Its cloud profile.
+        cloud: String,
+        /// The target node.
+        #[label("exposure `route` (from cloud `{cloud}` or this target)")]
+        span: Span,
+    },
+
     /// A realisation needs the target's region and the target declares none.
     #[error("target `{target}` has no `region`, which the {mode} {kind} realisation needs for `{name}`")]
     #[diagnostic(

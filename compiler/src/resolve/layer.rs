@@ -159,6 +159,8 @@ pub(super) fn overlay_facts(facts: &mut ProfileFacts, target: &ProfileFacts) {
     overlay_option(&mut facts.dns, &target.dns);
     overlay_option(&mut facts.registry, &target.registry);
     overlay_option(&mut facts.exposure, &target.exposure);
+    overlay_option(&mut facts.route_object, &target.route_object);
+    overlay_option(&mut facts.uid_note, &target.uid_note);
     overlay_option(&mut facts.ingress_class, &target.ingress_class);
     overlay_option(&mut facts.storage_class, &target.storage_class);
     overlay_option(&mut facts.fixed_uid, &target.fixed_uid);

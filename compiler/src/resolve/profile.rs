@@ -30,6 +30,16 @@ pub(super) fn profile(
     let facts = layer_facts(cloud, &target.facts);
     // `model` accepts only the three spellings, so `ingress` is the default, not a fallback.
     let exposure = facts.exposure.as_ref().and_then(|e| Exposure::parse(&e.value)).unwrap_or(Exposure::Ingress);
+    if exposure == Exposure::Route && facts.route_object.is_none() {
+        cx.error(
+            target.name.span,
+            ResolveError::MissingRouteObject {
+                target: target.name.value.clone(),
+                cloud: cloud.name.value.clone(),
+                span: target.name.span,
+            },
+        );
+    }
     if exposure == Exposure::Gateway && facts.gateway.is_none() {
         cx.error(
             target.name.span,
@@ -72,10 +82,12 @@ pub(super) fn profile(
         dns: facts.dns.map(|d| d.value),
         registry: facts.registry.map(|r| r.value).or_else(|| platform_registry.map(|r| r.value.clone())),
         exposure,
+        route_object: facts.route_object,
         ingress_class: facts.ingress_class.map(|c| c.value),
         ingress_annotations: facts.ingress_annotations.into_iter().map(|(k, v)| (k, v.value)).collect(),
         storage_class: facts.storage_class.map(|s| s.value),
         fixed_uid: facts.fixed_uid.is_none_or(|f| f.value),
+        uid_note: facts.uid_note.map(|n| n.value),
         run_as_user: cx.defaults.run_as_user,
         tmp_size: cx.defaults.tmp_size.clone(),
         // The default DNS labels go only with the default namespace: a profile that names

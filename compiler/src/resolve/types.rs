@@ -64,8 +64,10 @@ pub struct ResolvedProfile {
     pub dns: Option<String>,
     /// Registry prefix for bare image names.
     pub registry: Option<String>,
-    /// How exposed services are reached: Ingress, OpenShift Route or Gateway API.
+    /// How exposed services are reached: Ingress, the profile's route object or Gateway API.
     pub exposure: Exposure,
+    /// The object template `exposure "route"` renders per `expose` (`route-object`).
+    pub route_object: Option<crate::diag::Spanned<String>>,
     /// IngressClass name.
     pub ingress_class: Option<String>,
     /// Annotations added to every Ingress.
@@ -74,6 +76,8 @@ pub struct ResolvedProfile {
     pub storage_class: Option<String>,
     /// Whether pod security contexts carry fixed UID/GID/fsGroup.
     pub fixed_uid: bool,
+    /// Why they carry none, for the scanner notes (`uid-note`).
+    pub uid_note: Option<String>,
     /// UID and GID to use where fixed UIDs are allowed.
     pub run_as_user: i64,
     /// Size limit of the `/tmp` emptyDir.

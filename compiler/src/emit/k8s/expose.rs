@@ -1,34 +1,45 @@
 //! Exposure of a service: one networking.k8s.io Ingress with every public `expose` of the
 //! workload (and `<workload>-internal` for the `internal=#true` ones, with the profile's
 //! internal class and annotations); Gateway API HTTPRoutes on the profile's `gateway`
-//! (or `internal-gateway`) where it says `exposure "gateway"`; OpenShift Routes where it
-//! says `exposure "route"` (the router serves both kinds alike: a private router shard
-//! is the cluster's business).
+//! (or `internal-gateway`) where it says `exposure "gateway"`; the profile's route objects
+//! where it says `exposure "route"` (one router serves public and internal exposures
+//! alike: a private router shard is the cluster's business).
 //!
-//! Route is a custom resource, not in k8s-openapi, so it is a small typed struct here.
-//! A Route carries one host and one path, so a workload gets one Route per `expose`:
-//! the first is named after the workload, the next ones `<workload>-2`, `<workload>-3`...
+//! A route object is profile data (`route-object`, a YAML template: which custom resource,
+//! TLS termination, ...), so a route-like exposure of another platform is a library change.
+//! A route carries one host and one path, so a workload gets one per `expose`: the first
+//! is named after the workload, the next ones `<workload>-2`, `<workload>-3`...
 
 use super::Ctx;
+use crate::diag::{Span, Spanned};
 use crate::emit::Artifact;
+use crate::emit::errors::EmitError;
+use crate::model::WorkloadKind;
 use crate::resolve::{Exposure, ResolvedExpose, ResolvedGateway, ResolvedWorkload};
+use crate::template;
 use k8s_openapi::api::networking::v1::{
     HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule, IngressServiceBackend, IngressSpec,
     IngressTLS, ServiceBackendPort,
 };
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use serde::Serialize;
+use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
-/// Push the Ingress or the Routes of a service with at least one `expose`.
-pub(super) fn emit(ctx: &Ctx<'_>, workload: &ResolvedWorkload, out: &mut Vec<Artifact>) {
-    if workload.expose.is_empty() {
-        return;
+/// Push the Ingress, the HTTPRoutes or the route objects of a service with at least one
+/// `expose`; a `route-object` that does not render is the error.
+pub(super) fn emit(
+    ctx: &Ctx<'_>,
+    workload: &ResolvedWorkload,
+    out: &mut Vec<Artifact>,
+) -> Result<(), (Span, EmitError)> {
+    if workload.expose.is_empty() || workload.ports.is_empty() || workload.kind != WorkloadKind::Service {
+        return Ok(());
     }
     if ctx.view.profile.exposure == Exposure::Route {
+        // `resolve` refuses a route exposure without the template.
+        let Some(template_text) = &ctx.view.profile.route_object else { return Ok(()) };
         for (index, expose) in workload.expose.iter().enumerate() {
             let name = if index == 0 { workload.name.clone() } else { format!("{}-{}", workload.name, index + 1) };
-            out.push(route(ctx, workload, expose, &name));
+            out.push(route(ctx, workload, expose, &name, template_text)?);
         }
     } else {
         // Public and internal exposures go through different load balancers (an ALB
@@ -56,6 +67,7 @@ pub(super) fn emit(ctx: &Ctx<'_>, workload: &ResolvedWorkload, out: &mut Vec<Art
             }
         }
     }
+    Ok(())
 }
 
 /// `gateway.networking.k8s.io/v1` HTTPRoutes attached to the platform's shared Gateway:
@@ -167,62 +179,43 @@ fn ingress(
     ctx.workload_artifact(workload, "Ingress", name, &object)
 }
 
-/// `route.openshift.io/v1` `Route`.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Route {
-    api_version: &'static str,
-    kind: &'static str,
-    metadata: ObjectMeta,
-    spec: RouteSpec,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct RouteSpec {
-    host: String,
-    path: String,
-    to: RouteTarget,
-    port: RoutePort,
-    tls: RouteTls,
-    wildcard_policy: &'static str,
-}
-
-#[derive(Debug, Serialize)]
-struct RouteTarget {
-    kind: &'static str,
-    name: String,
-    weight: u16,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct RoutePort {
-    target_port: String,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct RouteTls {
-    termination: &'static str,
-    insecure_edge_termination_policy: &'static str,
-}
-
-/// A Route for one `expose`: TLS terminated at the router with its certificate, plain
-/// HTTP redirected to HTTPS.
-fn route(ctx: &Ctx<'_>, workload: &ResolvedWorkload, expose: &ResolvedExpose, name: &str) -> Artifact {
-    let object = Route {
-        api_version: "route.openshift.io/v1",
-        kind: "Route",
-        metadata: ctx.workload_meta(workload, name),
-        spec: RouteSpec {
-            host: expose.host.clone(),
-            path: expose.path.clone(),
-            to: RouteTarget { kind: "Service", name: workload.name.clone(), weight: 100 },
-            port: RoutePort { target_port: expose.port.clone() },
-            tls: RouteTls { termination: "edge", insecure_edge_termination_policy: "Redirect" },
-            wildcard_policy: "None",
-        },
+/// The profile's route object for one `expose`: its `route-object` template rendered
+/// over the exposure, with Berth's metadata (name, namespace, labels) after `apiVersion`
+/// and `kind`.
+fn route(
+    ctx: &Ctx<'_>,
+    workload: &ResolvedWorkload,
+    expose: &ResolvedExpose,
+    name: &str,
+    template_text: &Spanned<String>,
+) -> Result<Artifact, (Span, EmitError)> {
+    let broken = |reason: String| {
+        let error = EmitError::RouteObject { target: ctx.view.target.clone(), reason, span: template_text.span };
+        (template_text.span, error)
     };
-    ctx.workload_artifact(workload, "Route", name, &object)
+    let context = serde_json::json!({
+        "name": name,
+        "workload": workload.name,
+        "namespace": ctx.domain.namespace,
+        "host": expose.host,
+        "path": expose.path,
+        "port": expose.port,
+    });
+    let rendered = template::render_object(&template_text.value, &context).map_err(broken)?;
+    let (Some(api_version), Some(kind)) =
+        (rendered.get("apiVersion").and_then(Value::as_str), rendered.get("kind").and_then(Value::as_str))
+    else {
+        return Err(broken("the object needs `apiVersion` and `kind` strings".to_owned()));
+    };
+    let kind = kind.to_owned();
+    let mut object = Map::new();
+    object.insert("apiVersion".to_owned(), Value::String(api_version.to_owned()));
+    object.insert("kind".to_owned(), Value::String(kind.clone()));
+    object.insert("metadata".to_owned(), serde_json::to_value(ctx.workload_meta(workload, name)).unwrap_or_default());
+    for (key, value) in rendered.as_object().into_iter().flatten() {
+        if !matches!(key.as_str(), "apiVersion" | "kind" | "metadata") {
+            object.insert(key.clone(), value.clone());
+        }
+    }
+    Ok(ctx.workload_artifact(workload, &kind, name, &Value::Object(object)))
 }

@@ -3,7 +3,7 @@
 //! In: the resolved [`Estate`]. Out: one [`Artifact`] per object: the namespace and its
 //! tenancy objects (quota, limit range, role binding), and per workload its service
 //! account, Deployment or CronJob, Service, ConfigMap, autoscaler, disruption budget,
-//! Ingress or Route and ExternalSecret.
+//! Ingress, HTTPRoutes or the profile's route objects, and ExternalSecret.
 //!
 //! Everything cloud-specific comes from [`View::profile`](crate::resolve::View); this
 //! module never matches on a cloud name. NetworkPolicies live in their own emitter.
@@ -23,14 +23,21 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use std::collections::BTreeMap;
 
 /// Emit namespaces, workloads, services, config, autoscaling and exposure.
-pub fn emit(_diags: &mut Diagnostics, estate: &Estate) -> Vec<Artifact> {
+pub fn emit(diags: &mut Diagnostics, estate: &Estate) -> Vec<Artifact> {
     let mut out = Vec::new();
+    // A broken profile template is reported once, not once per workload and view.
+    let mut reported = std::collections::BTreeSet::new();
     for view in &estate.views {
         for domain in &view.domains {
             let ctx = Ctx { estate, view, domain };
             namespace::emit(&ctx, &mut out);
             for workload in &domain.workloads {
                 emit_workload(&ctx, workload, &mut out);
+                if let Err((span, error)) = expose::emit(&ctx, workload, &mut out)
+                    && reported.insert(span)
+                {
+                    diags.at(span, error);
+                }
             }
         }
     }
@@ -110,7 +117,6 @@ fn emit_workload(ctx: &Ctx<'_>, workload: &ResolvedWorkload, out: &mut Vec<Artif
     if !workload.ports.is_empty() && workload.kind == crate::model::WorkloadKind::Service {
         out.push(service::service(ctx, workload));
         out.extend(service::port_services(ctx, workload));
-        expose::emit(ctx, workload, out);
     }
 }
 

@@ -29,12 +29,11 @@ const FAILED_JOBS_HISTORY: i32 = 1;
 /// Retries of a failed Job run.
 const JOB_BACKOFF_LIMIT: i32 = 3;
 
-/// Why a workload on a target without fixed UIDs sets none (OpenShift's restricted-v2
-/// SCC assigns one from the namespace's range); read by checkov and kube-score.
-const NO_FIXED_UID_ANNOTATIONS: [(&str, &str); 2] = [
-    ("checkov.io/skip1", "CKV_K8S_40=OpenShift restricted-v2 SCC assigns the UID from the namespace range"),
-    ("kube-score/ignore", "container-security-context-user-group-id"),
-];
+/// The kube-score check a workload on a target without fixed UIDs skips (checkov's
+/// CKV_K8S_40 is skipped with the profile's `uid-note` as the reason).
+const NO_FIXED_UID_KUBE_SCORE: (&str, &str) = ("kube-score/ignore", "container-security-context-user-group-id");
+/// The reason of that skip when the profile gives no `uid-note`.
+const NO_FIXED_UID_NOTE: &str = "the target's cloud profile says `fixed-uid #false`: the cluster assigns UIDs";
 
 /// The workload's own ServiceAccount, with no API token mounted.
 pub(super) fn service_account(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Artifact {
@@ -78,16 +77,14 @@ fn selector(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> LabelSelector {
 /// visible in the output rather than hiding it in a global skip list).
 fn controller_meta(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> ObjectMeta {
     let mut meta = ctx.workload_meta(workload, &workload.name);
+    let uid_skip;
     let mut checkov_skips: Vec<&str> = Vec::new();
     let mut notes: BTreeMap<String, String> = BTreeMap::new();
     if !ctx.view.profile.fixed_uid {
-        for (key, value) in NO_FIXED_UID_ANNOTATIONS {
-            if key == "checkov.io/skip1" {
-                checkov_skips.push(value);
-            } else {
-                notes.insert(key.to_owned(), value.to_owned());
-            }
-        }
+        let note = ctx.view.profile.uid_note.as_deref().unwrap_or(NO_FIXED_UID_NOTE);
+        uid_skip = format!("CKV_K8S_40={note}");
+        checkov_skips.push(&uid_skip);
+        notes.insert(NO_FIXED_UID_KUBE_SCORE.0.to_owned(), NO_FIXED_UID_KUBE_SCORE.1.to_owned());
     }
     if workload.kind == WorkloadKind::Worker && workload.readiness.is_none() && workload.liveness.is_none() {
         checkov_skips.extend(WORKER_WITHOUT_HEALTH_SKIPS);

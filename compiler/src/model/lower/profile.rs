@@ -11,10 +11,12 @@ const FACTS: &[&str] = &[
     "dns",
     "registry",
     "exposure",
+    "route-object",
     "ingress-class",
     "ingress-annotation",
     "storage-class",
     "fixed-uid",
+    "uid-note",
     "dns-namespace",
     "dns-label",
     "dns-port",
@@ -68,6 +70,8 @@ pub(super) fn fact(cx: &mut Ctx<'_>, child: &KdlNode, facts: &mut ProfileFacts, 
         | "ingress-class"
         | "storage-class"
         | "exposure"
+        | "route-object"
+        | "uid-note"
         | "dns-namespace"
         | "ingress-namespace"
         | "monitoring-namespace"
@@ -184,6 +188,8 @@ fn string_fact(cx: &mut Ctx<'_>, child: &KdlNode, key: &str, facts: &mut Profile
         "monitoring-namespace" => &mut facts.monitoring_namespace,
         "cni" => &mut facts.cni,
         "internal-ingress-class" => &mut facts.internal_ingress_class,
+        "route-object" => &mut facts.route_object,
+        "uid-note" => &mut facts.uid_note,
         _ => &mut facts.exposure,
     };
     *slot = value;
