@@ -30,7 +30,7 @@ pub(super) fn emit(
     ctx: &Ctx<'_>,
     workload: &ResolvedWorkload,
     out: &mut Vec<Artifact>,
-) -> Result<(), (Span, EmitError)> {
+) -> Result<(), Box<(Span, EmitError)>> {
     if workload.expose.is_empty() || workload.ports.is_empty() || workload.kind != WorkloadKind::Service {
         return Ok(());
     }
@@ -188,10 +188,10 @@ fn route(
     expose: &ResolvedExpose,
     name: &str,
     template_text: &Spanned<String>,
-) -> Result<Artifact, (Span, EmitError)> {
+) -> Result<Artifact, Box<(Span, EmitError)>> {
     let broken = |reason: String| {
         let error = EmitError::RouteObject { target: ctx.view.target.clone(), reason, span: template_text.span };
-        (template_text.span, error)
+        Box::new((template_text.span, error))
     };
     let context = serde_json::json!({
         "name": name,

@@ -33,10 +33,11 @@ pub fn emit(diags: &mut Diagnostics, estate: &Estate) -> Vec<Artifact> {
             namespace::emit(&ctx, &mut out);
             for workload in &domain.workloads {
                 emit_workload(&ctx, workload, &mut out);
-                if let Err((span, error)) = expose::emit(&ctx, workload, &mut out)
-                    && reported.insert(span)
-                {
-                    diags.at(span, error);
+                if let Err(broken) = expose::emit(&ctx, workload, &mut out) {
+                    let (span, error) = *broken;
+                    if reported.insert(span) {
+                        diags.at(span, error);
+                    }
                 }
             }
         }
