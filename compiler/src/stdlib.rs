@@ -98,6 +98,7 @@ mod tests {
                 + spec.backing_kinds.len()
                 + spec.build_kinds.len()
                 + spec.ci_systems.len()
+                + spec.cnis.len()
                 + usize::from(spec.defaults.is_some())
                 + spec.policies.len();
             assert_eq!(n_nodes, 1, "{path} must define exactly one library node");
@@ -122,6 +123,10 @@ mod tests {
                 assert_eq!(kind.name.value, name, "{path}");
                 assert!(kind.description.is_some(), "{path} needs a description");
                 assert_eq!(kind.image.is_some(), !kind.test.is_empty(), "{path}: commands need an image to run in");
+            } else if stem.starts_with("stdlib/cnis/") {
+                let cni = &spec.cnis[0];
+                assert_eq!(cni.name.value, name, "{path}");
+                assert!(cni.description.is_some(), "{path} needs a description");
             } else if stem.starts_with("stdlib/ci/") {
                 let system = &spec.ci_systems[0];
                 assert_eq!(system.name.value, name, "{path}");

@@ -227,3 +227,72 @@ domain "shop" {
     // Another namespace without labels: every pod of it, not the stdlib's kube-dns label.
     assert!(dns["to"][0]["podSelector"].get("matchLabels").is_none_or(|l| l == &json!({})), "{dns}");
 }
+
+/// A network plugin is library data: a library `cni` with an `egress-by-name` template
+/// turns an `egress` without `cidr=` into that plugin's policy on targets naming it, with
+/// no Rust change; a plugin without one leaves the warning.
+#[test]
+fn a_library_cni_decides_the_host_name_egress_policy() {
+    let library = r##"
+cni "meshnet" {
+    description "A plugin with its own host-name egress policy"
+    egress-by-name #"""
+        apiVersion: policy.meshnet.example/v1
+        kind: HostEgress
+        spec:
+          pods: {{ selector }}
+          dns: {{ dns_namespace ~ ":" ~ dns_port }}
+          hosts:
+        {% for host in hosts %}
+            - {{ host.host ~ ":" ~ host.port }}
+        {% endfor %}
+        """#
+}
+cni "plain" {
+    description "NetworkPolicy only"
+}
+"##;
+    let spec = |cni: &str| {
+        format!(
+            r#"
+platform "acme"
+target "dc" cloud="onprem" {{
+    cni "{cni}"
+    dns "apps.example.com"
+    ingress-namespace "gateway-system"
+}}
+environment "dev" target="dc"
+domain "shop" team="shop" {{
+    service "api" {{
+        image "registry.example.com/api" tag="1.0.0"
+        port "http" 8080
+        egress "api.payments.example" port=443
+    }}
+}}
+"#
+        )
+    };
+    let build = |cni: &str| {
+        let mut inputs = Inputs::spec("spec.kdl", spec(cni));
+        inputs.libraries.push(SourceFile { name: "lib/cnis.kdl".to_owned(), text: library.to_owned() });
+        compile(&inputs, &Options::default())
+    };
+    let compilation = build("meshnet");
+    let report = render(&compilation.sources, &compilation.diagnostics, ReportFormat::Plain, false);
+    assert!(!compilation.has_errors(), "{report}");
+    assert!(!report.contains("unenforced_egress"), "{report}");
+    let policy = compilation
+        .tree
+        .get("dev/dc/shop/hostegress-api-egress.yaml")
+        .and_then(|a| a.object())
+        .unwrap_or_else(|| panic!("no policy: {:?}", compilation.tree.keys().collect::<Vec<_>>()));
+    assert_eq!(policy["metadata"]["name"], "api-egress");
+    assert_eq!(policy["metadata"]["namespace"], "shop-dev");
+    assert_eq!(policy["spec"]["hosts"], json!(["api.payments.example:443"]));
+    assert_eq!(policy["spec"]["dns"], "kube-system:53");
+
+    let compilation = build("plain");
+    let report = render(&compilation.sources, &compilation.diagnostics, ReportFormat::Plain, false);
+    assert!(report.contains("emit::unenforced_egress"), "{report}");
+    assert!(!compilation.tree.keys().any(|path| path.contains("-egress.yaml")), "{:?}", compilation.tree.keys());
+}

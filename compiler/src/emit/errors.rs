@@ -109,6 +109,25 @@ pub enum EmitError {
         span: Span,
     },
 
+    /// A network plugin's `egress-by-name` does not render into an object: a mistake in
+    /// the library.
+    #[error("the `egress-by-name` policy of network plugin `{cni}` does not render: {reason}")]
+    #[diagnostic(
+        code(emit::egress_policy),
+        help(
+            "fix the `egress-by-name` template of the `cni` (context: `name`, `namespace`, `selector`, `dns_namespace`, `dns_labels`, `dns_port`, `hosts` with `host` and `port`); it needs `apiVersion` and `kind`, Berth adds `metadata`"
+        )
+    )]
+    EgressPolicy {
+        /// The plugin.
+        cni: String,
+        /// Why.
+        reason: String,
+        /// The template.
+        #[label("this template")]
+        span: Span,
+    },
+
     /// An emitter produced a file outside the outputs it declares: a bug in Berth.
     #[error("emitter `{emitter}` produced `{path}`, outside the outputs it declares")]
     #[diagnostic(code(emit::misplaced), help("this is a bug in Berth; please report it"))]

@@ -29,6 +29,8 @@ pub struct Spec {
     pub waivers: Vec<Waiver>,
     /// `cloud` nodes: cloud profiles (stdlib `targets/*.kdl` or a user library).
     pub clouds: Vec<CloudProfile>,
+    /// Network plugins (`cni`, library files).
+    pub cnis: Vec<Cni>,
     /// `backing-kind` nodes: backing-service kinds (stdlib `kinds/*.kdl` or a user library).
     pub backing_kinds: Vec<BackingKind>,
     /// `defaults` node: workload defaults (stdlib `defaults.kdl`, overridable).
@@ -119,8 +121,7 @@ pub struct ProfileFacts {
     /// Labels of the monitoring pods (`monitoring-label "k" "v"`), in order; empty means
     /// every pod of the monitoring namespace.
     pub monitoring_labels: IndexMap<String, Spanned<String>>,
-    /// The cluster's CNI (`cni "cilium"`): `cilium` enables CiliumNetworkPolicies for
-    /// egress to external host names.
+    /// The cluster's network plugin (`cni "cilium"`), a library `cni` by name.
     pub cni: Option<Spanned<String>>,
     /// Address ranges the ingress load balancer reaches pods from
     /// (`ingress-cidr "35.191.0.0/16"`), for load balancers outside the cluster.
@@ -182,6 +183,22 @@ pub struct CloudProfile {
     pub description: Option<Spanned<String>>,
     /// The profile's facts.
     pub facts: ProfileFacts,
+    /// The whole node.
+    pub span: Span,
+}
+
+/// `cni "cilium" { ... }`: a cluster network plugin a target's `cni` can name, from the
+/// stdlib (`stdlib/cnis/`) or a user library; what it can enforce beyond NetworkPolicy.
+#[derive(Debug, Clone)]
+pub struct Cni {
+    /// Name referenced by a profile's or target's `cni`.
+    pub name: Spanned<String>,
+    /// Human description.
+    pub description: Option<Spanned<String>>,
+    /// `egress-by-name #"""..."""#`: the YAML template of the policy that lets a
+    /// workload reach external hosts by name (`egress` without `cidr=`); without it such
+    /// egress is not enforceable on this plugin.
+    pub egress_by_name: Option<Spanned<String>>,
     /// The whole node.
     pub span: Span,
 }

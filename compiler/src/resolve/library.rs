@@ -1,7 +1,7 @@
 //! The library: cloud profiles, backing-service kinds and workload defaults, gathered
 //! from the embedded stdlib and any user library folders (later definitions win).
 
-use crate::model::{BackingKind, BuildKind, CiSystem, CloudProfile, Spec, WorkloadDefaults};
+use crate::model::{BackingKind, BuildKind, CiSystem, CloudProfile, Cni, Spec, WorkloadDefaults};
 use std::collections::BTreeMap;
 
 /// Everything a spec can refer to by name that is not declared in the spec itself.
@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 pub struct Library {
     /// Cloud profiles by name.
     pub clouds: BTreeMap<String, CloudProfile>,
+    /// Network plugins by name.
+    pub cnis: BTreeMap<String, Cni>,
     /// Backing-service kinds by name.
     pub kinds: BTreeMap<String, BackingKind>,
     /// Workload defaults, merged field by field.
@@ -21,13 +23,17 @@ pub struct Library {
 
 impl Library {
     /// Gather a library from lowered library files, in order: stdlib first, then user
-    /// folders. A later `cloud`, `backing-kind`, `build-kind` or `ci-system` of the same name replaces the earlier
-    /// one whole; a later `defaults` replaces only the fields it sets.
+    /// folders. A later `cloud`, `cni`, `backing-kind`, `build-kind` or `ci-system` of the
+    /// same name replaces the earlier one whole; a later `defaults` replaces only the
+    /// fields it sets.
     pub fn from_specs<'a>(specs: impl IntoIterator<Item = &'a Spec>) -> Self {
         let mut library = Self::default();
         for spec in specs {
             for cloud in &spec.clouds {
                 library.clouds.insert(cloud.name.value.clone(), cloud.clone());
+            }
+            for cni in &spec.cnis {
+                library.cnis.insert(cni.name.value.clone(), cni.clone());
             }
             for kind in &spec.backing_kinds {
                 library.kinds.insert(kind.name.value.clone(), kind.clone());

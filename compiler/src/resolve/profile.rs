@@ -2,7 +2,7 @@
 
 use super::errors::ResolveError;
 use super::layer::layer_facts;
-use super::types::{Exposure, ResolvedGateway, ResolvedProfile};
+use super::types::{Exposure, ResolvedCni, ResolvedGateway, ResolvedProfile};
 use super::{Ctx, suggest};
 use crate::diag::Spanned;
 use crate::model::Target;
@@ -103,7 +103,7 @@ pub(super) fn profile(
         ingress_labels: facts.ingress_labels.into_iter().map(|(k, v)| (k, v.value)).collect(),
         monitoring_namespace: facts.monitoring_namespace.map(|n| n.value),
         monitoring_labels: facts.monitoring_labels.into_iter().map(|(k, v)| (k, v.value)).collect(),
-        cni: facts.cni.map(|c| c.value),
+        cni: facts.cni.as_ref().and_then(|name| cni(cx, name)),
         ingress_cidrs: facts.ingress_cidrs.into_iter().map(|c| c.value).collect(),
         managed_cidrs: facts.managed_cidrs.into_iter().map(|c| c.value).collect(),
         dns_cidrs: facts.dns_cidrs.into_iter().map(|c| c.value).collect(),
@@ -126,4 +126,17 @@ pub(super) fn resolved_gateway(gateway: &crate::model::GatewayRef) -> ResolvedGa
         namespace: gateway.namespace.value.clone(),
         section: gateway.section.as_ref().map(|s| s.value.clone()),
     }
+}
+
+/// The library `cni` a profile or target names; an unknown name is reported.
+fn cni(cx: &mut Ctx<'_>, name: &Spanned<String>) -> Option<ResolvedCni> {
+    let Some(cni) = cx.library.cnis.get(&name.value) else {
+        let help = suggest(&name.value, cx.library.cnis.keys().map(String::as_str));
+        cx.error(
+            name.span,
+            ResolveError::UnknownReference { what: "CNI", name: name.value.clone(), span: name.span, help },
+        );
+        return None;
+    };
+    Some(ResolvedCni { name: cni.name.value.clone(), egress_by_name: cni.egress_by_name.clone() })
 }

@@ -101,8 +101,9 @@ pub struct ResolvedProfile {
     /// Labels selecting the monitoring pods within `monitoring_namespace`; empty means
     /// every pod of that namespace.
     pub monitoring_labels: BTreeMap<String, String>,
-    /// The cluster's CNI when the profile names one (`cilium`).
-    pub cni: Option<String>,
+    /// The cluster's network plugin when the profile or target names one: a library
+    /// `cni`, looked up once here.
+    pub cni: Option<ResolvedCni>,
     /// Address ranges the ingress load balancer reaches pods from, for exposed ports.
     pub ingress_cidrs: Vec<String>,
     /// Address ranges of managed backing services.
@@ -136,6 +137,16 @@ pub struct ResolvedProfile {
     pub backing_managed: Option<bool>,
     /// The target node.
     pub span: Span,
+}
+
+/// A target's network plugin (library `cni`).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ResolvedCni {
+    /// Its name.
+    pub name: String,
+    /// The template of the policy that allows egress to external hosts by name; `None`
+    /// when the plugin cannot enforce such egress.
+    pub egress_by_name: Option<crate::diag::Spanned<String>>,
 }
 
 /// How a profile exposes services (`exposure "ingress"`, `"route"`, `"gateway"`), decided

@@ -1,15 +1,17 @@
 //! Egress to endpoints outside the cluster (`egress "api.stripe.com" port=443`).
 //!
 //! With `cidr=` the workload's NetworkPolicy gets an `ipBlock` rule on that port. Without
-//! it, a NetworkPolicy cannot name the host: on a target whose profile says `cni "cilium"`
-//! the workload gets a CiliumNetworkPolicy with `toFQDNs` (Cilium adds the allows of all
-//! policies, so it widens the NetworkPolicy by exactly that host), plus the DNS rule with
-//! `rules.dns` that Cilium needs to learn the host's addresses; anywhere else a warning
-//! says the connection will be blocked.
+//! it, a NetworkPolicy cannot name the host: on a target whose network plugin (a library
+//! `cni`) has an `egress-by-name` template, the workload gets that plugin's policy (the
+//! stdlib's `cilium`: a CiliumNetworkPolicy with `toFQDNs` and the DNS rule Cilium needs
+//! to learn the host's addresses); anywhere else a warning says the connection will be
+//! blocked.
 
+use crate::diag::Spanned;
 use crate::emit::common;
 use crate::emit::errors::EmitError;
 use crate::resolve::{ResolvedEgress, ResolvedProfile, ResolvedWorkload, View};
+use crate::template;
 use k8s_openapi::api::networking::v1::{IPBlock, NetworkPolicyEgressRule, NetworkPolicyPeer, NetworkPolicyPort};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::{Map, Value, json};
@@ -41,9 +43,10 @@ pub(super) fn by_name(workload: &ResolvedWorkload) -> Vec<&ResolvedEgress> {
     workload.egress.iter().filter(|egress| egress.cidr.is_none()).collect()
 }
 
-/// Whether the target can enforce host-name egress (its CNI is Cilium).
-pub(super) fn has_fqdn_policies(profile: &ResolvedProfile) -> bool {
-    profile.cni.as_deref() == Some("cilium")
+/// The template of the target's host-name egress policy, when its network plugin (the
+/// profile's `cni`) has one.
+pub(super) fn policy_template(profile: &ResolvedProfile) -> Option<&Spanned<String>> {
+    profile.cni.as_ref()?.egress_by_name.as_ref()
 }
 
 /// The warning for an entry no policy can enforce on this view's target.
@@ -56,43 +59,43 @@ pub(super) fn unenforced(view: &View, egress: &ResolvedEgress) -> EmitError {
     }
 }
 
-/// A `cilium.io/v2` CiliumNetworkPolicy that lets the workload's pods resolve names and
-/// reach each host on its port.
-pub(super) fn cilium_policy(
+/// The network plugin's policy that lets the workload's pods resolve names and reach each
+/// host on its port: the `cni`'s `egress-by-name` template rendered over the workload's
+/// selector, the profile's DNS pods and the hosts, with Berth's metadata after
+/// `apiVersion` and `kind`. `Err` says why the template does not render.
+pub(super) fn policy(
     view: &View,
-    namespace: &str,
-    labels: &std::collections::BTreeMap<String, String>,
+    metadata: Value,
     workload: &ResolvedWorkload,
     hosts: &[&ResolvedEgress],
-) -> Value {
+    template_text: &str,
+) -> Result<(String, Value), String> {
     let profile = &view.profile;
-    // Cilium endpoint labels: the namespace is the `io.kubernetes.pod.namespace` label.
-    let mut dns_endpoint = Map::new();
-    dns_endpoint.insert("k8s:io.kubernetes.pod.namespace".to_owned(), json!(profile.dns_namespace));
-    for (key, value) in &profile.dns_labels {
-        dns_endpoint.insert(format!("k8s:{key}"), json!(value));
+    let hosts: Vec<Value> = hosts.iter().map(|h| json!({"host": h.host, "port": h.port})).collect();
+    let context = json!({
+        "name": metadata["name"],
+        "namespace": metadata["namespace"],
+        "selector": common::selector_labels(view, workload),
+        "dns_namespace": profile.dns_namespace,
+        "dns_labels": profile.dns_labels,
+        "dns_port": profile.dns_port,
+        "hosts": hosts,
+    });
+    let rendered = template::render_object(template_text, &context)?;
+    let (Some(api_version), Some(kind)) =
+        (rendered.get("apiVersion").and_then(Value::as_str), rendered.get("kind").and_then(Value::as_str))
+    else {
+        return Err("the object needs `apiVersion` and `kind` strings".to_owned());
+    };
+    let kind = kind.to_owned();
+    let mut object = Map::new();
+    object.insert("apiVersion".to_owned(), Value::String(api_version.to_owned()));
+    object.insert("kind".to_owned(), Value::String(kind.clone()));
+    object.insert("metadata".to_owned(), metadata);
+    for (key, value) in rendered.as_object().into_iter().flatten() {
+        if !matches!(key.as_str(), "apiVersion" | "kind" | "metadata") {
+            object.insert(key.clone(), value.clone());
+        }
     }
-    let dns_port = profile.dns_port.to_string();
-    let mut egress = vec![json!({
-        "toEndpoints": [{"matchLabels": dns_endpoint}],
-        "toPorts": [{
-            "ports": [{"port": dns_port, "protocol": "UDP"}, {"port": dns_port, "protocol": "TCP"}],
-            "rules": {"dns": [{"matchPattern": "*"}]},
-        }],
-    })];
-    for host in hosts {
-        egress.push(json!({
-            "toFQDNs": [{"matchName": host.host}],
-            "toPorts": [{"ports": [{"port": host.port.to_string(), "protocol": "TCP"}]}],
-        }));
-    }
-    json!({
-        "apiVersion": "cilium.io/v2",
-        "kind": "CiliumNetworkPolicy",
-        "metadata": {"name": format!("{}-egress", workload.name), "namespace": namespace, "labels": labels},
-        "spec": {
-            "endpointSelector": {"matchLabels": common::selector_labels(view, workload)},
-            "egress": egress,
-        },
-    })
+    Ok((kind, Value::Object(object)))
 }

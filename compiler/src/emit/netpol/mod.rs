@@ -12,9 +12,10 @@
 //!   ports, and ingress from the ingress controller on exposed ports.
 //!
 //! Ports marked `metrics=#true` accept the profile's monitoring pods (Prometheus). An
-//! `egress` with `cidr=` becomes an `ipBlock` rule; one without becomes a
-//! CiliumNetworkPolicy (`ciliumnetworkpolicy-<workload>-egress.yaml`) on Cilium targets
-//! and a warning elsewhere (see [`external`]).
+//! `egress` with `cidr=` becomes an `ipBlock` rule; one without becomes the network
+//! plugin's host-name policy (`<kind>-<workload>-egress.yaml`, from the library `cni`'s
+//! `egress-by-name` template) where the target's plugin has one, and a warning elsewhere
+//! (see [`external`]).
 //!
 //! Backing services (see [`backing`]): consumers get egress to in-cluster backing pods
 //! or to the profile's `managed-cidr` ranges on the kind's port, and in-cluster backing
@@ -77,17 +78,24 @@ pub fn emit(diags: &mut Diagnostics, estate: &Estate) -> Vec<Artifact> {
                 if by_name.is_empty() {
                     continue;
                 }
-                if external::has_fqdn_policies(&view.profile) {
+                if let Some(template_text) = external::policy_template(&view.profile) {
                     let name = format!("{}-egress", workload.name);
                     let labels = common::workload_labels(&estate.platform, view, workload);
-                    let object = external::cilium_policy(view, &domain.namespace, &labels, workload, &by_name);
-                    out.push(Artifact {
-                        path: common::artifact_path(view, &domain.name, "CiliumNetworkPolicy", &name),
-                        origin_label: format!("{} {}/{}", workload.kind.as_str(), domain.name, workload.name),
-                        origin: workload.span,
-                        scope: common::domain_scope(view, &domain.name),
-                        body: Body::Object(object),
-                    });
+                    let metadata = serde_json::json!({"name": name, "namespace": domain.namespace, "labels": labels});
+                    match external::policy(view, metadata, workload, &by_name, &template_text.value) {
+                        Ok((kind, object)) => out.push(Artifact {
+                            path: common::artifact_path(view, &domain.name, &kind, &name),
+                            origin_label: format!("{} {}/{}", workload.kind.as_str(), domain.name, workload.name),
+                            origin: workload.span,
+                            scope: common::domain_scope(view, &domain.name),
+                            body: Body::Object(object),
+                        }),
+                        Err(reason) => {
+                            let cni = view.profile.cni.as_ref().map(|c| c.name.clone()).unwrap_or_default();
+                            let span = template_text.span;
+                            warn_once(diags, span, EmitError::EgressPolicy { cni, reason, span });
+                        }
+                    }
                 } else {
                     for egress in by_name {
                         warn_once(diags, egress.span, external::unenforced(view, egress));

@@ -38,6 +38,7 @@ const TOP: &[&str] = &[
     "defaults",
     "build-kind",
     "ci-system",
+    "cni",
 ];
 
 /// Lower `parsed` into a [`Spec`].
@@ -51,7 +52,7 @@ fn document(cx: &mut Ctx<'_>, document: &KdlDocument) -> Spec {
     let mut once = Once::default();
     let (mut targets, mut environments, mut domains, mut policies, mut clouds, mut kinds) =
         (Names::default(), Names::default(), Names::default(), Names::default(), Names::default(), Names::default());
-    let (mut build_kinds, mut ci_systems) = (Names::default(), Names::default());
+    let (mut build_kinds, mut ci_systems, mut cnis) = (Names::default(), Names::default(), Names::default());
     for node in document.nodes() {
         match node.name().value() {
             "platform" => {
@@ -114,6 +115,13 @@ fn document(cx: &mut Ctx<'_>, document: &KdlDocument) -> Spec {
                     && cx.unique(&mut ci_systems, "CI system", &system.name, "", "rename one of them")
                 {
                     spec.ci_systems.push(system);
+                }
+            }
+            "cni" => {
+                if let Some(cni) = profile::cni(cx, node)
+                    && cx.unique(&mut cnis, "CNI", &cni.name, "", "rename one of them")
+                {
+                    spec.cnis.push(cni);
                 }
             }
             "defaults" => {

@@ -166,11 +166,6 @@ fn string_fact(cx: &mut Ctx<'_>, child: &KdlNode, key: &str, facts: &mut Profile
     {
         cx.choice(value, "exposure", &["ingress", "route", "gateway"]);
     }
-    if key == "cni"
-        && let Some(value) = &value
-    {
-        cx.choice(value, "cni", &["cilium", "calico", "ovn-kubernetes", "vpc-cni", "azure"]);
-    }
     if key == "dns"
         && let Some(zone) = &value
         && !zone.value.split('.').all(check::is_dns_label)
@@ -247,4 +242,29 @@ pub(super) fn cloud(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<CloudProfile> {
         }
     }
     Some(CloudProfile { name: name?, description, facts, span: cx.span_of(node) })
+}
+
+/// `cni "cilium" { description "..."; egress-by-name #"""..."""# }`.
+pub(super) fn cni(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Cni> {
+    cx.shape(node, &[], 1, "the network plugin's name");
+    let name = cx.name_arg(node, "cni", true);
+    let mut description = None;
+    let mut egress_by_name = None;
+    let mut once = Once::default();
+    for child in children(node) {
+        let key = child.name().value();
+        let slot = match key {
+            "description" => &mut description,
+            "egress-by-name" => &mut egress_by_name,
+            _ => {
+                let help = check::suggestion(key, &["description", "egress-by-name"]);
+                cx.unknown_node(child, "in `cni`", help);
+                continue;
+            }
+        };
+        if cx.once(&mut once, child, key, "cni") {
+            *slot = cx.single_string(child);
+        }
+    }
+    Some(Cni { name: name?, description, egress_by_name, span: cx.span_of(node) })
 }
