@@ -163,6 +163,7 @@ fn workload(kind: WorkloadKind, name: &str, image: &str, offset: usize) -> Resol
         bindings: Vec::new(),
         identity: None,
         pod: ResolvedPod { tmp_size: "64Mi".to_owned(), ..ResolvedPod::default() },
+        migration: None,
         span: span(offset),
     }
 }

@@ -9,7 +9,7 @@ use berth::output::listing::listing;
 use berth::output::report::{ReportFormat, render};
 
 /// The file kinds a workload fixture is about.
-const KINDS: [&str; 4] = ["/deployment-", "/cronjob-", "/configmap-", "/externalsecret-"];
+const KINDS: [&str; 5] = ["/deployment-", "/cronjob-", "/job-", "/configmap-", "/externalsecret-"];
 
 #[test]
 fn workload_fixtures() {
@@ -56,4 +56,59 @@ fn exposure_fixtures() {
         out.push_str(if diagnostics.is_empty() { "(none)\n" } else { &diagnostics });
         insta::assert_snapshot!(out);
     });
+}
+
+/// The migration Job of `tests/fixtures/workload/migration.kdl`, its ordering annotations,
+/// its name per release, and the network access of its pods.
+#[test]
+fn a_migration_job_runs_before_each_release() {
+    let text = std::fs::read_to_string("fixtures/workload/migration.kdl").unwrap();
+    let build = |text: &str| compile(&Inputs::spec("migration.kdl", text), &Options::default()).tree;
+    let tree = build(&text);
+    let object = |prefix: &str| -> serde_json::Value {
+        let (_, artifact) =
+            tree.iter().find(|(path, _)| path.starts_with(prefix)).unwrap_or_else(|| panic!("no {prefix}"));
+        artifact.object().unwrap().clone()
+    };
+    let job = object("dev/dc1/order/job-order-api-migrate-");
+    let annotations = &job["metadata"]["annotations"];
+    assert_eq!(annotations["argocd.argoproj.io/hook"], "Sync");
+    assert_eq!(annotations["argocd.argoproj.io/sync-wave"], "1");
+    assert_eq!(annotations["helm.sh/hook"], "post-install,pre-upgrade");
+    assert_eq!(annotations["helm.sh/hook-delete-policy"], "before-hook-creation,hook-succeeded");
+    let pod = &job["spec"]["template"];
+    assert_eq!(pod["spec"]["restartPolicy"], "Never");
+    assert_eq!(pod["spec"]["serviceAccountName"], "order-api");
+    assert_eq!(pod["metadata"]["labels"]["app.kubernetes.io/name"], "order-api-migrate");
+    let container = &pod["spec"]["containers"][0];
+    assert_eq!(container["image"], "flyway/flyway:11.8.2");
+    assert_eq!(container["securityContext"]["readOnlyRootFilesystem"], true);
+    assert!(container.get("livenessProbe").is_none() && container.get("ports").is_none());
+    let env: Vec<&str> = container["env"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
+    assert!(env.contains(&"PGPASSWORD"), "the workload's bindings: {env:?}");
+    assert_eq!(container["envFrom"][0]["configMapRef"]["name"], "order-api-config");
+
+    // The workload rolls out after the Job; its Service never selects the Job's pods.
+    let deployment = object("dev/dc1/order/deployment-order-api.yaml");
+    assert_eq!(deployment["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"], "2");
+    let service = object("dev/dc1/order/service-order-api.yaml");
+    assert_eq!(service["spec"]["selector"]["app.kubernetes.io/name"], "order-api");
+
+    // Its pods get the workload's egress to the database, and the database admits them.
+    let policy = object("dev/dc1/order/networkpolicy-order-api-migrate.yaml");
+    assert_eq!(policy["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/name"], "order-api-migrate");
+    assert_eq!(policy["spec"]["ingress"], serde_json::json!([]));
+    let egress = policy["spec"]["egress"].to_string();
+    assert!(egress.contains("cnpg.io/cluster") && egress.contains("5432"), "{egress}");
+    let database = object("dev/dc1/order/networkpolicy-orders-db.yaml").to_string();
+    assert!(database.contains("order-api-migrate"), "{database}");
+
+    // One Job per release: the same spec gives the same name, another image another one.
+    let name = job["metadata"]["name"].as_str().unwrap().to_owned();
+    assert!(build(&text).keys().any(|path| path.ends_with(&format!("/job-{name}.yaml"))));
+    let prod = object("prod/dc1/order/job-order-api-migrate-");
+    assert_eq!(prod["spec"]["template"]["spec"]["containers"][0]["image"], "flyway/flyway:11.8.1");
+    let next = build(&text.replace("11.8.2", "11.9.0"));
+    assert!(!next.keys().any(|path| path.ends_with(&format!("/job-{name}.yaml"))), "a new release, a new Job");
+    assert!(next.keys().any(|path| path.starts_with("dev/dc1/order/job-order-api-migrate-")));
 }

@@ -154,6 +154,42 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     hash
 }
 
+/// Eight hex digits of a hash of `bytes` (stable across runs and machines).
+pub fn short_hash(bytes: &[u8]) -> String {
+    format!("{:08x}", fnv1a(bytes) & 0xffff_ffff)
+}
+
+/// The workload whose pods run a workload's `migrate` step, as the NetworkPolicy and Job
+/// emitters see them: named `<workload>-migrate` (so their labels, and the policies that
+/// select them or admit them, differ from the workload's own pods, which a Service or
+/// PodDisruptionBudget selects), a run-to-completion `job` with the migration's image,
+/// command and args, no ports, probes, exposure or scaling; everything else (variables,
+/// `uses`, egress, identity, files, resources, pod settings) the workload's own.
+pub fn migration(workload: &ResolvedWorkload) -> Option<ResolvedWorkload> {
+    let migration = workload.migration.as_ref()?;
+    let mut derived = workload.clone();
+    derived.name = format!("{}{MIGRATION_SUFFIX}", workload.name);
+    derived.kind = WorkloadKind::Job;
+    derived.image = migration.image.clone();
+    derived.command = migration.command.clone();
+    derived.args = migration.args.clone();
+    derived.schedule = None;
+    derived.ports = Vec::new();
+    derived.expose = Vec::new();
+    derived.health = None;
+    derived.readiness = None;
+    derived.liveness = None;
+    derived.startup = None;
+    derived.scale = None;
+    derived.replicas = 1;
+    derived.migration = None;
+    derived.span = migration.span;
+    Some(derived)
+}
+
+/// What [`migration`] appends to the workload's name.
+pub const MIGRATION_SUFFIX: &str = "-migrate";
+
 /// The transport protocol (`TCP` or `UDP`) of a port, as Kubernetes spells it.
 pub fn transport(protocol: PortProtocol) -> &'static str {
     match protocol {

@@ -382,8 +382,27 @@ pub struct WorkloadSettings {
     /// `placement "aws" "gcp"`: the targets of a hybrid environment the workload runs
     /// on; absent = all of them.
     pub placement: Option<Spanned<Vec<String>>>,
+    /// `migrate { image ...; command ...; args ... }`: a Job that runs to completion
+    /// before this workload's new version rolls out, on every release; a later layer's
+    /// replaces an earlier one.
+    pub migration: Option<Migration>,
     /// Pod settings (`termination-grace`, `pod-annotation`, `node-selector`, `tmp`, ...).
     pub pod: PodSettings,
+}
+
+/// `migrate { image "flyway/flyway" tag="11.8"; args "migrate" }`: the migration step of
+/// a workload (its own image, command and args; the workload's variables, identity and
+/// network access).
+#[derive(Debug, Clone)]
+pub struct Migration {
+    /// The image that runs the migration (required).
+    pub image: Image,
+    /// `command "a" "b"`.
+    pub command: Option<Spanned<Vec<String>>>,
+    /// `args "a" "b"`.
+    pub args: Option<Spanned<Vec<String>>>,
+    /// The whole node.
+    pub span: Span,
 }
 
 /// A container image reference.

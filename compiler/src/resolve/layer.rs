@@ -10,6 +10,7 @@ pub fn apply_settings(base: &mut WorkloadSettings, overlay: &WorkloadSettings) {
     overlay_option(&mut base.image, &overlay.image);
     overlay_option(&mut base.command, &overlay.command);
     overlay_option(&mut base.args, &overlay.args);
+    overlay_option(&mut base.migration, &overlay.migration);
     for port in &overlay.ports {
         base.ports.retain(|existing| existing.name.value != port.name.value);
         base.ports.push(port.clone());

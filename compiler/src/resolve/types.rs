@@ -300,7 +300,23 @@ pub struct ResolvedWorkload {
     pub identity: Option<ResolvedIdentity>,
     /// Pod settings: grace period, annotations, labels, capabilities, scheduling, `/tmp`.
     pub pod: ResolvedPod,
+    /// The migration Job run before each release of this workload (`migrate`).
+    pub migration: Option<ResolvedMigration>,
     /// The workload node (provenance).
+    pub span: Span,
+}
+
+/// A workload's migration step: its own image, command and args; everything else (the
+/// variables, identity, files, resources and network access) is the workload's.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ResolvedMigration {
+    /// Full image reference.
+    pub image: String,
+    /// Container command (empty: the image's entrypoint).
+    pub command: Vec<String>,
+    /// Container args (empty: the image's).
+    pub args: Vec<String>,
+    /// The `migrate` node.
     pub span: Span,
 }
 

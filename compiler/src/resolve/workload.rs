@@ -69,6 +69,7 @@ pub(super) fn workload(
     let uses: Vec<ResolvedUse> = bound.into_iter().map(|(_, used)| used).collect();
     uses::check_cross_target(cx, scope, &name, &uses, entities);
     let identity = settings.identity.as_ref().and_then(|identity| realise::identity(cx, scope, &name, identity));
+    let migration = settings.migration.as_ref().map(|m| migration(cx, &name, m, profile.registry.as_deref()));
 
     Some(ResolvedWorkload {
         kind,
@@ -118,6 +119,7 @@ pub(super) fn workload(
         bindings: env.bindings,
         identity,
         pod,
+        migration,
         span: workload.span,
     })
 }
@@ -310,6 +312,23 @@ pub(super) fn port_ref<'p>(
             }
             found
         }
+    }
+}
+
+/// A workload's `migrate` step in this view.
+fn migration(
+    cx: &mut Ctx<'_>,
+    name: &str,
+    migration: &crate::model::Migration,
+    registry: Option<&str>,
+) -> ResolvedMigration {
+    // The Job is `<workload>-migrate-<8 hex>`, and Job names are label values.
+    cx.check_length(&format!("{name}-migrate-00000000"), 63, migration.span);
+    ResolvedMigration {
+        image: image_reference(&migration.image, registry),
+        command: migration.command.as_ref().map(|c| c.value.clone()).unwrap_or_default(),
+        args: migration.args.as_ref().map(|a| a.value.clone()).unwrap_or_default(),
+        span: migration.span,
     }
 }
 

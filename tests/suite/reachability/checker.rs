@@ -125,6 +125,14 @@ impl Cluster {
                     self.add_pod(&namespace, &format!("{name}-{ordinal}"), labels.clone(), ports.clone());
                 }
             }
+            // A migration Job's pods are named after their workload label (the Job's own
+            // name ends in a hash of its spec).
+            Some("Job") => {
+                let template = &object["spec"]["template"];
+                let labels = labels_of(&template["metadata"]["labels"]);
+                let pod = labels.get("app.kubernetes.io/name").cloned().unwrap_or(name);
+                self.add_pod(&namespace, &pod, labels, container_ports(template));
+            }
             Some(kind @ ("Deployment" | "CronJob")) => {
                 let template = if kind == "Deployment" {
                     &object["spec"]["template"]

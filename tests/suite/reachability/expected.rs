@@ -7,7 +7,7 @@ use super::checker::{Cluster, Conn, ContainerPort, Labels};
 use berth::driver::Compilation;
 use berth::emit::ArtifactTree;
 use berth::output::file;
-use berth::resolve::{Estate, ResolvedWorkload, UseTarget, View};
+use berth::resolve::{Estate, ResolvedDomain, ResolvedWorkload, UseTarget, View};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A port no policy should open: every destination is probed on it too.
@@ -54,6 +54,21 @@ fn protocol(workload_port: &berth::resolve::ResolvedPort) -> &'static str {
     if format!("{:?}", workload_port.protocol) == "Udp" { "UDP" } else { "TCP" }
 }
 
+/// A domain's workloads and, for each with a `migrate` step, the pods of its migration
+/// Job: named `<workload>-migrate`, with the workload's connections but no ports, so
+/// nothing connects to them (docs/language.md, `migrate`).
+fn running(domain: &ResolvedDomain) -> Vec<ResolvedWorkload> {
+    let mut out = domain.workloads.clone();
+    for workload in domain.workloads.iter().filter(|w| w.migration.is_some()) {
+        let mut migration = workload.clone();
+        migration.name = format!("{}-migrate", workload.name);
+        migration.ports = Vec::new();
+        migration.expose = Vec::new();
+        out.push(migration);
+    }
+    out
+}
+
 fn pod_id(namespace: &str, workload: &ResolvedWorkload) -> String {
     format!("{namespace}/{}", workload.name)
 }
@@ -98,6 +113,7 @@ pub fn cases_of(estate: &Estate, tree: &ArtifactTree) -> Vec<Case> {
                         "namespace-",
                         "deployment-",
                         "cronjob-",
+                        "job-",
                         "statefulset-",
                         "cluster-",
                         "kafka-",
@@ -116,10 +132,10 @@ pub fn cases_of(estate: &Estate, tree: &ArtifactTree) -> Vec<Case> {
                 .iter()
                 .flat_map(|view| {
                     view.domains.iter().flat_map(move |domain| {
-                        domain.workloads.iter().flat_map(move |w| {
-                            w.egress.iter().filter_map(move |e| {
+                        running(domain).into_iter().flat_map(move |w| {
+                            w.egress.clone().into_iter().filter_map(move |e| {
                                 Some((
-                                    pod_id(&domain.namespace, w),
+                                    pod_id(&domain.namespace, &w),
                                     e.cidr.clone()?,
                                     i64::from(e.port),
                                     "TCP".to_owned(),
@@ -265,7 +281,7 @@ fn declared(_estate: &Estate, views: &[&View], cluster: &mut Cluster) -> BTreeSe
                     }
                 }
             }
-            for workload in &domain.workloads {
+            for workload in &running(domain) {
                 let me = pod_id(&domain.namespace, workload);
                 for protocol in ["UDP", "TCP"] {
                     expected.insert((me.clone(), dns.clone(), i64::from(profile.dns_port), protocol.to_owned()));
@@ -347,7 +363,7 @@ fn backing_external(views: &[&View], cluster: &Cluster) -> BTreeSet<(String, Str
     for view in views {
         let profile = &view.profile;
         for domain in &view.domains {
-            let mut pods: Vec<String> = domain.workloads.iter().map(|w| pod_id(&domain.namespace, w)).collect();
+            let mut pods: Vec<String> = running(domain).iter().map(|w| pod_id(&domain.namespace, w)).collect();
             for backing in &domain.backing {
                 pods.extend(backing_pods(cluster, &domain.namespace, &backing.name));
             }
@@ -362,7 +378,7 @@ fn backing_external(views: &[&View], cluster: &Cluster) -> BTreeSet<(String, Str
                 let managed = format!("{:?}", backing.realisation.mode) == "Managed";
                 if managed {
                     let Some(port) = backing.port else { continue };
-                    for workload in domain.workloads.iter().filter(|w| {
+                    for workload in running(domain).iter().filter(|w| {
                         w.uses
                             .iter()
                             .any(|u| matches!(&u.target, UseTarget::Backing { name, .. } if name == &backing.name))

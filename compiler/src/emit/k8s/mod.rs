@@ -11,6 +11,7 @@
 mod expose;
 mod external_secret;
 mod files;
+mod migration;
 mod namespace;
 mod pod;
 mod service;

@@ -1,7 +1,7 @@
 //! The workload controller and its companions: ServiceAccount, Deployment (services and
 //! workers) or CronJob (jobs), HorizontalPodAutoscaler and PodDisruptionBudget.
 
-use super::{Ctx, pod};
+use super::{Ctx, migration, pod};
 use crate::emit::Artifact;
 use crate::emit::common::selector_labels;
 use crate::model::WorkloadKind;
@@ -60,6 +60,7 @@ pub(super) fn emit(ctx: &Ctx<'_>, workload: &ResolvedWorkload, out: &mut Vec<Art
         }
         WorkloadKind::Job => out.push(cron_job(ctx, workload)),
     }
+    out.extend(migration::job(ctx, workload));
 }
 
 /// The fewest replicas the workload runs with: the autoscaler's minimum, or the fixed count.
@@ -75,7 +76,7 @@ fn selector(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> LabelSelector {
 /// not apply: targets that assign UIDs themselves, and workers that declare no health
 /// check (they serve no traffic, so there is nothing to probe; the note makes that
 /// visible in the output rather than hiding it in a global skip list).
-fn controller_meta(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> ObjectMeta {
+pub(super) fn controller_meta(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> ObjectMeta {
     let mut meta = ctx.workload_meta(workload, &workload.name);
     let uid_skip;
     let mut checkov_skips: Vec<&str> = Vec::new();
@@ -116,6 +117,10 @@ fn controller_meta(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> ObjectMeta {
     checkov_skips.extend(secret_skip.as_deref());
     for (index, skip) in checkov_skips.iter().enumerate() {
         notes.insert(format!("checkov.io/skip{}", index + 1), (*skip).to_owned());
+    }
+    // A workload with a migration rolls out after its migration Job (Argo CD waves).
+    if workload.migration.is_some() {
+        notes.extend(migration::CONTROLLER_ANNOTATIONS.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
     }
     if !notes.is_empty() {
         meta.annotations = Some(notes);

@@ -92,7 +92,9 @@ pub(super) fn pods_policy(
         .workloads
         .iter()
         .filter(|workload| consumes(workload, domain, &backing.name))
-        .map(|workload| peers::labelled_peer(&domain.namespace, &common::selector_labels(view, workload)))
+        // A consumer's migration pods connect too.
+        .flat_map(|workload| std::iter::once(workload.clone()).chain(common::migration(workload)))
+        .map(|workload| peers::labelled_peer(&domain.namespace, &common::selector_labels(view, &workload)))
         .collect();
     if let (Some(port), false) = (backing.port, consumers.is_empty()) {
         ingress.push(NetworkPolicyIngressRule {

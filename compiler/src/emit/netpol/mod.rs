@@ -71,6 +71,10 @@ pub fn emit(diags: &mut Diagnostics, estate: &Estate) -> Vec<Artifact> {
             }
             for workload in &domain.workloads {
                 out.push(workload_policy(estate, view, domain, workload));
+                // Its migration pods: the same egress, under their own labels.
+                if let Some(migration) = common::migration(workload) {
+                    out.push(workload_policy(estate, view, domain, &migration));
+                }
                 for (span, warning) in exposure_and_endpoint_warnings(view, domain, workload) {
                     warn_once(diags, span, warning);
                 }
@@ -209,10 +213,14 @@ fn workload_policy(estate: &Estate, view: &View, domain: &ResolvedDomain, worklo
     let mut ingress = Vec::new();
     if is_reachable(workload) {
         for (caller_ns, caller) in callers(view, &domain.name, &workload.name) {
-            ingress.push(NetworkPolicyIngressRule {
-                from: Some(vec![peers::workload_peer(view, caller_ns, caller)]),
-                ports: Some(peers::container_ports(workload.ports.iter())),
-            });
+            // The caller's migration pods call with the caller's rights (a rule of their own).
+            let migration = common::migration(caller);
+            for peer in std::iter::once(caller).chain(migration.as_ref()) {
+                ingress.push(NetworkPolicyIngressRule {
+                    from: Some(vec![peers::workload_peer(view, caller_ns, peer)]),
+                    ports: Some(peers::container_ports(workload.ports.iter())),
+                });
+            }
         }
         if let Some(rule) = peers::ingress_controller(&view.profile, workload) {
             ingress.push(rule);

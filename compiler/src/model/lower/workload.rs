@@ -37,6 +37,7 @@ pub(super) const SETTINGS: &[&str] = &[
     "from-pod",
     "files",
     "include",
+    "migrate",
 ];
 
 pub(super) fn workload(cx: &mut Ctx<'_>, node: &KdlNode, kind: WorkloadKind) -> Option<Workload> {
@@ -163,6 +164,7 @@ pub(super) fn setting(
             | "readiness"
             | "liveness"
             | "startup"
+            | "migrate"
     );
     if pod::setting(cx, node, &mut settings.pod, once, parent) {
         return true;
@@ -221,9 +223,35 @@ pub(super) fn setting(
             }
         }
         "placement" => settings.placement = strings(cx, node),
+        "migrate" => settings.migration = migration(cx, node),
         _ => settings.enabled = cx.single_bool(node),
     }
     true
+}
+
+/// `migrate { image "..."; command "..."; args "..." }`.
+fn migration(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Migration> {
+    cx.shape(node, &[], 0, "nothing (its settings are children)");
+    let (mut image, mut command, mut args) = (None, None, None);
+    let mut once = Once::default();
+    for child in children(node) {
+        let key = child.name().value();
+        match key {
+            "image" if cx.once(&mut once, child, key, "migrate") => image = self::image(cx, child),
+            "command" if cx.once(&mut once, child, key, "migrate") => command = strings(cx, child),
+            "args" if cx.once(&mut once, child, key, "migrate") => args = strings(cx, child),
+            "image" | "command" | "args" => {}
+            _ => {
+                let help = check::suggestion(key, &["image", "command", "args"]);
+                cx.unknown_node(child, "in `migrate`", help);
+            }
+        }
+    }
+    let Some(image) = image else {
+        cx.missing(node, "an `image`", "write `migrate { image \"flyway/flyway\" tag=\"11.8\"; args \"migrate\" }`");
+        return None;
+    };
+    Some(Migration { image, command, args, span: cx.span_of(node) })
 }
 
 pub(super) fn image(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Image> {

@@ -1,0 +1,86 @@
+//! A workload's migration step: a Kubernetes Job that runs to completion before the
+//! workload's new version rolls out, on every release.
+//!
+//! The Job's pod is the workload's own hardened pod template (its ServiceAccount,
+//! ConfigMap, Secrets, files, resources and pod settings) with the migration's container
+//! image, command and args and without probes; its pods carry the labels of the workload
+//! `<workload>-migrate` (`common::migration`), so the workload's Service and
+//! PodDisruptionBudget never select them, while the NetworkPolicy emitter gives them the
+//! workload's egress under a policy of their own.
+//!
+//! Ordering is the deployment tool's, written as annotations on the Job and on the
+//! workload's controller (docs/language.md, `migrate`, is the contract):
+//! - Argo CD: the Job is a `Sync` hook in sync wave 1 and the controller is in wave 2, so
+//!   the Job starts after everything it needs (wave 0: ServiceAccount, NetworkPolicies,
+//!   ExternalSecrets, the backing services) and the workload rolls out only once it has
+//!   completed; `BeforeHookCreation` replaces a Job of the same name on the next sync.
+//! - Helm: `pre-upgrade` (before the new version's objects on every upgrade) and
+//!   `post-install` (on the first install the objects it needs do not exist yet before
+//!   the install, so it runs right after them, while the workload's pods wait for the
+//!   schema), with `before-hook-creation,hook-succeeded` deletion.
+//! - `kubectl apply -k`: the kustomization lists Jobs before Deployments and CronJobs
+//!   (`emit::kustomize`); kubectl does not wait for completion, so a pipeline applies the
+//!   Job, waits (`kubectl wait --for=condition=complete`), then applies the folder.
+//!
+//! The Job's name ends in a hash of its spec: a new image, command, args or variable is a
+//! new Job (a Job's pod template is immutable, so re-applying a changed Job under the same
+//! name would fail), and re-applying the same release is a no-op.
+
+use super::{Ctx, pod, workload};
+use crate::emit::Artifact;
+use crate::emit::common;
+use crate::resolve::ResolvedWorkload;
+use k8s_openapi::api::batch::v1::{Job, JobSpec};
+
+/// Retries of a failed migration run before the Job fails.
+const BACKOFF_LIMIT: i32 = 3;
+/// A migration still running after this many seconds fails (a lock held forever).
+const ACTIVE_DEADLINE_SECONDS: i64 = 3600;
+/// A finished Job (and its pods' logs) is kept for a week, then deleted by the TTL
+/// controller; re-applying it then runs it again, which migration tools are built for.
+const TTL_SECONDS_AFTER_FINISHED: i32 = 7 * 24 * 3600;
+
+/// Annotations ordering the migration Job (see the module documentation).
+pub(super) const JOB_ANNOTATIONS: [(&str, &str); 5] = [
+    ("argocd.argoproj.io/hook", "Sync"),
+    ("argocd.argoproj.io/hook-delete-policy", "BeforeHookCreation"),
+    ("argocd.argoproj.io/sync-wave", "1"),
+    ("helm.sh/hook", "post-install,pre-upgrade"),
+    ("helm.sh/hook-delete-policy", "before-hook-creation,hook-succeeded"),
+];
+
+/// The Argo CD sync wave of a workload with a migration: after its migration Job.
+pub(super) const CONTROLLER_ANNOTATIONS: [(&str, &str); 1] = [("argocd.argoproj.io/sync-wave", "2")];
+
+/// The migration Job of `workload`, if it declares one.
+pub(super) fn job(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Option<Artifact> {
+    let derived = common::migration(workload)?;
+    // The workload's own pod (its name is what the template's ServiceAccount, ConfigMap,
+    // Secret and file volumes refer to) with the migration's container and labels.
+    let mut own = derived.clone();
+    own.name.clone_from(&workload.name);
+    let mut template = pod::template(ctx, &own, Some("Never"));
+    if let Some(metadata) = template.metadata.as_mut() {
+        let mut labels = derived.pod.labels.clone();
+        labels.extend(ctx.labels(&derived));
+        if let Some(identity) = &derived.identity {
+            labels.extend(identity.labels.clone());
+        }
+        metadata.labels = Some(labels);
+    }
+    let spec = JobSpec {
+        backoff_limit: Some(BACKOFF_LIMIT),
+        active_deadline_seconds: Some(ACTIVE_DEADLINE_SECONDS),
+        ttl_seconds_after_finished: Some(TTL_SECONDS_AFTER_FINISHED),
+        template,
+        ..JobSpec::default()
+    };
+    let hash = common::short_hash(serde_json::to_string(&spec).unwrap_or_default().as_bytes());
+    let name = format!("{}-{hash}", derived.name);
+    let mut metadata = workload::controller_meta(ctx, &derived);
+    metadata.name = Some(name.clone());
+    let annotations = metadata.annotations.get_or_insert_with(Default::default);
+    annotations.extend(JOB_ANNOTATIONS.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    let object = Job { metadata, spec: Some(spec), status: None };
+    Some(ctx.workload_artifact(workload, "Job", &name, &object))
+}
