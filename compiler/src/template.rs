@@ -97,6 +97,11 @@ fn environment(escape: AutoEscape) -> Environment<'static> {
     env.add_filter("mib", |quantity: &str| {
         bytes(quantity).map(|b| b.div_ceil(1 << 20)).ok_or_else(|| bad_quantity(quantity))
     });
+    // Whole CPUs a CPU quantity needs, rounded up (`500m` -> 1, `2` -> 2, `2500m` -> 3):
+    // what an instance class or machine tier is chosen by.
+    env.add_filter("vcpus", |quantity: &str| {
+        millicores(quantity).map(|m| m.div_ceil(1000).max(1)).ok_or_else(|| bad_quantity(quantity))
+    });
     env
 }
 
@@ -105,6 +110,19 @@ fn bad_quantity(quantity: &str) -> minijinja::Error {
         minijinja::ErrorKind::InvalidOperation,
         format!("`{quantity}` is not a whole-number byte quantity such as `20Gi`"),
     )
+}
+
+/// Millicores in a CPU quantity (`250m`, `2`, `0.5`).
+fn millicores(quantity: &str) -> Option<u64> {
+    if let Some(milli) = quantity.strip_suffix('m') {
+        return milli.parse().ok();
+    }
+    let cores: f64 = quantity.parse().ok()?;
+    (0.0..1e12).contains(&cores).then(|| {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let milli = (cores * 1000.0).ceil() as u64;
+        milli
+    })
 }
 
 /// Bytes in a Kubernetes quantity with a whole number (`20Gi`, `512Mi`, `100G`, `4096`).

@@ -58,7 +58,7 @@ fn storefront(compilation: &Compilation, env: &str, target: &str) -> Value {
 #[test]
 fn every_realisation_on_every_cloud_matches_its_crd_schema() {
     let mut checked = BTreeMap::<String, usize>::new();
-    for name in ["matrix.kdl", "buckets.kdl"] {
+    for name in ["matrix.kdl", "buckets.kdl", "sizing.kdl"] {
         check_custom_resources(name, &compile_fixture(name).tree, &mut checked);
     }
     let kinds: Vec<&str> = checked.keys().map(String::as_str).collect();
@@ -360,4 +360,65 @@ domain "order" team="order-team" {
         "postgresql://$(ARCHIVE_PGUSER):$(ARCHIVE_PGPASSWORD)@$(ARCHIVE_PGHOST):$(ARCHIVE_PGPORT)/$(ARCHIVE_PGDATABASE)"
     );
     assert_eq!(find("DATABASE_URL")["value"], "postgresql://$(PGUSER):$(PGPASSWORD)@$(PGHOST):$(PGPORT)/$(PGDATABASE)");
+}
+
+/// Sizing (`sizing.kdl`): per environment, CPU and memory become the pods' resources
+/// in-cluster and the instance class (EKS) or machine tier (GKE) managed; storage class
+/// and instances reach the volumes and the instance count.
+#[test]
+fn side_by_side_sizing() {
+    let compilation = compile_fixture("sizing.kdl");
+    let wanted = [
+        "dbInstanceClass:",
+        "tier:",
+        "name: Standard_",
+        "instances:",
+        "replicas:",
+        "storageClass:",
+        "storageClassName:",
+        "class:",
+        "cpu:",
+        "memory:",
+        "size:",
+    ];
+    insta::assert_snapshot!(side_by_side(|env, target| {
+        let all = files(
+            &compilation,
+            env,
+            target,
+            &[
+                "cluster-orders-db",
+                "dbinstance-",
+                "sqlinstance-",
+                "flexibleserver-",
+                "statefulset-catalog-db",
+                "kafkanodepool-events-broker",
+            ],
+        );
+        let mut out = String::new();
+        for line in all.lines() {
+            let trimmed = line.trim_start();
+            if line.starts_with("── ") || wanted.iter().any(|w| trimmed.starts_with(w)) {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+        out
+    }));
+    // Sized on EKS and GKE: the class and tier follow the numbers, not the environment.
+    let object = |path: &str| compilation.tree[path].object().cloned().unwrap_or_default();
+    assert_eq!(object("on-eks/eks/shop/dbinstance-orders-db.yaml")["spec"]["dbInstanceClass"], "db.m7g.xlarge");
+    assert_eq!(object("on-eks/eks/shop/dbinstance-catalog-db.yaml")["spec"]["dbInstanceClass"], "db.t4g.small");
+    assert_eq!(object("on-gke/gke/shop/sqlinstance-orders-db.yaml")["spec"]["settings"]["tier"], "db-custom-4-10240");
+    let cluster = object("on-onprem/onprem/shop/cluster-orders-db.yaml");
+    assert_eq!(cluster["spec"]["instances"], 3);
+    assert_eq!(cluster["spec"]["storage"]["storageClass"], "fast-ssd");
+    assert_eq!(cluster["spec"]["resources"]["limits"]["memory"], "4Gi");
+    // The domain's quota counts the backing pods.
+    let estate = compilation.estate.as_ref().unwrap();
+    let onprem = estate.views.iter().find(|v| v.env == "on-onprem").unwrap();
+    let shop = &onprem.domains[0];
+    let postgres = shop.backing.iter().find(|b| b.name == "orders-db").unwrap();
+    assert_eq!(postgres.realisation.pod_sizes[0].count, 3);
+    assert_eq!(postgres.realisation.pod_sizes[0].cpu, "2");
 }

@@ -96,6 +96,23 @@ pub struct Realisation {
     /// `unsupported "partitions" help="..."`: why a property has no effect here and what
     /// to do instead (the help of the error a declaration that writes it gets).
     pub unsupported: IndexMap<String, Spanned<String>>,
+    /// `pod-size count="{{ props.replicas }}" cpu="{{ props.cpu }}" memory="{{ props.memory }}"`:
+    /// the pods this realisation runs in the domain's namespace, with each pod's CPU and
+    /// memory limits (templates), for the domain's quota check.
+    pub pod_sizes: Vec<PodSize>,
+    /// The node.
+    pub span: Span,
+}
+
+/// `pod-size count=".." cpu=".." memory=".."` in a `realise` block (templates).
+#[derive(Debug, Clone)]
+pub struct PodSize {
+    /// How many pods (a template rendering to an integer).
+    pub count: Spanned<String>,
+    /// CPU limit of each pod (all its containers).
+    pub cpu: Spanned<String>,
+    /// Memory limit of each pod.
+    pub memory: Spanned<String>,
     /// The node.
     pub span: Span,
 }

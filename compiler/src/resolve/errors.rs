@@ -233,6 +233,42 @@ pub enum ResolveError {
         span: Span,
     },
 
+    /// A domain's workloads and backing pods do not fit in its quota.
+    #[error("domain `{domain}` does not fit in its quota in `{env}`: {over}")]
+    #[diagnostic(code(resolve::quota_exceeded))]
+    QuotaExceeded {
+        /// Domain.
+        domain: String,
+        /// Environment.
+        env: String,
+        /// What is over, with the numbers.
+        over: String,
+        /// What to change, and the largest contributors.
+        #[help]
+        help: String,
+        /// The `quota` node, or the domain name.
+        #[label("limits × most pods (autoscaler maximum, one rollout surge pod, backing pods) exceed this")]
+        span: Span,
+    },
+
+    /// A library `pod-size` that does not render to a count or quantities.
+    #[error("{what} renders `{value}`, not a whole number or a quantity")]
+    #[diagnostic(
+        code(resolve::bad_pod_size),
+        help(
+            "`count=` must render to a whole number, `cpu=` and `memory=` to Kubernetes quantities such as `500m` and `1Gi`"
+        )
+    )]
+    BadPodSize {
+        /// Which realisation's `pod-size`.
+        what: String,
+        /// What it rendered.
+        value: String,
+        /// The node or value.
+        #[label("here")]
+        span: Span,
+    },
+
     /// An `expose-port` this workload or target cannot realise.
     #[error("{reason}")]
     #[diagnostic(code(resolve::port_exposure))]

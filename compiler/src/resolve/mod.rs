@@ -18,6 +18,7 @@ mod pipelines;
 mod pod;
 mod probes;
 mod profile;
+mod quota;
 mod realise;
 pub mod schema;
 mod supports;
@@ -268,7 +269,7 @@ fn domain(
         .iter()
         .filter_map(|workload| workload::workload(cx, domain, workload, scope, &backing, entities))
         .collect();
-    ResolvedDomain {
+    let resolved = ResolvedDomain {
         name: domain.name.value.clone(),
         namespace,
         team: domain.team.as_ref().map(|t| t.value.clone()),
@@ -277,7 +278,9 @@ fn domain(
         workloads,
         backing,
         span: domain.span,
-    }
+    };
+    quota::check(cx, domain, scope.env, &resolved);
+    resolved
 }
 
 /// "did you mean `x`?" for the closest candidate ([`crate::diag::closest`]), or the list

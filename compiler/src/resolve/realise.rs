@@ -9,7 +9,7 @@ use super::Ctx;
 use super::errors::ResolveError;
 use super::schema::to_json;
 use super::supports;
-use super::types::{EnvSource, ResolvedEnv, ResolvedIdentity, ResolvedProfile, ResolvedRealisation};
+use super::types::{EnvSource, ResolvedEnv, ResolvedIdentity, ResolvedPodSize, ResolvedProfile, ResolvedRealisation};
 use crate::diag::{Span, Spanned};
 use crate::model::{BackingKind, BindSource, BindingEnvSource, Realisation, RealisationMode, Value};
 use crate::template;
@@ -81,7 +81,7 @@ pub(super) fn realise(
     // The port consumers connect to: the realisation's when it has its own.
     let port = realisation.port.as_ref().or(kind.port.as_ref()).map(|p| p.value);
 
-    let context = context(cx, scope, kind, &name.value, properties, port);
+    let context = context(cx, scope, kind, &name.value, (properties, written), port);
     let what = |detail: &str| format!("{detail} of the {} {} realisation", mode.as_str(), kind.name.value);
     let mut pods = BTreeMap::new();
     for (label, value) in &realisation.pods {
@@ -114,6 +114,7 @@ pub(super) fn realise(
             Some(ResolvedEnv { name: env.name.value.clone(), source })
         })
         .collect();
+    let pod_sizes = pod_sizes(cx, realisation, &context, &what("`pod-size`"))?;
     Some((
         ResolvedRealisation {
             mode,
@@ -122,11 +123,41 @@ pub(super) fn realise(
             pods,
             operator_namespace,
             api_server: realisation.api_server,
+            pod_sizes,
             span: realisation.span,
         },
         binding,
         port,
     ))
+}
+
+/// The realisation's `pod-size` nodes, rendered: a count that is not a whole number or a
+/// size that is not a quantity is the library's mistake, reported at the node.
+fn pod_sizes(cx: &mut Ctx<'_>, realisation: &Realisation, context: &Json, what: &str) -> Option<Vec<ResolvedPodSize>> {
+    let mut out = Vec::new();
+    for size in &realisation.pod_sizes {
+        let count = render(cx, &size.count.value, context, size.count.span, what)?;
+        let cpu = render(cx, &size.cpu.value, context, size.cpu.span, what)?;
+        let memory = render(cx, &size.memory.value, context, size.memory.span, what)?;
+        let Ok(count) = count.trim().parse::<i64>() else {
+            cx.error(
+                size.count.span,
+                ResolveError::BadPodSize { what: what.to_owned(), value: count, span: size.count.span },
+            );
+            return None;
+        };
+        for value in [&cpu, &memory] {
+            if crate::model::quantity_value(value.trim()).is_none() {
+                cx.error(
+                    size.span,
+                    ResolveError::BadPodSize { what: what.to_owned(), value: value.clone(), span: size.span },
+                );
+                return None;
+            }
+        }
+        out.push(ResolvedPodSize { count, cpu: cpu.trim().to_owned(), memory: memory.trim().to_owned() });
+    }
+    Some(out)
 }
 
 /// Whether the target gives everything `realisation` requires (params, `region`) and the
@@ -276,7 +307,7 @@ fn context(
     scope: &Scope<'_>,
     kind: &BackingKind,
     name: &str,
-    properties: &BTreeMap<String, Value>,
+    (properties, written): (&BTreeMap<String, Value>, &BTreeMap<String, Spanned<Value>>),
     port: Option<u16>,
 ) -> Json {
     let mut context = Map::new();
@@ -290,6 +321,9 @@ fn context(
     context.insert("platform".to_owned(), to_json(&cx.platform));
     context.insert("secret_store".to_owned(), to_json(&cx.secret_store));
     context.insert("props".to_owned(), to_json(properties));
+    // The properties the declaration wrote for this environment (not kind defaults):
+    // a managed realisation sizes its instance class from `cpu`/`memory` only when written.
+    context.insert("written".to_owned(), to_json(&written.keys().collect::<Vec<_>>()));
     context.insert("port".to_owned(), to_json(&port));
     context.extend(profile_facts(
         scope.profile,

@@ -168,6 +168,7 @@ mod tests {
             )],
             accepts: Vec::new(),
             unsupported: IndexMap::new(),
+            pod_sizes: Vec::new(),
             span: Span { file: FileId(0), offset: 0, len: 0 },
         };
         assert_eq!(reads(&realisation), ["storage", "retention-days", "version", "zone", "pod-label"]);

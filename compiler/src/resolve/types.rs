@@ -599,8 +599,21 @@ pub struct ResolvedRealisation {
     pub operator_namespace: Option<String>,
     /// Whether those pods call the Kubernetes API.
     pub api_server: bool,
+    /// The pods it runs in the domain's namespace (`pod-size`), for the quota check.
+    pub pod_sizes: Vec<ResolvedPodSize>,
     /// The `realise` node in the library.
     pub span: Span,
+}
+
+/// Pods a backing service runs in the domain's namespace, each with the same limits.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ResolvedPodSize {
+    /// How many.
+    pub count: i64,
+    /// CPU limit of each (a quantity).
+    pub cpu: String,
+    /// Memory limit of each (a quantity).
+    pub memory: String,
 }
 
 /// A directory of mounted files.

@@ -15,8 +15,18 @@ use kdl::{KdlEntry, KdlNode};
 const KIND: &[&str] = &["description", "stateful", "port", "property", "binding", "realise"];
 
 /// Children of `realise`.
-const REALISE: &[&str] =
-    &["requires", "bind", "pods", "operator-namespace", "api-server", "port", "object", "accepts", "unsupported"];
+const REALISE: &[&str] = &[
+    "requires",
+    "bind",
+    "pods",
+    "operator-namespace",
+    "api-server",
+    "port",
+    "object",
+    "accepts",
+    "unsupported",
+    "pod-size",
+];
 
 pub(super) fn backing_kind(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<BackingKind> {
     cx.shape(node, &[], 1, "the kind name");
@@ -158,6 +168,7 @@ pub(super) fn realisation(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Realisatio
         objects: Vec::new(),
         accepts: Vec::new(),
         unsupported: IndexMap::new(),
+        pod_sizes: Vec::new(),
         span: cx.span_of(node),
     };
     let mut once = Once::default();
@@ -233,6 +244,7 @@ pub(super) fn realisation(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Realisatio
                     realisation.unsupported.insert(name.value, help);
                 }
             }
+            "pod-size" => realisation.pod_sizes.extend(pod_size(cx, child)),
             "port" => {
                 if cx.once(&mut once, child, key, "realise") {
                     realisation.port = cx
@@ -247,6 +259,17 @@ pub(super) fn realisation(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Realisatio
         }
     }
     Some(realisation)
+}
+
+/// `pod-size count="{{ props.replicas }}" cpu="..." memory="..."` (templates).
+fn pod_size(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<PodSize> {
+    cx.shape(node, &["count", "cpu", "memory"], 0, "only `count=`, `cpu=` and `memory=`");
+    cx.no_children(node);
+    let help = "write `pod-size count=\"{{ props.replicas }}\" cpu=\"{{ props.cpu }}\" memory=\"{{ props.memory }}\"`";
+    let count = cx.required_string_prop(node, "count", help);
+    let cpu = cx.required_string_prop(node, "cpu", help);
+    let memory = cx.required_string_prop(node, "memory", help);
+    Some(PodSize { count: count?, cpu: cpu?, memory: memory?, span: cx.span_of(node) })
 }
 
 /// `unsupported "partitions" help="..."`.
