@@ -20,15 +20,18 @@ struct Need {
 
 /// The most pods a workload runs at once: the autoscaler's maximum or the fixed count,
 /// plus the one extra pod a Deployment's rolling update starts (`maxSurge: 1`); a
-/// CronJob's runs never overlap (`concurrencyPolicy: Forbid`).
+/// CronJob's runs never overlap (`concurrencyPolicy: Forbid`). A `migrate` Job (the
+/// workload's resources) runs one more pod during a release.
 fn most_pods(workload: &ResolvedWorkload) -> i64 {
-    match workload.kind {
-        WorkloadKind::Job => 1,
-        WorkloadKind::Service | WorkloadKind::Worker => {
-            let replicas = workload.scale.as_ref().map_or(workload.replicas, |scale| scale.max);
-            if replicas > 0 { replicas + 1 } else { 0 }
+    let migration = i64::from(workload.migration.is_some());
+    migration
+        + match workload.kind {
+            WorkloadKind::Job => 1,
+            WorkloadKind::Service | WorkloadKind::Worker => {
+                let replicas = workload.scale.as_ref().map_or(workload.replicas, |scale| scale.max);
+                if replicas > 0 { replicas + 1 } else { 0 }
+            }
         }
-    }
 }
 
 /// Report `resolved` when its workloads and backing pods cannot fit in its quota.
