@@ -299,6 +299,7 @@ fn estate(env: &str, target: &str, profile: ResolvedProfile) -> Estate {
             limit_cpu: "500m".to_owned(),
             limit_memory: "512Mi".to_owned(),
         },
+        helm: None,
         views: vec![View {
             env: env.to_owned(),
             env_index: 0,

@@ -6,6 +6,7 @@ mod diff;
 mod emit_objects;
 mod examples;
 mod graph;
+mod helm;
 mod hostile;
 mod kustomize;
 mod library;

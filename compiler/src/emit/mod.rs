@@ -11,6 +11,7 @@ pub mod artifact;
 pub mod backing;
 pub mod common;
 pub mod errors;
+pub mod helm;
 pub mod index;
 pub mod k8s;
 pub mod kustomize;
@@ -63,6 +64,8 @@ pub const EMITTERS: &[Emitter] = &[
     Emitter { name: "pipelines", outputs: Outputs::Estate(&[pipelines::FOLDER]), run: Run::Estate(pipelines::emit) },
     // After every emitter of Kubernetes objects: it lists their files.
     Emitter { name: "kustomize", outputs: Outputs::Views, run: Run::Tree(kustomize::emit) },
+    // After every emitter of Kubernetes objects: its charts render them.
+    Emitter { name: "helm", outputs: Outputs::Estate(&[helm::FOLDER]), run: Run::Tree(helm::emit) },
 ];
 
 /// Run every emitter of [`EMITTERS`] over the estate.

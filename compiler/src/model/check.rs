@@ -305,6 +305,30 @@ pub(crate) fn is_image_name(name: &str) -> bool {
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'/' | b':'))
 }
 
+/// Whether `text` is a SemVer 2 version (`1.4.0`, `2.0.0-rc.1+build.5`), as Helm requires of
+/// a chart's `version`.
+pub fn is_semver(text: &str) -> bool {
+    let (rest, build) = match text.split_once('+') {
+        Some((rest, build)) => (rest, Some(build)),
+        None => (text, None),
+    };
+    let (core, pre) = match rest.split_once('-') {
+        Some((core, pre)) => (core, Some(pre)),
+        None => (rest, None),
+    };
+    let numeric = |part: &str| {
+        !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()) && (part == "0" || !part.starts_with('0'))
+    };
+    let identifiers = |text: &str| {
+        text.split('.').all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+    };
+    let parts: Vec<&str> = core.split('.').collect();
+    parts.len() == 3
+        && parts.iter().all(|part| numeric(part))
+        && pre.is_none_or(identifiers)
+        && build.is_none_or(identifiers)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -347,5 +371,15 @@ mod tests {
         assert!(date("2027-02-29").is_some());
         assert!(date("2027-13-01").is_some());
         assert!(date("next year").is_some());
+    }
+
+    #[test]
+    fn semver() {
+        for good in ["0.1.0", "1.4.0", "10.20.30", "1.0.0-rc.1", "1.0.0+build.5", "1.0.0-a-b.0+x"] {
+            assert!(super::is_semver(good), "{good}");
+        }
+        for bad in ["1.4", "01.0.0", "1.0.0-", "1.0.0+", "v1.0.0", "1.0.0-a..b", "1.0.0 ", ""] {
+            assert!(!super::is_semver(bad), "{bad}");
+        }
     }
 }

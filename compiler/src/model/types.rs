@@ -61,6 +61,9 @@ pub struct Platform {
     /// `ci "github" "gitlab" spec="berth.kdl" output="deploy" branch="main"`: the CI
     /// systems pipelines are generated for; `None` when the node is absent.
     pub ci: Option<CiSettings>,
+    /// `helm "1.4.0"`: write a Helm chart per target and domain (and an umbrella chart per
+    /// environment and target), with this chart `version` and `appVersion` (SemVer 2).
+    pub helm: Option<Spanned<String>>,
     /// The whole node.
     pub span: Span,
 }

@@ -151,6 +151,7 @@ fn estate(cx: &mut Ctx<'_>, spec: &Spec) -> Estate {
     }
     Estate {
         platform: platform.name.value.clone(),
+        helm: platform.helm.as_ref().map(|version| version.value.clone()),
         kubernetes,
         secret_store,
         limit_range: cx.defaults.limit_range.clone(),

@@ -28,6 +28,8 @@ pub struct Estate {
     pub span: Option<Span>,
     /// CI systems and built workloads, when the spec has pipelines.
     pub pipelines: Option<super::pipelines::ResolvedPipelines>,
+    /// The chart version of the platform's `helm` node: Helm charts are written when set.
+    pub helm: Option<String>,
 }
 
 /// The estate as deployed in one environment on one target cluster.

@@ -35,6 +35,7 @@ pub(super) fn platform(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Platform> {
     let mut secret_store = None;
     let mut policies = None;
     let mut ci = None;
+    let mut helm = None;
     let mut once = Once::default();
     for child in children(node) {
         let key = child.name().value();
@@ -42,6 +43,7 @@ pub(super) fn platform(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Platform> {
             "registry" => &mut registry,
             "kubernetes" => &mut kubernetes,
             "secret-store" => &mut secret_store,
+            "helm" => &mut helm,
             "policies" => {
                 if cx.once(&mut once, child, key, "platform") {
                     cx.shape(child, &[], usize::MAX, "pack names");
@@ -57,7 +59,8 @@ pub(super) fn platform(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Platform> {
                 continue;
             }
             _ => {
-                let help = check::suggestion(key, &["registry", "kubernetes", "secret-store", "policies", "ci"]);
+                let help =
+                    check::suggestion(key, &["registry", "kubernetes", "secret-store", "policies", "ci", "helm"]);
                 cx.unknown_node(child, "in `platform`", help);
                 continue;
             }
@@ -69,7 +72,10 @@ pub(super) fn platform(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Platform> {
     if let Some(version) = &kubernetes {
         kubernetes_version(cx, version);
     }
-    Some(Platform { name: name?, registry, kubernetes, secret_store, policies, ci, span: cx.span_of(node) })
+    if let Some(version) = &helm {
+        chart_version(cx, version);
+    }
+    Some(Platform { name: name?, registry, kubernetes, secret_store, policies, ci, helm, span: cx.span_of(node) })
 }
 
 pub(super) fn kubernetes_version(cx: &mut Ctx<'_>, version: &Spanned<String>) {
@@ -83,6 +89,23 @@ pub(super) fn kubernetes_version(cx: &mut Ctx<'_>, version: &Spanned<String>) {
                 reason: "not a supported version".to_owned(),
                 span: version.span,
                 help: "write a version from `1.30` to `1.37`, such as `\"1.33\"`".to_owned(),
+            },
+        );
+    }
+}
+
+/// A chart version is SemVer 2 (Helm refuses anything else): `MAJOR.MINOR.PATCH`, numbers
+/// without leading zeros, an optional `-pre.release` and `+build` of `[0-9A-Za-z-]` parts.
+fn chart_version(cx: &mut Ctx<'_>, version: &Spanned<String>) {
+    if !check::is_semver(&version.value) {
+        cx.diags.at(
+            version.span,
+            LowerError::InvalidValue {
+                what: "chart version".to_owned(),
+                value: version.value.clone(),
+                reason: "not a SemVer 2 version".to_owned(),
+                span: version.span,
+                help: "write `MAJOR.MINOR.PATCH`, such as `\"1.4.0\"` (Helm needs SemVer)".to_owned(),
             },
         );
     }
