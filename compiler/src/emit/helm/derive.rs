@@ -57,6 +57,10 @@ pub struct Deriver<'a> {
     pub envs: &'a [String],
     /// Every value, in the order found.
     pub leaves: Vec<Leaf>,
+    /// Which slot took a short path's first key under an owner (`(order-api, image)` ->
+    /// `deployment`): another object of the owner (a migration Job's image) puts its value
+    /// under its own slot instead (`order-api.job.image`).
+    pub claimed: std::collections::BTreeMap<(String, String), String>,
 }
 
 impl<'a> Deriver<'a> {
@@ -202,11 +206,16 @@ impl<'a> Deriver<'a> {
 
     /// The values path of the field at `pointer` (`label`: the same with list elements
     /// named by their `name` where they have one).
-    fn path(&self, slot: &Slot<'_>, pointer: &[String], label: &[String]) -> Vec<String> {
+    fn path(&mut self, slot: &Slot<'_>, pointer: &[String], label: &[String]) -> Vec<String> {
         let mut path = vec![slot.owner.to_owned()];
         if slot.short
             && let Some((length, short)) = short_path(slot.kind, pointer)
         {
+            let head = (slot.owner.to_owned(), short[0].to_owned());
+            let owner = self.claimed.entry(head).or_insert_with(|| slot.slot.to_owned());
+            if owner != slot.slot {
+                path.push(slot.slot.to_owned());
+            }
             path.extend(short.iter().map(|segment| (*segment).to_owned()));
             path.extend(label[length..].iter().cloned());
             return path;

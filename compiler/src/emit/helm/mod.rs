@@ -131,7 +131,7 @@ impl Chart<'_> {
             *counts.entry((owner.clone(), first.kind().to_owned())).or_default() += 1;
             firsts.push((*key, *first, owner));
         }
-        let mut deriver = Deriver { envs, leaves: Vec::new() };
+        let mut deriver = Deriver { envs, leaves: Vec::new(), claimed: BTreeMap::new() };
         let ctx = yaml::Ctx { chart: self.domain };
         for (key, first, owner) in firsts {
             let kind = first.kind();
