@@ -61,6 +61,9 @@ fn ingress_profile() -> ResolvedProfile {
         identity_annotations: BTreeMap::new(),
         identity_labels: BTreeMap::new(),
         backing_managed: None,
+        rollouts_controller: false,
+        rollout_router: None,
+        rollout_ingress_port: None,
         span: span(0),
     }
 }
@@ -119,6 +122,9 @@ fn route_profile() -> ResolvedProfile {
         identity_annotations: BTreeMap::new(),
         identity_labels: BTreeMap::new(),
         backing_managed: None,
+        rollouts_controller: false,
+        rollout_router: None,
+        rollout_ingress_port: None,
         span: span(0),
     }
 }
@@ -305,7 +311,12 @@ fn estate(env: &str, target: &str, profile: ResolvedProfile) -> Estate {
             env_index: 0,
             production: env == "prod",
             approval: None,
-            rollout: "rolling".to_owned(),
+            rollout: berth::resolve::ResolvedRollout {
+                strategy: berth::resolve::RolloutStrategy::Rolling,
+                steps: Vec::new(),
+                pause: None,
+                span: None,
+            },
             target: target.to_owned(),
             profile,
             domains: vec![order_domain(env, &registry, &dns)],

@@ -16,6 +16,7 @@ mod policy;
 mod reachability;
 mod reports;
 mod robustness;
+mod rollout;
 mod targets;
 mod tidy;
 mod validate;

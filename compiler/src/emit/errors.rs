@@ -52,6 +52,24 @@ pub enum EmitError {
         span: Span,
     },
 
+    /// A target profile's `rollout-router` template does not render: a bug in the library.
+    #[error("the `rollout-router` template of target `{target}` does not render: {reason}")]
+    #[diagnostic(
+        code(emit::router_template),
+        help(
+            "fix the `rollout-router` of the target or its cloud profile (docs/language.md lists its template context)"
+        )
+    )]
+    RouterTemplate {
+        /// The target.
+        target: String,
+        /// What went wrong.
+        reason: String,
+        /// The template text.
+        #[label("this template")]
+        span: Span,
+    },
+
     /// A value that a pipeline would put into a shell command or a YAML key has
     /// characters that would need quoting.
     #[error("{what} `{value}` cannot go into a pipeline: {reason}")]

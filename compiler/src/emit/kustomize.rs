@@ -119,7 +119,8 @@ fn rank(kind: &str) -> usize {
     ];
     const AFTER_CUSTOM: &[&[&str]] = &[
         &["Job"],
-        &["Deployment", "StatefulSet", "DaemonSet", "CronJob"],
+        // A Rollout (Argo Rollouts) after the Deployment its `workloadRef` names.
+        &["Deployment", "StatefulSet", "DaemonSet", "CronJob", "Rollout"],
         &["HorizontalPodAutoscaler", "PodDisruptionBudget"],
     ];
     if let Some(rank) = ORDER.iter().position(|kinds| kinds.contains(&kind)) {

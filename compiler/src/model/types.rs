@@ -161,6 +161,12 @@ pub struct ProfileFacts {
     /// Whether backing services on this target are managed unless a declaration says
     /// otherwise (`backing-managed #true`); overrides the kind's `managed` default.
     pub backing_managed: Option<Spanned<bool>>,
+    /// The cluster runs the Argo Rollouts controller (`rollouts-controller #true`).
+    pub rollouts_controller: Option<Spanned<bool>>,
+    /// Template of a canary's `trafficRouting` (`rollout-router`); none: replica ratio.
+    pub rollout_router: Option<Spanned<String>>,
+    /// Port name of a routed canary's Ingress backends (`rollout-ingress-port`).
+    pub rollout_ingress_port: Option<Spanned<String>>,
 }
 
 /// `gateway "public" namespace="gateway-system" section="https"`: a platform-owned Gateway.
@@ -242,8 +248,10 @@ pub struct Environment {
 pub struct Rollout {
     /// `rolling`, `canary` or `blue-green`.
     pub strategy: Spanned<String>,
-    /// Canary traffic percentages.
+    /// Canary traffic percentages, strictly increasing (canary only).
     pub steps: Vec<u8>,
+    /// How long each canary step holds (`pause="10m"`); `None`: until promoted by hand.
+    pub pause: Option<Spanned<String>>,
     /// The whole node.
     pub span: Span,
 }

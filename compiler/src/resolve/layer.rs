@@ -220,4 +220,7 @@ pub(super) fn overlay_facts(facts: &mut ProfileFacts, target: &ProfileFacts) {
         facts.params.insert(key.clone(), value.clone());
     }
     overlay_option(&mut facts.backing_managed, &target.backing_managed);
+    overlay_option(&mut facts.rollouts_controller, &target.rollouts_controller);
+    overlay_option(&mut facts.rollout_router, &target.rollout_router);
+    overlay_option(&mut facts.rollout_ingress_port, &target.rollout_ingress_port);
 }

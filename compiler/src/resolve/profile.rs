@@ -116,6 +116,10 @@ pub(super) fn profile(
         identity_annotations: facts.identity_annotations.into_iter().collect(),
         identity_labels: facts.identity_labels.into_iter().collect(),
         backing_managed: facts.backing_managed.map(|b| b.value),
+        rollouts_controller: facts.rollouts_controller.is_some_and(|c| c.value),
+        // An empty template is how a target says its cluster lacks the profile's router.
+        rollout_router: facts.rollout_router.filter(|r| !r.value.trim().is_empty()),
+        rollout_ingress_port: facts.rollout_ingress_port.map(|p| p.value).filter(|p| !p.is_empty()),
         span: target.name.span,
     })
 }

@@ -43,8 +43,8 @@ pub struct View {
     pub production: bool,
     /// Approval group for promotion into this environment.
     pub approval: Option<String>,
-    /// Rollout strategy name (`rolling` default).
-    pub rollout: String,
+    /// How workloads are rolled out (`rolling` by default).
+    pub rollout: ResolvedRollout,
     /// Target name.
     pub target: String,
     /// The target's resolved facts.
@@ -53,6 +53,52 @@ pub struct View {
     pub domains: Vec<ResolvedDomain>,
     /// The environment node, for provenance.
     pub span: Span,
+}
+
+/// An environment's rollout strategy.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ResolvedRollout {
+    /// The strategy.
+    pub strategy: RolloutStrategy,
+    /// Canary traffic percentages, increasing (empty unless `canary`).
+    pub steps: Vec<u8>,
+    /// How long each canary step holds (`10m`); `None`: until promoted by hand.
+    pub pause: Option<String>,
+    /// The `rollout` node, when written.
+    pub span: Option<Span>,
+}
+
+/// `rollout "rolling"`, `"canary"` or `"blue-green"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RolloutStrategy {
+    /// A Deployment's rolling update.
+    Rolling,
+    /// An Argo Rollouts canary: traffic shifted in steps.
+    Canary,
+    /// An Argo Rollouts blue-green: a preview ReplicaSet, then a switch.
+    BlueGreen,
+}
+
+impl RolloutStrategy {
+    /// From the spelling in a spec; `model` accepts only these three.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "rolling" => Some(Self::Rolling),
+            "canary" => Some(Self::Canary),
+            "blue-green" => Some(Self::BlueGreen),
+            _ => None,
+        }
+    }
+
+    /// The spelling in a spec.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Rolling => "rolling",
+            Self::Canary => "canary",
+            Self::BlueGreen => "blue-green",
+        }
+    }
 }
 
 /// Cloud profile facts after layering stdlib -> profile -> target.
@@ -137,6 +183,14 @@ pub struct ResolvedProfile {
     pub identity_labels: BTreeMap<String, crate::diag::Spanned<String>>,
     /// Whether backing services are managed unless declared otherwise.
     pub backing_managed: Option<bool>,
+    /// Whether the cluster runs the Argo Rollouts controller.
+    pub rollouts_controller: bool,
+    /// The template of a canary's `trafficRouting` (`rollout-router`), with its span in
+    /// the library; `None`: traffic follows the replica ratio.
+    pub rollout_router: Option<crate::diag::Spanned<String>>,
+    /// The Service port name a routed canary's Ingress backends name (`rollout-ingress-port`).
+    pub rollout_ingress_port: Option<String>,
+
     /// The target node.
     pub span: Span,
 }

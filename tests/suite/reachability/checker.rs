@@ -1,6 +1,11 @@
 //! An independent NetworkPolicy evaluator. It knows nothing of Berth: it reads YAML
-//! documents (Namespaces, Deployments, CronJobs, NetworkPolicies) and answers which
-//! (source pod, destination pod, port) connections Kubernetes would allow.
+//! documents (Namespaces, Deployments, Argo Rollouts `Rollout`s, CronJobs, Services,
+//! NetworkPolicies) and answers which (source pod, destination pod, port) connections
+//! Kubernetes would allow, and which pods each Service sends to.
+//!
+//! A Deployment with `replicas: 0` runs no pods; a Rollout runs the pods of its own
+//! `template` or of the Deployment its `workloadRef` names, labelled with the
+//! `rollouts-pod-template-hash` the Rollouts controller adds.
 //!
 //! Semantics (networking.k8s.io/v1, as the API reference states them):
 //! - A policy selects the pods of its own namespace that its `podSelector` matches.
@@ -65,6 +70,12 @@ pub struct Cluster {
     pub pods: Vec<Pod>,
     /// NetworkPolicy objects.
     pub policies: Vec<Value>,
+    /// Services: `<namespace>/<name>` -> (selector, target ports).
+    pub services: BTreeMap<String, (Labels, Vec<Value>)>,
+    /// Pod templates of Deployments at zero replicas, by `<namespace>/<name>`.
+    templates: BTreeMap<String, Value>,
+    /// Rollouts read, resolved once every document is in.
+    rollouts: Vec<Value>,
 }
 
 /// What the cluster allows.
@@ -97,7 +108,53 @@ impl Cluster {
             let object: Value = serde_saphyr::from_str(text).expect("document parses as YAML");
             cluster.add_object(&object);
         }
+        for rollout in std::mem::take(&mut cluster.rollouts) {
+            cluster.add_rollout(&rollout);
+        }
         cluster
+    }
+
+    /// The pods of a Rollout: its template, or its `workloadRef` Deployment's.
+    fn add_rollout(&mut self, object: &Value) {
+        let namespace = str_of(&object["metadata"]["namespace"]);
+        let name = str_of(&object["metadata"]["name"]);
+        let reference = &object["spec"]["workloadRef"];
+        let template = if reference.is_object() {
+            assert_eq!(reference["kind"], "Deployment", "{namespace}/{name}: workloadRef kind");
+            let key = format!("{namespace}/{}", str_of(&reference["name"]));
+            self.templates.get(&key).cloned().unwrap_or_else(|| panic!("{namespace}/{name}: no Deployment {key} at 0"))
+        } else {
+            object["spec"]["template"].clone()
+        };
+        let mut labels = labels_of(&template["metadata"]["labels"]);
+        let selector = labels_of(&object["spec"]["selector"]["matchLabels"]);
+        assert!(selector.iter().all(|(k, v)| labels.get(k) == Some(v)), "{namespace}/{name}: selector misses pods");
+        labels.insert("rollouts-pod-template-hash".to_owned(), "6d4f8c7b9".to_owned());
+        self.add_pod(&namespace, &name, labels, container_ports(&template));
+    }
+
+    /// The pods a Service sends to, each with the container ports its target ports name
+    /// (`None` for a target port no selected pod has).
+    pub fn service_endpoints(&self, service: &str) -> Vec<(String, Vec<Option<i64>>)> {
+        let Some((selector, ports)) = self.services.get(service) else { return Vec::new() };
+        let namespace = service.split('/').next().unwrap_or_default();
+        self.pods
+            .iter()
+            .filter(|pod| pod.namespace == namespace && selector.iter().all(|(k, v)| pod.labels.get(k) == Some(v)))
+            .map(|pod| {
+                let resolved = ports
+                    .iter()
+                    .map(|port| match &port["targetPort"] {
+                        Value::String(name) => {
+                            pod.ports.iter().find(|p| p.name.as_deref() == Some(name.as_str())).map(|p| p.number)
+                        }
+                        Value::Number(number) => number.as_i64(),
+                        _ => port["port"].as_i64(),
+                    })
+                    .collect();
+                (pod.id.clone(), resolved)
+            })
+            .collect()
     }
 
     fn add_object(&mut self, object: &Value) {
@@ -109,6 +166,15 @@ impl Cluster {
                 self.managed_namespaces.insert(name);
             }
             Some("NetworkPolicy") => self.policies.push(object.clone()),
+            Some("Rollout") => self.rollouts.push(object.clone()),
+            Some("Service") => {
+                let selector = labels_of(&object["spec"]["selector"]);
+                let ports = object["spec"]["ports"].as_array().cloned().unwrap_or_default();
+                self.services.insert(format!("{namespace}/{name}"), (selector, ports));
+            }
+            Some("Deployment") if object["spec"]["replicas"].as_i64() == Some(0) => {
+                self.templates.insert(format!("{namespace}/{name}"), object["spec"]["template"].clone());
+            }
             Some("StatefulSet") => {
                 let template = &object["spec"]["template"];
                 let ports = container_ports(template);
@@ -139,17 +205,7 @@ impl Cluster {
                 } else {
                     &object["spec"]["jobTemplate"]["spec"]["template"]
                 };
-                let mut ports = Vec::new();
-                for container in template["spec"]["containers"].as_array().into_iter().flatten() {
-                    for port in container["ports"].as_array().into_iter().flatten() {
-                        ports.push(ContainerPort {
-                            name: port["name"].as_str().map(str::to_owned),
-                            number: port["containerPort"].as_i64().expect("containerPort is a number"),
-                            protocol: port["protocol"].as_str().unwrap_or("TCP").to_owned(),
-                        });
-                    }
-                }
-                self.add_pod(&namespace, &name, labels_of(&template["metadata"]["labels"]), ports);
+                self.add_pod(&namespace, &name, labels_of(&template["metadata"]["labels"]), container_ports(template));
             }
             _ => {}
         }

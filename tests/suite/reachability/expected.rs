@@ -31,6 +31,9 @@ pub struct Case {
     /// Ingress the target's load-balancer ranges (`ingress-cidr`) get: (range, pod, port,
     /// protocol) for every exposed port.
     pub expected_external_ingress: BTreeSet<(String, String, i64, String)>,
+    /// Each Service of a workload (`<name>`, and a Rollout's `<name>-preview` or
+    /// `<name>-canary`) -> the one pod it must send to and that pod's ports it targets.
+    pub expected_services: BTreeMap<String, (String, Vec<i64>)>,
 }
 
 impl Case {
@@ -112,6 +115,8 @@ pub fn cases_of(estate: &Estate, tree: &ArtifactTree) -> Vec<Case> {
                     [
                         "namespace-",
                         "deployment-",
+                        "rollout-",
+                        "service-",
                         "cronjob-",
                         "job-",
                         "statefulset-",
@@ -186,9 +191,45 @@ pub fn cases_of(estate: &Estate, tree: &ArtifactTree) -> Vec<Case> {
                     }
                 }
             }
-            Case { expected_external_ingress, target: target.to_owned(), cluster, expected, expected_external }
+            let expected_services = services(&views);
+            Case {
+                expected_external_ingress,
+                target: target.to_owned(),
+                cluster,
+                expected,
+                expected_external,
+                expected_services,
+            }
         })
         .collect()
+}
+
+/// The Services of the views' services: `<name>` and, under a progressive rollout, the
+/// preview (blue-green) or canary (canary through the profile's router, exposed services)
+/// Service, each sending to the workload's pod on every container port.
+fn services(views: &[&View]) -> BTreeMap<String, (String, Vec<i64>)> {
+    let mut services = BTreeMap::new();
+    for view in views {
+        let strategy = format!("{:?}", view.rollout.strategy);
+        for domain in &view.domains {
+            for workload in domain.workloads.iter().filter(|w| w.kind.as_str() == "service" && !w.ports.is_empty()) {
+                let pod = pod_id(&domain.namespace, workload);
+                let ports: Vec<i64> = workload.ports.iter().map(|p| i64::from(p.container_port)).collect();
+                let mut names = vec![workload.name.clone()];
+                if view.profile.rollouts_controller && strategy == "BlueGreen" {
+                    names.push(format!("{}-preview", workload.name));
+                }
+                let routed = view.profile.rollout_router.is_some() && !workload.expose.is_empty();
+                if view.profile.rollouts_controller && strategy == "Canary" && routed {
+                    names.push(format!("{}-canary", workload.name));
+                }
+                for name in names {
+                    services.insert(format!("{}/{name}", domain.namespace), (pod.clone(), ports.clone()));
+                }
+            }
+        }
+    }
+    services
 }
 
 /// Add the stand-in pods of the target and return the declared connections.

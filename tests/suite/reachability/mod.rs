@@ -47,6 +47,16 @@ fn problems(case: &Case) -> Vec<String> {
     if ingress != case.expected_external_ingress {
         found.push(format!("external ingress: found {ingress:?}, expected {:?}", case.expected_external_ingress));
     }
+    // Every Service of a workload, the preview and canary Services of a Rollout
+    // included, sends to exactly that workload's pods on container ports they have: what
+    // reaches the Service reaches those pods, whose traffic the matrix above proves.
+    for (service, (pod, ports)) in &case.expected_services {
+        let want = vec![(pod.clone(), ports.iter().map(|p| Some(*p)).collect::<Vec<_>>())];
+        let endpoints = case.cluster.service_endpoints(service);
+        if endpoints != want {
+            found.push(format!("service {service}: sends to {endpoints:?}, expected {want:?}"));
+        }
+    }
     let external = case.cluster.external_egress();
     if external != case.expected_external {
         found.push(format!("external egress: found {external:?}, expected {:?}", case.expected_external));

@@ -25,10 +25,14 @@ use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
 /// Push the Ingress, the HTTPRoutes or the route objects of a service with at least one
-/// `expose`; a `route-object` that does not render is the error.
+/// `expose`; a `route-object` that does not render is the error. `canary` is the canary
+/// Service of a Rollout whose requests the profile's router shifts: HTTPRoutes list it as
+/// a second backend at weight 0 (the router sets the weights), and Ingress backends name
+/// the profile's `rollout-ingress-port` when the router reads its rules from annotations.
 pub(super) fn emit(
     ctx: &Ctx<'_>,
     workload: &ResolvedWorkload,
+    canary: Option<String>,
     out: &mut Vec<Artifact>,
 ) -> Result<(), Box<(Span, EmitError)>> {
     if workload.expose.is_empty() || workload.ports.is_empty() || workload.kind != WorkloadKind::Service {
@@ -55,7 +59,7 @@ pub(super) fn emit(
             if profile.exposure == Exposure::Gateway {
                 let gateway = if internal { &profile.internal_gateway } else { &profile.gateway };
                 if let Some(gateway) = gateway {
-                    out.extend(http_routes(ctx, workload, gateway, &exposes, &name));
+                    out.extend(http_routes(ctx, workload, gateway, &exposes, &name, canary.as_deref()));
                 }
             } else {
                 let (class, annotations) = if internal {
@@ -63,7 +67,8 @@ pub(super) fn emit(
                 } else {
                     (&profile.ingress_class, &profile.ingress_annotations)
                 };
-                out.push(ingress(ctx, workload, &exposes, &name, class.as_ref(), annotations));
+                let port = canary.as_ref().and(profile.rollout_ingress_port.as_ref());
+                out.push(ingress(ctx, workload, &exposes, &name, (class.as_ref(), annotations), port));
             }
         }
     }
@@ -80,6 +85,7 @@ fn http_routes(
     gateway: &ResolvedGateway,
     exposes: &[&ResolvedExpose],
     base: &str,
+    canary: Option<&str>,
 ) -> Vec<Artifact> {
     let mut hosts: Vec<&str> = Vec::new();
     for expose in exposes {
@@ -106,9 +112,16 @@ fn http_routes(
                 .filter(|expose| expose.host == *host)
                 .map(|expose| {
                     let port = workload.ports.iter().find(|p| p.name == expose.port).map_or(0, |p| p.service_port);
+                    let mut backends =
+                        vec![serde_json::json!({ "group": "", "kind": "Service", "name": workload.name, "port": port, "weight": 1 })];
+                    if let Some(canary) = canary {
+                        backends.push(
+                            serde_json::json!({ "group": "", "kind": "Service", "name": canary, "port": port, "weight": 0 }),
+                        );
+                    }
                     serde_json::json!({
                         "matches": [{ "path": { "type": "PathPrefix", "value": expose.path } }],
-                        "backendRefs": [{ "group": "", "kind": "Service", "name": workload.name, "port": port, "weight": 1 }],
+                        "backendRefs": backends,
                     })
                 })
                 .collect();
@@ -132,8 +145,8 @@ fn ingress(
     workload: &ResolvedWorkload,
     exposes: &[&ResolvedExpose],
     name: &str,
-    class: Option<&String>,
-    annotations: &BTreeMap<String, String>,
+    (class, annotations): (Option<&String>, &BTreeMap<String, String>),
+    rollout_port: Option<&String>,
 ) -> Artifact {
     // One rule per host, in first-seen order, each with its paths in declaration order.
     let mut rules: Vec<IngressRule> = Vec::new();
@@ -144,7 +157,10 @@ fn ingress(
             backend: IngressBackend {
                 service: Some(IngressServiceBackend {
                     name: workload.name.clone(),
-                    port: Some(ServiceBackendPort { name: Some(expose.port.clone()), number: None }),
+                    port: Some(ServiceBackendPort {
+                        name: Some(rollout_port.unwrap_or(&expose.port).clone()),
+                        number: None,
+                    }),
                 }),
                 resource: None,
             },

@@ -14,6 +14,7 @@ mod files;
 mod migration;
 mod namespace;
 mod pod;
+mod rollout;
 mod service;
 mod workload;
 
@@ -33,8 +34,11 @@ pub fn emit(diags: &mut Diagnostics, estate: &Estate) -> Vec<Artifact> {
             let ctx = Ctx { estate, view, domain };
             namespace::emit(&ctx, &mut out);
             for workload in &domain.workloads {
-                emit_workload(&ctx, workload, &mut out);
-                if let Err(broken) = expose::emit(&ctx, workload, &mut out) {
+                emit_workload(diags, &ctx, workload, &mut out);
+                // A routed canary's exposure names its canary Service.
+                let plan = rollout::plan(&ctx, workload);
+                let canary = plan.second_service(workload).filter(|_| plan != rollout::Plan::BlueGreen);
+                if let Err(broken) = expose::emit(&ctx, workload, canary, &mut out) {
                     let (span, error) = *broken;
                     if reported.insert(span) {
                         diags.at(span, error);
@@ -106,7 +110,8 @@ impl Ctx<'_> {
 }
 
 /// All objects of one workload.
-fn emit_workload(ctx: &Ctx<'_>, workload: &ResolvedWorkload, out: &mut Vec<Artifact>) {
+fn emit_workload(diags: &mut Diagnostics, ctx: &Ctx<'_>, workload: &ResolvedWorkload, out: &mut Vec<Artifact>) {
+    let plan = rollout::plan(ctx, workload);
     out.push(workload::service_account(ctx, workload));
     if !workload.config.is_empty() {
         out.push(service::config_map(ctx, workload));
@@ -115,9 +120,15 @@ fn emit_workload(ctx: &Ctx<'_>, workload: &ResolvedWorkload, out: &mut Vec<Artif
         out.push(external_secret::emit(ctx, workload));
     }
     files::emit(ctx, workload, out);
-    workload::emit(ctx, workload, out);
+    workload::emit(ctx, workload, &plan, out);
+    if plan.progressive() {
+        out.push(rollout::rollout(diags, ctx, workload, &plan));
+    }
     if !workload.ports.is_empty() && workload.kind == crate::model::WorkloadKind::Service {
-        out.push(service::service(ctx, workload));
+        out.push(service::service(ctx, workload, &workload.name));
+        if let Some(second) = plan.second_service(workload) {
+            out.push(service::service(ctx, workload, &second));
+        }
         out.extend(service::port_services(ctx, workload));
     }
 }

@@ -9,8 +9,10 @@ use k8s_openapi::api::core::v1::{ConfigMap, Service, ServicePort, ServiceSpec};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 /// The in-cluster Service: ClusterIP only (exposure goes through Ingress or Route), one
-/// named port per container port, targeting the container port by name.
-pub(super) fn service(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Artifact {
+/// named port per container port, targeting the container port by name. A Rollout's
+/// second Service (`<name>-canary`, `<name>-preview`) is the same; the Rollouts
+/// controller narrows each one's selector to its ReplicaSet.
+pub(super) fn service(ctx: &Ctx<'_>, workload: &ResolvedWorkload, name: &str) -> Artifact {
     let ports = workload
         .ports
         .iter()
@@ -23,7 +25,7 @@ pub(super) fn service(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Artifact {
         })
         .collect();
     let object = Service {
-        metadata: ctx.workload_meta(workload, &workload.name),
+        metadata: ctx.workload_meta(workload, name),
         spec: Some(ServiceSpec {
             type_: Some("ClusterIP".to_owned()),
             selector: Some(selector_labels(ctx.view, workload)),
@@ -32,7 +34,7 @@ pub(super) fn service(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Artifact {
         }),
         ..Service::default()
     };
-    ctx.workload_artifact(workload, "Service", &workload.name, &object)
+    ctx.workload_artifact(workload, "Service", name, &object)
 }
 
 /// One `LoadBalancer` or `NodePort` Service per `expose-port`, `<workload>-<port>`.

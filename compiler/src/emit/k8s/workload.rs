@@ -1,6 +1,7 @@
 //! The workload controller and its companions: ServiceAccount, Deployment (services and
 //! workers) or CronJob (jobs), HorizontalPodAutoscaler and PodDisruptionBudget.
 
+use super::rollout::Plan;
 use super::{Ctx, migration, pod};
 use crate::emit::Artifact;
 use crate::emit::common::selector_labels;
@@ -47,12 +48,14 @@ pub(super) fn service_account(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Art
 
 /// Push the controller (Deployment or CronJob) and, for Deployments, the autoscaler and
 /// the disruption budget.
-pub(super) fn emit(ctx: &Ctx<'_>, workload: &ResolvedWorkload, out: &mut Vec<Artifact>) {
+/// Under a progressive `plan` the Deployment holds the pod template at zero replicas and
+/// the autoscaler scales the Rollout.
+pub(super) fn emit(ctx: &Ctx<'_>, workload: &ResolvedWorkload, plan: &Plan, out: &mut Vec<Artifact>) {
     match workload.kind {
         WorkloadKind::Service | WorkloadKind::Worker => {
-            out.push(deployment(ctx, workload));
+            out.push(deployment(ctx, workload, plan.progressive()));
             if workload.scale.is_some() {
-                out.push(autoscaler(ctx, workload));
+                out.push(autoscaler(ctx, workload, plan.progressive()));
             }
             if min_replicas(workload) >= 2 {
                 out.push(disruption_budget(ctx, workload));
@@ -147,7 +150,7 @@ const WORKER_WITHOUT_HEALTH_SKIPS: [&str; 2] = [
     "CKV_K8S_9=worker serves no traffic and declares no health check to probe",
 ];
 
-fn deployment(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Artifact {
+fn deployment(ctx: &Ctx<'_>, workload: &ResolvedWorkload, template_only: bool) -> Artifact {
     let mut template = pod::template(ctx, workload, None);
     if min_replicas(workload) > 1
         && let Some(spec) = template.spec.as_mut()
@@ -158,7 +161,12 @@ fn deployment(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Artifact {
         metadata: controller_meta(ctx, workload),
         spec: Some(DeploymentSpec {
             // An autoscaler owns the count; a fixed value here would fight it on every apply.
-            replicas: workload.scale.is_none().then(|| i32::try_from(workload.replicas).unwrap_or(i32::MAX)),
+            // Under a Rollout (`workloadRef`) the Deployment only holds the template.
+            replicas: if template_only {
+                Some(0)
+            } else {
+                workload.scale.is_none().then(|| i32::try_from(workload.replicas).unwrap_or(i32::MAX))
+            },
             revision_history_limit: Some(REVISION_HISTORY_LIMIT),
             selector: selector(ctx, workload),
             strategy: Some(DeploymentStrategy {
@@ -215,15 +223,15 @@ fn cron_job(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Artifact {
     ctx.workload_artifact(workload, "CronJob", &workload.name, &object)
 }
 
-fn autoscaler(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Artifact {
+fn autoscaler(ctx: &Ctx<'_>, workload: &ResolvedWorkload, rollout: bool) -> Artifact {
     let to_i32 = |value: i64| i32::try_from(value).unwrap_or(i32::MAX);
     let (min, max, cpu) = workload.scale.as_ref().map_or((1, 1, 80), |scale| (scale.min, scale.max, scale.cpu_percent));
     let object = HorizontalPodAutoscaler {
         metadata: ctx.workload_meta(workload, &workload.name),
         spec: Some(HorizontalPodAutoscalerSpec {
             scale_target_ref: CrossVersionObjectReference {
-                api_version: Some("apps/v1".to_owned()),
-                kind: "Deployment".to_owned(),
+                api_version: Some(if rollout { "argoproj.io/v1alpha1" } else { "apps/v1" }.to_owned()),
+                kind: if rollout { "Rollout" } else { "Deployment" }.to_owned(),
                 name: workload.name.clone(),
             },
             min_replicas: Some(to_i32(min)),

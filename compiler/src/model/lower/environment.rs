@@ -54,7 +54,7 @@ pub(super) fn environment(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Environmen
 }
 
 pub(super) fn rollout(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Rollout> {
-    cx.shape(node, &["steps"], 1, "the strategy");
+    cx.shape(node, &["steps", "pause"], 1, "the strategy");
     cx.no_children(node);
     let strategy = match args(node).next() {
         Some(entry) => cx.string(entry, "the rollout strategy"),
@@ -96,5 +96,56 @@ pub(super) fn rollout(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Rollout> {
             }
         }
     }
-    Some(Rollout { strategy: strategy?, steps, span: cx.span_of(node) })
+    let pause = prop(node, "pause").and_then(|entry| cx.string(entry, "`pause`"));
+    if let Some(pause) = &pause
+        && !is_duration(&pause.value)
+    {
+        let help = "write a number and `s`, `m` or `h`, such as `pause=\"10m\"`";
+        cx.invalid_value(pause.span, "`pause`", &pause.value, "not a duration", help);
+    }
+    let strategy = strategy?;
+    canary_settings(cx, node, &strategy, &steps);
+    Some(Rollout { strategy, steps, pause, span: cx.span_of(node) })
+}
+
+/// `steps` and `pause` belong to a canary, which needs its steps in increasing order.
+fn canary_settings(cx: &mut Ctx<'_>, node: &KdlNode, strategy: &Spanned<String>, steps: &[u8]) {
+    if !["rolling", "canary", "blue-green"].contains(&strategy.value.as_str()) {
+        return;
+    }
+    let canary = strategy.value == "canary";
+    for key in ["steps", "pause"] {
+        if let Some(entry) = prop(node, key).filter(|_| !canary) {
+            let span = cx.span(entry.span());
+            let help = format!("remove `{key}=`, or write `rollout \"canary\" steps=\"10,30,60\"`");
+            let reason = format!("`{key}` is a canary setting; `{}` has no steps", strategy.value);
+            cx.invalid_value(span, &format!("`{key}`"), &written(entry), &reason, &help);
+        }
+    }
+    if !canary {
+        return;
+    }
+    match prop(node, "steps") {
+        None => cx.missing(node, "`steps`", "write the canary's traffic percentages, such as `steps=\"10,30,60\"`"),
+        Some(entry) if steps.windows(2).any(|pair| pair[0] >= pair[1]) => {
+            let span = cx.span(entry.span());
+            let help = "write each step's percentage larger than the one before, such as `steps=\"10,30,60\"`";
+            cx.invalid_value(span, "`steps`", &written(entry), "the percentages do not increase", help);
+        }
+        Some(_) => {}
+    }
+}
+
+/// A property's value as written, without the quotes of a string.
+fn written(entry: &kdl::KdlEntry) -> String {
+    match entry.value() {
+        KdlValue::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// An Argo Rollouts pause duration: digits and one unit (`30s`, `10m`, `1h`).
+fn is_duration(text: &str) -> bool {
+    let digits = text.trim_end_matches(['s', 'm', 'h']);
+    text.len() == digits.len() + 1 && !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
 }

@@ -39,6 +39,9 @@ const FACTS: &[&str] = &[
     "identity-label",
     "param",
     "backing-managed",
+    "rollouts-controller",
+    "rollout-router",
+    "rollout-ingress-port",
 ];
 
 pub(super) fn target(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Target> {
@@ -76,7 +79,9 @@ pub(super) fn fact(cx: &mut Ctx<'_>, child: &KdlNode, facts: &mut ProfileFacts, 
         | "ingress-namespace"
         | "monitoring-namespace"
         | "cni"
-        | "internal-ingress-class" => {
+        | "internal-ingress-class"
+        | "rollout-router"
+        | "rollout-ingress-port" => {
             if cx.once(once, child, key, parent) {
                 string_fact(cx, child, key, facts);
             }
@@ -89,6 +94,11 @@ pub(super) fn fact(cx: &mut Ctx<'_>, child: &KdlNode, facts: &mut ProfileFacts, 
         "backing-managed" => {
             if cx.once(once, child, key, parent) {
                 facts.backing_managed = cx.single_bool(child);
+            }
+        }
+        "rollouts-controller" => {
+            if cx.once(once, child, key, parent) {
+                facts.rollouts_controller = cx.single_bool(child);
             }
         }
         "ingress-cidr" | "managed-cidr" | "api-server-cidr" | "dns-cidr" => {
@@ -185,6 +195,8 @@ fn string_fact(cx: &mut Ctx<'_>, child: &KdlNode, key: &str, facts: &mut Profile
         "internal-ingress-class" => &mut facts.internal_ingress_class,
         "route-object" => &mut facts.route_object,
         "uid-note" => &mut facts.uid_note,
+        "rollout-router" => &mut facts.rollout_router,
+        "rollout-ingress-port" => &mut facts.rollout_ingress_port,
         _ => &mut facts.exposure,
     };
     *slot = value;
