@@ -67,7 +67,7 @@ fn modified(spec: &str) -> String {
     assert_ne!(lowered, spec, "the example changed: update the replica edit");
     let added = lowered.replacen(
         "    service \"payment-api\" {",
-        "    service \"refund-api\" {\n        image \"refund-api\" tag=\"1.0.0\"\n        port \"http\" 8080\n        health \"/healthz\"\n        resources cpu=\"100m\" memory=\"128Mi\"\n        in \"prod\" {\n            replicas 2\n        }\n    }\n\n    service \"payment-api\" {",
+        "    service \"refund-api\" {\n        image \"refund-api\" tag=\"1.0.0\"\n        port \"http\" 8080\n        health \"/healthz\"\n        resources cpu=\"100m\" memory=\"128Mi\"\n        in \"prod\" {\n            replicas 2\n        }\n        in \"dr\" {\n            replicas 2\n        }\n    }\n\n    service \"payment-api\" {",
         1,
     );
     assert_ne!(added, lowered, "the example changed: update the service edit");
@@ -89,7 +89,7 @@ fn diff_against_a_git_base() {
     assert_eq!(code, Some(0), "{stderr}");
     assert!(!stdout.contains('\x1b'), "no colour when stdout is not a terminal");
     assert!(stdout.contains("+ Deployment refund-api (added)"), "{stdout}");
-    assert!(stdout.contains("~ Deployment payment-api (changed)"), "{stdout}");
+    assert!(stdout.contains("~ Rollout payment-api (changed)"), "{stdout}");
     assert!(stdout.contains("spec.replicas: 3 → 2"), "{stdout}");
     assert!(stdout.contains("fewer replicas in production: `payment/payment-api`"), "{stdout}");
     assert!(!stdout.contains("refund-api` in production"), "a new service is not a reduction: {stdout}");

@@ -145,7 +145,7 @@ fn github_deploys_follow_the_environment_order() {
             );
             assert_eq!(
                 job["permissions"]["pull-requests"] == "write",
-                *env == "prod",
+                *env == "prod" || *env == "dr",
                 "{id} {env}: a pull request for production only"
             );
         }

@@ -248,10 +248,7 @@ fn view(
 /// A progressive rollout needs the target's controller.
 fn rollout_applies(cx: &mut Ctx<'_>, rollout: &ResolvedRollout, env: &str, target: &str, profile: &ResolvedProfile) {
     let (Some(span), strategy) = (rollout.span, rollout.strategy) else { return };
-    if strategy == RolloutStrategy::Rolling {
-        return;
-    }
-    if !profile.rollouts_controller {
+    if strategy != RolloutStrategy::Rolling && !profile.rollouts_controller {
         let error = ResolveError::RolloutWithoutController {
             env: env.to_owned(),
             strategy: strategy.as_str(),
@@ -259,7 +256,6 @@ fn rollout_applies(cx: &mut Ctx<'_>, rollout: &ResolvedRollout, env: &str, targe
             span,
         };
         cx.error(span, error);
-        return;
     }
 }
 

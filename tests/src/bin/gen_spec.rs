@@ -123,6 +123,7 @@ target "aws" cloud="eks" region="eu-west-1" {
     ingress-cidr "10.20.0.0/16"
     managed-cidr "10.20.0.0/16"
     api-server-cidr "10.20.0.0/16"
+    rollouts-controller #true
 }
 
 environment "dev" target="onprem"

@@ -152,7 +152,8 @@ const WORKER_WITHOUT_HEALTH_SKIPS: [&str; 2] = [
 
 fn deployment(ctx: &Ctx<'_>, workload: &ResolvedWorkload, template_only: bool) -> Artifact {
     let mut template = pod::template(ctx, workload, None);
-    if min_replicas(workload) > 1
+    // A Rollout's stable and new pods run side by side, even for a single replica.
+    if (min_replicas(workload) > 1 || template_only)
         && let Some(spec) = template.spec.as_mut()
     {
         spec.topology_spread_constraints = Some(spread(ctx, workload));
