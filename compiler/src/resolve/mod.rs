@@ -20,6 +20,7 @@ mod probes;
 mod profile;
 mod quota;
 mod realise;
+mod rollout_errors;
 pub mod schema;
 mod supports;
 mod types;
@@ -249,13 +250,13 @@ fn view(
 fn rollout_applies(cx: &mut Ctx<'_>, rollout: &ResolvedRollout, env: &str, target: &str, profile: &ResolvedProfile) {
     let (Some(span), strategy) = (rollout.span, rollout.strategy) else { return };
     if strategy != RolloutStrategy::Rolling && !profile.rollouts_controller {
-        let error = ResolveError::RolloutWithoutController {
+        let error = rollout_errors::RolloutError::RolloutWithoutController {
             env: env.to_owned(),
             strategy: strategy.as_str(),
             target: target.to_owned(),
             span,
         };
-        cx.error(span, error);
+        cx.diags.at(span, error);
     }
 }
 
@@ -281,13 +282,13 @@ fn rollout_leaves(cx: &mut Ctx<'_>, views: &[View]) {
         }
     }
     for (span, strategy, env, workloads) in left.into_values() {
-        let error = ResolveError::RolloutNotApplied {
+        let error = rollout_errors::RolloutError::RolloutNotApplied {
             strategy: strategy.as_str(),
             env: env.to_owned(),
             workloads: workloads.join(", "),
             span,
         };
-        cx.error(span, error);
+        cx.diags.at(span, error);
     }
 }
 

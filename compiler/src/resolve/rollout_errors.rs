@@ -1,0 +1,54 @@
+//! Errors of resolving an environment's `rollout` against its targets.
+
+use crate::diag::Span;
+use miette::Diagnostic;
+use thiserror::Error;
+
+/// A progressive rollout that a target or a workload cannot carry out.
+#[derive(Debug, Error, Diagnostic)]
+pub enum RolloutError {
+    /// A `canary` or `blue-green` rollout on a target whose cluster runs no rollout
+    /// controller: nothing would carry it out.
+    #[error(
+        "environment `{env}` asks for a `{strategy}` rollout, but target `{target}` runs no Argo Rollouts controller"
+    )]
+    #[diagnostic(
+        code(resolve::rollout_without_controller),
+        help(
+            "add `rollouts-controller #true` to target `{target}` once the cluster runs Argo Rollouts, or write `rollout \"rolling\"`"
+        )
+    )]
+    RolloutWithoutController {
+        /// Environment.
+        env: String,
+        /// `canary` or `blue-green`.
+        strategy: &'static str,
+        /// The target.
+        target: String,
+        /// The `rollout` node.
+        #[label("no controller on `{target}` carries this out")]
+        span: Span,
+    },
+
+    /// Workloads the environment's rollout strategy does not apply to: jobs (a CronJob
+    /// starts each run afresh) and, under blue-green, workers (no Service to switch).
+    #[error("the `{strategy}` rollout of environment `{env}` leaves these as they are: {workloads}")]
+    #[diagnostic(
+        code(resolve::rollout_not_applied),
+        severity(Warning),
+        help(
+            "nothing to change for jobs, each run starts the newest image; a worker rolls out `canary` (by replica ratio), or is declared a `service` to get one"
+        )
+    )]
+    RolloutNotApplied {
+        /// `canary` or `blue-green`.
+        strategy: &'static str,
+        /// Environment.
+        env: String,
+        /// The workloads, in words.
+        workloads: String,
+        /// The `rollout` node.
+        #[label("does not apply to every workload")]
+        span: Span,
+    },
+}
