@@ -3,6 +3,7 @@
 pub mod diag;
 pub mod driver;
 pub mod emit;
+pub mod lsp;
 pub mod model;
 pub mod output;
 pub mod policy;

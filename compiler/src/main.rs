@@ -166,6 +166,8 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Run the language server on stdin/stdout, for editors (editors/README.md).
+    Lsp,
 }
 
 #[derive(Debug, clap::Args)]
@@ -255,6 +257,7 @@ fn main() -> ExitCode {
             EXIT_OK
         }
         Command::Inspect { spec, env, target, common } => inspect(&spec, env, target, &common),
+        Command::Lsp => berth::lsp::serve(today()),
     };
     ExitCode::from(code)
 }

@@ -10,6 +10,7 @@ mod helm;
 mod hostile;
 mod kustomize;
 mod library;
+mod lsp_prefixes;
 mod netpol;
 mod pipelines;
 mod policy;

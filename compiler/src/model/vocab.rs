@@ -278,10 +278,15 @@ impl Vocab {
     /// row that documents it, under their column names, or the doc written on it; for a
     /// node that is `like=` another, the other's.
     pub fn doc(&self, id: &str) -> Option<String> {
-        for table in &self.tables {
-            if let Some(row) = table.rows.iter().find(|r| r.of.iter().any(|of| of == id)) {
-                return Some(render_row(table, row));
-            }
+        let rows: Vec<String> = self
+            .tables
+            .iter()
+            .flat_map(|table| {
+                table.rows.iter().filter(|r| r.of.iter().any(|of| of == id)).map(move |row| render_row(table, row))
+            })
+            .collect();
+        if !rows.is_empty() {
+            return Some(rows.join("\n\n---\n\n"));
         }
         let (node_id, prop) = match id.split_once('@') {
             Some((node, prop)) => (node, Some(prop)),
