@@ -80,7 +80,9 @@ mod tests {
     /// Each file defines exactly what its path says: `targets/<name>.kdl` one `cloud
     /// "<name>"`, `kinds/<name>.kdl` one `backing-kind "<name>"` with a `managed` bool
     /// defaulting to `#false`, `builds/<name>.kdl` one `build-kind "<name>"`, `ci/<name>.kdl`
-    /// one `ci-system "<name>"` with a workload template, `defaults.kdl` the `defaults` node.
+    /// one `ci-system "<name>"` with a workload template, `metrics/<name>.kdl` one
+    /// `metrics-convention "<name>"` with its source, `defaults.kdl` the `defaults` node,
+    /// `monitoring.kdl` the `monitoring` node.
     #[test]
     fn every_file_defines_what_its_path_says() {
         use crate::diag::{Diagnostics, SourceFile, Sources};
@@ -100,6 +102,8 @@ mod tests {
                 + spec.ci_systems.len()
                 + spec.cnis.len()
                 + usize::from(spec.defaults.is_some())
+                + spec.metrics_conventions.len()
+                + usize::from(spec.monitoring.is_some())
                 + spec.policies.len();
             assert_eq!(n_nodes, 1, "{path} must define exactly one library node");
             if let Some(rest) = stem.strip_prefix("stdlib/policies/") {
@@ -118,6 +122,11 @@ mod tests {
                 assert!(cloud.description.is_some(), "{path} needs a description");
                 assert!(cloud.facts.exposure.is_some(), "{path} needs an exposure");
                 assert!(cloud.facts.fixed_uid.is_some(), "{path} needs fixed-uid");
+            } else if stem.starts_with("stdlib/metrics/") {
+                let convention = &spec.metrics_conventions[0];
+                assert_eq!(convention.name.value, name, "{path}");
+                assert!(convention.description.is_some(), "{path} needs a description");
+                assert!(text.contains("https://"), "{path} needs the source of its names");
             } else if stem.starts_with("stdlib/builds/") {
                 let kind = &spec.build_kinds[0];
                 assert_eq!(kind.name.value, name, "{path}");
@@ -148,6 +157,12 @@ mod tests {
                 assert_eq!(managed.default.as_ref().map(|value| &value.value), Some(&Value::Bool(expected)), "{path}");
                 assert!(!kind.binding.is_empty(), "{path} needs a `binding`");
                 assert!(!kind.realisations.is_empty(), "{path} needs a `realise`");
+            } else if stem == "stdlib/monitoring.kdl" {
+                let monitoring = spec.monitoring.as_ref().expect("monitoring node");
+                for template in crate::model::MONITORING_TEMPLATES {
+                    assert!(monitoring.templates.contains_key(*template), "{path}: `{template}`");
+                }
+                assert_eq!(monitoring.burn_rates.len(), 4, "{path}: the workbook's four burn rates");
             } else {
                 assert_eq!(stem, "stdlib/defaults.kdl");
                 let defaults = spec.defaults.as_ref().expect("defaults node");

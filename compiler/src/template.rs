@@ -38,8 +38,22 @@ pub fn render_text(source: &str, context: &serde_json::Value) -> Result<String, 
 /// puts only checked names and paths in the context, and `|tojson` quotes a value for
 /// YAML.
 pub fn render_pipeline(source: &str, context: &serde_json::Value) -> Result<String, String> {
+    render(bracket_environment(), source, context)
+}
+
+/// Render a monitoring template (a ServiceMonitor, PodMonitor, PrometheusRule or Grafana
+/// dashboard) in the pipeline syntax: `[= expr =]` never clashes with what these
+/// are full of, Prometheus' alert templates `{{ $labels.x }}`, Argo's `{{args.x}}` and
+/// Grafana's `${var}`. Values are printed as they are: the monitoring emitter puts only
+/// checked names and numbers in the context, and `|tojson` quotes a value.
+pub fn render_monitoring(source: &str, context: &serde_json::Value) -> Result<String, String> {
+    render(bracket_environment(), source, context)
+}
+
+/// The environment of the `[= =]` syntax, shared by pipeline and monitoring templates.
+fn bracket_environment() -> &'static Mutex<Environment<'static>> {
     static ENV: OnceLock<Mutex<Environment<'static>>> = OnceLock::new();
-    let env = ENV.get_or_init(|| {
+    ENV.get_or_init(|| {
         let mut env = environment(AutoEscape::None);
         let syntax = minijinja::syntax::SyntaxConfig::builder()
             .block_delimiters("[%", "%]")
@@ -50,15 +64,19 @@ pub fn render_pipeline(source: &str, context: &serde_json::Value) -> Result<Stri
             env.set_syntax(syntax);
         }
         Mutex::new(env)
-    });
-    render(env, source, context)
+    })
 }
 
 /// Render a YAML object template and parse it; the result is one mapping.
 pub fn render_object(source: &str, context: &serde_json::Value) -> Result<serde_json::Value, String> {
     static ENV: OnceLock<Mutex<Environment<'static>>> = OnceLock::new();
     let text = render(ENV.get_or_init(|| Mutex::new(environment(AutoEscape::Json))), source, context)?;
-    let value: serde_json::Value = serde_saphyr::from_str(&text)
+    parse_object(&text)
+}
+
+/// Parse a rendered YAML object; the result is one mapping.
+pub fn parse_object(text: &str) -> Result<serde_json::Value, String> {
+    let value: serde_json::Value = serde_saphyr::from_str(text)
         .map_err(|error| format!("the rendered template is not YAML: {}", first_line(&error.to_string())))?;
     if !value.is_object() {
         return Err(

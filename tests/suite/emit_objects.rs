@@ -168,6 +168,8 @@ fn workload(kind: WorkloadKind, name: &str, image: &str, offset: usize) -> Resol
         egress: Vec::new(),
         bindings: Vec::new(),
         identity: None,
+        http_metrics: None,
+        slo: None,
         pod: ResolvedPod { tmp_size: "64Mi".to_owned(), ..ResolvedPod::default() },
         migration: None,
         span: span(offset),
@@ -324,6 +326,7 @@ fn estate(env: &str, target: &str, profile: ResolvedProfile) -> Estate {
         }],
         span: None,
         pipelines: None,
+        monitoring: Default::default(),
     }
 }
 

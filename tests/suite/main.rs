@@ -11,6 +11,7 @@ mod hostile;
 mod kustomize;
 mod library;
 mod lsp_prefixes;
+mod monitoring;
 mod netpol;
 mod pipelines;
 mod policy;

@@ -58,7 +58,8 @@ fn storefront(compilation: &Compilation, env: &str, target: &str) -> Value {
 #[test]
 fn every_realisation_on_every_cloud_matches_its_crd_schema() {
     let mut checked = BTreeMap::<String, usize>::new();
-    for name in ["matrix.kdl", "buckets.kdl", "sizing.kdl"] {
+    // The monitoring fixture: the prometheus-operator objects of an `slo`.
+    for name in ["matrix.kdl", "buckets.kdl", "sizing.kdl", "../monitoring/slo.kdl"] {
         check_custom_resources(name, &compile_fixture(name).tree, &mut checked);
     }
     let kinds: Vec<&str> = checked.keys().map(String::as_str).collect();

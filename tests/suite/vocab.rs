@@ -214,6 +214,8 @@ const NOT_NAMES: &[&str] = &[
     "annotation",
     "main",
     "maven",
+    // A unit of `slo latency="300ms"`, not a name.
+    "ms",
     "name",
     "nothing",
     "public",

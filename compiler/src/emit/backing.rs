@@ -12,8 +12,7 @@ use crate::emit::errors::EmitError;
 use crate::emit::{Artifact, Body, common};
 use crate::resolve::{Estate, ResolvedBacking, ResolvedDomain, View};
 use crate::template;
-use serde_json::{Map, Value};
-use std::collections::BTreeMap;
+use serde_json::Value;
 
 /// Emit the realisation objects of every backing service of every view.
 pub fn emit(diags: &mut Diagnostics, estate: &Estate) -> Vec<Artifact> {
@@ -71,7 +70,7 @@ fn objects(
             broken(template_text.span, "the object needs `apiVersion`, `kind` and `metadata.name` strings".to_owned());
             continue;
         }
-        place(&mut object, &domain.namespace, &labels);
+        common::place(&mut object, &domain.namespace, &labels);
         out.push(Artifact {
             path: common::artifact_path(view, &domain.name, &kind, &name),
             origin_label: common::backing_origin(domain, backing),
@@ -79,27 +78,5 @@ fn objects(
             scope: common::domain_scope(view, &domain.name),
             body: Body::Object(object),
         });
-    }
-}
-
-/// Put the object in the namespace and add the standard labels (a template's own label
-/// of the same name wins: operators select on some of them).
-fn place(object: &mut Value, namespace: &str, labels: &BTreeMap<String, String>) {
-    let Some(root) = object.as_object_mut() else {
-        return;
-    };
-    let metadata = root.entry("metadata").or_insert_with(|| Value::Object(Map::new()));
-    let Some(metadata) = metadata.as_object_mut() else {
-        return;
-    };
-    metadata.insert("namespace".to_owned(), Value::String(namespace.to_owned()));
-    let existing = metadata.entry("labels").or_insert_with(|| Value::Object(Map::new()));
-    if let Some(existing) = existing.as_object_mut() {
-        for (key, value) in labels {
-            existing.entry(key.clone()).or_insert_with(|| Value::String(value.clone()));
-        }
-        // Stable key order whatever the template wrote.
-        let sorted: BTreeMap<String, Value> = std::mem::take(existing).into_iter().collect();
-        existing.extend(sorted);
     }
 }

@@ -144,6 +144,28 @@ pub fn artifact<T: Serialize>(
     }
 }
 
+/// Put the object in the namespace and add the standard labels (a template's own label
+/// of the same name wins: operators select on some of them).
+pub fn place(object: &mut serde_json::Value, namespace: &str, labels: &BTreeMap<String, String>) {
+    let Some(root) = object.as_object_mut() else {
+        return;
+    };
+    let metadata = root.entry("metadata").or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+    let Some(metadata) = metadata.as_object_mut() else {
+        return;
+    };
+    metadata.insert("namespace".to_owned(), serde_json::Value::String(namespace.to_owned()));
+    let existing = metadata.entry("labels").or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+    if let Some(existing) = existing.as_object_mut() {
+        for (key, value) in labels {
+            existing.entry(key.clone()).or_insert_with(|| serde_json::Value::String(value.clone()));
+        }
+        // Stable key order whatever the template wrote.
+        let sorted: BTreeMap<String, serde_json::Value> = std::mem::take(existing).into_iter().collect();
+        existing.extend(sorted);
+    }
+}
+
 /// 64-bit FNV-1a: tiny, stable across platforms and releases (unlike `DefaultHasher`).
 fn fnv1a(bytes: &[u8]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;

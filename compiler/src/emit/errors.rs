@@ -70,6 +70,44 @@ pub enum EmitError {
         span: Span,
     },
 
+    /// A monitoring template does not render, or not into what it must be: a bug in the
+    /// library.
+    #[error("the `{template}` monitoring template does not render for {subject}: {reason}")]
+    #[diagnostic(
+        code(emit::monitoring_template),
+        help("fix the template in the library's `monitoring` node (docs/monitoring.md lists its context)")
+    )]
+    MonitoringTemplate {
+        /// `service-monitor`, `pod-monitor`, `rules`, `analysis` or `dashboard`.
+        template: String,
+        /// `order/order-api`, or the domain.
+        subject: String,
+        /// What went wrong, with the template line.
+        reason: String,
+        /// The template text.
+        #[label("this template")]
+        span: Span,
+    },
+
+    /// An `slo` on a target where nothing evaluates it.
+    #[error("`slo` of `{workload}` has no effect on target `{target}`: it names no `monitoring-namespace`")]
+    #[diagnostic(
+        code(emit::unmonitored_slo),
+        severity(Warning),
+        help(
+            "name where Prometheus (with the prometheus-operator) runs on target `{target}`: `monitoring-namespace \"monitoring\"`; or turn the objectives off there with `in \"<env>\" {{ slo #false }}`"
+        )
+    )]
+    UnmonitoredSlo {
+        /// The workload.
+        workload: String,
+        /// The target without monitoring.
+        target: String,
+        /// The `slo` node.
+        #[label("no alert on `{target}`")]
+        span: Span,
+    },
+
     /// A value that a pipeline would put into a shell command or a YAML key has
     /// characters that would need quoting.
     #[error("{what} `{value}` cannot go into a pipeline: {reason}")]

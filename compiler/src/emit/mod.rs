@@ -15,6 +15,7 @@ pub mod helm;
 pub mod index;
 pub mod k8s;
 pub mod kustomize;
+pub mod monitoring;
 pub mod netpol;
 pub mod pipelines;
 
@@ -60,6 +61,7 @@ pub const EMITTERS: &[Emitter] = &[
     Emitter { name: "k8s", outputs: Outputs::Views, run: Run::Estate(k8s::emit) },
     Emitter { name: "backing", outputs: Outputs::Views, run: Run::Estate(backing::emit) },
     Emitter { name: "netpol", outputs: Outputs::Views, run: Run::Estate(netpol::emit) },
+    Emitter { name: "monitoring", outputs: Outputs::Views, run: Run::Estate(monitoring::emit) },
     Emitter { name: "estate-index", outputs: Outputs::Estate(&[index::FOLDER]), run: Run::Estate(index::emit) },
     Emitter { name: "pipelines", outputs: Outputs::Estate(&[pipelines::FOLDER]), run: Run::Estate(pipelines::emit) },
     // After every emitter of Kubernetes objects: it lists their files.

@@ -13,3 +13,9 @@ pub const TERMINATION_GRACE: (i64, i64) = (0, 86_400);
 pub const TOLERATION_SECONDS: (i64, i64) = (0, 86_400);
 /// A fixed `node-port=`: Kubernetes' default NodePort range.
 pub const NODE_PORT: (i64, i64) = (30_000, 32_767);
+/// An `slo`'s `availability=` and `percentile=`, in percent: at least this, below 100.
+pub const SLO_PERCENT_MIN: f64 = 50.0;
+/// An `slo`'s `latency=` in milliseconds.
+pub const SLO_LATENCY_MS: (i64, i64) = (1, 60_000);
+/// An `slo`'s `window=` in days: as long as the longest burn-rate window (3 days) twice over.
+pub const SLO_WINDOW_DAYS: (i64, i64) = (7, 90);

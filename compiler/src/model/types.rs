@@ -41,6 +41,10 @@ pub struct Spec {
     /// `ci-system` nodes: a CI system's pipeline templates and action pins (stdlib
     /// `ci/*.kdl` or a user library).
     pub ci_systems: Vec<CiSystem>,
+    /// `metrics-convention` nodes: HTTP metrics of frameworks (stdlib `metrics/*.kdl`).
+    pub metrics_conventions: Vec<super::observe::MetricsConvention>,
+    /// `monitoring` node: the monitoring objects' templates (stdlib `monitoring.kdl`).
+    pub monitoring: Option<super::observe::Monitoring>,
 }
 
 /// `platform "name" { registry "..."; kubernetes "1.33" }`.
@@ -399,6 +403,10 @@ pub struct WorkloadSettings {
     pub migration: Option<Migration>,
     /// Pod settings (`termination-grace`, `pod-annotation`, `node-selector`, `tmp`, ...).
     pub pod: PodSettings,
+    /// `slo availability=99.9 latency="300ms"`: objectives over the HTTP metrics.
+    pub slo: Option<super::observe::Slo>,
+    /// `http-metrics "micrometer"`: which HTTP server metrics the app exposes.
+    pub http_metrics: Option<super::observe::HttpMetrics>,
 }
 
 /// `migrate { image "flyway/flyway" tag="11.8"; args "migrate" }`: the migration step of

@@ -203,6 +203,11 @@ pub enum ResolveError {
         span: Span,
     },
 
+    /// A workload's `slo` or `http-metrics` does not fit it (`resolve::slo_*`, `no_metrics_port`).
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Monitoring(#[from] super::observe::MonitoringError),
+
     /// A probe on a job, which runs to completion and is never probed.
     #[error("`{node}` on job `{job}`, which is never probed")]
     #[diagnostic(

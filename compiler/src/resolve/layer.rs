@@ -64,6 +64,20 @@ pub fn apply_settings(base: &mut WorkloadSettings, overlay: &WorkloadSettings) {
     overlay_option(&mut base.enabled, &overlay.enabled);
     overlay_option(&mut base.identity, &overlay.identity);
     overlay_option(&mut base.placement, &overlay.placement);
+    if let Some(slo) = &overlay.slo {
+        let merged = base.slo.get_or_insert_with(|| slo.clone());
+        overlay_option(&mut merged.availability, &slo.availability);
+        overlay_option(&mut merged.latency_ms, &slo.latency_ms);
+        overlay_option(&mut merged.percentile, &slo.percentile);
+        overlay_option(&mut merged.window_days, &slo.window_days);
+        // `slo #false` turns the objectives off; objectives written in a later layer turn
+        // them on again.
+        let written = slo.availability.is_some() || slo.latency_ms.is_some();
+        merged.enabled =
+            if written && slo.enabled.is_none() { None } else { slo.enabled.clone().or(merged.enabled.clone()) };
+        merged.span = slo.span;
+    }
+    overlay_option(&mut base.http_metrics, &overlay.http_metrics);
 }
 
 /// Pod settings: the grace period and each `tmp` property replaced, maps merged key by

@@ -1,7 +1,9 @@
 //! The library: cloud profiles, backing-service kinds and workload defaults, gathered
 //! from the embedded stdlib and any user library folders (later definitions win).
 
-use crate::model::{BackingKind, BuildKind, CiSystem, CloudProfile, Cni, Spec, WorkloadDefaults};
+use crate::model::{
+    BackingKind, BuildKind, CiSystem, CloudProfile, Cni, MetricsConvention, Monitoring, Spec, WorkloadDefaults,
+};
 use std::collections::BTreeMap;
 
 /// Everything a spec can refer to by name that is not declared in the spec itself.
@@ -19,6 +21,10 @@ pub struct Library {
     pub build_kinds: BTreeMap<String, BuildKind>,
     /// CI systems by name.
     pub ci_systems: BTreeMap<String, CiSystem>,
+    /// HTTP metrics conventions by name.
+    pub metrics_conventions: BTreeMap<String, MetricsConvention>,
+    /// The monitoring templates and alerting method, merged field by field.
+    pub monitoring: Monitoring,
 }
 
 impl Library {
@@ -44,10 +50,33 @@ impl Library {
             for system in &spec.ci_systems {
                 library.ci_systems.insert(system.name.value.clone(), system.clone());
             }
+            for convention in &spec.metrics_conventions {
+                library.metrics_conventions.insert(convention.name.value.clone(), convention.clone());
+            }
+            if let Some(monitoring) = &spec.monitoring {
+                merge_monitoring(&mut library.monitoring, monitoring);
+            }
             if let Some(defaults) = &spec.defaults {
                 super::layer::merge_defaults(&mut library.defaults, defaults);
             }
         }
         library
+    }
+}
+
+/// A later `monitoring` over an earlier one: each template it writes replaces that
+/// template; its burn rates and dashboard labels, when it has any, replace the lists.
+fn merge_monitoring(base: &mut Monitoring, overlay: &Monitoring) {
+    for (name, template) in &overlay.templates {
+        base.templates.insert(name.clone(), template.clone());
+    }
+    if !overlay.burn_rates.is_empty() {
+        base.burn_rates.clone_from(&overlay.burn_rates);
+    }
+    if !overlay.dashboard_labels.is_empty() {
+        base.dashboard_labels.clone_from(&overlay.dashboard_labels);
+    }
+    if overlay.span.is_some() {
+        base.span = overlay.span;
     }
 }

@@ -14,6 +14,7 @@ mod exposure;
 mod files;
 mod layer;
 mod library;
+mod observe;
 mod pipelines;
 mod pod;
 mod probes;
@@ -31,6 +32,7 @@ mod workload;
 pub use errors::ResolveError;
 pub use exposure::service_name as port_service_name;
 pub use library::Library;
+pub use observe::{ResolvedBurnRate, ResolvedHttpMetrics, ResolvedMonitoring, ResolvedSlo};
 pub use pipelines::{BuiltWorkload, Deployment, ResolvedBuild, ResolvedCiSystem, ResolvedPipelines};
 pub use types::*;
 
@@ -160,6 +162,7 @@ fn estate(cx: &mut Ctx<'_>, spec: &Spec) -> Estate {
         views,
         span: Some(platform.span),
         pipelines: None,
+        monitoring: observe::monitoring(cx.library),
     }
 }
 

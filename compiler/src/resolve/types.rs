@@ -30,6 +30,9 @@ pub struct Estate {
     pub pipelines: Option<super::pipelines::ResolvedPipelines>,
     /// The chart version of the platform's `helm` node: Helm charts are written when set.
     pub helm: Option<String>,
+    /// The monitoring templates and alerting method of the library.
+    #[serde(default)]
+    pub monitoring: super::observe::ResolvedMonitoring,
 }
 
 /// The estate as deployed in one environment on one target cluster.
@@ -358,6 +361,10 @@ pub struct ResolvedWorkload {
     pub pod: ResolvedPod,
     /// The migration Job run before each release of this workload (`migrate`).
     pub migration: Option<ResolvedMigration>,
+    /// The HTTP server metrics it exposes (`http-metrics`, a library convention).
+    pub http_metrics: Option<super::observe::ResolvedHttpMetrics>,
+    /// Its service level objectives (`slo`).
+    pub slo: Option<super::observe::ResolvedSlo>,
     /// The workload node (provenance).
     pub span: Span,
 }

@@ -70,6 +70,7 @@ pub(super) fn workload(
     uses::check_cross_target(cx, scope, &name, &uses, entities);
     let identity = settings.identity.as_ref().and_then(|identity| realise::identity(cx, scope, &name, identity));
     let migration = settings.migration.as_ref().map(|m| migration(cx, &name, m, profile.registry.as_deref()));
+    let (http_metrics, slo) = super::observe::workload(cx, kind, &name, &settings, &ports);
 
     Some(ResolvedWorkload {
         kind,
@@ -120,6 +121,8 @@ pub(super) fn workload(
         identity,
         pod,
         migration,
+        http_metrics,
+        slo,
         span: workload.span,
     })
 }

@@ -8,6 +8,7 @@ mod environment;
 mod exposure;
 mod files;
 mod kind;
+mod observe;
 mod pipeline;
 mod platform;
 mod pod;
@@ -39,6 +40,8 @@ const TOP: &[&str] = &[
     "build-kind",
     "ci-system",
     "cni",
+    "metrics-convention",
+    "monitoring",
 ];
 
 /// Lower `parsed` into a [`Spec`].
@@ -53,6 +56,7 @@ fn document(cx: &mut Ctx<'_>, document: &KdlDocument) -> Spec {
     let (mut targets, mut environments, mut domains, mut policies, mut clouds, mut kinds) =
         (Names::default(), Names::default(), Names::default(), Names::default(), Names::default(), Names::default());
     let (mut build_kinds, mut ci_systems, mut cnis) = (Names::default(), Names::default(), Names::default());
+    let mut conventions = Names::default();
     for node in document.nodes() {
         match node.name().value() {
             "platform" => {
@@ -122,6 +126,19 @@ fn document(cx: &mut Ctx<'_>, document: &KdlDocument) -> Spec {
                     && cx.unique(&mut cnis, "CNI", &cni.name, "", "rename one of them")
                 {
                     spec.cnis.push(cni);
+                }
+            }
+            "metrics-convention" => {
+                if let Some(convention) = observe::metrics_convention(cx, node)
+                    && cx.unique(&mut conventions, "metrics convention", &convention.name, "", "rename one of them")
+                {
+                    spec.metrics_conventions.push(convention);
+                }
+            }
+            "monitoring" => {
+                let monitoring = observe::monitoring(cx, node);
+                if cx.once(&mut once, node, "monitoring", "the file") {
+                    spec.monitoring = Some(monitoring);
                 }
             }
             "defaults" => {

@@ -38,6 +38,8 @@ pub(super) const SETTINGS: &[&str] = &[
     "files",
     "include",
     "migrate",
+    "slo",
+    "http-metrics",
 ];
 
 pub(super) fn workload(cx: &mut Ctx<'_>, node: &KdlNode, kind: WorkloadKind) -> Option<Workload> {
@@ -165,6 +167,8 @@ pub(super) fn setting(
             | "liveness"
             | "startup"
             | "migrate"
+            | "slo"
+            | "http-metrics"
     );
     if pod::setting(cx, node, &mut settings.pod, once, parent) {
         return true;
@@ -195,6 +199,8 @@ pub(super) fn setting(
             }
         }
         "resources" => settings.resources = Some(resources(cx, node)),
+        "slo" => settings.slo = super::observe::slo(cx, node),
+        "http-metrics" => settings.http_metrics = super::observe::http_metrics(cx, node),
         "replicas" => settings.replicas = cx.single_integer(node, REPLICAS.0, REPLICAS.1),
         "scale" => settings.scale = scale(cx, node),
         "config" => config(cx, node, &mut settings.config, parent),

@@ -1,0 +1,144 @@
+//! Monitoring (`tests/fixtures/monitoring/*.kdl`): the monitors, PrometheusRules and
+//! dashboards a spec's `metrics=#true` ports, `http-metrics` and `slo` become, snapshotted;
+//! and the properties the snapshots alone would not make plain: the burn-rate factors of
+//! the SRE workbook, the team label, the dashboard's JSON, a `--lib` template override.
+
+use berth::driver::{Compilation, Inputs, Options, compile};
+use berth::emit::{ArtifactTree, Body};
+use berth::output::listing::listing;
+use berth::output::report::{ReportFormat, render};
+use serde_json::Value;
+
+/// The file kinds monitoring emits.
+const KINDS: [&str; 4] = ["/servicemonitor-", "/podmonitor-", "/prometheusrule-", "-dashboard.yaml"];
+
+fn fixture(name: &str) -> Compilation {
+    let path = format!("{}/fixtures/monitoring/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    compile(&Inputs::spec(name.to_owned(), text), &Options::default())
+}
+
+fn object<'c>(compilation: &'c Compilation, suffix: &str) -> &'c Value {
+    let artifact = compilation.tree.iter().find(|(path, _)| path.ends_with(suffix)).map(|(_, a)| a);
+    match artifact.map(|a| &a.body) {
+        Some(Body::Object(value)) => value,
+        _ => panic!("no object at *{suffix}"),
+    }
+}
+
+#[test]
+fn monitoring_fixtures() {
+    insta::glob!("../fixtures", "monitoring/*.kdl", |path| {
+        let text = std::fs::read_to_string(path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let compilation = compile(&Inputs::spec(name.clone(), text), &Options::default());
+        let diagnostics = render(&compilation.sources, &compilation.diagnostics, ReportFormat::Plain, false);
+        assert!(!compilation.has_errors(), "{name} has errors:\n{diagnostics}");
+        let tree: ArtifactTree = compilation
+            .tree
+            .iter()
+            .filter(|(path, _)| KINDS.iter().any(|kind| path.contains(kind)))
+            .map(|(path, artifact)| (path.clone(), artifact.clone()))
+            .collect();
+        assert!(!tree.is_empty(), "{name} emitted no monitoring objects");
+        let mut out = listing(&tree);
+        out.push_str("── diagnostics ──\n");
+        out.push_str(if diagnostics.is_empty() { "(none)\n" } else { &diagnostics });
+        insta::assert_snapshot!(out);
+    });
+}
+
+/// The four burn rates of a 30-day budget are the workbook's 14.4, 6, 3 and 1, each long
+/// window paired with its short one; alerts carry the domain's team and a severity.
+#[test]
+fn burn_rate_alerts_follow_the_workbook() {
+    let compilation = fixture("slo.kdl");
+    let rule = object(&compilation, "/prometheusrule-checkout-slo.yaml");
+    let alerts = rule.pointer("/spec/groups/1/rules").and_then(Value::as_array).unwrap();
+    assert_eq!(alerts.len(), 4, "page and ticket, for availability and latency");
+    let page = alerts[0]["expr"].as_str().unwrap();
+    for pair in ["ratio_rate1h{", "ratio_rate5m{", "ratio_rate6h{", "ratio_rate30m{", "(14.4 * 0.001)", "(6 * 0.001)"] {
+        assert!(page.contains(pair), "page alert lacks {pair}: {page}");
+    }
+    let ticket = alerts[1]["expr"].as_str().unwrap();
+    for pair in ["ratio_rate1d{", "ratio_rate2h{", "ratio_rate3d{", "ratio_rate6h{", "(3 * 0.001)", "(1 * 0.001)"] {
+        assert!(ticket.contains(pair), "ticket alert lacks {pair}: {ticket}");
+    }
+    let latency = alerts[2]["expr"].as_str().unwrap();
+    assert!(latency.contains("slo_slow_requests") && latency.contains("(14.4 * 0.01)"), "{latency}");
+    for (alert, severity) in alerts.iter().zip(["page", "ticket", "page", "ticket"]) {
+        assert_eq!(alert["labels"]["severity"], severity);
+        assert_eq!(alert["labels"]["team"], "shop-team");
+    }
+}
+
+/// A shorter window scales the factors: 2 % of a 7-day budget in an hour is 3.36 times
+/// the budget rate.
+#[test]
+fn burn_rate_factors_scale_with_the_window() {
+    let path = format!("{}/fixtures/monitoring/slo.kdl", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(path).unwrap().replace("window=\"30d\"", "window=\"7d\"");
+    let compilation = compile(&Inputs::spec("slo.kdl".to_owned(), text), &Options::default());
+    assert!(!compilation.has_errors());
+    let rule = object(&compilation, "/prometheusrule-checkout-slo.yaml");
+    let page = rule.pointer("/spec/groups/1/rules/0/expr").and_then(Value::as_str).unwrap();
+    assert!(page.contains("(3.36 * 0.001)") && page.contains("(1.4 * 0.001)"), "{page}");
+}
+
+/// The dashboard is a ConfigMap with Grafana's sidecar label holding valid dashboard
+/// JSON: a row and three panels per workload with HTTP metrics.
+#[test]
+fn the_dashboard_is_grafana_json() {
+    let compilation = fixture("slo.kdl");
+    let map = object(&compilation, "/configmap-shop-dashboard.yaml");
+    assert_eq!(map["metadata"]["labels"]["grafana_dashboard"], "1");
+    let json: Value = serde_json::from_str(map["data"]["shop.json"].as_str().unwrap()).unwrap();
+    let panels = json["panels"].as_array().unwrap();
+    assert_eq!(panels.len(), 8, "checkout and mailer: a row and three panels each");
+    let ids: std::collections::BTreeSet<i64> = panels.iter().map(|p| p["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids.len(), panels.len(), "panel ids are unique");
+    let exprs: Vec<&str> = panels
+        .iter()
+        .flat_map(|p| p["targets"].as_array().into_iter().flatten())
+        .map(|t| t["expr"].as_str().unwrap())
+        .collect();
+    assert!(
+        exprs
+            .iter()
+            .any(|e| e.contains("http_server_requests_seconds_count{namespace=\"shop-prod\",workload=\"checkout\""))
+    );
+    assert!(exprs.iter().any(|e| e.contains("histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{namespace=\"shop-prod\",workload=\"mailer\"}")));
+}
+
+/// A platform team replaces one template with `--lib`: the others stay the stdlib's.
+#[test]
+fn a_library_replaces_a_monitoring_template() {
+    let path = format!("{}/fixtures/monitoring/slo.kdl", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(path).unwrap();
+    let library = r##"
+monitoring {
+    pod-monitor #"""
+        apiVersion: monitoring.coreos.com/v1
+        kind: PodMonitor
+        metadata:
+          name: [= name =]-custom
+        spec:
+          selector:
+            matchLabels:
+              app.kubernetes.io/name: [= name =]
+          podMetricsEndpoints:
+            - port: [= ports[0].name =]
+        """#
+}
+"##;
+    let mut inputs = Inputs::spec("slo.kdl".to_owned(), text);
+    inputs
+        .libraries
+        .push(berth::diag::SourceFile { name: "platform-lib/monitoring.kdl".to_owned(), text: library.to_owned() });
+    let compilation = compile(&inputs, &Options::default());
+    let diagnostics = render(&compilation.sources, &compilation.diagnostics, ReportFormat::Plain, false);
+    assert!(!compilation.has_errors(), "{diagnostics}");
+    assert!(compilation.tree.keys().any(|p| p.ends_with("/podmonitor-mailer-custom.yaml")));
+    assert!(!compilation.tree.keys().any(|p| p.ends_with("/podmonitor-mailer.yaml")));
+    assert!(compilation.tree.keys().any(|p| p.ends_with("/servicemonitor-checkout.yaml")), "the stdlib's stays");
+}
