@@ -3,10 +3,28 @@
 //! Exit codes: 0 success; 1 the spec has errors (or `--check` found a difference);
 //! 2 usage or I/O errors. Only this file and `output` touch the filesystem.
 
+/// `eprintln!` that never panics: with stderr closed or full there is no one to tell.
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// `eprint!` that never panics.
+macro_rules! eprint {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+mod console;
+
 use berth::diag::{Diagnostics, SourceFile};
 use berth::driver::{self, Compilation, Inputs, Options};
 use berth::output::report::{self, ReportFormat};
-use berth::output::{diff as tree_diff, file, review, risk, safe, write};
+use berth::output::{diff as tree_diff, file, review, risk, write};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -188,6 +206,13 @@ struct Common {
     deny: Vec<Deny>,
 }
 
+impl Common {
+    /// Human diagnostics, no library: what `fmt` and `set-image` report with.
+    fn human() -> Self {
+        Self { libs: Vec::new(), format: Format::Human, color: Color::Auto, deny: Vec::new() }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Deny {
     /// Any warning fails the command.
@@ -253,12 +278,16 @@ fn main() -> ExitCode {
             set_image(&spec, &workload, &digest, tag.as_deref(), env.as_deref())
         }
         Command::Schema => {
-            print!("{}", berth::resolve::schema::estate_schema_text());
+            console::out(&berth::resolve::schema::estate_schema_text());
             EXIT_OK
         }
         Command::Inspect { spec, env, target, common } => inspect(&spec, env, target, &common),
         Command::Lsp => berth::lsp::serve(today()),
     };
+    if let Some(failure) = console::stdout_failure() {
+        eprintln!("error: cannot write to standard output: {failure}");
+        return ExitCode::from(EXIT_USAGE);
+    }
     ExitCode::from(code)
 }
 
@@ -273,7 +302,10 @@ enum GraphFormatArg {
 fn graph(spec: &Path, format: GraphFormatArg, env: Option<&str>, libs: Vec<PathBuf>) -> u8 {
     // `--format` names the graph syntax here; diagnostics print as `check` prints them.
     let common = Common { libs, format: Format::Human, color: Color::Auto, deny: Vec::new() };
-    let Some(inputs) = read_inputs(spec, &common.libs) else { return EXIT_USAGE };
+    let inputs = match console::read_inputs(spec, &common.libs, &common) {
+        Ok(inputs) => inputs,
+        Err(code) => return code,
+    };
     let compilation = driver::compile(&inputs, &Options { today: today(), ..Options::default() });
     report_diagnostics(&compilation, &common);
     if failed(&compilation, &common) {
@@ -286,7 +318,7 @@ fn graph(spec: &Path, format: GraphFormatArg, env: Option<&str>, libs: Vec<PathB
     };
     match berth::output::graph::render(estate, env, format) {
         Some(text) => {
-            print!("{text}");
+            console::out(&text);
             EXIT_OK
         }
         None => {
@@ -297,7 +329,10 @@ fn graph(spec: &Path, format: GraphFormatArg, env: Option<&str>, libs: Vec<PathB
 }
 
 fn inspect(spec: &Path, env: Option<String>, target: Option<String>, common: &Common) -> u8 {
-    let Some(inputs) = read_inputs(spec, &common.libs) else { return EXIT_USAGE };
+    let inputs = match console::read_inputs(spec, &common.libs, common) {
+        Ok(inputs) => inputs,
+        Err(code) => return code,
+    };
     let options = Options { env: env.clone(), target: target.clone(), today: today() };
     let compilation = driver::compile(&inputs, &options);
     report_diagnostics(&compilation, common);
@@ -306,19 +341,25 @@ fn inspect(spec: &Path, env: Option<String>, target: Option<String>, common: &Co
         eprintln!("error: no environment/target pair matches --env {env:?} --target {target:?}");
         return EXIT_USAGE;
     }
-    print!("{}", berth::resolve::schema::estate_json(estate));
+    console::out(&berth::resolve::schema::estate_json(estate));
     if failed(&compilation, common) { EXIT_SPEC } else { EXIT_OK }
 }
 
 fn check(spec: &Path, common: &Common) -> u8 {
-    let Some(inputs) = read_inputs(spec, &common.libs) else { return EXIT_USAGE };
+    let inputs = match console::read_inputs(spec, &common.libs, common) {
+        Ok(inputs) => inputs,
+        Err(code) => return code,
+    };
     let compilation = driver::compile(&inputs, &Options { today: today(), ..Options::default() });
     report_diagnostics(&compilation, common);
     if failed(&compilation, common) { EXIT_SPEC } else { EXIT_OK }
 }
 
 fn build(spec: &Path, out: &Path, env: Option<String>, target: Option<String>, common: &Common) -> u8 {
-    let Some(inputs) = read_inputs(spec, &common.libs) else { return EXIT_USAGE };
+    let inputs = match console::read_inputs(spec, &common.libs, common) {
+        Ok(inputs) => inputs,
+        Err(code) => return code,
+    };
     let options = Options { env: env.clone(), target: target.clone(), today: today() };
     let compilation = driver::compile(&inputs, &options);
     report_diagnostics(&compilation, common);
@@ -360,7 +401,10 @@ fn build(spec: &Path, out: &Path, env: Option<String>, target: Option<String>, c
 }
 
 fn fmt(spec: &Path, check: bool) -> u8 {
-    let Some(text) = read_text(spec) else { return EXIT_USAGE };
+    let text = match console::read_text(spec, &Common::human()) {
+        Ok(text) => text,
+        Err(code) => return code,
+    };
     let file = SourceFile { name: spec.display().to_string(), text };
     let mut sources = berth::diag::Sources::default();
     let mut diags = Diagnostics::default();
@@ -392,7 +436,10 @@ fn set_image(spec: &Path, workload: &str, digest: &str, tag: Option<&str>, env: 
         );
         return EXIT_USAGE;
     };
-    let Some(text) = read_text(spec) else { return EXIT_USAGE };
+    let text = match console::read_text(spec, &Common::human()) {
+        Ok(text) => text,
+        Err(code) => return code,
+    };
     let edit = berth::model::edit::ImageEdit { domain, workload: name, env, digest, tag };
     match berth::model::edit::set_image(&text, &edit) {
         Ok(edited) if edited == text => EXIT_OK,
@@ -442,49 +489,6 @@ fn write_single(path: &Path, text: &str) -> Result<(), write::WriteError> {
     berth::output::state::replace_file(&target, text.as_bytes())
 }
 
-fn read_text(path: &Path) -> Option<String> {
-    // Bounded: a spec over the parser's size limit (or `/dev/zero`) fails before it is
-    // read whole.
-    let limit = berth::syntax::Limits::default().max_bytes;
-    let result = if path == Path::new("-") {
-        safe::read_limited(std::io::stdin().lock(), limit)
-    } else {
-        safe::read_input(path, limit)
-    };
-    match result {
-        Ok(text) => Some(text),
-        Err(error) => {
-            eprintln!("error: cannot read {}: {error}", path.display());
-            None
-        }
-    }
-}
-
-fn read_inputs(spec: &Path, libs: &[PathBuf]) -> Option<Inputs> {
-    let text = read_text(spec)?;
-    let mut libraries = Vec::new();
-    for dir in libs {
-        let entries = match std::fs::read_dir(dir) {
-            Ok(entries) => entries,
-            Err(error) => {
-                eprintln!("error: cannot read library folder {}: {error}", dir.display());
-                return None;
-            }
-        };
-        let mut paths: Vec<PathBuf> = entries
-            .filter_map(Result::ok)
-            .map(|entry| entry.path())
-            .filter(|path| path.extension().is_some_and(|ext| ext == "kdl"))
-            .collect();
-        paths.sort(); // directory order is not stable across machines
-        for path in paths {
-            let text = read_text(&path)?;
-            libraries.push(SourceFile { name: path.display().to_string(), text });
-        }
-    }
-    Some(Inputs { spec: SourceFile { name: spec.display().to_string(), text }, libraries })
-}
-
 fn human_format(color: Color) -> ReportFormat {
     match color {
         Color::Always => ReportFormat::Graphical,
@@ -510,13 +514,15 @@ fn failed(compilation: &Compilation, common: &Common) -> bool {
 fn report_diagnostics(compilation: &Compilation, common: &Common) {
     match common.format {
         Format::Json => {
-            println!("{}", report::render(&compilation.sources, &compilation.diagnostics, ReportFormat::Json, false));
+            console::out(
+                &(report::render(&compilation.sources, &compilation.diagnostics, ReportFormat::Json, false) + "\n"),
+            );
         }
         Format::Sarif => {
-            print!("{}", report::render(&compilation.sources, &compilation.diagnostics, ReportFormat::Sarif, false));
+            console::out(&report::render(&compilation.sources, &compilation.diagnostics, ReportFormat::Sarif, false));
         }
         Format::Github => {
-            print!("{}", report::render(&compilation.sources, &compilation.diagnostics, ReportFormat::Github, false));
+            console::out(&report::render(&compilation.sources, &compilation.diagnostics, ReportFormat::Github, false));
         }
         Format::Human => {
             if compilation.diagnostics.is_empty() {
@@ -533,7 +539,10 @@ fn report_diagnostics(compilation: &Compilation, common: &Common) {
 
 /// Compile as `build` would, compare with the committed output in `dir`, write nothing.
 fn build_check(spec: &Path, dir: &Path, env: Option<String>, target: Option<String>, common: &Common) -> u8 {
-    let Some(inputs) = read_inputs(spec, &common.libs) else { return EXIT_USAGE };
+    let inputs = match console::read_inputs(spec, &common.libs, common) {
+        Ok(inputs) => inputs,
+        Err(code) => return code,
+    };
     let scope = write::Scope { env: env.clone(), target: target.clone() };
     let compilation = driver::compile(&inputs, &Options { env, target, today: today() });
     report_diagnostics(&compilation, common);
@@ -549,10 +558,10 @@ fn build_check(spec: &Path, dir: &Path, env: Option<String>, target: Option<Stri
         }
         Ok(stale) => {
             for file in &stale {
-                println!("{}: {}", file.change.word(), file.path);
+                console::out(&format!("{}: {}\n", file.change.word(), file.path));
             }
             for file in &stale {
-                print!("{}", file.text);
+                console::out(&file.text);
             }
             eprintln!(
                 "error: {} file(s) in {} are stale; run `berth build {} -o {}`",
@@ -580,21 +589,29 @@ fn diff(
     libs: &[PathBuf],
     color: Color,
 ) -> u8 {
+    let common = Common { libs: Vec::new(), format: Format::Human, color, deny: Vec::new() };
     let (old_inputs, new_inputs) = match specs {
         [old, new] => {
             if base.is_some() {
                 eprintln!("error: give either --base REV and one SPEC, or OLD and NEW");
                 return EXIT_USAGE;
             }
-            let (Some(old), Some(new)) = (read_inputs(&spec_file(old), libs), read_inputs(&spec_file(new), libs))
-            else {
-                return EXIT_USAGE;
+            let old = match console::read_inputs(&spec_file(old), libs, &common) {
+                Ok(inputs) => inputs,
+                Err(code) => return code,
+            };
+            let new = match console::read_inputs(&spec_file(new), libs, &common) {
+                Ok(inputs) => inputs,
+                Err(code) => return code,
             };
             (Some(old), new)
         }
         [spec] => {
             let spec = spec_file(spec);
-            let Some(new) = read_inputs(&spec, libs) else { return EXIT_USAGE };
+            let new = match console::read_inputs(&spec, libs, &common) {
+                Ok(inputs) => inputs,
+                Err(code) => return code,
+            };
             let rev = match base {
                 Some(rev) => rev.to_owned(),
                 None => match default_base(&spec) {
@@ -623,7 +640,6 @@ fn diff(
             return EXIT_USAGE;
         }
     };
-    let common = Common { libs: Vec::new(), format: Format::Human, color, deny: Vec::new() };
     // A spec that did not exist at the base compares as an empty estate.
     let old = old_inputs.as_ref().map_or_else(Compilation::default, |inputs| {
         driver::compile(inputs, &Options { today: today(), ..Options::default() })
@@ -657,7 +673,7 @@ fn diff(
         DiffFormat::Markdown => review::render_markdown(&result, review::GITHUB_COMMENT_LIMIT),
         DiffFormat::Json => review::render_json(&result) + "\n",
     };
-    print!("{text}");
+    console::out(&text);
     if exit_code && !result.is_empty() { EXIT_SPEC } else { EXIT_OK }
 }
 

@@ -400,11 +400,67 @@ fn malformed_specs_exit_1_without_crashing_or_writing() {
         let spec_name = format!("spec-{index}.kdl");
         let out = format!("out-{index}");
         let run = berth(&dir, &["build", &spec_name, "-o", &out]);
-        // A file that is not UTF-8 cannot be read as a spec: an I/O-class error.
-        let expected = if label == "not UTF-8" { 2 } else { 1 };
-        assert_eq!(run.code, Some(expected), "{label}: exit {:?}\n{}", run.code, run.stderr);
+        // A file that is not UTF-8 is bad input like any other.
+        assert_eq!(run.code, Some(1), "{label}: exit {:?}\n{}", run.code, run.stderr);
         assert!(!run.stderr.trim().is_empty(), "{label}: no diagnostics");
         assert!(!dir.join(&out).exists(), "{label}: wrote output despite errors");
+    }
+}
+
+/// A spec that is not UTF-8, or too large, is a spec error at its place (exit 1, with the
+/// line and column of the first bad byte), in every report format; not an I/O error.
+#[test]
+fn a_spec_that_is_not_utf8_is_an_error_at_the_first_bad_byte() {
+    let dir = workdir("not_utf8");
+    fs::write(dir.join("latin1.kdl"), b"platform \"shop\"\n// caf\xe9 au lait\n").unwrap();
+    let run = berth(&dir, &["check", "latin1.kdl"]);
+    run.expect_code(1);
+    insta::assert_snapshot!("not_utf8", run.stderr);
+    let run = berth(&dir, &["check", "--format", "json", "latin1.kdl"]);
+    run.expect_code(1);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report[0]["code"], "syntax::not_utf8");
+    assert_eq!((report[0]["line"].as_u64(), report[0]["column"].as_u64()), (Some(2), Some(7)));
+    berth(&dir, &["fmt", "latin1.kdl"]).expect_code(1);
+    berth(&dir, &["build", "latin1.kdl", "-o", "out"]).expect_code(1);
+    assert!(!dir.join("out").exists());
+    let big = "// filler\n".repeat(500_000);
+    fs::write(dir.join("big.kdl"), big).unwrap();
+    let run = berth(&dir, &["check", "big.kdl"]);
+    run.expect_code(1);
+    assert!(run.stderr.contains("syntax::too_large"), "{}", run.stderr);
+    assert!(run.stderr.contains("big.kdl:419431:"), "the place of the limit: {}", run.stderr);
+    assert!(!run.stderr.contains("--max-input-bytes"), "no such option: {}", run.stderr);
+}
+
+/// Standard output closed or full is an I/O error (exit 2) with a message, never a panic.
+#[test]
+fn an_unwritable_stdout_is_an_error_not_a_panic() {
+    let dir = workdir("unwritable_stdout");
+    fs::write(dir.join("spec.kdl"), example("hello")).unwrap();
+    let run = |args: &[&str], stdout: std::process::Stdio| {
+        let output = Command::new(env!("CARGO_BIN_EXE_berth"))
+            .args(args)
+            .current_dir(&dir)
+            .stdin(std::process::Stdio::null())
+            .stdout(stdout)
+            .output()
+            .unwrap();
+        Run::from(output)
+    };
+    for args in
+        [&["check", "--format", "json", "spec.kdl"][..], &["inspect", "spec.kdl"], &["schema"], &["graph", "spec.kdl"]]
+    {
+        let full = fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let result = run(args, full.into());
+        result.expect_code(2);
+        assert!(result.stderr.contains("cannot write to standard output"), "{args:?}: {}", result.stderr);
+        assert!(!result.stderr.contains("panicked"), "{args:?}: {}", result.stderr);
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let result = run(args, writer.into());
+        result.expect_code(2);
+        assert!(result.stderr.contains("cannot write to standard output"), "{args:?}: {}", result.stderr);
     }
 }
 

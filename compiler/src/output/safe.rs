@@ -183,12 +183,24 @@ pub enum InputError {
     /// A symbolic link to a file outside the folder holding the link.
     #[error("it is a symbolic link to `{0}`, outside its folder; berth does not follow links out of the spec's folder")]
     LinkLeavesFolder(String),
-    /// More bytes than the spec size limit.
-    #[error("it is larger than the limit of {0} bytes")]
-    TooLarge(usize),
-    /// Not UTF-8.
+    /// More bytes than the spec size limit: a spec error, reported at the limit.
+    #[error("it is larger than the limit of {limit} bytes")]
+    TooLarge {
+        /// The limit in bytes.
+        limit: usize,
+        /// The text up to the limit (invalid UTF-8 replaced), for the report.
+        text: String,
+    },
+    /// Not UTF-8: a spec error, reported at the first bad byte.
     #[error("it is not UTF-8")]
-    NotUtf8,
+    NotUtf8 {
+        /// The text with every invalid sequence replaced by U+FFFD, for the report.
+        text: String,
+        /// Byte offset of the first invalid sequence (the same in the file and `text`).
+        offset: usize,
+        /// The first invalid byte.
+        byte: u8,
+    },
 }
 
 /// The text of an input file, read at most `limit` bytes (a device or a stream such as
@@ -207,9 +219,15 @@ pub fn read_limited(reader: impl Read, limit: usize) -> Result<String, InputErro
     let mut bytes = Vec::new();
     reader.take(limit as u64 + 1).read_to_end(&mut bytes)?;
     if bytes.len() > limit {
-        return Err(InputError::TooLarge(limit));
+        bytes.truncate(limit);
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        return Err(InputError::TooLarge { limit, text });
     }
-    String::from_utf8(bytes).map_err(|_| InputError::NotUtf8)
+    String::from_utf8(bytes).map_err(|error| {
+        let offset = error.utf8_error().valid_up_to();
+        let byte = error.as_bytes().get(offset).copied().unwrap_or_default();
+        InputError::NotUtf8 { text: String::from_utf8_lossy(error.as_bytes()).into_owned(), offset, byte }
+    })
 }
 
 /// The target of `path` when it is a symbolic link that resolves to a regular file (or
@@ -275,6 +293,6 @@ mod tests {
         std::os::unix::fs::symlink("sub/real.kdl", specs.join("in.kdl")).unwrap();
         assert!(matches!(read_input(&specs.join("out.kdl"), 100), Err(InputError::LinkLeavesFolder(_))));
         assert_eq!(read_input(&specs.join("in.kdl"), 100).unwrap(), "a 1");
-        assert!(matches!(read_input(Path::new("/dev/zero"), 1000), Err(InputError::TooLarge(1000))));
+        assert!(matches!(read_input(Path::new("/dev/zero"), 1000), Err(InputError::TooLarge { limit: 1000, .. })));
     }
 }

@@ -18,15 +18,29 @@ use crate::diag::Span;
 /// A problem found while reading KDL text.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum SyntaxError {
+    /// The file is not UTF-8.
+    #[error("file is not UTF-8: byte {byte} cannot start or continue a character")]
+    #[diagnostic(
+        code(syntax::not_utf8),
+        help("save the file as UTF-8 (a spec in Latin-1 or UTF-16 must be converted, e.g. with `iconv -t UTF-8`)")
+    )]
+    NotUtf8 {
+        /// The first invalid byte, as `0xFF`.
+        byte: String,
+        /// The first invalid byte (shown as U+FFFD).
+        #[label("not UTF-8")]
+        span: Span,
+    },
+
     /// The file is larger than the input limit; it is not parsed at all.
-    #[error("spec file is {size} bytes, more than the limit of {limit} bytes")]
+    #[error("file is larger than the limit of {limit} bytes")]
     #[diagnostic(
         code(syntax::too_large),
-        help("split the estate into smaller files or raise the limit with `--max-input-bytes`")
+        help(
+            "a spec is never this large: move clouds, backing kinds and defaults into `--lib` files (each has the same limit), or look for generated or pasted text"
+        )
     )]
     TooLarge {
-        /// Size of the file in bytes.
-        size: usize,
         /// The limit in bytes.
         limit: usize,
         /// The first character past the limit.
@@ -155,6 +169,20 @@ pub enum SyntaxError {
         codepoint: String,
         /// The string.
         #[label("this value holds {codepoint}")]
+        span: Span,
+    },
+
+    /// An integer literal too large for the parser (past 128 bits).
+    #[error("number is too large")]
+    #[diagnostic(
+        code(syntax::number_too_large),
+        help(
+            "write it as a string if it is an identifier or a long digit string; no Berth setting takes a number this large"
+        )
+    )]
+    NumberTooLarge {
+        /// The number.
+        #[label("more than 128 bits")]
         span: Span,
     },
 

@@ -52,7 +52,7 @@ pub fn parse(diags: &mut Diagnostics, file: FileId, source: &SourceFile) -> Opti
     parse_with_limits(diags, file, source, &Limits::default())
 }
 
-/// [`parse`] with explicit limits (the CLI's `--max-input-bytes`, tests).
+/// [`parse`] with explicit limits (tests).
 pub fn parse_with_limits(
     diags: &mut Diagnostics,
     file: FileId,

@@ -86,7 +86,7 @@ pub(crate) fn scan(diags: &mut Diagnostics, file: FileId, text: &str, limits: &L
         let len = rest(text, offset).chars().next().map_or(0, char::len_utf8);
         diags.at(
             Span { file, offset, len },
-            SyntaxError::TooLarge { size: text.len(), limit: limits.max_bytes, span: Span { file, offset, len } },
+            SyntaxError::TooLarge { limit: limits.max_bytes, span: Span { file, offset, len } },
         );
         return Scan { blocked: true, depth: 0 };
     }
@@ -107,7 +107,8 @@ pub(crate) fn scan(diags: &mut Diagnostics, file: FileId, text: &str, limits: &L
         token_after_slashdash: false,
         depth_reported: false,
         slashdash_reported: false,
-        reports: [0; 3],
+        reports: [0; 4],
+        last: '\n',
     };
     let mut chars = text.char_indices().peekable();
     while let Some((offset, ch)) = chars.next() {
@@ -144,7 +145,9 @@ struct Scanner<'a> {
     token_after_slashdash: bool,
     depth_reported: bool,
     slashdash_reported: bool,
-    reports: [usize; 3],
+    reports: [usize; 4],
+    /// The previous character seen in the `Normal` state (a newline at the start).
+    last: char,
 }
 
 impl Scanner<'_> {
@@ -187,7 +190,11 @@ impl Scanner<'_> {
     /// Advance over one character; returns how many further characters it consumed.
     fn step(&mut self, offset: usize, ch: char) -> usize {
         match self.state {
-            State::Normal => self.normal(offset, ch),
+            State::Normal => {
+                let skip = self.normal(offset, ch);
+                self.last = ch;
+                skip
+            }
             State::LineComment => {
                 if is_newline(ch) {
                     self.state = State::Normal;
@@ -306,9 +313,33 @@ impl Scanner<'_> {
             // A line continuation: the node goes on after the newline.
             '\\' => self.token_after_slashdash = false,
             c if c.is_whitespace() || c == '\u{FEFF}' => {}
+            c if (c.is_ascii_digit() || c == '+' || c == '-') && starts_value(self.last) => {
+                self.token_after_slashdash = true;
+                self.number(offset);
+            }
             _ => self.token_after_slashdash = true,
         }
         0
+    }
+
+    /// A number too large for the parser's 128-bit integers is one clear error here: kdl-rs
+    /// would report it as several confusing ones (expected end of document, an invalid
+    /// node name, unclosed blocks). Anything else is left to the parser.
+    fn number(&mut self, offset: usize) {
+        let tail = rest(self.text, offset);
+        let len = tail.find(|c: char| ends_value(c)).unwrap_or(tail.len());
+        let token = tail.get(..len).unwrap_or("");
+        if !integer_overflows(token) {
+            return;
+        }
+        self.blocked = true;
+        if let Some(count) = self.reports.get_mut(3) {
+            *count += 1;
+            if *count <= MAX_CHAR_REPORTS {
+                let span = self.span(offset, len);
+                self.diags.at(span, SyntaxError::NumberTooLarge { span });
+            }
+        }
     }
 
     /// A newline outside strings and block comments ends a slashdashed node that has begun.
@@ -408,6 +439,39 @@ fn forbidden(ch: char, offset: usize, span: Span) -> Option<(usize, SyntaxError)
     } else {
         Some((1, SyntaxError::InvisibleCharacter { codepoint, span }))
     }
+}
+
+/// Whether a value may start after `previous` (a character in the `Normal` state): a
+/// digit or sign after a letter or `-` is part of an identifier.
+fn starts_value(previous: char) -> bool {
+    is_kdl_space(previous) || is_newline(previous) || matches!(previous, '=' | '(' | ')' | '{' | '}' | ';')
+}
+
+/// Whether `ch` ends a number token.
+fn ends_value(ch: char) -> bool {
+    is_kdl_space(ch) || is_newline(ch) || matches!(ch, ';' | '{' | '}' | '(' | ')' | '=' | '/' | '"' | '#' | '\\')
+}
+
+/// Whether `token` is a KDL integer (decimal, `0x`, `0o` or `0b`, with `_` separators) whose
+/// value does not fit in an `i128`, the parser's integer type.
+fn integer_overflows(token: &str) -> bool {
+    let (negative, unsigned) = match token.strip_prefix('-') {
+        Some(unsigned) => (true, unsigned),
+        None => (false, token.strip_prefix('+').unwrap_or(token)),
+    };
+    let (radix, digits) = [(16, "0x"), (8, "0o"), (2, "0b")]
+        .into_iter()
+        .find_map(|(radix, prefix)| unsigned.strip_prefix(prefix).map(|digits| (radix, digits)))
+        .unwrap_or((10, unsigned));
+    if !digits.starts_with(|c: char| c.is_digit(radix)) || !digits.chars().all(|c| c == '_' || c.is_digit(radix)) {
+        return false; // a float, an identifier or an invalid number: the parser's business
+    }
+    let digits: String = digits.chars().filter(|c| *c != '_').collect();
+    let signed = if negative { format!("-{digits}") } else { digits };
+    matches!(
+        i128::from_str_radix(&signed, radix).map_err(|error| error.kind().clone()),
+        Err(std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow)
+    )
 }
 
 /// The text from `offset` on (empty if `offset` is not a char boundary).
