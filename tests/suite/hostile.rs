@@ -175,6 +175,40 @@ fn cel_expressions_past_the_limits_are_diagnostics_not_crashes() {
     }
 }
 
+/// Chained comprehensions doubled their data at every link (31 s for four links, growing
+/// exponentially): their number is limited. Nested ones over an entity's large lists
+/// are refused by a cost budget that names the policy and the entity.
+#[test]
+fn cel_comprehensions_have_a_cost_budget_that_names_the_policy_and_the_entity() {
+    let list = format!("[{}]", (1..64).map(|n| n.to_string()).collect::<Vec<_>>().join(","));
+    let chained = format!("{list}.map(a, {list}).map(b, b.map(c, {list})).map(b, b.map(c, c + c)).size() > 0");
+    let items = assert_refused_well("chained", &policy_spec(&chained));
+    assert_eq!(codes(&items), ["policy::expression_too_costly"], "{items:?}");
+    assert!(items[0]["message"].as_str().is_some_and(|m| m.contains("more than 3 comprehensions")), "{items:?}");
+
+    let keys: String = (0..5_000).map(|n| format!(" K{n}=\"v\"")).collect();
+    let text = policy_spec("config.all(a, config.all(b, a == b || a != b))").replace(
+        "resources cpu=\"100m\" memory=\"128Mi\"",
+        &format!("resources cpu=\"100m\" memory=\"128Mi\"\n config{keys}"),
+    );
+    let started = std::time::Instant::now();
+    let items = assert_refused_well("budget", &text);
+    assert!(started.elapsed().as_secs() < 20, "the budget is checked before evaluating");
+    // The spec's own policy is refused; so are the stdlib's one-level scans of 5,000 keys
+    // (25 million by the estimate), each naming its policy and the entity.
+    let errors: Vec<_> = items.iter().filter(|item| item["severity"] == "error").collect();
+    assert!(errors.iter().any(|e| e["message"].as_str().is_some_and(|m| m.starts_with("policy `p`"))), "{items:?}");
+    for error in errors {
+        assert_eq!(error["code"], "policy::evaluation_failed");
+        let message = error["message"].as_str().unwrap_or_default();
+        assert!(message.contains("`service shop/api`") && message.contains("budget"), "{message}");
+    }
+    // The same policy on a small workload runs.
+    let small = policy_spec("config.all(a, config.all(b, a == b || a != b))");
+    let items = assert_refused_well("small", &small);
+    assert!(items.iter().all(|item| item["severity"] != "error"), "{items:?}");
+}
+
 #[test]
 fn nested_template_loops_run_out_of_fuel_with_a_span() {
     let text = r#"platform "shop" { kubernetes "1.33" }

@@ -275,7 +275,7 @@ fn generate_docs() -> String {
         "List items may carry more fields than the table names (an `expose` item has `internal` and `span` too); a rule should not rely on them until this table lists them.\n\n",
         "Object policies (`match \"Deployment\"`, any Kubernetes kind) see `object`, the emitted object as JSON, like a Kubernetes admission policy, and `pod`, the pod template's `spec` of a Deployment, StatefulSet, DaemonSet, Job or CronJob (null otherwise), plus `env`, `production` and `target`.\n",
         "Besides the CEL standard library and its `strings` extension, expressions may call `entropy(string)`, the Shannon entropy in bits per character.\n",
-        "An expression that does not compile is `policy::invalid_expression`; one that fails at run time or does not return a bool is `policy::evaluation_failed`.\n",
+        "An expression that does not compile is `policy::invalid_expression`, one past the size limits (docs/language.md, \"Limits\") `policy::expression_too_costly`; one that fails at run time, does not return a bool, or whose comprehensions would walk more than the cost budget on an entity is `policy::evaluation_failed`, naming the policy and the entity.\n",
     ));
     let policies = stdlib_policies_by_pack();
     let mut current_pack = String::new();

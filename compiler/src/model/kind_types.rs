@@ -78,6 +78,10 @@ pub struct Realisation {
     pub cloud: Option<Spanned<String>>,
     /// Target params its templates need.
     pub requires: Vec<Spanned<String>>,
+    /// The form some of those params must have (`requires "x" pattern=".." example=".."`):
+    /// a value that does not match is the target's mistake, reported there, instead of a
+    /// custom resource the API server (or the bundled schema) refuses.
+    pub param_formats: Vec<ParamFormat>,
     /// Where each binding key comes from, in order.
     pub binds: Vec<Bind>,
     /// Labels of the pods consumers connect to (templates), in order.
@@ -172,6 +176,19 @@ pub struct KindProperty {
     pub default: Option<Spanned<Value>>,
     /// Whether a declaration must set it.
     pub required: bool,
+    /// The smallest and largest value of an integer property (`min=1 max=1000`).
+    pub range: (Option<i64>, Option<i64>),
+}
+
+/// The form a required target param must have.
+#[derive(Debug, Clone)]
+pub struct ParamFormat {
+    /// The param.
+    pub param: String,
+    /// A regular expression (`regex` syntax) the whole value must match.
+    pub pattern: Spanned<String>,
+    /// A value of the right form, for the help.
+    pub example: Option<String>,
 }
 
 /// Types a backing-kind property can declare.

@@ -105,6 +105,8 @@ struct CompiledRule {
     expression: crate::diag::Spanned<String>,
     message: Option<String>,
     program: cel::Program,
+    /// Its comprehensions, for the cost estimate on each entity.
+    shape: limits::Shape,
 }
 
 struct ValidWaiver {
@@ -206,13 +208,17 @@ fn compile(diags: &mut Diagnostics, engine: &Engine, policy: &model::Policy) -> 
     }
     let mut rules = Vec::new();
     for rule in &policy.rules {
-        if let Err((reason, offset)) = limits::check(&rule.expression.value) {
-            let span = within(rule.expression.span, &rule.expression.value, Some(offset));
-            diags.at(span, PolicyError::ExpressionTooCostly { policy: policy.id.value.clone(), reason, span });
-            continue;
-        }
+        let shape = match limits::check(&rule.expression.value) {
+            Ok(shape) => shape,
+            Err((reason, offset)) => {
+                let span = within(rule.expression.span, &rule.expression.value, Some(offset));
+                diags.at(span, PolicyError::ExpressionTooCostly { policy: policy.id.value.clone(), reason, span });
+                continue;
+            }
+        };
         match engine.compile(&rule.expression.value) {
             Ok(program) => rules.push(CompiledRule {
+                shape,
                 require: rule.require,
                 expression: rule.expression.clone(),
                 message: rule.message.as_ref().map(|m| m.value.clone()),
@@ -429,8 +435,18 @@ impl Accumulator {
         place: &str,
     ) {
         let (Some(policy), Some(engine)) = (set.policies.get(policy_index), &set.engine) else { return };
+        let largest = entity.variables.values().map(limits::largest_collection).max().unwrap_or_default();
         for (rule_index, rule) in policy.rules.iter().enumerate() {
-            match engine.evaluate(&rule.program, context) {
+            let estimate = limits::estimate(rule.shape, largest);
+            let outcome = if estimate > limits::MAX_COST {
+                Err(format!(
+                    "its comprehensions could walk {estimate} elements on this entity (a collection of {largest}), more than the budget of {}; nest fewer comprehensions over large lists",
+                    limits::MAX_COST
+                ))
+            } else {
+                engine.evaluate(&rule.program, context)
+            };
+            match outcome {
                 Ok(value) if value == rule.require => {}
                 Ok(_) => {
                     let key = (policy_index, rule_index, entity.span, entity.label.clone());

@@ -64,6 +64,25 @@ pub(super) fn backing(cx: &mut Ctx<'_>, backing: &BackingService, scope: &Scope<
                 );
             }
             Some(property) => {
+                if let (Value::Integer(number), (min, max)) = (&value.value, property.range)
+                    && (min.is_some_and(|min| *number < min) || max.is_some_and(|max| *number > max))
+                {
+                    let range = match (min, max) {
+                        (Some(min), Some(max)) => format!("{min} to {max}"),
+                        (Some(min), None) => format!("at least {min}"),
+                        (None, _) => format!("at most {}", max.unwrap_or_default()),
+                    };
+                    cx.error(
+                        value.span,
+                        ResolveError::KindPropertyRange {
+                            name: key.clone(),
+                            kind: kind.name.value.clone(),
+                            value: *number,
+                            range,
+                            span: value.span,
+                        },
+                    );
+                }
                 if let Some((expected, example)) = type_mismatch(property.ty, &value.value) {
                     cx.error(
                         value.span,

@@ -160,6 +160,34 @@ fn pod_sizes(cx: &mut Ctx<'_>, realisation: &Realisation, context: &Json, what: 
     Some(out)
 }
 
+/// Whether a target param has the form the realisation asks for (`requires "x"
+/// pattern=".."`); a mismatch is reported at the target.
+fn param_matches(cx: &mut Ctx<'_>, scope: &Scope<'_>, realisation: &Realisation, param: &str, value: &str) -> bool {
+    let mut matches = true;
+    for format in realisation.param_formats.iter().filter(|format| format.param == param) {
+        // Anchored: the whole value must match. The pattern compiled when it was lowered.
+        let anchored = format!("^(?:{})$", format.pattern.value);
+        if regex::Regex::new(&anchored).is_ok_and(|re| !re.is_match(value)) {
+            matches = false;
+            cx.error(
+                scope.target_span,
+                ResolveError::InvalidParam {
+                    param: param.to_owned(),
+                    value: value.escape_debug().to_string(),
+                    target: scope.target.to_owned(),
+                    pattern: format.pattern.value.clone(),
+                    example: format
+                        .example
+                        .clone()
+                        .unwrap_or_else(|| format!("a value matching `{}`", format.pattern.value)),
+                    span: scope.target_span,
+                },
+            );
+        }
+    }
+    matches
+}
+
 /// Whether the target gives everything `realisation` requires (params, `region`) and the
 /// realisation binds every key of the kind's `binding`; each gap is reported.
 fn complete(
@@ -189,7 +217,9 @@ fn complete(
             }
             continue;
         }
-        if !scope.profile.params.contains_key(&param.value) {
+        if let Some(value) = scope.profile.params.get(&param.value) {
+            complete &= param_matches(cx, scope, realisation, &param.value, value);
+        } else {
             complete = false;
             cx.error(
                 scope.target_span,

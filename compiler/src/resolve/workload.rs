@@ -7,6 +7,7 @@ use super::types::*;
 use super::uses::{self, Entity};
 use super::{Ctx, env, exposure, files, layer, pod, probes, suggest};
 use crate::diag::{Span, Spanned};
+use crate::model::quantity_value;
 use crate::model::{Domain, Workload, WorkloadKind, WorkloadSettings};
 use std::collections::BTreeMap;
 
@@ -55,6 +56,7 @@ pub(super) fn workload(
     let probes = probes::probes(cx, &name, kind, &settings, &ports);
     let pod = pod::pod(&cx.defaults, &settings);
     let resources = pod::resources(&cx.defaults, &settings, &pod);
+    check_limits(cx, &name, env, &settings, &resources);
 
     // `model` keeps replicas, scale bounds and `min <= max` in range (model::bounds).
     let replicas = settings.replicas.as_ref().map_or(cx.defaults.replicas, |r| r.value);
@@ -125,6 +127,33 @@ pub(super) fn workload(
         slo,
         span: workload.span,
     })
+}
+
+/// A limit written in one layer below the request of another (the workload's, an `in`
+/// block's or the library default): the API server would refuse the pod template. A
+/// pair written in one `resources` node is checked when it is lowered.
+fn check_limits(cx: &mut Ctx<'_>, name: &str, env: &str, settings: &WorkloadSettings, resolved: &ResolvedResources) {
+    let Some(written) = &settings.resources else { return };
+    for (what, limit, request) in
+        [("cpu", &written.cpu_limit, &resolved.cpu), ("memory", &written.memory_limit, &resolved.memory)]
+    {
+        if let Some(limit) = limit
+            && let (Some(low), Some(high)) = (quantity_value(&limit.value), quantity_value(request))
+            && low < high
+        {
+            cx.error(
+                limit.span,
+                ResolveError::LimitBelowRequest {
+                    what,
+                    limit: limit.value.clone(),
+                    request: request.clone(),
+                    workload: name.to_owned(),
+                    env: env.to_owned(),
+                    span: limit.span,
+                },
+            );
+        }
+    }
 }
 
 /// The workload's `uses`, each bound to what it names.

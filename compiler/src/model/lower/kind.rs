@@ -1,7 +1,6 @@
 //! Lowering `backing-kind`: properties, bindings and realisations.
 
 use super::values::{Ctx, Names, Once, Quantity, args, children, prop};
-use super::workload;
 use crate::diag::Spanned;
 use crate::model::bounds::PORT;
 use crate::model::check;
@@ -160,6 +159,7 @@ pub(super) fn realisation(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Realisatio
         mode,
         cloud,
         requires: Vec::new(),
+        param_formats: Vec::new(),
         binds: Vec::new(),
         pods: IndexMap::new(),
         operator_namespace: None,
@@ -178,12 +178,7 @@ pub(super) fn realisation(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Realisatio
     for child in children(node) {
         let key = child.name().value();
         match key {
-            "requires" => {
-                if let Some(values) = workload::strings(cx, child) {
-                    let span = values.span;
-                    realisation.requires.extend(values.value.into_iter().map(|v| Spanned::new(v, span)));
-                }
-            }
+            "requires" => requires(cx, child, &mut realisation),
             "bind" => {
                 if let Some(bind) = bind(cx, child)
                     && cx.unique(&mut bound, "binding key", &bind.key, "", "bind each key once")
@@ -329,8 +324,42 @@ pub(super) fn bind(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Bind> {
     Some(Bind { key, source, span: cx.span_of(node) })
 }
 
+/// `requires "param" ...`, optionally with the form the params must have.
+fn requires(cx: &mut Ctx<'_>, node: &KdlNode, realisation: &mut Realisation) {
+    cx.shape(node, &["pattern", "example"], usize::MAX, "param names");
+    cx.no_children(node);
+    let span = cx.span_of(node);
+    let names: Vec<String> = args(node).filter_map(|entry| cx.string(entry, "`requires`").map(|s| s.value)).collect();
+    if args(node).next().is_none() {
+        cx.missing(node, "at least one param name", "write `requires \"<param>\" ...`");
+        return;
+    }
+    let example = cx.string_prop(node, "example").map(|example| example.value);
+    if let Some(pattern) = cx.string_prop(node, "pattern") {
+        if let Err(error) = regex::Regex::new(&pattern.value) {
+            let reason = error.to_string().lines().last().unwrap_or_default().trim().to_owned();
+            cx.invalid_value(
+                pattern.span,
+                "`pattern`",
+                &pattern.value,
+                &reason,
+                "write a regular expression (Rust `regex` syntax)",
+            );
+        } else {
+            for name in &names {
+                realisation.param_formats.push(ParamFormat {
+                    param: name.clone(),
+                    pattern: pattern.clone(),
+                    example: example.clone(),
+                });
+            }
+        }
+    }
+    realisation.requires.extend(names.into_iter().map(|name| Spanned::new(name, span)));
+}
+
 pub(super) fn kind_property(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<KindProperty> {
-    cx.shape(node, &["type", "default", "required"], 1, "the property name");
+    cx.shape(node, &["type", "default", "required", "min", "max"], 1, "the property name");
     cx.no_children(node);
     let name = cx.name_arg(node, "property", false);
     let ty = cx.required_string_prop(node, "type", "write `type=\"string\"` (or `integer`, `bool`, `quantity`)");
@@ -348,7 +377,15 @@ pub(super) fn kind_property(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<KindProp
         check_kind_default(cx, ty, default);
     }
     let required = prop(node, "required").and_then(|entry| cx.boolean(entry, "`required`")).is_some_and(|r| r.value);
-    Some(KindProperty { name: name?, ty: ty?, default, required })
+    let bound = |cx: &mut Ctx<'_>, key: &str| {
+        prop(node, key).and_then(|entry| cx.integer(entry, &format!("`{key}`"), i64::MIN, i64::MAX)).map(|n| n.value)
+    };
+    let range = (bound(cx, "min"), bound(cx, "max"));
+    if range != (None, None) && ty.is_some_and(|ty| ty != PropertyType::Integer) {
+        let span = cx.span_of(node);
+        cx.invalid_value(span, "`min`/`max`", "", "only integer properties have a range", "remove `min=` and `max=`");
+    }
+    Some(KindProperty { name: name?, ty: ty?, default, required, range })
 }
 
 pub(super) fn check_kind_default(cx: &mut Ctx<'_>, ty: PropertyType, default: &Spanned<Value>) {

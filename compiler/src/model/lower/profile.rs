@@ -1,6 +1,7 @@
 //! Lowering targets and cloud profiles: `target`, `cloud` and their facts.
 
 use super::values::{Ctx, Once, args, children, is_cidr};
+use crate::diag::Spanned;
 use crate::model::bounds::PORT;
 use crate::model::check;
 use crate::model::types::*;
@@ -148,6 +149,7 @@ pub(super) fn fact(cx: &mut Ctx<'_>, child: &KdlNode, facts: &mut ProfileFacts, 
                     let name = cx.string(name, &format!("the {what} name"));
                     let value = cx.string(value, &format!("the {what} value"));
                     if let (Some(name), Some(value)) = (name, value) {
+                        check_meta(cx, key, &name, &value);
                         if let Some(first) = map.get(&name.value) {
                             let first = first.span;
                             cx.duplicate_setting(&name.value, parent, name.span, first);
@@ -183,6 +185,21 @@ fn string_fact(cx: &mut Ctx<'_>, child: &KdlNode, key: &str, facts: &mut Profile
         let help = "write the DNS zone exposed hosts go under, such as `apps.example.com`";
         cx.invalid_value(zone.span, "`dns` zone", &zone.value, "not a DNS name", help);
     }
+    if let Some(name) = &value {
+        let (ok, what) = match key {
+            "dns-namespace" | "ingress-namespace" | "monitoring-namespace" => {
+                (check::is_dns_label(&name.value), "a namespace name (a DNS label)")
+            }
+            "ingress-class" | "internal-ingress-class" | "storage-class" => {
+                (check::is_dns_subdomain(&name.value), "a Kubernetes object name (lowercase DNS subdomain)")
+            }
+            _ => (true, ""),
+        };
+        if !ok {
+            let help = format!("write {what}, such as `ingress-nginx`");
+            cx.invalid_value(name.span, &format!("`{key}`"), &name.value, &format!("not {what}"), &help);
+        }
+    }
     let slot = match key {
         "dns" => &mut facts.dns,
         "registry" => &mut facts.registry,
@@ -200,6 +217,23 @@ fn string_fact(cx: &mut Ctx<'_>, child: &KdlNode, key: &str, facts: &mut Profile
         _ => &mut facts.exposure,
     };
     *slot = value;
+}
+
+/// A label or annotation fact: its key must be a Kubernetes qualified name, and a label
+/// selector's value a label value (the API server refuses anything else).
+fn check_meta(cx: &mut Ctx<'_>, key: &str, name: &Spanned<String>, value: &Spanned<String>) {
+    if key == "param" {
+        return;
+    }
+    if !check::is_qualified_name(&name.value) {
+        let help = "write `prefix/name` or `name`: letters, digits, `-`, `_`, `.`, at most 63 characters after the prefix, such as `app.kubernetes.io/name`";
+        cx.invalid_value(name.span, &format!("`{key}` key"), &name.value, "not a label or annotation key", help);
+    }
+    let selector = matches!(key, "dns-label" | "ingress-label" | "monitoring-label");
+    if selector && !(check::is_label_value(&value.value) && value.value.len() <= 63) {
+        let help = "write at most 63 letters, digits, `-`, `_` or `.`, starting and ending with a letter or digit";
+        cx.invalid_value(value.span, &format!("`{key}` value"), &value.value, "not a label value", help);
+    }
 }
 
 /// One address range of a `*-cidr` fact, added to its list.
