@@ -14,7 +14,11 @@
 //! testing it in `{% if %}` is not, so optional params can be checked. Shared by resolve
 //! (bind values, identities) and emit (objects); it knows nothing of either.
 
+mod guard;
+
+use minijinja::syntax::SyntaxConfig;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
+use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 /// Instructions one render may run (minijinja's fuel): far above any stdlib template
@@ -28,7 +32,7 @@ pub const MAX_OUTPUT: usize = 64 * 1024;
 /// Render a plain-text template.
 pub fn render_text(source: &str, context: &serde_json::Value) -> Result<String, String> {
     static ENV: OnceLock<Mutex<Environment<'static>>> = OnceLock::new();
-    render(ENV.get_or_init(|| Mutex::new(environment(AutoEscape::None))), source, context)
+    render(ENV.get_or_init(|| Mutex::new(environment(AutoEscape::None))), &SyntaxConfig::default(), source, context)
 }
 
 /// Render a pipeline file template: plain text in the pipeline syntax, whose delimiters
@@ -38,7 +42,7 @@ pub fn render_text(source: &str, context: &serde_json::Value) -> Result<String, 
 /// puts only checked names and paths in the context, and `|tojson` quotes a value for
 /// YAML.
 pub fn render_pipeline(source: &str, context: &serde_json::Value) -> Result<String, String> {
-    render(bracket_environment(), source, context)
+    render_bracket(source, context)
 }
 
 /// Render a monitoring template (a ServiceMonitor, PodMonitor, PrometheusRule or Grafana
@@ -47,30 +51,31 @@ pub fn render_pipeline(source: &str, context: &serde_json::Value) -> Result<Stri
 /// Grafana's `${var}`. Values are printed as they are: the monitoring emitter puts only
 /// checked names and numbers in the context, and `|tojson` quotes a value.
 pub fn render_monitoring(source: &str, context: &serde_json::Value) -> Result<String, String> {
-    render(bracket_environment(), source, context)
+    render_bracket(source, context)
 }
 
-/// The environment of the `[= =]` syntax, shared by pipeline and monitoring templates.
-fn bracket_environment() -> &'static Mutex<Environment<'static>> {
+/// Render in the `[= =]` syntax, shared by pipeline and monitoring templates.
+fn render_bracket(source: &str, context: &serde_json::Value) -> Result<String, String> {
     static ENV: OnceLock<Mutex<Environment<'static>>> = OnceLock::new();
-    ENV.get_or_init(|| {
+    let syntax = SyntaxConfig::builder()
+        .block_delimiters("[%", "%]")
+        .variable_delimiters("[=", "=]")
+        .comment_delimiters("[#", "#]")
+        .build()
+        .map_err(|error| describe(&error))?;
+    let env = ENV.get_or_init(|| {
         let mut env = environment(AutoEscape::None);
-        let syntax = minijinja::syntax::SyntaxConfig::builder()
-            .block_delimiters("[%", "%]")
-            .variable_delimiters("[=", "=]")
-            .comment_delimiters("[#", "#]")
-            .build();
-        if let Ok(syntax) = syntax {
-            env.set_syntax(syntax);
-        }
+        env.set_syntax(syntax.clone());
         Mutex::new(env)
-    })
+    });
+    render(env, &syntax, source, context)
 }
 
 /// Render a YAML object template and parse it; the result is one mapping.
 pub fn render_object(source: &str, context: &serde_json::Value) -> Result<serde_json::Value, String> {
     static ENV: OnceLock<Mutex<Environment<'static>>> = OnceLock::new();
-    let text = render(ENV.get_or_init(|| Mutex::new(environment(AutoEscape::Json))), source, context)?;
+    let env = ENV.get_or_init(|| Mutex::new(environment(AutoEscape::Json)));
+    let text = render(env, &SyntaxConfig::default(), source, context)?;
     parse_object(&text)
 }
 
@@ -87,19 +92,59 @@ pub fn parse_object(text: &str) -> Result<serde_json::Value, String> {
 }
 
 /// Render `source`, compiled once per process: the same library template is rendered
-/// for every declaration on every view, and compiling costs more than rendering.
-fn render(env: &Mutex<Environment<'static>>, source: &str, context: &serde_json::Value) -> Result<String, String> {
+/// for every declaration on every view, and compiling costs more than rendering. The
+/// template first passes [`guard::check`] for this size of context (once per size class),
+/// and renders into a writer that stops at [`MAX_OUTPUT`].
+fn render(
+    env: &Mutex<Environment<'static>>,
+    syntax: &SyntaxConfig,
+    source: &str,
+    context: &serde_json::Value,
+) -> Result<String, String> {
+    static GUARDED: OnceLock<Mutex<HashMap<(String, u64), Result<(), String>>>> = OnceLock::new();
+    let context_bytes = u64::try_from(serde_json::to_string(context).map_or(0, |text| text.len())).unwrap_or(u64::MAX);
+    let class = context_bytes.checked_next_power_of_two().unwrap_or(u64::MAX);
+    let guarded = GUARDED.get_or_init(Mutex::default);
+    let key = (source.to_owned(), class);
+    let verdict = guarded.lock().unwrap_or_else(PoisonError::into_inner).get(&key).cloned();
+    let verdict = verdict.unwrap_or_else(|| {
+        let verdict = guard::check(source, syntax.clone(), class);
+        guarded.lock().unwrap_or_else(PoisonError::into_inner).insert(key, verdict.clone());
+        verdict
+    });
+    verdict?;
     let mut env = env.lock().unwrap_or_else(PoisonError::into_inner);
     if env.get_template(source).is_err() {
         // The source is its own name; a template that does not compile is not kept.
         env.add_template_owned(source.to_owned(), source.to_owned()).map_err(|error| describe(&error))?;
     }
     let template = env.get_template(source).map_err(|error| describe(&error))?;
-    let text = template.render(Value::from_serialize(context)).map_err(|error| describe(&error))?;
-    if text.len() > MAX_OUTPUT {
-        return Err(format!("the template renders {} bytes, more than the limit of {MAX_OUTPUT}", text.len()));
+    let mut out = Capped(Vec::new());
+    match template.render_captured_to(Value::from_serialize(context), &mut out) {
+        Ok(_) => {}
+        Err(error) if error.kind() == minijinja::ErrorKind::WriteFailure => {
+            return Err(format!("the template renders more than the limit of {MAX_OUTPUT} bytes"));
+        }
+        Err(error) => return Err(describe(&error)),
     }
-    Ok(text)
+    String::from_utf8(out.0).map_err(|_| "the template renders text that is not UTF-8".to_owned())
+}
+
+/// A buffer that refuses to grow past [`MAX_OUTPUT`]: the render stops there.
+struct Capped(Vec<u8>);
+
+impl std::io::Write for Capped {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if self.0.len() + bytes.len() > MAX_OUTPUT {
+            return Err(std::io::Error::other("output limit"));
+        }
+        self.0.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 fn environment(escape: AutoEscape) -> Environment<'static> {

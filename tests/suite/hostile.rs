@@ -237,3 +237,51 @@ domain "web" {
     let error = items.iter().find(|item| item["severity"] == "error").expect("an error");
     assert!(error["message"].as_str().is_some_and(|m| m.contains("steps")), "{error}");
 }
+
+/// One template step could build 100 MB (`"x" * 100000000`) and thirty `set`s could
+/// double a string to gigabytes before the output cap applied; a loop printed 100 MB
+/// before it was measured. Each is refused before rendering, or stops at the cap.
+#[test]
+fn templates_cannot_build_huge_values() {
+    let template = |body: &str| {
+        format!(
+            r#"platform "shop" {{ kubernetes "1.33" }}
+backing-kind "memcached" {{
+    port 11211
+    property "managed" type="bool" default=#false
+    binding {{ env "MEMCACHED_HOST" key="host"; }}
+    realise "in-cluster" {{
+        bind "host" value="{}"
+        pods "app.kubernetes.io/name" "{{{{ name }}}}"
+    }}
+}}
+target "dc" cloud="onprem" {{ dns "apps.example.com" }}
+environment "dev" target="dc"
+domain "web" {{
+    service "site" {{
+        image "site" tag="1.0"
+        port "http" 8080
+        uses "cache"
+    }}
+    memcached "cache"
+}}
+"#,
+            body.replace('"', "\\\"")
+        )
+    };
+    let doubling = format!("{{% set a = \"xxxxxxxx\" %}}{}{{{{ a|length }}}}", "{% set a = a ~ a %}".repeat(40));
+    for (name, body, says) in [
+        ("repeat", "{{ \"x\" * 100000000 }}".to_owned(), "100000000 bytes"),
+        ("doubling", doubling, "more than the limit"),
+        ("unknown multiplier", "{{ name * 1000000 }}".to_owned(), "more than the limit"),
+        ("output", "{% for i in range(10000) %}{{ name ~ name ~ name }}{% endfor %}".to_owned(), "limit of 65536"),
+    ] {
+        let started = std::time::Instant::now();
+        let items = assert_refused_well(name, &template(&body));
+        assert!(started.elapsed().as_secs() < 20, "{name}: took {:?}", started.elapsed());
+        let error =
+            items.iter().find(|item| item["severity"] == "error").unwrap_or_else(|| panic!("{name}: {items:?}"));
+        assert!(error["message"].as_str().is_some_and(|m| m.contains(says)), "{name}: {error}");
+        assert_eq!(error["line"], 7, "{name}: at the template");
+    }
+}

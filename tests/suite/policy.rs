@@ -275,7 +275,12 @@ fn generate_docs() -> String {
         "List items may carry more fields than the table names (an `expose` item has `internal` and `span` too); a rule should not rely on them until this table lists them.\n\n",
         "Object policies (`match \"Deployment\"`, any Kubernetes kind) see `object`, the emitted object as JSON, like a Kubernetes admission policy, and `pod`, the pod template's `spec` of a Deployment, StatefulSet, DaemonSet, Job or CronJob (null otherwise), plus `env`, `production` and `target`.\n",
         "Besides the CEL standard library and its `strings` extension, expressions may call `entropy(string)`, the Shannon entropy in bits per character.\n",
-        "An expression that does not compile is `policy::invalid_expression`, one past the size limits (docs/language.md, \"Limits\") `policy::expression_too_costly`; one that fails at run time, does not return a bool, or whose comprehensions would walk more than the cost budget on an entity is `policy::evaluation_failed`, naming the policy and the entity.\n",
+        "An expression that does not compile is `policy::invalid_expression`, one past the size limits (docs/language.md, \"Limits\") `policy::expression_too_costly`; one that fails at run time, does not return a bool, or whose comprehensions would walk more than the cost budget on an entity is `policy::evaluation_failed`, naming the policy and the entity.\n\n",
+        "## Per-item findings and waivers\n\n",
+        "A rule with `each=\"config\"` runs once per key of that map (or element of that list), with the key as `item`: each key that fails is its own finding, named at the end of the message (`...: DB_PASSWORD`).\n",
+        "A waiver with `item=` exempts that one finding and nothing else, so a real credential added later to the same workload is still reported:\n\n",
+        "```kdl\nwaive \"secret-in-config\" on=\"shop/api\" item=\"SESSION_KEY\" reason=\"the id of a public key, not a secret\" until=\"2026-09-30\"\n```\n\n",
+        "Without `item=` a waiver covers every item of the entity, as before. `secret-in-config` and `high-entropy-config-value` run per `config` key; the finding's help shows the waiver to write, `item=` included.\n",
     ));
     let policies = stdlib_policies_by_pack();
     let mut current_pack = String::new();

@@ -305,6 +305,22 @@ pub enum LowerError {
         help: String,
     },
 
+    /// A KDL type annotation: Berth gives no meaning to one.
+    #[error("type annotation `({annotation})` means nothing in Berth")]
+    #[diagnostic(
+        code(model::type_annotation),
+        help(
+            "remove `({annotation})`: each node and property of Berth's language has its own type (docs/language.md)"
+        )
+    )]
+    TypeAnnotation {
+        /// The annotation.
+        annotation: String,
+        /// Where.
+        #[label("ignored by Berth, so refused")]
+        span: Span,
+    },
+
     /// A `policy` with no `require` or `deny` rule.
     #[error("policy `{id}` has no `require` or `deny` rule")]
     #[diagnostic(

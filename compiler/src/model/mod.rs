@@ -44,7 +44,28 @@ use crate::syntax::Parsed;
 /// `resolve`. Problems are pushed as [`LowerError`]s and lowering goes on, so one run
 /// reports all of them; the returned spec holds everything that lowered cleanly.
 pub fn lower(diags: &mut Diagnostics, parsed: &Parsed) -> Spec {
+    type_annotations(diags, parsed.file, &parsed.document);
     let spec = lower::lower(diags, parsed);
     limits::check(diags, &spec);
     spec
+}
+
+/// KDL type annotations (`(field)"x"`, `(t)node`) mean nothing in Berth's language: each
+/// is an error rather than silently dropped, so a reader never believes one does something.
+fn type_annotations(diags: &mut Diagnostics, file: crate::diag::FileId, document: &kdl::KdlDocument) {
+    for node in document.nodes() {
+        if let Some(ty) = node.ty() {
+            let span = crate::diag::Span::new(file, ty.span());
+            diags.at(span, LowerError::TypeAnnotation { annotation: ty.value().to_owned(), span });
+        }
+        for entry in node.entries() {
+            if let Some(ty) = entry.ty() {
+                let span = crate::diag::Span::new(file, ty.span());
+                diags.at(span, LowerError::TypeAnnotation { annotation: ty.value().to_owned(), span });
+            }
+        }
+        if let Some(children) = node.children() {
+            type_annotations(diags, file, children);
+        }
+    }
 }

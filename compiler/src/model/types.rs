@@ -666,6 +666,9 @@ pub struct PolicyRule {
     pub expression: Spanned<String>,
     /// Message shown when the rule fails.
     pub message: Option<Spanned<String>>,
+    /// `each="config"`: the expression runs once per key of that map (or element of that
+    /// list) as `item`, and each item that fails is its own finding, named and waivable.
+    pub each: Option<Spanned<String>>,
 }
 
 /// `waive "policy" on="domain/entity" reason="..." until="YYYY-MM-DD"`.
@@ -675,6 +678,8 @@ pub struct Waiver {
     pub policy: Spanned<String>,
     /// Entity the waiver applies to, `domain/name` or `domain`.
     pub on: Spanned<String>,
+    /// Only the finding about this item (a rule with `each=`), such as one `config` key.
+    pub item: Option<Spanned<String>>,
     /// Why (required by the policy stage).
     pub reason: Option<Spanned<String>>,
     /// Expiry date.

@@ -58,6 +58,13 @@ impl Engine {
         context
     }
 
+    /// `context` with the variable `item` added (a rule with `each=`).
+    pub(crate) fn with_item<'c, 'v>(&self, context: &'c Context<'_, 'v>, item: &serde_json::Value) -> Context<'c, 'v> {
+        let mut inner = context.new_inner_scope();
+        inner.add_variable_from_value("item", to_cel(item));
+        inner
+    }
+
     /// Evaluate a compiled expression in `context`; `Ok` only for a boolean result.
     pub(crate) fn evaluate(&self, program: &Program, context: &Context<'_, '_>) -> Result<bool, String> {
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| program.execute(context)));

@@ -81,6 +81,8 @@ pub struct Finding {
     pub waived: bool,
     /// The covering waiver's reason.
     pub waiver_reason: Option<String>,
+    /// The item of a rule with `each=` (a `config` key), which a waiver's `item=` names.
+    pub item: Option<String>,
 }
 
 /// Every enabled policy, compiled, and the spec's valid waivers.
@@ -105,6 +107,8 @@ struct CompiledRule {
     expression: crate::diag::Spanned<String>,
     message: Option<String>,
     program: cel::Program,
+    /// The variable whose keys or elements it runs on, one by one, as `item`.
+    each: Option<String>,
     /// Its comprehensions, for the cost estimate on each entity.
     shape: limits::Shape,
 }
@@ -112,6 +116,7 @@ struct CompiledRule {
 struct ValidWaiver {
     policy: String,
     on: String,
+    item: Option<String>,
     reason: String,
     span: Span,
 }
@@ -219,6 +224,7 @@ fn compile(diags: &mut Diagnostics, engine: &Engine, policy: &model::Policy) -> 
         match engine.compile(&rule.expression.value) {
             Ok(program) => rules.push(CompiledRule {
                 shape,
+                each: rule.each.as_ref().map(|each| each.value.clone()),
                 require: rule.require,
                 expression: rule.expression.clone(),
                 message: rule.message.as_ref().map(|m| m.value.clone()),
@@ -292,6 +298,7 @@ fn valid_waiver(
     Some(ValidWaiver {
         policy: waiver.policy.value.clone(),
         on: waiver.on.value.clone(),
+        item: waiver.item.as_ref().map(|item| item.value.clone()),
         reason: reason.value.clone(),
         span: waiver.span,
     })
@@ -402,13 +409,23 @@ pub fn finish(diags: &mut Diagnostics, set: &PolicySet, findings: &[Finding], pa
         return;
     }
     for waiver in &set.waivers {
-        let used = findings.iter().any(|f| f.policy == waiver.policy && covers(&waiver.on, &f.on));
+        let used = findings.iter().any(|f| waiver.covers(f));
         if !used {
             diags.at(
                 waiver.span,
                 PolicyError::UnusedWaiver { policy: waiver.policy.clone(), on: waiver.on.clone(), span: waiver.span },
             );
         }
+    }
+}
+
+impl ValidWaiver {
+    /// Whether this waiver exempts `finding`: its policy, its entity (or the entity's
+    /// domain), and with `item=` only the finding about that item.
+    fn covers(&self, finding: &Finding) -> bool {
+        finding.policy == self.policy
+            && covers(&self.on, &finding.on)
+            && self.item.as_ref().is_none_or(|item| finding.item.as_ref() == Some(item))
     }
 }
 
@@ -438,51 +455,103 @@ impl Accumulator {
         let largest = entity.variables.values().map(limits::largest_collection).max().unwrap_or_default();
         for (rule_index, rule) in policy.rules.iter().enumerate() {
             let estimate = limits::estimate(rule.shape, largest);
-            let outcome = if estimate > limits::MAX_COST {
-                Err(format!(
+            if estimate > limits::MAX_COST {
+                let reason = format!(
                     "its comprehensions could walk {estimate} elements on this entity (a collection of {largest}), more than the budget of {}; nest fewer comprehensions over large lists",
                     limits::MAX_COST
-                ))
-            } else {
-                engine.evaluate(&rule.program, context)
+                );
+                self.error(diags, policy, policy_index, rule_index, entity, reason);
+                continue;
+            }
+            // A rule with `each=` runs once per key (or element) of that variable, as `item`.
+            let items: Vec<Option<Json>> = match &rule.each {
+                None => vec![None],
+                Some(each) => match entity.variables.get(each.as_str()) {
+                    Some(Json::Object(map)) => map.keys().map(|key| Some(Json::String(key.clone()))).collect(),
+                    Some(Json::Array(elements)) => elements.iter().cloned().map(Some).collect(),
+                    _ => Vec::new(),
+                },
             };
-            match outcome {
-                Ok(value) if value == rule.require => {}
-                Ok(_) => {
-                    let key = (policy_index, rule_index, entity.span, entity.label.clone());
-                    let finding = self.findings.entry(key).or_insert_with(|| Finding {
-                        policy: policy.id.clone(),
-                        severity: policy.severity,
-                        message: rule.message.clone().unwrap_or_else(|| {
-                            let verb = if rule.require { "must hold" } else { "must not hold" };
-                            format!("`{}` {verb}", rule.expression.value)
-                        }),
-                        entity: entity.label.clone(),
-                        on: entity.on.clone(),
-                        span: entity.span,
-                        places: Vec::new(),
-                        waived: false,
-                        waiver_reason: None,
-                    });
-                    if !finding.places.iter().any(|p| p == place) {
-                        finding.places.push(place.to_owned());
+            for item in items {
+                let outcome = match &item {
+                    None => engine.evaluate(&rule.program, context),
+                    Some(value) => engine.evaluate(&rule.program, &engine.with_item(context, value)),
+                };
+                match outcome {
+                    Ok(value) if value == rule.require => {}
+                    Ok(_) => {
+                        let item = item.map(|value| value.as_str().map_or_else(|| value.to_string(), str::to_owned));
+                        self.finding(policy, policy_index, rule_index, entity, item, place);
                     }
-                }
-                Err(reason) => {
-                    // One report per rule and entity, however many views fail the same way.
-                    if self.errors.insert((policy_index, rule_index, entity.span), ()).is_none() {
-                        diags.at(
-                            rule.expression.span,
-                            PolicyError::EvaluationFailed {
-                                policy: policy.id.clone(),
-                                entity: format!("`{}`", entity.label),
-                                reason,
-                                span: rule.expression.span,
-                            },
-                        );
-                    }
+                    Err(reason) => self.error(diags, policy, policy_index, rule_index, entity, reason),
                 }
             }
+        }
+    }
+
+    /// Record a failed rule on `entity` (about `item`) in `place`.
+    fn finding(
+        &mut self,
+        policy: &Compiled,
+        policy_index: usize,
+        rule_index: usize,
+        entity: &Entity,
+        item: Option<String>,
+        place: &str,
+    ) {
+        let Some(rule) = policy.rules.get(rule_index) else { return };
+        let label = match &item {
+            Some(item) => format!("{}\u{0}{item}", entity.label),
+            None => entity.label.clone(),
+        };
+        let finding = self.findings.entry((policy_index, rule_index, entity.span, label)).or_insert_with(|| {
+            let message = rule.message.clone().unwrap_or_else(|| {
+                let verb = if rule.require { "must hold" } else { "must not hold" };
+                format!("`{}` {verb}", rule.expression.value)
+            });
+            Finding {
+                policy: policy.id.clone(),
+                severity: policy.severity,
+                message: match &item {
+                    Some(item) => format!("{message}: `{item}`"),
+                    None => message,
+                },
+                entity: entity.label.clone(),
+                on: entity.on.clone(),
+                span: entity.span,
+                places: Vec::new(),
+                waived: false,
+                waiver_reason: None,
+                item,
+            }
+        });
+        if !finding.places.iter().any(|p| p == place) {
+            finding.places.push(place.to_owned());
+        }
+    }
+
+    /// Report a rule that could not be evaluated on `entity`: once per rule and entity,
+    /// however many views or items fail the same way.
+    fn error(
+        &mut self,
+        diags: &mut Diagnostics,
+        policy: &Compiled,
+        policy_index: usize,
+        rule_index: usize,
+        entity: &Entity,
+        reason: String,
+    ) {
+        let Some(rule) = policy.rules.get(rule_index) else { return };
+        if self.errors.insert((policy_index, rule_index, entity.span), ()).is_none() {
+            diags.at(
+                rule.expression.span,
+                PolicyError::EvaluationFailed {
+                    policy: policy.id.clone(),
+                    entity: format!("`{}`", entity.label),
+                    reason,
+                    span: rule.expression.span,
+                },
+            );
         }
     }
 
@@ -490,8 +559,7 @@ impl Accumulator {
         let mut out = Vec::new();
         for (_, mut finding) in self.findings {
             finding.span = name_span(spec, finding.span);
-            if let Some(waiver) = set.waivers.iter().find(|w| w.policy == finding.policy && covers(&w.on, &finding.on))
-            {
+            if let Some(waiver) = set.waivers.iter().find(|w| w.covers(&finding)) {
                 finding.waived = true;
                 finding.waiver_reason = Some(waiver.reason.clone());
                 // Listed as advice, so every report format shows what is waived and why.
@@ -522,8 +590,10 @@ fn diagnostic(finding: &Finding) -> MietteDiagnostic {
         .with_severity(severity)
         .with_label(LabeledSpan::at(finding.span.range(), label))
         .with_help(format!(
-            "fix the spec, or record an exception: `waive \"{}\" on=\"{}\" reason=\"...\" until=\"YYYY-MM-DD\"`",
-            finding.policy, finding.on
+            "fix the spec, or record an exception: `waive \"{}\" on=\"{}\"{} reason=\"...\" until=\"YYYY-MM-DD\"`",
+            finding.policy,
+            finding.on,
+            finding.item.as_ref().map_or_else(String::new, |item| format!(" item=\"{item}\""))
         ))
 }
 

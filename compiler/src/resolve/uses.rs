@@ -30,6 +30,37 @@ pub(super) fn check_uses(cx: &mut Ctx<'_>, spec: &Spec, entities: &BTreeMap<(Str
     }
 }
 
+/// Help for a `uses` naming nothing in an existing domain: the same name in another
+/// domain (`other/name`), else the closest name of the domain, else the closest of every
+/// other domain, written `other/name`.
+fn dangling_help(
+    used: &crate::model::Use,
+    callee_domain: &str,
+    entities: &BTreeMap<(String, String), Entity<'_>>,
+) -> String {
+    if used.domain.is_none() {
+        let elsewhere: Vec<String> = entities
+            .keys()
+            .filter(|(d, n)| d != callee_domain && *n == used.name)
+            .map(|(d, n)| format!("`uses \"{d}/{n}\"`"))
+            .collect();
+        if !elsewhere.is_empty() {
+            return format!("`{}` is declared in another domain: write {}", used.name, elsewhere.join(" or "));
+        }
+    }
+    let local: Vec<&str> = entities.keys().filter(|(d, _)| d == callee_domain).map(|(_, n)| n.as_str()).collect();
+    if let Some(close) = crate::diag::closest(&used.name, local.iter().copied()) {
+        return format!("did you mean `{close}`?");
+    }
+    let others: Vec<&(String, String)> = entities.keys().filter(|(d, _)| d != callee_domain).collect();
+    if let Some(close) = crate::diag::closest(&used.name, others.iter().map(|(_, n)| n.as_str()))
+        && let Some((d, n)) = others.iter().find(|(_, n)| n == close)
+    {
+        return format!("did you mean `uses \"{d}/{n}\"`, in domain `{d}`?");
+    }
+    suggest(&used.name, local.into_iter())
+}
+
 pub(super) fn bind_use(
     cx: &mut Ctx<'_>,
     domain: &str,
@@ -46,9 +77,7 @@ pub(super) fn bind_use(
         None => {
             let domain_exists = entities.keys().any(|(d, _)| *d == callee_domain);
             let help = if domain_exists {
-                let candidates =
-                    entities.iter().filter(|((d, _), _)| *d == callee_domain).map(|((_, n), _)| n.as_str());
-                suggest(&used.name, candidates)
+                dangling_help(used, &callee_domain, entities)
             } else {
                 let mut domains: Vec<&str> = entities.keys().map(|(d, _)| d.as_str()).collect();
                 domains.dedup();

@@ -40,7 +40,7 @@ pub(super) fn policy(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Policy> {
                 }
             }
             "require" | "deny" => {
-                cx.shape(child, &["message"], 1, "a CEL expression");
+                cx.shape(child, &["message", "each"], 1, "a CEL expression");
                 cx.no_children(child);
                 let expression = match args(child).next() {
                     Some(entry) => cx.string(entry, "the CEL expression"),
@@ -50,8 +50,9 @@ pub(super) fn policy(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Policy> {
                     }
                 };
                 let message = cx.string_prop(child, "message");
+                let each = cx.string_prop(child, "each");
                 if let Some(expression) = expression {
-                    rules.push(PolicyRule { require: key == "require", expression, message });
+                    rules.push(PolicyRule { require: key == "require", expression, message, each });
                 }
             }
             _ => {
@@ -71,10 +72,11 @@ pub(super) fn policy(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Policy> {
 }
 
 pub(super) fn waiver(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Waiver> {
-    cx.shape(node, &["on", "reason", "until"], 1, "the policy id");
+    cx.shape(node, &["on", "item", "reason", "until"], 1, "the policy id");
     cx.no_children(node);
     let policy = cx.name_arg(node, "waive", false);
     let on = cx.required_string_prop(node, "on", "write `on=\"<domain>/<name>\"` or `on=\"<domain>\"`");
+    let item = cx.string_prop(node, "item");
     let reason = cx.string_prop(node, "reason");
     let until = cx.string_prop(node, "until");
     if let Some(until) = &until
@@ -88,5 +90,5 @@ pub(super) fn waiver(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Waiver> {
             "write a date as YYYY-MM-DD, such as `2027-03-31`",
         );
     }
-    Some(Waiver { policy: policy?, on: on?, reason, until, span: cx.span_of(node) })
+    Some(Waiver { policy: policy?, on: on?, item, reason, until, span: cx.span_of(node) })
 }
