@@ -303,17 +303,6 @@ pub(crate) fn is_dns_subdomain(name: &str) -> bool {
     name.len() <= 253 && name.split('.').all(is_dns_label)
 }
 
-/// Whether `key` is a Kubernetes label or annotation key: an optional DNS-subdomain
-/// prefix and `/`, then a name of at most 63 characters (letters, digits, `-`, `_`, `.`,
-/// starting and ending with a letter or digit).
-pub(crate) fn is_qualified_name(key: &str) -> bool {
-    let (prefix, name) = match key.rsplit_once('/') {
-        Some((prefix, name)) => (Some(prefix), name),
-        None => (None, key),
-    };
-    prefix.is_none_or(is_dns_subdomain) && name.len() <= 63 && is_label_value(name)
-}
-
 /// Whether `name` (without tag or digest) is an image repository reference: ASCII letters,
 /// digits, `.`, `_`, `-`, `/` and a registry `:port`, no empty path component.
 pub(crate) fn is_image_name(name: &str) -> bool {
