@@ -125,7 +125,7 @@ fn render(
         Err(error) if error.kind() == minijinja::ErrorKind::WriteFailure => {
             return Err(format!("the template renders more than the limit of {MAX_OUTPUT} bytes"));
         }
-        Err(error) => return Err(describe(&error)),
+        Err(error) => return Err(describe_in(&error, source)),
     }
     String::from_utf8(out.0).map_err(|_| "the template renders text that is not UTF-8".to_owned())
 }
@@ -211,10 +211,23 @@ fn bytes(quantity: &str) -> Option<u64> {
 
 /// One line: what went wrong and where in the template.
 fn describe(error: &minijinja::Error) -> String {
+    describe_in(error, "")
+}
+
+/// [`describe`], naming the expression of `source` that failed: `props.sise` is undefined.
+fn describe_in(error: &minijinja::Error, source: &str) -> String {
     if error.kind() == minijinja::ErrorKind::OutOfFuel {
         return format!("the template runs more than {FUEL} steps (nested loops?); simplify it");
     }
-    let detail = error.detail().map_or_else(|| error.kind().to_string(), str::to_owned);
+    let failed = error.range().and_then(|range| source.get(range)).map(str::trim).filter(|text| !text.is_empty());
+    let detail = match (error.kind(), failed) {
+        (minijinja::ErrorKind::UndefinedError, Some(expression)) => {
+            format!(
+                "`{expression}` is undefined (see docs/backing-services.md, \"Template context\", for what a template sees)"
+            )
+        }
+        _ => error.detail().map_or_else(|| error.kind().to_string(), str::to_owned),
+    };
     match error.line() {
         Some(line) => format!("{detail} (line {line} of the template)"),
         None => detail,
@@ -237,6 +250,13 @@ mod tests {
             render_object("kind: X\nmetadata:\n  name: {{ name }}\nspec: {size: {{ size|gib }}}\n", &context).unwrap();
         assert_eq!(object["metadata"]["name"], "a: b\n- c");
         assert_eq!(object["spec"]["size"], 20);
+    }
+
+    #[test]
+    fn an_undefined_value_is_named_with_its_line() {
+        let error = render_text("ok\n{{ props.sise }}", &json!({"props": {"size": 1}})).unwrap_err();
+        assert_eq!(error.split(" (see").next(), Some("`props.sise` is undefined"), "{error}");
+        assert!(error.ends_with("(line 2 of the template)"), "{error}");
     }
 
     #[test]

@@ -154,6 +154,7 @@ mod tests {
             mode: Spanned::new(RealisationMode::InCluster, Span { file: FileId(0), offset: 0, len: 0 }),
             cloud: None,
             requires: Vec::new(),
+            param_formats: Vec::new(),
             binds: vec![Bind {
                 key: spanned("host"),
                 source: BindSource::Value(spanned("{{ name }}.{{ props.zone }}")),
