@@ -17,6 +17,7 @@ mod observe;
 mod pipeline_types;
 mod pod;
 mod types;
+mod unsupported;
 mod vars;
 pub mod vocab;
 

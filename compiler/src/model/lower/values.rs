@@ -44,7 +44,10 @@ impl Ctx<'_> {
                 && !allowed.contains(&name.value())
             {
                 let span = self.span(entry.span());
-                let help = check::suggestion(name.value(), allowed);
+                let help = crate::model::unsupported::concept(name.value()).map_or_else(
+                    || check::suggestion(name.value(), allowed),
+                    |says| format!("Kubernetes concept: {says}"),
+                );
                 self.diags.at(
                     span,
                     LowerError::UnknownProperty { name: name.value().to_owned(), node: node_name.clone(), span, help },
@@ -74,8 +77,12 @@ impl Ctx<'_> {
         }
     }
 
+    /// An unknown node; when its name is a Kubernetes concept (`kubernetes.kdl`), the help
+    /// says what Berth has for it instead of a guess.
     pub(super) fn unknown_node(&mut self, node: &KdlNode, parent: &str, help: String) {
         let span = self.span(node.name().span());
+        let help = crate::model::unsupported::concept(node.name().value())
+            .map_or(help, |says| format!("Kubernetes concept: {says}"));
         self.diags.at(
             span,
             LowerError::UnknownNode { name: node.name().value().to_owned(), parent: parent.to_owned(), span, help },
