@@ -100,7 +100,21 @@ impl<'a> Walker<'a> {
                 self.stmts(&for_loop.else_body)
             }
             Stmt::WithBlock(block) => Err(unsupported("`{% with %}`", block.span())),
-            Stmt::SetBlock(block) => Err(unsupported("a `{% set %}` block", block.span())),
+            Stmt::SetBlock(block) => {
+                // The variable holds what the body prints.
+                let captured = self.captured(&block.body)?;
+                if let Some(filter) = &block.filter {
+                    self.expr(filter)?;
+                }
+                if captured > MAX_VALUE {
+                    return Err(format!(
+                        "line {} of the template can capture up to {captured} bytes in a `{{% set %}}` block, more than the limit of {MAX_VALUE}",
+                        block.span().start_line
+                    ));
+                }
+                self.bind(&block.target, Est::text(captured));
+                Ok(())
+            }
             Stmt::FilterBlock(block) => Err(unsupported("a `{% filter %}` block", block.span())),
             Stmt::AutoEscape(block) => Err(unsupported("`{% autoescape %}`", block.span())),
             Stmt::Do(block) => Err(unsupported("`{% do %}`", block.span())),
@@ -108,6 +122,33 @@ impl<'a> Walker<'a> {
                       blocks, loop controls): write it with `if`, `for`, `set` and expressions"
                 .to_owned()),
         }
+    }
+
+    /// The most bytes `stmts` can print: raw text, each printed value, loops times the
+    /// elements they can walk (at most the bytes of what they walk).
+    fn captured(&mut self, stmts: &'a [Stmt<'a>]) -> Result<u64, String> {
+        let mut total = 0u64;
+        for stmt in stmts {
+            let size = match stmt {
+                Stmt::EmitRaw(raw) => u64::try_from(raw.raw.len()).unwrap_or(u64::MAX),
+                Stmt::EmitExpr(emit) => self.expr(&emit.expr)?.size,
+                Stmt::IfCond(cond) => {
+                    self.expr(&cond.expr)?;
+                    self.captured(&cond.true_body)?.max(self.captured(&cond.false_body)?)
+                }
+                Stmt::ForLoop(for_loop) => {
+                    self.stmt(stmt)?;
+                    let iterations = self.expr(&for_loop.iter)?.size.max(1);
+                    iterations.saturating_mul(self.captured(&for_loop.body)?)
+                }
+                other => {
+                    self.stmt(other)?;
+                    0
+                }
+            };
+            total = total.saturating_add(size);
+        }
+        Ok(total)
     }
 
     /// Give every name of an assignment target the estimate.
@@ -237,7 +278,7 @@ impl<'a> Walker<'a> {
         let arg = |index: usize| args.get(index).copied().unwrap_or(Est::text(0));
         let size = input.size;
         Ok(match filter.name {
-            "length" | "count" | "int" | "float" | "abs" | "round" | "bool" | "mib" | "gib" | "sum" => {
+            "length" | "count" | "int" | "float" | "abs" | "round" | "bool" | "mib" | "gib" | "vcpus" | "sum" => {
                 Est::number(u64::MAX)
             }
             "lower" | "upper" | "trim" | "title" | "capitalize" | "string" | "safe" | "first" | "last" | "reverse"
@@ -337,6 +378,9 @@ mod tests {
         assert!(guard("{{ \"%s\"|format(1) }}").unwrap_err().contains("`format`"));
         assert!(guard("{% set ns = namespace(a=1) %}").unwrap_err().contains("namespace"));
         assert!(guard("{% macro m() %}x{% endmacro %}").is_err());
+        assert!(guard("{% set x %}{{ name }}-{{ name }}{% endset %}{{ x }}").is_ok());
+        let block = "{% set x %}{% for i in range(10000) %}{{ name ~ name }}{% endfor %}{% endset %}{{ x }}";
+        assert!(guard(block).unwrap_err().contains("`{% set %}` block"));
         assert!(guard("{% for x in y recursive %}{{ loop(x) }}{% endfor %}").is_err());
     }
 }
