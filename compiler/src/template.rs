@@ -101,7 +101,7 @@ fn render(
     source: &str,
     context: &serde_json::Value,
 ) -> Result<String, String> {
-    static GUARDED: OnceLock<Mutex<HashMap<(String, u64), Result<(), String>>>> = OnceLock::new();
+    static GUARDED: OnceLock<Mutex<Verdicts>> = OnceLock::new();
     let context_bytes = u64::try_from(serde_json::to_string(context).map_or(0, |text| text.len())).unwrap_or(u64::MAX);
     let class = context_bytes.checked_next_power_of_two().unwrap_or(u64::MAX);
     let guarded = GUARDED.get_or_init(Mutex::default);
@@ -129,6 +129,9 @@ fn render(
     }
     String::from_utf8(out.0).map_err(|_| "the template renders text that is not UTF-8".to_owned())
 }
+
+/// The guard's verdict per (template source, context size class).
+type Verdicts = HashMap<(String, u64), Result<(), String>>;
 
 /// A buffer that refuses to grow past [`MAX_OUTPUT`]: the render stops there.
 struct Capped(Vec<u8>);

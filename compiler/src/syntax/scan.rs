@@ -469,7 +469,7 @@ fn integer_overflows(token: &str) -> bool {
     let digits: String = digits.chars().filter(|c| *c != '_').collect();
     let signed = if negative { format!("-{digits}") } else { digits };
     matches!(
-        i128::from_str_radix(&signed, radix).map_err(|error| error.kind().clone()),
+        i128::from_str_radix(&signed, radix).map_err(|error| *error.kind()),
         Err(std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow)
     )
 }
