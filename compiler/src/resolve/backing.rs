@@ -6,7 +6,7 @@ use super::realise::{self, Scope};
 use super::types::ResolvedBacking;
 use super::{Ctx, suggest};
 use crate::diag::Spanned;
-use crate::model::{BackingService, PropertyType, Value};
+use crate::model::{BackingKind, BackingService, KindProperty, PropertyType, Value};
 use std::collections::BTreeMap;
 
 pub(super) fn backing(cx: &mut Ctx<'_>, backing: &BackingService, scope: &Scope<'_>) -> Option<ResolvedBacking> {
@@ -64,25 +64,7 @@ pub(super) fn backing(cx: &mut Ctx<'_>, backing: &BackingService, scope: &Scope<
                 );
             }
             Some(property) => {
-                if let (Value::Integer(number), (min, max)) = (&value.value, property.range)
-                    && (min.is_some_and(|min| *number < min) || max.is_some_and(|max| *number > max))
-                {
-                    let range = match (min, max) {
-                        (Some(min), Some(max)) => format!("{min} to {max}"),
-                        (Some(min), None) => format!("at least {min}"),
-                        (None, _) => format!("at most {}", max.unwrap_or_default()),
-                    };
-                    cx.error(
-                        value.span,
-                        ResolveError::KindPropertyRange {
-                            name: key.clone(),
-                            kind: kind.name.value.clone(),
-                            value: *number,
-                            range,
-                            span: value.span,
-                        },
-                    );
-                }
+                out_of_range(cx, kind, key, property, value);
                 if let Some((expected, example)) = type_mismatch(property.ty, &value.value) {
                     cx.error(
                         value.span,
@@ -138,6 +120,29 @@ pub(super) fn backing(cx: &mut Ctx<'_>, backing: &BackingService, scope: &Scope<
         binding,
         span: backing.span,
     })
+}
+
+/// An integer property outside the kind's `min=`/`max=`, reported at the value.
+fn out_of_range(cx: &mut Ctx<'_>, kind: &BackingKind, key: &str, property: &KindProperty, value: &Spanned<Value>) {
+    let (Value::Integer(number), (min, max)) = (&value.value, property.range) else { return };
+    if !(min.is_some_and(|min| *number < min) || max.is_some_and(|max| *number > max)) {
+        return;
+    }
+    let range = match (min, max) {
+        (Some(min), Some(max)) => format!("{min} to {max}"),
+        (Some(min), None) => format!("at least {min}"),
+        (None, _) => format!("at most {}", max.unwrap_or_default()),
+    };
+    cx.error(
+        value.span,
+        super::value_errors::ValueError::KindPropertyRange {
+            name: key.to_owned(),
+            kind: kind.name.value.clone(),
+            value: *number,
+            range,
+            span: value.span,
+        },
+    );
 }
 
 /// The property that picks in-cluster or managed.

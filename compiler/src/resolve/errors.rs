@@ -7,6 +7,11 @@ use thiserror::Error;
 /// A problem found while binding names and applying layers.
 #[derive(Debug, Error, Diagnostic)]
 pub enum ResolveError {
+    /// A value of the spec the cluster would refuse (`value_errors.rs`).
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Value(#[from] super::value_errors::ValueError),
+
     /// The spec has no `platform` node.
     #[error("the spec has no `platform` node")]
     #[diagnostic(
@@ -479,68 +484,6 @@ pub enum ResolveError {
         name: String,
         /// The target node.
         #[label("this target")]
-        span: Span,
-    },
-
-    /// A limit below the request it meets after layering (`in` blocks, defaults).
-    #[error(
-        "`{what}-limit` of `{workload}` is `{limit}`, below its `{what}` request `{request}` in environment `{env}`"
-    )]
-    #[diagnostic(
-        code(resolve::limit_below_request),
-        help(
-            "a limit must be at least the request: raise this limit, or set `{what}-limit` next to the `{what}` request that raises it (an `in` block's or the defaults')"
-        )
-    )]
-    LimitBelowRequest {
-        /// `cpu` or `memory`.
-        what: &'static str,
-        /// The limit.
-        limit: String,
-        /// The request it meets.
-        request: String,
-        /// Workload.
-        workload: String,
-        /// Environment.
-        env: String,
-        /// The limit as written.
-        #[label("below the request `{request}` in `{env}`")]
-        span: Span,
-    },
-
-    /// A target param that does not have the form its realisation requires.
-    #[error("param `{param}` of target `{target}` is `{value}`, which is not of the form the realisation needs")]
-    #[diagnostic(code(resolve::invalid_param), help("write it like `{example}` (it must match `{pattern}`)"))]
-    InvalidParam {
-        /// Param name.
-        param: String,
-        /// Its value, escaped.
-        value: String,
-        /// Target.
-        target: String,
-        /// The pattern.
-        pattern: String,
-        /// A value of the right form.
-        example: String,
-        /// The target node.
-        #[label("param `{param}` of this target")]
-        span: Span,
-    },
-
-    /// An integer backing-service property outside the kind's range.
-    #[error("`{name}` of {kind} is {value}, outside {range}")]
-    #[diagnostic(code(resolve::kind_property_range), help("write a value within {range}"))]
-    KindPropertyRange {
-        /// Property.
-        name: String,
-        /// Kind.
-        kind: String,
-        /// The value.
-        value: i64,
-        /// `1..=1000`, `at least 1`.
-        range: String,
-        /// Where.
-        #[label("out of range")]
         span: Span,
     },
 

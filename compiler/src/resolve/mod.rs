@@ -26,6 +26,7 @@ pub mod schema;
 mod supports;
 mod types;
 mod uses;
+mod value_errors;
 mod vars;
 mod workload;
 
@@ -35,6 +36,7 @@ pub use library::Library;
 pub use observe::{ResolvedBurnRate, ResolvedHttpMetrics, ResolvedMonitoring, ResolvedSlo};
 pub use pipelines::{BuiltWorkload, Deployment, ResolvedBuild, ResolvedCiSystem, ResolvedPipelines};
 pub use types::*;
+pub use value_errors::ValueError;
 
 use crate::diag::{Diagnostics, Span, Spanned};
 use crate::model::{Domain, Environment, Spec, WorkloadKind};
@@ -91,7 +93,8 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn error(&mut self, span: Span, error: ResolveError) {
+    fn error(&mut self, span: Span, error: impl Into<ResolveError>) {
+        let error = error.into();
         let key = (span, error.to_string());
         if self.reported.insert(key) {
             self.diags.at(span, error);

@@ -171,7 +171,7 @@ fn param_matches(cx: &mut Ctx<'_>, scope: &Scope<'_>, realisation: &Realisation,
             matches = false;
             cx.error(
                 scope.target_span,
-                ResolveError::InvalidParam {
+                super::value_errors::ValueError::InvalidParam {
                     param: param.to_owned(),
                     value: value.escape_debug().to_string(),
                     target: scope.target.to_owned(),

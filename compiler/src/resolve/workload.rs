@@ -143,7 +143,7 @@ fn check_limits(cx: &mut Ctx<'_>, name: &str, env: &str, settings: &WorkloadSett
         {
             cx.error(
                 limit.span,
-                ResolveError::LimitBelowRequest {
+                super::value_errors::ValueError::LimitBelowRequest {
                     what,
                     limit: limit.value.clone(),
                     request: request.clone(),
