@@ -24,7 +24,7 @@ pub enum EmitError {
         /// Host name as written.
         host: String,
         /// Destination port.
-        port: i32,
+        port: crate::model::bounds::PortNumber,
         /// The target the rule was dropped on.
         target: String,
         /// The `egress` node.

@@ -7,6 +7,9 @@ pub const REPLICAS: (i64, i64) = (0, 1000);
 pub const SCALE: (i64, i64) = (1, 1000);
 /// A TCP or UDP port number.
 pub const PORT: (i64, i64) = (1, 65535);
+/// The one integer type of a port number, from the model through `resolve` to the
+/// emitted objects (the Kubernetes API's `int32`); [`PORT`] and [`NODE_PORT`] bound it.
+pub type PortNumber = i32;
 /// Seconds between SIGTERM and SIGKILL (`termination-grace`): up to a day.
 pub const TERMINATION_GRACE: (i64, i64) = (0, 86_400);
 /// `tolerationSeconds` of a `NoExecute` toleration: up to a day.

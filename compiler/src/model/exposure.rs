@@ -1,6 +1,7 @@
 //! Model type of `expose-port`: a TCP or UDP port reachable from outside the cluster
 //! through a `LoadBalancer` or `NodePort` Service, for clients that do not speak HTTP.
 
+use super::bounds::PortNumber;
 use crate::diag::{Span, Spanned};
 
 /// How an `expose-port` reaches the port.
@@ -32,7 +33,7 @@ pub struct PortExposure {
     /// Load balancer or node port.
     pub kind: Spanned<PortExposureType>,
     /// `node-port=30575`: a fixed node port (default: one the cluster picks).
-    pub node_port: Option<Spanned<i64>>,
+    pub node_port: Option<Spanned<PortNumber>>,
     /// `internal=#true`: a load balancer on the private network (the profile's
     /// `internal-load-balancer-annotation`s).
     pub internal: bool,

@@ -1,6 +1,7 @@
 //! The `backing-kind` node's types: a kind's properties, binding and realisations (stdlib
 //! `kinds/*.kdl` or a user library).
 
+use super::bounds::PortNumber;
 use super::types::Value;
 use crate::diag::{Span, Spanned};
 use indexmap::IndexMap;
@@ -17,7 +18,7 @@ pub struct BackingKind {
     /// Whether the kind keeps state (storage, deletion risk).
     pub stateful: bool,
     /// Default port consumers connect to.
-    pub port: Option<Spanned<u16>>,
+    pub port: Option<Spanned<PortNumber>>,
     /// Properties a declaration of this kind accepts, with their types and defaults.
     pub properties: Vec<KindProperty>,
     /// The variables a consumer gets, in order (`binding { env ... }`).
@@ -91,7 +92,7 @@ pub struct Realisation {
     /// Whether those pods call the Kubernetes API.
     pub api_server: bool,
     /// The port consumers connect to when it differs from the kind's (`port 10000`).
-    pub port: Option<Spanned<u16>>,
+    pub port: Option<Spanned<PortNumber>>,
     /// Object templates (YAML with minijinja), in order.
     pub objects: Vec<Spanned<String>>,
     /// `accepts "version" "15" "16"`: the only values of a property this realisation can

@@ -1,5 +1,6 @@
 //! The typed, spanned spec: what the user wrote, with names still unresolved.
 
+use super::bounds::PortNumber;
 use super::defaults::WorkloadDefaults;
 use super::kind_types::BackingKind;
 use super::pipeline_types::{BuildKind, CiSettings, CiSystem};
@@ -118,7 +119,7 @@ pub struct ProfileFacts {
     pub dns_labels: IndexMap<String, Spanned<String>>,
     /// Port the DNS pods listen on (UDP and TCP); policies see the pod port, so 5353 on
     /// OpenShift although its Service says 53.
-    pub dns_port: Option<Spanned<i64>>,
+    pub dns_port: Option<Spanned<PortNumber>>,
     /// Namespace of the ingress controller (or router) pods that reach exposed services.
     pub ingress_namespace: Option<Spanned<String>>,
     /// Labels of the ingress controller pods (`ingress-label "k" "v"`), in order.
@@ -457,9 +458,9 @@ pub struct Port {
     /// Port name (IANA service name: <= 15 chars, lowercase, a letter).
     pub name: Spanned<String>,
     /// Container port.
-    pub container_port: Spanned<i64>,
+    pub container_port: Spanned<PortNumber>,
     /// Port on the Service (default: the container port).
-    pub service_port: Option<Spanned<i64>>,
+    pub service_port: Option<Spanned<PortNumber>>,
     /// Application protocol.
     pub protocol: Spanned<PortProtocol>,
     /// `metrics=#true`: the monitoring namespace's pods may scrape this port.
@@ -475,7 +476,7 @@ pub struct Egress {
     /// Host name of the endpoint (documentation, and the FQDN for Cilium policies).
     pub host: Spanned<String>,
     /// Destination TCP port.
-    pub port: Spanned<i64>,
+    pub port: Spanned<PortNumber>,
     /// Address range of the endpoint (`203.0.113.0/24`), for a plain NetworkPolicy.
     pub cidr: Option<Spanned<String>>,
     /// The whole node.

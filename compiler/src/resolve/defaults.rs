@@ -6,6 +6,7 @@ use super::errors::ResolveError;
 use super::library::Library;
 use super::types::ResolvedLimitRange;
 use crate::diag::{Diagnostics, Spanned};
+use crate::model::bounds::PortNumber;
 use std::collections::BTreeMap;
 
 /// Every default resolve needs, each one set.
@@ -46,7 +47,7 @@ pub(super) struct Defaults {
     /// Their labels (used only with that namespace).
     pub dns_labels: BTreeMap<String, String>,
     /// Their pod port of a profile that names none.
-    pub dns_port: i64,
+    pub dns_port: PortNumber,
 }
 
 /// Default failure thresholds per probe.

@@ -209,7 +209,7 @@ fn service_vars(
     }?;
     let number = port.service_port.as_ref().unwrap_or(&port.container_port).value;
     let namespace = format!("{domain}-{}", scope.env);
-    let offered = vars::service_vars(name, &namespace, i32::try_from(number).ok()?);
+    let offered = vars::service_vars(name, &namespace, number);
     let mut children: Vec<DerivedEnv> = Vec::new();
     if let Some(env) = &written.env {
         children.push(DerivedEnv { name: env.clone(), value: Spanned::new("$(ADDR)".to_owned(), env.span) });

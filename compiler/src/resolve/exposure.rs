@@ -59,7 +59,7 @@ pub(super) fn expose_ports(
         out.push(ResolvedPortExposure {
             port: port.clone(),
             kind: exposure.kind.value,
-            node_port: exposure.node_port.as_ref().and_then(|p| i32::try_from(p.value).ok()),
+            node_port: exposure.node_port.as_ref().map(|p| p.value),
             internal: exposure.internal,
             from: exposure.from.iter().map(|f| f.value.clone()).collect(),
             annotations,

@@ -98,7 +98,7 @@ pub(super) fn profile(
             facts.dns_labels.into_iter().map(|(k, v)| (k, v.value)).collect()
         },
         dns_namespace: facts.dns_namespace.map_or_else(|| cx.defaults.dns_namespace.clone(), |n| n.value),
-        dns_port: i32::try_from(facts.dns_port.map_or(cx.defaults.dns_port, |p| p.value)).unwrap_or_default(),
+        dns_port: facts.dns_port.map_or(cx.defaults.dns_port, |p| p.value),
         ingress_namespace: facts.ingress_namespace.map(|n| n.value),
         ingress_labels: facts.ingress_labels.into_iter().map(|(k, v)| (k, v.value)).collect(),
         monitoring_namespace: facts.monitoring_namespace.map(|n| n.value),

@@ -11,6 +11,7 @@ use super::schema::to_json;
 use super::supports;
 use super::types::{EnvSource, ResolvedEnv, ResolvedIdentity, ResolvedPodSize, ResolvedProfile, ResolvedRealisation};
 use crate::diag::{Span, Spanned};
+use crate::model::bounds::PortNumber;
 use crate::model::{BackingKind, BindSource, BindingEnvSource, Realisation, RealisationMode, Value};
 use crate::template;
 use serde_json::{Map, Value as Json};
@@ -48,7 +49,7 @@ pub(super) fn realise(
     written: &BTreeMap<String, Spanned<Value>>,
     properties: &BTreeMap<String, Value>,
     managed: bool,
-) -> Option<(ResolvedRealisation, Vec<ResolvedEnv>, Option<u16>)> {
+) -> Option<(ResolvedRealisation, Vec<ResolvedEnv>, Option<PortNumber>)> {
     let mode = if managed { RealisationMode::Managed } else { RealisationMode::InCluster };
     let cloud = scope.profile.cloud.as_str();
     let of_mode = || kind.realisations.iter().filter(|r| r.mode.value == mode);
@@ -338,7 +339,7 @@ fn context(
     kind: &BackingKind,
     name: &str,
     (properties, written): (&BTreeMap<String, Value>, &BTreeMap<String, Spanned<Value>>),
-    port: Option<u16>,
+    port: Option<PortNumber>,
 ) -> Json {
     let mut context = Map::new();
     context.insert("name".to_owned(), to_json(&name));

@@ -5,6 +5,7 @@
 //! read only these types; no emitter sees a spec node or a cloud name in a `match`.
 
 use crate::diag::Span;
+use crate::model::bounds::PortNumber;
 use crate::model::{HealthCheck, PortProtocol, RealisationMode, Value, WorkloadKind};
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -138,7 +139,7 @@ pub struct ResolvedProfile {
     /// Labels selecting the cluster DNS pods (`k8s-app: kube-dns` default).
     pub dns_labels: BTreeMap<String, String>,
     /// Pod port of the cluster DNS, UDP and TCP (53 default).
-    pub dns_port: i32,
+    pub dns_port: PortNumber,
     /// Namespace of the ingress controller pods; `None` when the profile cannot name one
     /// (load balancers that reach pods from outside the cluster), so no in-cluster peer
     /// is allowed.
@@ -469,9 +470,9 @@ pub struct ResolvedPort {
     /// Name.
     pub name: String,
     /// Container port.
-    pub container_port: i32,
+    pub container_port: PortNumber,
     /// Service port.
-    pub service_port: i32,
+    pub service_port: PortNumber,
     /// Application protocol.
     pub protocol: PortProtocol,
     /// Whether the monitoring namespace may scrape this port.
@@ -484,7 +485,7 @@ pub struct ResolvedEgress {
     /// Host name.
     pub host: String,
     /// TCP port.
-    pub port: i32,
+    pub port: PortNumber,
     /// Address range, when written.
     pub cidr: Option<String>,
     /// The `egress` node.
@@ -515,7 +516,7 @@ pub struct ResolvedPortExposure {
     #[serde(rename = "type")]
     pub kind: crate::model::PortExposureType,
     /// A fixed node port, when written.
-    pub node_port: Option<i32>,
+    pub node_port: Option<PortNumber>,
     /// On the private network only.
     pub internal: bool,
     /// Client address ranges allowed in.
@@ -535,7 +536,7 @@ pub struct ResolvedHealth {
     /// Port name.
     pub port: String,
     /// Container port number (gRPC probes need a number).
-    pub port_number: i32,
+    pub port_number: PortNumber,
     /// Initial delay (s); for `health`, of the liveness probe.
     pub initial_delay: i64,
     /// Period (s).
@@ -636,7 +637,7 @@ pub struct ResolvedBacking {
     /// Whether the kind is stateful.
     pub stateful: bool,
     /// Port consumers connect to (the realisation's `port`, else the kind's).
-    pub port: Option<u16>,
+    pub port: Option<PortNumber>,
     /// All properties, kind defaults applied, sorted by name.
     pub properties: BTreeMap<String, Value>,
     /// How it runs on this target.

@@ -8,6 +8,7 @@
 use super::types::{EnvSource, ResolvedEnv};
 use crate::diag::{Span, Spanned};
 use crate::model::DerivedEnv;
+use crate::model::bounds::PortNumber;
 use indexmap::IndexMap;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -77,7 +78,7 @@ pub(super) fn references(value: &str) -> Vec<&str> {
 }
 
 /// The variables a service offers to a caller: `HOST`, `PORT` and `ADDR`.
-pub(super) fn service_vars(name: &str, namespace: &str, port: i32) -> Vec<ResolvedEnv> {
+pub(super) fn service_vars(name: &str, namespace: &str, port: PortNumber) -> Vec<ResolvedEnv> {
     let host = format!("{name}.{namespace}.svc");
     let value = |name: &str, value: String| ResolvedEnv { name: name.to_owned(), source: EnvSource::Value(value) };
     vec![value("HOST", host.clone()), value("PORT", port.to_string()), value("ADDR", format!("{host}:{port}"))]

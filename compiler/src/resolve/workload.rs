@@ -7,6 +7,7 @@ use super::types::*;
 use super::uses::{self, Entity};
 use super::{Ctx, env, exposure, files, layer, pod, probes, suggest};
 use crate::diag::{Span, Spanned};
+use crate::model::bounds::PortNumber;
 use crate::model::quantity_value;
 use crate::model::{Domain, Workload, WorkloadKind, WorkloadSettings};
 use std::collections::BTreeMap;
@@ -113,7 +114,7 @@ pub(super) fn workload(
             .filter_map(|e| {
                 Some(ResolvedEgress {
                     host: e.host.value.clone(),
-                    port: port_number(&e.port)?,
+                    port: e.port.value,
                     cidr: e.cidr.as_ref().map(|c| c.value.clone()),
                     span: e.span,
                 })
@@ -271,7 +272,7 @@ fn shared_settings(cx: &mut Ctx<'_>, domain: &Domain, include: &[Spanned<String>
 
 pub(super) fn ports(cx: &mut Ctx<'_>, workload: &str, settings: &WorkloadSettings) -> Vec<ResolvedPort> {
     let mut ports: Vec<ResolvedPort> = Vec::new();
-    let mut seen: BTreeMap<i64, Span> = BTreeMap::new();
+    let mut seen: BTreeMap<PortNumber, Span> = BTreeMap::new();
     for port in &settings.ports {
         if let Some(first) = seen.get(&port.container_port.value) {
             cx.error(
@@ -287,14 +288,8 @@ pub(super) fn ports(cx: &mut Ctx<'_>, workload: &str, settings: &WorkloadSetting
             continue;
         }
         seen.insert(port.container_port.value, port.container_port.span);
-        let Some(container_port) = port_number(&port.container_port) else { continue };
-        let service_port = match &port.service_port {
-            Some(p) => match port_number(p) {
-                Some(n) => n,
-                None => continue,
-            },
-            None => container_port,
-        };
+        let container_port = port.container_port.value;
+        let service_port = port.service_port.as_ref().map_or(container_port, |p| p.value);
         ports.push(ResolvedPort {
             name: port.name.value.clone(),
             container_port,
@@ -304,11 +299,6 @@ pub(super) fn ports(cx: &mut Ctx<'_>, workload: &str, settings: &WorkloadSetting
         });
     }
     ports
-}
-
-/// A port number as Kubernetes types it; `model` keeps it within `model::bounds::PORT`.
-pub(super) fn port_number(port: &Spanned<i64>) -> Option<i32> {
-    i32::try_from(port.value).ok()
 }
 
 /// The named port, or the first port when none is named.

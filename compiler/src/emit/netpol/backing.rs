@@ -15,6 +15,7 @@ use super::peers;
 use crate::emit::errors::EmitError;
 use crate::emit::{Artifact, common};
 use crate::model::RealisationMode;
+use crate::model::bounds::PortNumber;
 use crate::resolve::{Estate, ResolvedBacking, ResolvedDomain, ResolvedWorkload, UseTarget, View};
 use k8s_openapi::api::networking::v1::{
     NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicySpec,
@@ -23,7 +24,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
 /// Ports the Kubernetes API server listens on (443 behind the `kubernetes` Service,
 /// 6443 on kubeadm-style control planes; policies see the endpoint's port).
-const API_SERVER_PORTS: [i32; 2] = [443, 6443];
+const API_SERVER_PORTS: [PortNumber; 2] = [443, 6443];
 
 /// The egress rule of a consumer towards one backing service it uses, if one can be built.
 pub(super) fn consumer_egress(
@@ -31,7 +32,7 @@ pub(super) fn consumer_egress(
     domain: &ResolvedDomain,
     backing: &ResolvedBacking,
 ) -> Option<NetworkPolicyEgressRule> {
-    let port = i32::from(backing.port?);
+    let port = backing.port?;
     match backing.realisation.mode {
         RealisationMode::InCluster => {
             let pods = &backing.realisation.pods;
@@ -97,10 +98,7 @@ pub(super) fn pods_policy(
         .map(|workload| peers::labelled_peer(&domain.namespace, &common::selector_labels(view, &workload)))
         .collect();
     if let (Some(port), false) = (backing.port, consumers.is_empty()) {
-        ingress.push(NetworkPolicyIngressRule {
-            from: Some(consumers),
-            ports: Some(vec![peers::tcp_port(i32::from(port))]),
-        });
+        ingress.push(NetworkPolicyIngressRule { from: Some(consumers), ports: Some(vec![peers::tcp_port(port)]) });
     }
     ingress.push(NetworkPolicyIngressRule { from: Some(vec![own.clone()]), ports: None });
     if let Some(operator) = &realisation.operator_namespace {

@@ -35,6 +35,7 @@ use crate::diag::Diagnostics;
 use crate::emit::errors::EmitError;
 use crate::emit::{Artifact, Body, common};
 use crate::model::WorkloadKind;
+use crate::model::bounds::PortNumber;
 use crate::resolve::{Estate, ResolvedDomain, ResolvedWorkload, UseTarget, View};
 use k8s_openapi::api::networking::v1::{
     NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicySpec,
@@ -152,7 +153,7 @@ fn exposure_and_endpoint_warnings(
 }
 
 /// The port of a cloud provider's HTTPS endpoints.
-const HTTPS: i32 = 443;
+const HTTPS: PortNumber = 443;
 
 /// `default-deny`: every pod of the namespace, both directions, no rules.
 fn default_deny(estate: &Estate, view: &View, domain: &ResolvedDomain) -> Artifact {

@@ -2,6 +2,7 @@
 //! ingress from the ingress controller.
 
 use crate::emit::common;
+use crate::model::bounds::PortNumber;
 use crate::resolve::{ResolvedPort, ResolvedProfile, ResolvedWorkload, View};
 use k8s_openapi::api::networking::v1::{
     NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort,
@@ -117,7 +118,7 @@ pub(super) fn namespace_peer(namespace: &str) -> NetworkPolicyPeer {
 }
 
 /// One TCP port.
-pub(super) fn tcp_port(port: i32) -> NetworkPolicyPort {
+pub(super) fn tcp_port(port: PortNumber) -> NetworkPolicyPort {
     NetworkPolicyPort { port: Some(IntOrString::Int(port)), protocol: Some("TCP".to_owned()), end_port: None }
 }
 

@@ -31,8 +31,7 @@ pub(super) fn expose_port(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<PortExposu
             None
         }
     };
-    let node_port =
-        prop(node, "node-port").and_then(|entry| cx.integer(entry, "`node-port`", NODE_PORT.0, NODE_PORT.1));
+    let node_port = prop(node, "node-port").and_then(|entry| cx.port(entry, "`node-port`", NODE_PORT));
     let internal = prop(node, "internal").and_then(|entry| cx.boolean(entry, "`internal`"));
     if let (Some(kind), Some(internal)) = (&kind, &internal)
         && kind.value == PortExposureType::NodePort

@@ -53,9 +53,7 @@ pub(super) fn backing_kind(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<BackingKi
             }
             "port" => {
                 if cx.once(&mut once, child, key, "backing-kind") {
-                    port = cx
-                        .single_integer(child, PORT.0, PORT.1)
-                        .and_then(|port| u16::try_from(port.value).ok().map(|value| Spanned::new(value, port.span)));
+                    port = cx.single_port(child, PORT);
                 }
             }
             "property" => {
@@ -242,9 +240,7 @@ pub(super) fn realisation(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Realisatio
             "pod-size" => realisation.pod_sizes.extend(pod_size(cx, child)),
             "port" => {
                 if cx.once(&mut once, child, key, "realise") {
-                    realisation.port = cx
-                        .single_integer(child, PORT.0, PORT.1)
-                        .and_then(|port| u16::try_from(port.value).ok().map(|value| Spanned::new(value, port.span)));
+                    realisation.port = cx.single_port(child, PORT);
                 }
             }
             _ => {

@@ -117,7 +117,7 @@ pub(super) fn fact(cx: &mut Ctx<'_>, child: &KdlNode, facts: &mut ProfileFacts, 
         }
         "dns-port" => {
             if cx.once(once, child, key, parent) {
-                facts.dns_port = cx.single_integer(child, PORT.0, PORT.1);
+                facts.dns_port = cx.single_port(child, PORT);
             }
         }
         "ingress-annotation"

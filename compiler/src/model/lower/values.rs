@@ -1,6 +1,7 @@
 //! The lowering context and its readers: node shapes and values, each mistake a diagnostic.
 
 use crate::diag::{Diagnostics, FileId, Span, Spanned};
+use crate::model::bounds::PortNumber;
 use crate::model::check;
 use crate::model::errors::LowerError;
 use crate::model::types::*;
@@ -172,6 +173,18 @@ impl Ctx<'_> {
     pub(super) fn single_bool(&mut self, node: &KdlNode) -> Option<Spanned<bool>> {
         let entry = self.single_entry(node, "`#true` or `#false`")?;
         self.boolean(entry, &format!("`{}`", node.name().value()))
+    }
+
+    /// A port number within `range` (`bounds::PORT` or `bounds::NODE_PORT`).
+    pub(super) fn port(&mut self, entry: &KdlEntry, what: &str, range: (i64, i64)) -> Option<Spanned<PortNumber>> {
+        let number = self.integer(entry, what, range.0, range.1)?;
+        PortNumber::try_from(number.value).ok().map(|value| Spanned::new(value, number.span))
+    }
+
+    /// The one argument of `node`, a port number within `range`.
+    pub(super) fn single_port(&mut self, node: &KdlNode, range: (i64, i64)) -> Option<Spanned<PortNumber>> {
+        let number = self.single_integer(node, range.0, range.1)?;
+        PortNumber::try_from(number.value).ok().map(|value| Spanned::new(value, number.span))
     }
 
     pub(super) fn single_integer(&mut self, node: &KdlNode, min: i64, max: i64) -> Option<Spanned<i64>> {

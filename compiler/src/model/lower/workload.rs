@@ -362,13 +362,13 @@ pub(super) fn port(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Port> {
         cx.diags.at(name.span, LowerError::InvalidPortName { name: name.value.clone(), reason, span: name.span });
     }
     let number = match args.next() {
-        Some(entry) => cx.integer(entry, "the port number", PORT.0, PORT.1),
+        Some(entry) => cx.port(entry, "the port number", PORT),
         None => {
             cx.missing(node, "a port number", "write `port \"http\" 8080`");
             None
         }
     };
-    let service_port = prop(node, "service-port").and_then(|entry| cx.integer(entry, "`service-port`", PORT.0, PORT.1));
+    let service_port = prop(node, "service-port").and_then(|entry| cx.port(entry, "`service-port`", PORT));
     let protocol = match prop(node, "protocol").and_then(|entry| cx.string(entry, "`protocol`")) {
         Some(written) => {
             let choice = cx.choice(&written, "protocol", &["http", "grpc", "tcp", "udp"]);
@@ -654,7 +654,7 @@ pub(super) fn egress(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Egress> {
             "write a host name such as `api.stripe.com`",
         );
     }
-    let Some(port) = prop(node, "port").and_then(|entry| cx.integer(entry, "`port`", PORT.0, PORT.1)) else {
+    let Some(port) = prop(node, "port").and_then(|entry| cx.port(entry, "`port`", PORT)) else {
         if prop(node, "port").is_none() {
             cx.missing(node, "a port", "write `egress \"<host>\" port=443`");
         }
