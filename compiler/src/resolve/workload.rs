@@ -111,13 +111,11 @@ pub(super) fn workload(
         egress: settings
             .egress
             .iter()
-            .filter_map(|e| {
-                Some(ResolvedEgress {
-                    host: e.host.value.clone(),
-                    port: e.port.value,
-                    cidr: e.cidr.as_ref().map(|c| c.value.clone()),
-                    span: e.span,
-                })
+            .map(|e| ResolvedEgress {
+                host: e.host.value.clone(),
+                port: e.port.value,
+                cidr: e.cidr.as_ref().map(|c| c.value.clone()),
+                span: e.span,
             })
             .collect(),
         bindings: env.bindings,
