@@ -146,25 +146,25 @@ pub(super) fn workload(
         && !scraped
     {
         let error = MonitoringError::NoMetricsPort { node: "http-metrics", workload: name.to_owned(), span: http.span };
-        cx.error(http.span, error.into());
+        cx.error(http.span, error);
     }
     let Some(slo) = slo else { return (metrics, None) };
     if kind != WorkloadKind::Service {
         let error = MonitoringError::SloNeedsService { kind: kind.as_str(), workload: name.to_owned(), span: slo.span };
-        cx.error(slo.span, error.into());
+        cx.error(slo.span, error);
         return (metrics, None);
     }
     if slo.availability.is_none() && slo.latency_ms.is_none() {
-        cx.error(slo.span, MonitoringError::SloWithoutObjective { workload: name.to_owned(), span: slo.span }.into());
+        cx.error(slo.span, MonitoringError::SloWithoutObjective { workload: name.to_owned(), span: slo.span });
         return (metrics, None);
     }
     if settings.http_metrics.is_none() {
-        cx.error(slo.span, MonitoringError::SloWithoutMetrics { workload: name.to_owned(), span: slo.span }.into());
+        cx.error(slo.span, MonitoringError::SloWithoutMetrics { workload: name.to_owned(), span: slo.span });
         return (metrics, None);
     }
     if !scraped {
         let error = MonitoringError::NoMetricsPort { node: "slo", workload: name.to_owned(), span: slo.span };
-        cx.error(slo.span, error.into());
+        cx.error(slo.span, error);
     }
     let resolved = ResolvedSlo {
         availability: slo.availability.as_ref().map(|a| a.value),
