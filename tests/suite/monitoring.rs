@@ -1,7 +1,8 @@
 //! Monitoring (`tests/fixtures/monitoring/*.kdl`): the monitors, PrometheusRules and
 //! dashboards a spec's `metrics=#true` ports, `http-metrics` and `slo` become, snapshotted;
 //! and the properties the snapshots alone would not make plain: the burn-rate factors of
-//! the SRE workbook, the team label, the dashboard's JSON, a `--lib` template override.
+//! the SRE workbook, the team label, the dashboard's JSON, a `--lib` template override,
+//! and the AnalysisTemplate an `slo` becomes where a Rollout owns the pods.
 
 use berth::driver::{Compilation, Inputs, Options, compile};
 use berth::emit::{ArtifactTree, Body};
@@ -10,7 +11,9 @@ use berth::output::report::{ReportFormat, render};
 use serde_json::Value;
 
 /// The file kinds monitoring emits.
-const KINDS: [&str; 4] = ["/servicemonitor-", "/podmonitor-", "/prometheusrule-", "-dashboard.yaml"];
+/// The file kinds monitoring emits, and the Rollouts an AnalysisTemplate gates.
+const KINDS: [&str; 6] =
+    ["/servicemonitor-", "/podmonitor-", "/prometheusrule-", "/analysistemplate-", "/rollout-", "-dashboard.yaml"];
 
 fn fixture(name: &str) -> Compilation {
     let path = format!("{}/fixtures/monitoring/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -141,4 +144,101 @@ monitoring {
     assert!(compilation.tree.keys().any(|p| p.ends_with("/podmonitor-mailer-custom.yaml")));
     assert!(!compilation.tree.keys().any(|p| p.ends_with("/podmonitor-mailer.yaml")));
     assert!(compilation.tree.keys().any(|p| p.ends_with("/servicemonitor-checkout.yaml")), "the stdlib's stays");
+}
+
+/// The `analysis` step or blue-green analysis of a Rollout: the template it names and the
+/// argument it passes.
+fn gate(analysis: &Value) -> (&str, &Value) {
+    let name = analysis.pointer("/templates/0/templateName").and_then(Value::as_str).unwrap_or_default();
+    (name, &analysis["args"])
+}
+
+/// Each canary weight is followed by the analysis of the `slo`, before its pause; the
+/// blue-green switch waits for it (pre-promotion) and is undone by it (post-promotion).
+/// The Rollout names the AnalysisTemplate emitted next to it and passes the new pods'
+/// pod-template hash, which the template declares. A Rollout without `slo` is not gated.
+#[test]
+fn an_slo_gates_each_canary_step_and_the_blue_green_switch() {
+    let compilation = fixture("analysis.kdl");
+    let hash = serde_json::json!([{ "name": "pod-hash", "valueFrom": { "podTemplateHashValue": "Latest" } }]);
+    for env in ["prod/aws", "dr/azure"] {
+        let template = object(&compilation, &format!("{env}/order/analysistemplate-order-api-slo.yaml"));
+        assert_eq!(template["kind"], "AnalysisTemplate");
+        assert_eq!(template["spec"]["args"], serde_json::json!([{ "name": "pod-hash" }]));
+    }
+    let canary = object(&compilation, "prod/aws/order/rollout-order-api.yaml");
+    let steps = canary.pointer("/spec/strategy/canary/steps").and_then(Value::as_array).unwrap();
+    let kinds: Vec<&str> = steps.iter().map(|step| step.as_object().unwrap().keys().next().unwrap().as_str()).collect();
+    assert_eq!(kinds, ["setWeight", "analysis", "pause", "setWeight", "analysis", "pause"]);
+    for step in steps.iter().filter_map(|step| step.get("analysis")) {
+        assert_eq!(gate(step), ("order-api-slo", &hash));
+    }
+    let blue_green = object(&compilation, "dr/azure/order/rollout-order-api.yaml");
+    for when in ["prePromotionAnalysis", "postPromotionAnalysis"] {
+        let analysis = &blue_green["spec"]["strategy"]["blueGreen"][when];
+        assert_eq!(gate(analysis), ("order-api-slo", &hash), "{when}");
+    }
+    for path in ["prod/aws/order/rollout-order-query.yaml", "dr/azure/order/rollout-order-query.yaml"] {
+        let text = object(&compilation, path).to_string();
+        assert!(!text.contains("nalysis"), "{path} has no slo and no analysis: {text}");
+    }
+    assert!(!compilation.tree.keys().any(|p| p.contains("analysistemplate-order-query")));
+}
+
+/// The conditions are the error budgets of the objectives (99.5 %: 0.005 failed; a p95
+/// under 250 ms: 0.05 slow), on the new pods' requests only, and a measurement with no
+/// requests reads 0 rather than nothing.
+#[test]
+fn analysis_conditions_are_the_slo_budgets_on_the_new_pods() {
+    let compilation = fixture("analysis.kdl");
+    let template = object(&compilation, "prod/aws/order/analysistemplate-order-api-slo.yaml");
+    let metrics = template["spec"]["metrics"].as_array().unwrap();
+    let conditions: Vec<(&str, &str)> =
+        metrics.iter().map(|m| (m["name"].as_str().unwrap(), m["successCondition"].as_str().unwrap())).collect();
+    assert_eq!(conditions, [("error-ratio", "result[0] <= 0.005"), ("slow-ratio", "result[0] <= 0.05")]);
+    for metric in metrics {
+        let prometheus = &metric["provider"]["prometheus"];
+        assert_eq!(prometheus["address"], "http://prometheus-operated.monitoring.svc:9090");
+        let query = prometheus["query"].as_str().unwrap();
+        let selector = r#"namespace="order-prod",workload="order-api",rollouts_pod_template_hash="{{args.pod-hash}}""#;
+        assert!(query.contains(selector), "{query}");
+        assert!(query.trim_end().ends_with("or vector(0)"), "{query}");
+    }
+    assert!(metrics[0]["provider"]["prometheus"]["query"].as_str().unwrap().contains(r#"code=~"5..""#));
+    assert!(metrics[1]["provider"]["prometheus"]["query"].as_str().unwrap().contains(r#"le=~"0[.]25""#));
+    // The monitors copy the pod label the queries select on.
+    let monitor = object(&compilation, "prod/aws/order/podmonitor-order-api.yaml");
+    let relabelings = monitor.pointer("/spec/podMetricsEndpoints/0/relabelings").unwrap().to_string();
+    assert!(relabelings.contains("__meta_kubernetes_pod_label_rollouts_pod_template_hash"), "{relabelings}");
+}
+
+/// A library `analysis` template that renders another name (or no `pod-hash` argument)
+/// would leave the Rollout naming what does not exist: `emit::monitoring_template`.
+#[test]
+fn a_library_analysis_template_keeps_what_the_rollout_names() {
+    let path = format!("{}/fixtures/monitoring/analysis.kdl", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(path).unwrap();
+    for (metadata, args, expected) in [
+        ("[= name =]-gate", "[= pod_hash_arg =]", "names the AnalysisTemplate `order-api-slo`"),
+        ("[= analysis =]", "hash", "passes the argument `pod-hash`"),
+    ] {
+        let library = format!(
+            "monitoring {{\n    analysis #\"\"\"\n        apiVersion: argoproj.io/v1alpha1\n        kind: AnalysisTemplate\n        metadata:\n          name: {metadata}\n        spec:\n          args:\n            - name: {args}\n          metrics: []\n        \"\"\"#\n}}\n"
+        );
+        let mut inputs = Inputs::spec("analysis.kdl".to_owned(), text.clone());
+        inputs
+            .libraries
+            .push(berth::diag::SourceFile { name: "platform-lib/monitoring.kdl".to_owned(), text: library });
+        let compilation = compile(&inputs, &Options::default());
+        let found: Vec<(String, String)> = compilation
+            .diagnostics
+            .sorted()
+            .iter()
+            .map(|d| (d.diagnostic.code().map(|c| c.to_string()).unwrap_or_default(), d.diagnostic.to_string()))
+            .collect();
+        assert!(
+            found.iter().any(|(code, message)| code == "emit::monitoring_template" && message.contains(expected)),
+            "{found:?}"
+        );
+    }
 }

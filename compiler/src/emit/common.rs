@@ -111,6 +111,38 @@ pub fn component(kind: WorkloadKind) -> &'static str {
     kind.as_str()
 }
 
+/// The argument an analysis template receives from the Rollout: the pod-template hash of
+/// the new pods (`rollouts-pod-template-hash`), so its queries judge only them.
+pub const ANALYSIS_POD_HASH_ARG: &str = "pod-hash";
+
+/// The AnalysisTemplate that gates a workload's progressive rollout in a view, by name:
+/// `<name>-slo` when the workload has an `slo`, the environment rolls out `canary` or
+/// `blue-green` through the target's Rollouts controller, and Prometheus runs there
+/// (`monitoring-namespace`). The monitoring emitter writes it from the library's
+/// `analysis` template; the Rollout names it. `None`: nothing gates the rollout.
+pub fn analysis_template(view: &View, workload: &ResolvedWorkload) -> Option<String> {
+    let gated = progressive(view, workload)
+        && workload.kind == WorkloadKind::Service
+        && workload.slo.is_some()
+        && view.profile.monitoring_namespace.is_some();
+    gated.then(|| format!("{}-slo", workload.name))
+}
+
+/// Whether an Argo Rollouts `Rollout` owns the workload's pods in a view: the environment
+/// rolls out `canary` (a service or worker) or `blue-green` (a service with ports) and the
+/// target runs the controller. Jobs, and workers under blue-green, keep their controller.
+pub fn progressive(view: &View, workload: &ResolvedWorkload) -> bool {
+    use crate::resolve::RolloutStrategy;
+    let serves = workload.kind == WorkloadKind::Service && !workload.ports.is_empty();
+    view.profile.rollouts_controller
+        && workload.kind != WorkloadKind::Job
+        && match view.rollout.strategy {
+            RolloutStrategy::Rolling => false,
+            RolloutStrategy::Canary => true,
+            RolloutStrategy::BlueGreen => serves,
+        }
+}
+
 /// The artifact path `<env>/<target>/<domain>/<kind>-<name>.yaml`, kind in lower case.
 pub fn artifact_path(view: &View, domain: &str, kind: &str, name: &str) -> String {
     format!("{}/{}/{}/{}-{}.yaml", view.env, view.target, domain, kind.to_ascii_lowercase(), name)

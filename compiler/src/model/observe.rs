@@ -61,7 +61,8 @@ pub struct MetricsConvention {
 /// the templates and facts it sets.
 #[derive(Debug, Clone, Default)]
 pub struct Monitoring {
-    /// Object templates by name (`service-monitor`, `pod-monitor`, `rules`, `dashboard`):
+    /// Object templates by name (`service-monitor`, `pod-monitor`, `rules`, `analysis`,
+    /// `dashboard`):
     /// minijinja with `[= =]` delimiters.
     pub templates: IndexMap<String, Spanned<String>>,
     /// `burn-rate long="1h" short="5m" budget-percent=2 severity="page"`, in order; a
@@ -74,7 +75,7 @@ pub struct Monitoring {
 }
 
 /// The template names of `monitoring`.
-pub const MONITORING_TEMPLATES: &[&str] = &["service-monitor", "pod-monitor", "rules", "dashboard"];
+pub const MONITORING_TEMPLATES: &[&str] = &["service-monitor", "pod-monitor", "rules", "analysis", "dashboard"];
 
 /// One multi-window burn-rate alert: fire when both windows burn the budget faster than
 /// `budget-percent` of it would be spent in `long`.

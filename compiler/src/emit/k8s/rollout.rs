@@ -15,11 +15,12 @@
 //!   `<name>-canary`; otherwise the weight is the share of canary pods (replica ratio).
 //! - Blue-green: the Service `<name>` is the active one, `<name>-preview` reaches the new
 //!   pods before promotion; promotion is automatic once the new pods are ready and the
-//!   pre-promotion analysis (see [`analysis`]) passes.
+//!   pre-promotion analysis (see [`analysis`]) passes; the post-promotion analysis
+//!   switches back to the old pods (kept `scaleDownDelaySeconds` after it) on failure.
 
 use super::Ctx;
 use crate::emit::Artifact;
-use crate::emit::common::selector_labels;
+use crate::emit::common::{self, selector_labels};
 use crate::emit::errors::EmitError;
 use crate::resolve::{Exposure, ResolvedWorkload, RolloutStrategy};
 use serde_json::{Value, json};
@@ -68,27 +69,31 @@ impl Plan {
 pub(super) fn plan(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Plan {
     let profile = &ctx.view.profile;
     let serves = workload.kind == crate::model::WorkloadKind::Service && !workload.ports.is_empty();
-    let deployed = workload.kind != crate::model::WorkloadKind::Job;
+    if !common::progressive(ctx.view, workload) {
+        return Plan::Rolling;
+    }
     match ctx.view.rollout.strategy {
-        _ if !profile.rollouts_controller || !deployed => Plan::Rolling,
-        RolloutStrategy::Rolling => Plan::Rolling,
-        RolloutStrategy::Canary => {
-            Plan::Canary { routed: serves && !workload.expose.is_empty() && profile.rollout_router.is_some() }
-        }
-        RolloutStrategy::BlueGreen if serves => Plan::BlueGreen,
-        RolloutStrategy::BlueGreen => Plan::Rolling,
+        RolloutStrategy::BlueGreen => Plan::BlueGreen,
+        _ => Plan::Canary { routed: serves && !workload.expose.is_empty() && profile.rollout_router.is_some() },
     }
 }
 
 /// The analysis that gates each canary step and the blue-green promotion: an Argo
-/// Rollouts `RolloutAnalysis` (`{"templates": [{"templateName": ..}], "args": [..]}`),
-/// or `None` while the workload has none.
+/// Rollouts `RolloutAnalysis` naming the workload's AnalysisTemplate (its `slo`, written
+/// by the monitoring emitter from the library's `analysis` template) with the new pods'
+/// pod-template hash as argument, or `None` when nothing gates the workload
+/// ([`common::analysis_template`] decides for both emitters).
 ///
-/// This is the one hook analysis plugs into: a canary gets an `analysis` step after
-/// every `setWeight`, blue-green a `prePromotionAnalysis`. It names only
-/// AnalysisTemplates that are emitted next to the Rollout, never one that does not exist.
-pub(super) fn analysis(_ctx: &Ctx<'_>, _workload: &ResolvedWorkload) -> Option<Value> {
-    None
+/// A canary gets an `analysis` step after every `setWeight`, blue-green a
+/// `prePromotionAnalysis` (the preview pods, before the switch) and a
+/// `postPromotionAnalysis` (the same pods under the real traffic, switched back on
+/// failure). It names only AnalysisTemplates that are emitted next to the Rollout.
+pub(super) fn analysis(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Option<Value> {
+    let template = common::analysis_template(ctx.view, workload)?;
+    Some(json!({
+        "templates": [{ "templateName": template }],
+        "args": [{ "name": common::ANALYSIS_POD_HASH_ARG, "valueFrom": { "podTemplateHashValue": "Latest" } }],
+    }))
 }
 
 /// The Rollout of a workload whose plan is progressive.
@@ -109,6 +114,7 @@ pub(super) fn rollout(
             });
             if let Some(analysis) = &analysis {
                 blue_green["prePromotionAnalysis"] = analysis.clone();
+                blue_green["postPromotionAnalysis"] = analysis.clone();
             }
             json!({ "blueGreen": blue_green })
         }

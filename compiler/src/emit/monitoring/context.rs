@@ -5,7 +5,8 @@ use crate::emit::common;
 use crate::resolve::{Estate, ResolvedDomain, ResolvedSlo, ResolvedWorkload, View};
 use serde_json::{Value, json};
 
-/// The context of a workload's templates (`service-monitor`, `pod-monitor`, `rules`);
+/// The context of a workload's templates (`service-monitor`, `pod-monitor`, `rules`,
+/// `analysis`);
 /// docs/monitoring.md lists it.
 pub(super) fn workload(estate: &Estate, view: &View, domain: &ResolvedDomain, workload: &ResolvedWorkload) -> Value {
     let metrics_ports: Vec<Value> = workload
@@ -27,6 +28,8 @@ pub(super) fn workload(estate: &Estate, view: &View, domain: &ResolvedDomain, wo
         map.insert("metrics".to_owned(), json!(workload.http_metrics));
         map.insert("promql".to_owned(), json!(promql_selector(&domain.namespace, &workload.name)));
         map.insert("slo".to_owned(), workload.slo.as_ref().map_or(Value::Null, |slo| objectives(estate, slo)));
+        map.insert("analysis".to_owned(), json!(common::analysis_template(view, workload)));
+        map.insert("pod_hash_arg".to_owned(), json!(common::ANALYSIS_POD_HASH_ARG));
     }
     context
 }

@@ -4,8 +4,10 @@
 //! In: the resolved [`Estate`] (its `monitoring` templates, library data). Out: per view
 //! whose target names a `monitoring-namespace` (where Prometheus runs), a
 //! ServiceMonitor (service) or PodMonitor (worker, job) per workload with a metrics
-//! port, a PrometheusRule per workload with an `slo`, and a ConfigMap holding the
-//! domain's dashboard when one of its workloads has `http-metrics`. The objects come
+//! port, a PrometheusRule per workload with an `slo`, an Argo Rollouts AnalysisTemplate
+//! per workload whose `slo` gates its canary steps or blue-green promotion (where
+//! [`common::analysis_template`] names one), and a ConfigMap holding the domain's
+//! dashboard when one of its workloads has `http-metrics`. The objects come
 //! from the library's templates (`stdlib/monitoring.kdl`, replaceable with `--lib`);
 //! this module knows no metric name, alert or dashboard.
 
@@ -69,7 +71,11 @@ fn objects(cx: &mut Emit<'_>, view: &View, domain: &ResolvedDomain) {
         let labels = common::workload_labels(&cx.estate.platform, view, workload);
         let mut names = Vec::new();
         if workload.ports.iter().any(|port| port.metrics) {
-            names.push(if workload.kind == crate::model::WorkloadKind::Service {
+            // A Rollout's pods are scraped directly: its preview or canary Service selects
+            // the same pods as the stable one once promoted, and a ServiceMonitor would
+            // scrape each of them twice.
+            let rollout = common::progressive(view, workload);
+            names.push(if workload.kind == crate::model::WorkloadKind::Service && !rollout {
                 "service-monitor"
             } else {
                 "pod-monitor"
@@ -78,14 +84,43 @@ fn objects(cx: &mut Emit<'_>, view: &View, domain: &ResolvedDomain) {
         if workload.slo.is_some() {
             names.push("rules");
         }
+        let analysis = common::analysis_template(view, workload);
+        if analysis.is_some() {
+            names.push("analysis");
+        }
         for name in names {
             let Some(template) = cx.estate.monitoring.templates.get(name) else { continue };
             let subject = format!("{}/{}", domain.name, workload.name);
-            if let Some(object) = render(cx, name, template, &context, &subject) {
-                place(cx, view, domain, object, &labels, origin.clone(), workload.span);
+            let Some(object) = render(cx, name, template, &context, &subject) else { continue };
+            if name == "analysis"
+                && let Err(reason) = gate(&object, analysis.as_deref().unwrap_or_default())
+            {
+                broken(cx, name, template, &subject, reason);
+                continue;
             }
+            place(cx, view, domain, object, &labels, origin.clone(), workload.span);
         }
     }
+}
+
+/// What the Rollout relies on in a rendered `analysis`: an AnalysisTemplate of the name
+/// it names, declaring the argument it passes.
+fn gate(object: &Value, name: &str) -> Result<(), String> {
+    let kind = object.get("kind").and_then(Value::as_str).unwrap_or_default();
+    let rendered = object.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
+    if kind != "AnalysisTemplate" || rendered != name {
+        return Err(format!(
+            "the Rollout names the AnalysisTemplate `{name}` (`[= analysis =]`), not the {kind} `{rendered}`"
+        ));
+    }
+    let declared = object.pointer("/spec/args").and_then(Value::as_array).is_some_and(|args| {
+        args.iter().any(|arg| arg.get("name").and_then(Value::as_str) == Some(common::ANALYSIS_POD_HASH_ARG))
+    });
+    if !declared {
+        let arg = common::ANALYSIS_POD_HASH_ARG;
+        return Err(format!("the Rollout passes the argument `{arg}`; declare it in `spec.args`"));
+    }
+    Ok(())
 }
 
 /// The domain's dashboard, in a ConfigMap the Grafana sidecar finds by its labels.
