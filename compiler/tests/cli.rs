@@ -552,3 +552,59 @@ fn inspect_output_of_every_example_matches_the_schema() {
     }
     assert!(exposures.contains("gateway") && exposures.contains("ingress"), "{exposures:?}");
 }
+
+/// #18's acceptance through the real binary: on any hostile input (every file of the
+/// fuzzer's regression corpus, and the attack's cases built here) `build` exits 1, writes
+/// nothing, and keeps stderr under 1 MB; `check --format json` puts a line on every error.
+#[test]
+fn hostile_inputs_exit_1_with_positioned_errors_nothing_written_bounded_stderr() {
+    const MAX_BYTES: usize = 1_000_000;
+    let dir = workdir("hostile_inputs");
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fuzz-corpus");
+    let mut inputs: Vec<(String, String)> = fs::read_dir(&corpus)
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "kdl"))
+        .map(|path| (path.display().to_string(), fs::read_to_string(&path).unwrap()))
+        .collect();
+    inputs.sort();
+    assert!(inputs.len() >= 7, "the corpus is there");
+    let policy = |expression: &str| {
+        format!(
+            "platform \"p\"\npolicy \"p\" severity=\"error\" {{\n    match \"service\"\n    require \"{expression}\"\n}}\n"
+        )
+    };
+    inputs.extend([
+        ("VT then deep nesting".to_owned(), format!("// x\u{0B}{}", "a{".repeat(40_000))),
+        ("unclosed string then deep nesting".to_owned(), format!("a \"oops\n{}", "a{".repeat(45_000))),
+        ("10,000-term CEL".to_owned(), policy(&vec!["1"; 10_000].join("+"))),
+        ("20,000-step member chain".to_owned(), policy(&format!("ports{}", ".b".repeat(20_000)))),
+        ("70 KB value".to_owned(), format!("platform \"p\"\nfrobnicate \"{}\" x=1\n", "x".repeat(70_000))),
+        ("32 KB of x\"\"".to_owned(), "x\"\"".repeat(11_000)),
+        ("bidi escape".to_owned(), "platform \"a\\u{202E}b\"\n".to_owned()),
+        (
+            "42-digit integer".to_owned(),
+            "platform \"p\"\nenvironment \"e\" x=999999999999999999999999999999999999999999\n".to_owned(),
+        ),
+    ]);
+    for (index, (label, text)) in inputs.iter().enumerate() {
+        let spec = format!("spec-{index}.kdl");
+        fs::write(dir.join(&spec), text).unwrap();
+        let out = format!("out-{index}");
+        let run = berth(&dir, &["build", &spec, "-o", &out]);
+        run.expect_code(1);
+        assert!(!dir.join(&out).exists(), "{label}: wrote output despite errors");
+        assert!(run.stderr.len() <= MAX_BYTES, "{label}: {} bytes on stderr", run.stderr.len());
+        assert!(!run.stderr.contains("bug in Berth"), "{label}: {}", run.stderr);
+        let run = berth(&dir, &["check", "--format", "json", &spec]);
+        run.expect_code(1);
+        assert!(run.stdout.len() <= MAX_BYTES, "{label}: {} bytes on stdout", run.stdout.len());
+        let report: Vec<serde_json::Value> = serde_json::from_str(&run.stdout).unwrap();
+        let errors: Vec<_> = report.iter().filter(|item| item["severity"] == "error").collect();
+        assert!(!errors.is_empty(), "{label}: exit 1 without an error");
+        for error in errors {
+            assert!(error["line"].as_u64().is_some_and(|line| line >= 1), "{label}: no position: {error}");
+        }
+    }
+}

@@ -285,3 +285,129 @@ domain "web" {{
         assert_eq!(error["line"], 7, "{name}: at the template");
     }
 }
+
+/// A small spec with places for the values bug 9 of #18 found accepted: `TEAM` (line 4),
+/// `IMAGE` (line 6), `RESOURCES` (line 9) and `EXTRA` (line 10).
+fn value_spec(team: &str, image: &str, resources: &str, extra: &str) -> String {
+    "platform \"p\" { registry \"r.example.internal/p\"; }\n\
+     target \"t\" cloud=\"eks\" { dns \"apps.example.com\"; ingress-class \"alb\"; }\n\
+     environment \"dev\" target=\"t\"\n\
+     domain \"shop\" team=TEAM {\n\
+     \x20   service \"api\" {\n\
+     \x20       image IMAGE tag=\"1.0.0\"\n\
+     \x20       port \"http\" 8080\n\
+     \x20       health \"/healthz\"\n\
+     \x20       resources RESOURCES\n\
+     \x20       EXTRA\n\
+     \x20   }\n\
+     }\n"
+    .replace("TEAM", team)
+    .replace("IMAGE", image)
+    .replace("RESOURCES", resources)
+    .replace("EXTRA", extra)
+}
+
+/// Values the docs or the API server reject were built (#18 bug 9): each is now an error
+/// at its line, before anything is emitted.
+#[test]
+fn values_the_docs_or_the_api_server_reject_are_errors_at_the_spec() {
+    let (team, image, resources) = ("\"shop-team\"", "\"api\"", "cpu=\"100m\" memory=\"128Mi\"");
+    let fine = value_spec(team, image, resources, "");
+    let items = assert_refused_well("fine", &fine);
+    assert!(items.iter().all(|item| item["severity"] != "error"), "the base spec compiles: {items:?}");
+    let cases = [
+        // Environment-variable names of `config` and `secret`: empty, a Cyrillic look-alike, a leading digit.
+        (value_spec(team, image, resources, "config \"\"=\"v\""), "model::invalid_value", 10),
+        (value_spec(team, image, resources, "config \"\u{415}NV\"=\"v\""), "model::invalid_value", 10),
+        (value_spec(team, image, resources, "config \"1FOO\"=\"v\""), "model::invalid_value", 10),
+        (value_spec(team, image, resources, "secret \"\" key=\"shop/x\""), "model::invalid_value", 10),
+        (value_spec(team, image, resources, "secret \"\u{415}NV\" key=\"shop/x\""), "model::invalid_value", 10),
+        (value_spec(team, image, resources, "secret \"1FOO\" key=\"shop/x\""), "model::invalid_value", 10),
+        // `team=` with a space or empty.
+        (value_spec("\"shop team\"", image, resources, ""), "model::invalid_value", 4),
+        (value_spec("\"\"", image, resources, ""), "model::invalid_value", 4),
+        // `host=` with a newline on an Ingress target.
+        (value_spec(team, image, resources, "expose \"/\" host=\"a\\nb.example.com\""), "model::invalid_value", 10),
+        // `writable "/"` defeats the read-only root; `/tmp` is mounted already.
+        (value_spec(team, image, resources, "writable \"/\""), "model::invalid_value", 10),
+        (value_spec(team, image, resources, "writable \"/tmp\""), "model::invalid_value", 10),
+        // A CPU limit below its request, a CPU past every bound, zero memory.
+        (value_spec(team, image, "cpu=\"500m\" cpu-limit=\"100m\" memory=\"128Mi\"", ""), "model::invalid_value", 9),
+        (value_spec(team, image, "cpu=\"1e999999999\" memory=\"128Mi\"", ""), "model::invalid_quantity", 9),
+        (value_spec(team, image, "cpu=\"100m\" memory=\"0\"", ""), "model::invalid_value", 9),
+        // Image names with a quote or a NUL.
+        (value_spec(team, "\"a\\\"pi\"", resources, ""), "model::invalid_value", 6),
+        (value_spec(team, "\"a\\u{0}pi\"", resources, ""), "syntax::escaped_character", 6),
+        // An empty secret key.
+        (value_spec(team, image, resources, "secret \"TOKEN\" key=\"\""), "model::invalid_value", 10),
+        // The same variable from `config` and `secret`.
+        (
+            value_spec(team, image, resources, "config FOO=\"x\"; secret \"FOO\" key=\"shop/x\""),
+            "model::config_secret_collision",
+            10,
+        ),
+        // Bidi controls written through escapes (Trojan Source in reviewed manifests).
+        (value_spec(team, image, resources, "config FOO=\"a\\u{202E}b\""), "syntax::escaped_character", 10),
+        (value_spec(team, image, resources, "config FOO=\"a\\u{2066}b\""), "syntax::escaped_character", 10),
+    ];
+    for (text, code, line) in cases {
+        let items = assert_refused_well(code, &text);
+        let errors: Vec<_> = items.iter().filter(|item| item["severity"] == "error").collect();
+        assert!(!errors.is_empty(), "accepted:\n{text}");
+        assert_eq!(errors[0]["code"], code, "{text}\n{errors:?}");
+        assert_eq!(errors[0]["line"], line, "{text}\n{errors:?}");
+    }
+}
+
+/// 300 environments of 300 services took 18.6 s and 3.3 GB in `check` (#18 bug 5): past
+/// the documented limits the spec is one clear error at the node that passes them.
+#[test]
+fn estates_past_the_model_limits_are_one_error_quickly() {
+    let services: String = (0..300)
+        .map(|n| {
+            format!("    service \"s{n}\" {{\n        image \"s{n}\" tag=\"1.0\"\n        port \"http\" 8080\n    }}\n")
+        })
+        .collect();
+    let spec = |environments: usize| {
+        let environments: String = (0..environments).map(|n| format!("environment \"e{n}\" target=\"dc\"\n")).collect();
+        format!(
+            "platform \"p\" {{ kubernetes \"1.33\" }}\ntarget \"dc\" cloud=\"onprem\" {{ dns \"apps.example.com\" }}\n\
+             {environments}domain \"d\" team=\"d-team\" {{\n{services}}}\n"
+        )
+    };
+    let started = std::time::Instant::now();
+    let items = assert_refused_well("300x300", &spec(300));
+    assert!(started.elapsed().as_secs() < 30, "took {:?}", started.elapsed());
+    assert_eq!(codes(&items), ["model::too_large"], "{items:?}");
+    // The 101st environment passes the limit of 100.
+    assert_eq!(items[0]["line"], 3 + berth::model::MAX_ENVIRONMENTS, "{items:?}");
+    // 70 environments of 300 services are within the environment limit, not the placements'.
+    let items = assert_refused_well("70x300", &spec(70));
+    assert_eq!(codes(&items), ["model::too_large"], "{items:?}");
+    assert!(items[0]["message"].as_str().is_some_and(|m| m.contains("placements")), "{items:?}");
+}
+
+/// The other spec-level template of #18 bug 4: a target's `identity-annotation`.
+#[test]
+fn nested_loops_in_an_identity_annotation_run_out_of_fuel() {
+    let text = r#"platform "shop" { kubernetes "1.33" }
+target "dc" cloud="onprem" {
+    dns "apps.example.com"
+    identity-annotation "example.com/role" "{% for a in range(1000) %}{% for b in range(1000) %}{% for c in range(1000) %}x{% endfor %}{% endfor %}{% endfor %}"
+}
+environment "dev" target="dc"
+domain "web" {
+    service "site" {
+        image "site" tag="1.0"
+        port "http" 8080
+        identity "site"
+    }
+}
+"#;
+    let started = std::time::Instant::now();
+    let items = assert_refused_well("identity", text);
+    assert!(started.elapsed().as_secs() < 20, "took {:?}", started.elapsed());
+    let error = items.iter().find(|item| item["severity"] == "error").expect("an error");
+    assert!(error["message"].as_str().is_some_and(|m| m.contains("steps")), "{error}");
+    assert_eq!(error["line"], 11, "at the workload's identity: {error}");
+}

@@ -9,7 +9,9 @@
 //! seed in every diff format. A run fails when the binary
 //!
 //! - exits with anything but 0 or 1 (101 is a panic, 134 or a signal an abort),
-//! - takes more than `--slow` seconds (5 by default; inputs stay under 1 MiB),
+//! - takes more than `--slow` seconds of CPU (5 by default; inputs stay under 1 MiB;
+//!   CPU time, user + system, so that a loaded machine does not fail an input; a run
+//!   still blocked after 30 s of wall time is killed and fails),
 //! - prints more than 1 MB on stderr (or on stdout for `check`),
 //! - writes anything to the output folder while exiting 1,
 //! - reports an error without a line (JSON report) or calls a user's mistake a bug in Berth.
@@ -381,8 +383,34 @@ struct Run {
     code: Option<i32>,
     stdout: Vec<u8>,
     stderr: Vec<u8>,
+    /// Wall time.
     seconds: f64,
+    /// CPU time (user + system) of the run, where the platform tells it (Linux).
+    cpu: Option<f64>,
     killed: bool,
+}
+
+impl Run {
+    /// What the run cost: its CPU time, or its wall time where CPU time is unknown.
+    fn busy(&self) -> f64 {
+        self.cpu.unwrap_or(self.seconds)
+    }
+}
+
+/// CPU seconds (user + system) of this process's children that have been waited for:
+/// `cutime` + `cstime` of `/proc/self/stat`, in clock ticks of 1/100 s (USER_HZ on every
+/// Linux). The runs are waited for one at a time, so the difference across one run is
+/// that run's CPU time.
+fn children_cpu() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces; the
+    // first of them is field 3 (state), so field 16 (cutime) is the 13th.
+    let fields: Vec<&str> = stat.get(stat.rfind(')')? + 1..)?.split_whitespace().collect();
+    let ticks = |index: usize| fields.get(index).and_then(|field| field.parse::<u64>().ok());
+    let total = ticks(13)? + ticks(14)?;
+    #[allow(clippy::cast_precision_loss)]
+    let seconds = total as f64 / 100.0;
+    Some(seconds)
 }
 
 fn run(berth: &Path, dir: &Path, args: &[&str]) -> Run {
@@ -395,9 +423,11 @@ fn run(berth: &Path, dir: &Path, args: &[&str]) -> Run {
             stdout: Vec::new(),
             stderr: b"cannot create output files".to_vec(),
             seconds: 0.0,
+            cpu: None,
             killed: false,
         };
     };
+    let cpu_before = children_cpu();
     let child = Command::new(berth)
         .args(args)
         .current_dir(dir)
@@ -427,11 +457,13 @@ fn run(berth: &Path, dir: &Path, args: &[&str]) -> Run {
         }
     };
     let seconds = start.elapsed().as_secs_f64();
+    let cpu = cpu_before.zip(children_cpu()).map(|(before, after)| after - before);
     Run {
         code: status.and_then(|s| s.code()),
         stdout: std::fs::read(&out_path).unwrap_or_default(),
         stderr: std::fs::read(&err_path).unwrap_or_default(),
         seconds,
+        cpu,
         killed,
     }
 }
@@ -446,8 +478,8 @@ fn judge(command: &str, run: &Run, dir: &Path, slow: f64) -> Option<String> {
         Some(code) => return Some(format!("exit code {code}")),
         None => return Some("killed by a signal".into()),
     }
-    if run.seconds > slow {
-        return Some(format!("took {:.1} s", run.seconds));
+    if run.busy() > slow {
+        return Some(format!("took {:.1} s of CPU ({:.1} s wall)", run.busy(), run.seconds));
     }
     if run.stderr.len() > MAX_OUTPUT_BYTES {
         return Some(format!("stderr has {} bytes", run.stderr.len()));
@@ -536,7 +568,9 @@ fn main() {
     let mut rng = Rng(config.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let work = std::env::temp_dir().join(format!("berth-fuzz-{}", std::process::id()));
     let start = Instant::now();
-    let (mut runs, mut failures, mut slowest, mut skipped) = (0usize, 0usize, 0f64, 0usize);
+    let (mut runs, mut failures, mut skipped) = (0usize, 0usize, 0usize);
+    // The slowest run by CPU and by wall time, and the CPU time of every berth process.
+    let (mut slowest, mut slowest_wall, mut cpu_total) = (0f64, 0f64, 0f64);
     let mut counts = vec![0usize; COMMANDS.len()];
     while start.elapsed() < Duration::from_secs(config.seconds) {
         let (seed_path, seed) = rng.pick(&seeds);
@@ -576,14 +610,17 @@ fn main() {
             continue;
         }
         let mut verdict = judge(command, &result, &dir, config.slow);
+        cpu_total += result.busy();
         if verdict.is_none() && command == "fmt" && result.code == Some(0) {
             let again = run(&config.berth, &dir, &["fmt", "--check", "spec.kdl"]);
+            cpu_total += again.busy();
             verdict = judge("fmt --check", &again, &dir, config.slow);
             if verdict.is_none() && again.code != Some(0) {
                 verdict = Some("fmt output is not formatted (fmt --check exits 1)".into());
             }
         }
-        slowest = slowest.max(result.seconds);
+        slowest = slowest.max(result.busy());
+        slowest_wall = slowest_wall.max(result.seconds);
         counts[which] += 1;
         runs += 1;
         if let Some(verdict) = verdict {
@@ -606,8 +643,10 @@ fn main() {
     let _ = std::fs::remove_dir_all(&work);
     let per_command: Vec<String> = COMMANDS.iter().zip(&counts).map(|(c, n)| format!("{c}: {n}")).collect();
     println!(
-        "fuzz: {runs} runs in {:.0} s, {failures} failures, slowest {slowest:.2} s, {skipped} skipped (disk full), seed {} ({})",
+        "fuzz: {runs} runs in {:.0} s, {failures} failures, slowest {slowest:.2} s of CPU ({slowest_wall:.2} s wall), \
+         berth CPU {:.1} min, {skipped} skipped (disk full), seed {} ({})",
         start.elapsed().as_secs_f64(),
+        cpu_total / 60.0,
         config.seed,
         per_command.join(", ")
     );
