@@ -77,12 +77,21 @@ mod tests {
         }
     }
 
+    #[test]
+    fn every_chart_file_has_a_stdlib_template() {
+        for name in crate::model::CHART_TEMPLATES {
+            let path = format!("<stdlib/charts/{name}.kdl>");
+            assert!(FILES.iter().any(|(file, _)| *file == path), "{path} is missing");
+        }
+    }
+
     /// Each file defines exactly what its path says: `targets/<name>.kdl` one `cloud
     /// "<name>"`, `kinds/<name>.kdl` one `backing-kind "<name>"` with a `managed` bool
     /// defaulting to `#false`, `builds/<name>.kdl` one `build-kind "<name>"`, `ci/<name>.kdl`
     /// one `ci-system "<name>"` with a workload template, `metrics/<name>.kdl` one
-    /// `metrics-convention "<name>"` with its source, `defaults.kdl` the `defaults` node,
-    /// `monitoring.kdl` the `monitoring` node.
+    /// `metrics-convention "<name>"` with its source, `charts/<name>.kdl` one
+    /// `chart-template "<name>"` (and every chart file has one), `defaults.kdl` the
+    /// `defaults` node, `monitoring.kdl` the `monitoring` node.
     #[test]
     fn every_file_defines_what_its_path_says() {
         use crate::diag::{Diagnostics, SourceFile, Sources};
@@ -101,6 +110,7 @@ mod tests {
                 + spec.build_kinds.len()
                 + spec.ci_systems.len()
                 + spec.cnis.len()
+                + spec.chart_templates.len()
                 + usize::from(spec.defaults.is_some())
                 + spec.metrics_conventions.len()
                 + usize::from(spec.monitoring.is_some())
@@ -132,6 +142,8 @@ mod tests {
                 assert_eq!(kind.name.value, name, "{path}");
                 assert!(kind.description.is_some(), "{path} needs a description");
                 assert_eq!(kind.image.is_some(), !kind.test.is_empty(), "{path}: commands need an image to run in");
+            } else if stem.starts_with("stdlib/charts/") {
+                assert_eq!(spec.chart_templates[0].name.value, name, "{path}");
             } else if stem.starts_with("stdlib/cnis/") {
                 let cni = &spec.cnis[0];
                 assert_eq!(cni.name.value, name, "{path}");

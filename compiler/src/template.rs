@@ -57,18 +57,32 @@ pub fn render_monitoring(source: &str, context: &serde_json::Value) -> Result<St
 /// Render in the `[= =]` syntax, shared by pipeline and monitoring templates.
 fn render_bracket(source: &str, context: &serde_json::Value) -> Result<String, String> {
     static ENV: OnceLock<Mutex<Environment<'static>>> = OnceLock::new();
-    let syntax = SyntaxConfig::builder()
+    let syntax = bracket_syntax()?;
+    let env = ENV.get_or_init(|| Mutex::new(file_environment(FUEL)));
+    render(env, &syntax, source, context)
+}
+
+/// The `[= expr =]`, `[% block %]`, `[# comment #]` syntax of whole-file templates:
+/// Helm's and CI systems' `{{ }}` stay plain text.
+pub fn bracket_syntax() -> Result<SyntaxConfig, String> {
+    SyntaxConfig::builder()
         .block_delimiters("[%", "%]")
         .variable_delimiters("[=", "=]")
         .comment_delimiters("[#", "#]")
         .build()
-        .map_err(|error| describe(&error))?;
-    let env = ENV.get_or_init(|| {
-        let mut env = environment(AutoEscape::None);
-        env.set_syntax(syntax.clone());
-        Mutex::new(env)
-    });
-    render(env, &syntax, source, context)
+        .map_err(|error| describe(&error))
+}
+
+/// An environment for whole-file templates in the [`bracket_syntax`], values printed as
+/// they are, at most `fuel` instructions a render. The chart emitter adds its filters and
+/// renders with [`render_with`].
+pub fn file_environment(fuel: u64) -> Environment<'static> {
+    let mut env = environment(AutoEscape::None);
+    env.set_fuel(Some(fuel));
+    if let Ok(syntax) = bracket_syntax() {
+        env.set_syntax(syntax);
+    }
+    env
 }
 
 /// Render a YAML object template and parse it; the result is one mapping.
@@ -101,9 +115,23 @@ fn render(
     source: &str,
     context: &serde_json::Value,
 ) -> Result<String, String> {
-    static GUARDED: OnceLock<Mutex<Verdicts>> = OnceLock::new();
     let context_bytes = u64::try_from(serde_json::to_string(context).map_or(0, |text| text.len())).unwrap_or(u64::MAX);
     let class = context_bytes.checked_next_power_of_two().unwrap_or(u64::MAX);
+    render_with(env, syntax, source, context, class, MAX_OUTPUT)
+}
+
+/// [`render`] with the guard's context size (`class`) and the output limit given: for
+/// templates whose context is Berth's own data of any size (a chart's values), judged as
+/// if every context value were at most `class` bytes.
+pub fn render_with(
+    env: &Mutex<Environment<'static>>,
+    syntax: &SyntaxConfig,
+    source: &str,
+    context: &serde_json::Value,
+    class: u64,
+    max_output: usize,
+) -> Result<String, String> {
+    static GUARDED: OnceLock<Mutex<Verdicts>> = OnceLock::new();
     let guarded = GUARDED.get_or_init(Mutex::default);
     let key = (source.to_owned(), class);
     let verdict = guarded.lock().unwrap_or_else(PoisonError::into_inner).get(&key).cloned();
@@ -119,11 +147,11 @@ fn render(
         env.add_template_owned(source.to_owned(), source.to_owned()).map_err(|error| describe(&error))?;
     }
     let template = env.get_template(source).map_err(|error| describe(&error))?;
-    let mut out = Capped(Vec::new());
+    let mut out = Capped(Vec::new(), max_output);
     match template.render_captured_to(Value::from_serialize(context), &mut out) {
         Ok(_) => {}
         Err(error) if error.kind() == minijinja::ErrorKind::WriteFailure => {
-            return Err(format!("the template renders more than the limit of {MAX_OUTPUT} bytes"));
+            return Err(format!("the template renders more than the limit of {max_output} bytes"));
         }
         Err(error) => return Err(describe_in(&error, source)),
     }
@@ -133,12 +161,12 @@ fn render(
 /// The guard's verdict per (template source, context size class).
 type Verdicts = HashMap<(String, u64), Result<(), String>>;
 
-/// A buffer that refuses to grow past [`MAX_OUTPUT`]: the render stops there.
-struct Capped(Vec<u8>);
+/// A buffer that refuses to grow past its limit: the render stops there.
+struct Capped(Vec<u8>, usize);
 
 impl std::io::Write for Capped {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        if self.0.len() + bytes.len() > MAX_OUTPUT {
+        if self.0.len() + bytes.len() > self.1 {
             return Err(std::io::Error::other("output limit"));
         }
         self.0.extend_from_slice(bytes);
@@ -220,7 +248,7 @@ fn describe(error: &minijinja::Error) -> String {
 /// [`describe`], naming the expression of `source` that failed: `props.sise` is undefined.
 fn describe_in(error: &minijinja::Error, source: &str) -> String {
     if error.kind() == minijinja::ErrorKind::OutOfFuel {
-        return format!("the template runs more than {FUEL} steps (nested loops?); simplify it");
+        return "the template runs out of steps (nested loops?); simplify it".to_owned();
     }
     let failed = error.range().and_then(|range| source.get(range)).map(str::trim).filter(|text| !text.is_empty());
     let detail = match (error.kind(), failed) {

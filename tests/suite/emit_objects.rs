@@ -308,6 +308,7 @@ fn estate(env: &str, target: &str, profile: ResolvedProfile) -> Estate {
             limit_memory: "512Mi".to_owned(),
         },
         helm: None,
+        chart_templates: std::collections::BTreeMap::new(),
         views: vec![View {
             env: env.to_owned(),
             env_index: 0,

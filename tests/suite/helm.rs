@@ -1,13 +1,16 @@
 //! Helm charts (`platform { helm "..." }`, docs/helm.md): `berth diff` shows chart changes,
-//! and, with the real helm, hostile values cannot inject YAML and the values schema rejects
-//! a misspelled key and a wrong type.
+//! a `--lib` `chart-template` replaces a chart file (and a broken one is a spanned
+//! diagnostic), and, with the real helm, hostile values cannot inject YAML and the values
+//! schema rejects a misspelled key and a wrong type.
 //!
 //! The helm tests need the helm binary `../shared/tools/check-helm` installs
 //! (`~/.cache/platform-oracles/bin/helm`, or `$BERTH_HELM`); without it they say so and pass.
 //! `.ci/run` runs them again once the oracles are installed, with `BERTH_REQUIRE_HELM=1`
 //! (a missing helm then fails), and `.ci/helm-check` runs the same helm on every example.
 
+use berth::diag::SourceFile;
 use berth::driver::{Compilation, Inputs, Options, compile};
+use berth::output::report::{ReportFormat, render};
 use berth::output::{diff, file, review};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -59,6 +62,84 @@ fn berth_diff_shows_chart_changes() {
     assert!(text.contains("-  replicas: 2") && text.contains("+  replicas: 3"), "{text}");
     let terminal = review::render_terminal(&review::Review { diff: changes, risks: Vec::new() }, false);
     assert!(terminal.contains("charts/onprem/greeting/values-prod.yaml"), "{terminal}");
+}
+
+/// The spec built with a `--lib` file.
+fn build_with_library(library: &str) -> Compilation {
+    let mut inputs = Inputs::spec("spec.kdl", SPEC.replace("REPLICAS", "2"));
+    inputs.libraries.push(SourceFile { name: "lib/charts.kdl".to_owned(), text: library.to_owned() });
+    compile(&inputs, &Options::default())
+}
+
+/// A chart file's text.
+fn chart_file(compilation: &Compilation, path: &str) -> String {
+    match compilation.tree.get(&format!("charts/onprem/greeting/{path}")).map(|a| &a.body) {
+        Some(berth::emit::Body::Text { text, .. }) => text.clone(),
+        other => panic!("no text at {path}: {other:?}"),
+    }
+}
+
+/// The chart files are library templates (`stdlib/charts/`): a `--lib` file's
+/// `chart-template` replaces the stdlib one, and only that file changes.
+#[test]
+fn a_library_chart_template_replaces_the_stdlib_one() {
+    let stdlib = build(2);
+    let library = r##"
+// Acme's notes: where to ask, then the environment.
+chart-template "notes" #"""
+    Ask #platform about [= chart =] ({{ .Values.environmentName }}, [= environments|join(" -> ") =]).
+    """#
+
+// Every object template says where it comes from.
+chart-template "object" #"""
+    # [= kind =] [= key =] of [= owner =], from Acme's template
+    [% if enabled %]
+    {{- if [= enabled|value_ref =] }}
+    [= body =]{{- end }}
+    [% else %]
+    [= body =]
+    [% endif %]
+    """#
+"##;
+    let acme = build_with_library(library);
+    let report = render(&acme.sources, &acme.diagnostics, ReportFormat::Plain, false);
+    assert!(!acme.has_errors(), "{report}");
+    assert_eq!(
+        chart_file(&acme, "templates/NOTES.txt"),
+        "Ask #platform about greeting ({{ .Values.environmentName }}, dev -> prod).\n"
+    );
+    assert!(chart_file(&stdlib, "templates/NOTES.txt").contains("is installed for environment"));
+    let deployment = chart_file(&acme, "templates/deployment-hello-api.yaml");
+    let original = chart_file(&stdlib, "templates/deployment-hello-api.yaml");
+    assert_eq!(deployment, format!("# Deployment deployment-hello-api of hello-api, from Acme's template\n{original}"));
+    for path in ["Chart.yaml", "values.yaml", "values-prod.yaml", "templates/_helpers.tpl", "README.md"] {
+        assert_eq!(chart_file(&acme, path), chart_file(&stdlib, path), "{path} changed");
+    }
+}
+
+/// A library chart template that does not compile, or reads a value the context lacks, is
+/// an error at the template in the library file (once, not once per object), and nothing
+/// is written.
+#[test]
+fn a_broken_library_chart_template_is_a_spanned_error() {
+    for (template, reason) in [("[% for object in %]", "unexpected"), ("[= objects.first =]", "undefined")] {
+        let library = format!("chart-template \"object\" #\"{template}\"#\n");
+        let compilation = build_with_library(&library);
+        assert!(compilation.has_errors(), "{template}");
+        assert!(compilation.tree.is_empty(), "{template}: nothing is written");
+        let json = render(&compilation.sources, &compilation.diagnostics, ReportFormat::Json, false);
+        let items: Value = serde_json::from_str(&json).expect("json report");
+        let items: Vec<&Value> =
+            items.as_array().expect("a list").iter().filter(|item| item["code"] == "emit::chart_template").collect();
+        assert_eq!(items.len(), 1, "{json}");
+        let item = items[0];
+        assert_eq!(item["file"], "lib/charts.kdl", "{json}");
+        assert_eq!((item["line"].as_u64(), item["column"].as_u64()), (Some(1), Some(25)), "{json}");
+        assert_eq!(item["labels"][0]["len"].as_u64(), Some(template.len() as u64 + 4), "{json}");
+        let message = item["message"].as_str().unwrap_or_default();
+        assert!(message.contains("`object` chart template") && message.contains(reason), "{message}");
+        assert!(item["help"].as_str().is_some_and(|help| help.contains("docs/helm.md")), "{json}");
+    }
 }
 
 /// The helm binary, or `None` (the test then passes with a message).

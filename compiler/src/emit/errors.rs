@@ -52,6 +52,39 @@ pub enum EmitError {
         span: Span,
     },
 
+    /// A `chart-template` of the library does not render, or renders text that is not the
+    /// file it must be.
+    #[error("the `{name}` chart template does not render{subject}: {reason}")]
+    #[diagnostic(
+        code(emit::chart_template),
+        help("fix the `chart-template \"{name}\"` of the library (docs/helm.md lists each template's context)")
+    )]
+    ChartTemplate {
+        /// Which chart file (`helpers`, `notes`, ...).
+        name: String,
+        /// ` for chart order on target aws`, or empty.
+        subject: String,
+        /// What went wrong, with the template line.
+        reason: String,
+        /// The template text.
+        #[label("this template")]
+        span: Span,
+    },
+
+    /// The library has no `chart-template` of a chart file the platform's `helm` needs.
+    #[error("the library has no `chart-template \"{name}\"`, so the Helm charts cannot be written")]
+    #[diagnostic(
+        code(emit::missing_chart_template),
+        help("add `chart-template \"{name}\"` to a `--lib` file (copy it from stdlib/charts.kdl), or remove `helm`")
+    )]
+    MissingChartTemplate {
+        /// Which chart file.
+        name: String,
+        /// The platform's `helm` node.
+        #[label("charts are asked for here")]
+        span: Span,
+    },
+
     /// A target profile's `rollout-router` template does not render: a bug in the library.
     #[error("the `rollout-router` template of target `{target}` does not render: {reason}")]
     #[diagnostic(

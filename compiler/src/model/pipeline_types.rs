@@ -1,6 +1,7 @@
 //! The pipeline nodes of the language: the platform's `ci`, and the library's
 //! `build-kind` and `ci-system` (a workload's `source` and `build` are fields of
-//! [`Workload`](super::Workload)).
+//! [`Workload`](super::Workload)); and the library's `chart-template`, the files of the
+//! Helm charts.
 
 use crate::diag::{Span, Spanned};
 use indexmap::IndexMap;
@@ -106,6 +107,23 @@ pub struct CiTemplate {
     /// its header comment and check.
     pub format: Spanned<String>,
     /// The file template.
+    pub text: Spanned<String>,
+    /// The node.
+    pub span: Span,
+}
+
+/// The files of a Helm chart a `chart-template` can be: each is one template of the
+/// library (docs/helm.md lists the context of each).
+pub const CHART_TEMPLATES: &[&str] =
+    &["chart", "values", "helpers", "notes", "readme", "object", "umbrella-chart", "umbrella-values", "umbrella-notes"];
+
+/// `chart-template "helpers" #"..."#`: one file of the Helm charts (stdlib
+/// `charts.kdl`); a later one of the same name replaces it.
+#[derive(Debug, Clone)]
+pub struct ChartTemplate {
+    /// Which file (one of [`CHART_TEMPLATES`]).
+    pub name: Spanned<String>,
+    /// The template text (`[= expr =]`, `[% block %]`, `[# comment #]`).
     pub text: Spanned<String>,
     /// The node.
     pub span: Span,

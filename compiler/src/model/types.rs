@@ -3,7 +3,7 @@
 use super::bounds::PortNumber;
 use super::defaults::WorkloadDefaults;
 use super::kind_types::BackingKind;
-use super::pipeline_types::{BuildKind, CiSettings, CiSystem};
+use super::pipeline_types::{BuildKind, ChartTemplate, CiSettings, CiSystem};
 use super::pod::{PodSettings, Resources};
 use super::vars::{DerivedEnv, PodField};
 use crate::diag::{Span, Spanned};
@@ -46,6 +46,9 @@ pub struct Spec {
     pub metrics_conventions: Vec<super::observe::MetricsConvention>,
     /// `monitoring` node: the monitoring objects' templates (stdlib `monitoring.kdl`).
     pub monitoring: Option<super::observe::Monitoring>,
+    /// `chart-template` nodes: the files of the Helm charts (stdlib `charts.kdl` or a
+    /// user library).
+    pub chart_templates: Vec<ChartTemplate>,
 }
 
 /// `platform "name" { registry "..."; kubernetes "1.33" }`.

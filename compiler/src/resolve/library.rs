@@ -2,7 +2,8 @@
 //! from the embedded stdlib and any user library folders (later definitions win).
 
 use crate::model::{
-    BackingKind, BuildKind, CiSystem, CloudProfile, Cni, MetricsConvention, Monitoring, Spec, WorkloadDefaults,
+    BackingKind, BuildKind, ChartTemplate, CiSystem, CloudProfile, Cni, MetricsConvention, Monitoring, Spec,
+    WorkloadDefaults,
 };
 use std::collections::BTreeMap;
 
@@ -25,12 +26,14 @@ pub struct Library {
     pub metrics_conventions: BTreeMap<String, MetricsConvention>,
     /// The monitoring templates and alerting method, merged field by field.
     pub monitoring: Monitoring,
+    /// The files of the Helm charts by name (`helpers`, `notes`, ...).
+    pub chart_templates: BTreeMap<String, ChartTemplate>,
 }
 
 impl Library {
     /// Gather a library from lowered library files, in order: stdlib first, then user
-    /// folders. A later `cloud`, `cni`, `backing-kind`, `build-kind` or `ci-system` of the
-    /// same name replaces the earlier one whole; a later `defaults` replaces only the
+    /// folders. A later `cloud`, `cni`, `backing-kind`, `build-kind`, `ci-system` or
+    /// `chart-template` of the same name replaces the earlier one whole; a later `defaults` replaces only the
     /// fields it sets.
     pub fn from_specs<'a>(specs: impl IntoIterator<Item = &'a Spec>) -> Self {
         let mut library = Self::default();
@@ -52,6 +55,9 @@ impl Library {
             }
             for convention in &spec.metrics_conventions {
                 library.metrics_conventions.insert(convention.name.value.clone(), convention.clone());
+            }
+            for template in &spec.chart_templates {
+                library.chart_templates.insert(template.name.value.clone(), template.clone());
             }
             if let Some(monitoring) = &spec.monitoring {
                 merge_monitoring(&mut library.monitoring, monitoring);

@@ -156,9 +156,14 @@ fn estate(cx: &mut Ctx<'_>, spec: &Spec) -> Estate {
         }
     }
     rollout_leaves(cx, &views);
+    let chart_templates = match &platform.helm {
+        Some(_) => cx.library.chart_templates.iter().map(|(name, t)| (name.clone(), t.text.clone())).collect(),
+        None => BTreeMap::new(),
+    };
     Estate {
         platform: platform.name.value.clone(),
         helm: platform.helm.as_ref().map(|version| version.value.clone()),
+        chart_templates,
         kubernetes,
         secret_store,
         limit_range: cx.defaults.limit_range.clone(),

@@ -34,6 +34,11 @@ pub struct Estate {
     /// The monitoring templates and alerting method of the library.
     #[serde(default)]
     pub monitoring: super::observe::ResolvedMonitoring,
+    /// The library's chart templates by name (text and span), when `helm` is set: the
+    /// files of every chart (docs/helm.md). Not part of the estate's JSON.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub chart_templates: BTreeMap<String, crate::diag::Spanned<String>>,
 }
 
 /// The estate as deployed in one environment on one target cluster.

@@ -288,6 +288,9 @@ impl<'a> Walker<'a> {
             }
             "default" | "d" => input.max(arg(0)),
             "escape" | "e" | "tojson" | "urlencode" | "pprint" => Est::text(size.saturating_mul(6).saturating_add(16)),
+            // The chart templates' filters (emit::helm): escapes and quotes, a path joined.
+            "yaml" | "go_string" | "helm_text" | "value_ref" => Est::text(size.saturating_mul(6).saturating_add(16)),
+            "md_cell" => Est::text(size.saturating_mul(2).saturating_add(16)),
             "replace" => Est::text(size.saturating_mul(arg(1).size.saturating_add(1))),
             "join" => Est::text(size.saturating_mul(arg(0).size.saturating_add(1))),
             "indent" => Est::text(size.saturating_mul(arg(0).magnitude.saturating_add(1))),

@@ -3,14 +3,17 @@
 //! (`charts/<target>/umbrella.<env>/`) with the domain charts as dependencies.
 //!
 //! In: the Kubernetes objects of the emitters before it ([`ArtifactTree`]), when the
-//! platform has a `helm` node. Out: text artifacts (`Chart.yaml`, values files, the values
-//! schema, templates, notes and a README). A domain chart is derived from the objects of
+//! platform has a `helm` node, and the library's `chart-template`s. Out: text artifacts
+//! (`Chart.yaml`, values files, the values schema, templates, notes and a README); every
+//! file but the schema is written by a library template ([`render`]) from a context Berth
+//! builds. A domain chart is derived from the objects of
 //! every environment on its target ([`derive`]): what they share is literal, what differs
 //! comes from `values-<env>.yaml`, so `helm template -f values-<env>.yaml` gives back the
 //! environment's objects (plus Helm's `helm.sh/chart` label).
 
 mod derive;
 mod files;
+mod render;
 mod values;
 mod yaml;
 
@@ -18,7 +21,8 @@ use crate::diag::{Diagnostics, Span};
 use crate::emit::{Artifact, ArtifactTree, Body, Format, Scope};
 use crate::resolve::Estate;
 use derive::{Deriver, SHORT_KEYS, Slot};
-use serde_json::Value;
+use render::Templates;
+use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
 /// The top-level folder of the charts.
@@ -38,8 +42,9 @@ struct Group<'a> {
 }
 
 /// Emit the charts of every target and domain, and the umbrella charts.
-pub fn emit(_diags: &mut Diagnostics, estate: &Estate, tree: &ArtifactTree) -> Vec<Artifact> {
+pub fn emit(diags: &mut Diagnostics, estate: &Estate, tree: &ArtifactTree) -> Vec<Artifact> {
     let Some(version) = &estate.helm else { return Vec::new() };
+    let mut templates = Templates::new(&estate.chart_templates, estate.span);
     let mut groups: BTreeMap<(String, String), Group<'_>> = BTreeMap::new();
     for view in &estate.views {
         for domain in &view.domains {
@@ -73,14 +78,14 @@ pub fn emit(_diags: &mut Diagnostics, estate: &Estate, tree: &ArtifactTree) -> V
     let mut umbrellas: BTreeMap<(String, String), Vec<(String, Value)>> = BTreeMap::new();
     for ((target, domain), group) in &groups {
         let chart = Chart { estate, version, target, domain, group };
-        let env_values = chart.write(&mut out);
+        let env_values = chart.write(diags, &mut templates, &mut out);
         for (env, values) in group.envs.iter().zip(env_values) {
             umbrellas.entry((target.clone(), env.clone())).or_default().push((domain.clone(), values));
         }
     }
     for view in &estate.views {
         if let Some(domains) = umbrellas.remove(&(view.target.clone(), view.env.clone())) {
-            files::umbrella(&mut out, estate, version, view, &domains);
+            files::umbrella(diags, &mut templates, &mut out, (estate, version, view), &domains);
         }
     }
     out
@@ -100,18 +105,71 @@ impl Chart<'_> {
         format!("{FOLDER}/{}/{}", self.target, self.domain)
     }
 
-    fn file(&self, name: &str, format: Format, text: String) -> Artifact {
-        Artifact {
+    /// Render chart file `template` into `name`, if it renders.
+    fn file(
+        &self,
+        diags: &mut Diagnostics,
+        templates: &mut Templates<'_>,
+        out: &mut Vec<Artifact>,
+        (template, name, format): (&str, &str, Format),
+        context: &Value,
+    ) {
+        let subject = format!(" for chart {} on target {}", self.domain, self.target);
+        let Some(text) = templates.render(diags, template, &subject, context) else { return };
+        out.push(Artifact {
             path: format!("{}/{name}", self.folder()),
             origin_label: format!("domain {}", self.domain),
             origin: self.group.origin,
             scope: Scope::Estate,
             body: Body::Text { format, text },
-        }
+        });
     }
 
     /// Write the chart; returns each environment's values (for the umbrella charts).
-    fn write(&self, out: &mut Vec<Artifact>) -> Vec<Value> {
+    fn write(&self, diags: &mut Diagnostics, templates: &mut Templates<'_>, out: &mut Vec<Artifact>) -> Vec<Value> {
+        let envs = &self.group.envs;
+        let base = files::chart_context(self.estate, self.version, self.domain, self.target, envs);
+        let leaves = self.objects(diags, templates, out, &base);
+        let values = values::Values::new(envs, &leaves);
+        let context = files::with(
+            &base,
+            json!({"environment": null, "document": yaml::document(&values.defaults), "values": values.defaults}),
+        );
+        self.file(diags, templates, out, ("values", "values.yaml", Format::Yaml), &context);
+        for (env, env_values) in envs.iter().zip(&values.per_env) {
+            let context = files::with(
+                &base,
+                json!({"environment": env, "document": yaml::document(env_values), "values": env_values}),
+            );
+            self.file(diags, templates, out, ("values", &format!("values-{env}.yaml"), Format::Yaml), &context);
+        }
+        let schema = values::schema(envs, &leaves);
+        let schema_text = serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n";
+        out.push(Artifact {
+            path: format!("{}/values.schema.json", self.folder()),
+            origin_label: format!("domain {}", self.domain),
+            origin: self.group.origin,
+            scope: Scope::Estate,
+            body: Body::Text { format: Format::Json, text: schema_text },
+        });
+        self.file(diags, templates, out, ("chart", "Chart.yaml", Format::HelmChart), &base);
+        self.file(diags, templates, out, ("helpers", "templates/_helpers.tpl", Format::HelmTemplate), &base);
+        let notes = files::with(&base, files::notes(envs, &self.group.objects));
+        self.file(diags, templates, out, ("notes", "templates/NOTES.txt", Format::HelmTemplate), &notes);
+        let readme = files::with(&base, files::readme(&leaves));
+        self.file(diags, templates, out, ("readme", "README.md", Format::Markdown), &readme);
+        values.per_env
+    }
+
+    /// Write the template of every object (the `object` chart template around the object's
+    /// derived YAML); returns the values found.
+    fn objects(
+        &self,
+        diags: &mut Diagnostics,
+        templates: &mut Templates<'_>,
+        out: &mut Vec<Artifact>,
+        base: &Value,
+    ) -> Vec<derive::Leaf> {
         let envs = &self.group.envs;
         let mut keys: Vec<&String> = Vec::new();
         for objects in &self.group.objects {
@@ -133,6 +191,7 @@ impl Chart<'_> {
         }
         let mut deriver = Deriver { envs, leaves: Vec::new(), claimed: BTreeMap::new() };
         let ctx = yaml::Ctx { chart: self.domain };
+        let subject = format!(" for chart {} on target {}", self.domain, self.target);
         for (key, first, owner) in firsts {
             let kind = first.kind();
             let camel = lower_camel(kind);
@@ -143,11 +202,22 @@ impl Chart<'_> {
             let versions: Vec<Option<&Value>> =
                 self.group.objects.iter().map(|objects| objects.get(key).and_then(|a| a.object())).collect();
             let node = deriver.object(&slot, &versions);
-            let mut text = yaml::template(&ctx, &node);
-            if versions.iter().any(Option::is_none) {
-                let enabled = yaml::value_ref(&[owner.clone(), slot_name.clone(), "enabled".to_owned()]);
-                text = format!("{{{{- if {enabled} }}}}\n{text}{{{{- end }}}}\n");
-            }
+            let enabled = versions
+                .iter()
+                .any(Option::is_none)
+                .then(|| vec![owner.clone(), slot_name.clone(), "enabled".to_owned()]);
+            let context = files::with(
+                base,
+                json!({
+                    "key": key,
+                    "kind": kind,
+                    "owner": owner,
+                    "slot": slot_name,
+                    "enabled": enabled,
+                    "body": yaml::template(&ctx, &node),
+                }),
+            );
+            let Some(text) = templates.render(diags, "object", &subject, &context) else { continue };
             out.push(Artifact {
                 path: format!("{}/templates/{key}.yaml", self.folder()),
                 origin_label: first.origin_label.clone(),
@@ -156,31 +226,7 @@ impl Chart<'_> {
                 body: Body::Text { format: Format::HelmTemplate, text },
             });
         }
-        let values = values::Values::new(envs, &deriver.leaves);
-        out.push(self.file("values.yaml", Format::Yaml, yaml::document(&values.defaults)));
-        for (env, env_values) in envs.iter().zip(&values.per_env) {
-            out.push(self.file(&format!("values-{env}.yaml"), Format::Yaml, yaml::document(env_values)));
-        }
-        let schema = values::schema(envs, &deriver.leaves);
-        let schema_text = serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n";
-        out.push(self.file("values.schema.json", Format::Json, schema_text));
-        out.push(self.file(
-            "Chart.yaml",
-            Format::HelmChart,
-            files::chart_yaml(self.estate, self.version, self.domain, self.target),
-        ));
-        out.push(self.file("templates/_helpers.tpl", Format::HelmTemplate, files::helpers(self.domain)));
-        out.push(self.file(
-            "templates/NOTES.txt",
-            Format::HelmTemplate,
-            files::notes(self.domain, envs, &self.group.objects),
-        ));
-        out.push(self.file(
-            "README.md",
-            Format::Markdown,
-            files::readme(self.estate, self.domain, self.target, envs, &deriver.leaves),
-        ));
-        values.per_env
+        deriver.leaves
     }
 }
 

@@ -52,6 +52,12 @@ pub fn go_string(text: &str) -> String {
     serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned())
 }
 
+/// Text of a file Helm renders (`NOTES.txt`) that is never read as template code: with
+/// `{{`, it goes through an action printing a string constant.
+pub fn helm_text(value: &str) -> String {
+    if value.contains("{{") { format!("{{{{ {} }}}}", go_string(value)) } else { value.to_owned() }
+}
+
 /// `(index .Values "a" "b")`.
 pub fn value_ref(path: &[String]) -> String {
     let mut out = String::from("(index .Values");

@@ -42,6 +42,7 @@ const TOP: &[&str] = &[
     "cni",
     "metrics-convention",
     "monitoring",
+    "chart-template",
 ];
 
 /// Lower `parsed` into a [`Spec`].
@@ -56,7 +57,7 @@ fn document(cx: &mut Ctx<'_>, document: &KdlDocument) -> Spec {
     let (mut targets, mut environments, mut domains, mut policies, mut clouds, mut kinds) =
         (Names::default(), Names::default(), Names::default(), Names::default(), Names::default(), Names::default());
     let (mut build_kinds, mut ci_systems, mut cnis) = (Names::default(), Names::default(), Names::default());
-    let mut conventions = Names::default();
+    let (mut conventions, mut chart_templates) = (Names::default(), Names::default());
     for node in document.nodes() {
         match node.name().value() {
             "platform" => {
@@ -119,6 +120,13 @@ fn document(cx: &mut Ctx<'_>, document: &KdlDocument) -> Spec {
                     && cx.unique(&mut ci_systems, "CI system", &system.name, "", "rename one of them")
                 {
                     spec.ci_systems.push(system);
+                }
+            }
+            "chart-template" => {
+                if let Some(template) = pipeline::chart_template(cx, node)
+                    && cx.unique(&mut chart_templates, "chart template", &template.name, "", "keep one of them")
+                {
+                    spec.chart_templates.push(template);
                 }
             }
             "cni" => {

@@ -1,5 +1,5 @@
 //! Lowering what pipelines are made of: the platform's `ci`, a workload's `source` and
-//! `build`, and the library's `build-kind` and `ci-system` nodes.
+//! `build`, and the library's `build-kind`, `ci-system` and `chart-template` nodes.
 
 use super::values::{Ctx, Once, args, children, prop};
 use crate::diag::Spanned;
@@ -252,4 +252,22 @@ fn template(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<CiTemplate> {
         _ => Spanned::new(TemplateScope::Estate, scope.span),
     };
     Some(CiTemplate { scope, path: path?, format: format?, text, span: cx.span_of(node) })
+}
+
+/// `chart-template "helpers" #"""..."""#`.
+pub(super) fn chart_template(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<ChartTemplate> {
+    cx.shape(node, &[], 2, "the chart file and the template text");
+    cx.no_children(node);
+    let mut values = args(node).filter_map(|entry| cx.string(entry, "`chart-template`"));
+    let (name, text) = (values.next(), values.next());
+    let (Some(name), Some(text)) = (name, text) else {
+        cx.missing(
+            node,
+            "a chart file and a text",
+            "write `chart-template \"helpers\" #\"\"\"<template>\"\"\"#` (the files are listed in docs/helm.md)",
+        );
+        return None;
+    };
+    cx.choice(&name, "chart template", CHART_TEMPLATES)?;
+    Some(ChartTemplate { name, text, span: cx.span_of(node) })
 }
