@@ -98,5 +98,6 @@ pub(crate) fn read_inputs(spec: &Path, libs: &[PathBuf], common: &Common) -> Res
             libraries.push(SourceFile { name: path.display().to_string(), text });
         }
     }
-    Ok(Inputs { spec: SourceFile { name: spec.display().to_string(), text }, libraries })
+    let files = berth::output::safe::spec_files(spec);
+    Ok(Inputs { spec: SourceFile { name: spec.display().to_string(), text }, libraries, files })
 }

@@ -8,7 +8,7 @@
 use crate::diag::{Diagnostics, FileId, SourceFile, Sources};
 use crate::emit::{self, ArtifactTree};
 use crate::model::{self, Spec};
-use crate::resolve::{self, Estate, Library};
+use crate::resolve::{self, Estate, Library, SpecFiles};
 use crate::{policy, stdlib, syntax};
 use std::collections::BTreeMap;
 use std::sync::{Mutex, OnceLock, PoisonError};
@@ -20,12 +20,19 @@ pub struct Inputs {
     pub spec: SourceFile,
     /// User library files, in the order given (later ones override earlier ones).
     pub libraries: Vec<SourceFile>,
+    /// Reads files next to the spec (`type="file"` backing properties such as
+    /// `init-sql-file`); the default reads none.
+    pub files: SpecFiles,
 }
 
 impl Inputs {
     /// Inputs with no user library.
     pub fn spec(name: impl Into<String>, text: impl Into<String>) -> Self {
-        Self { spec: SourceFile { name: name.into(), text: text.into() }, libraries: Vec::new() }
+        Self {
+            spec: SourceFile { name: name.into(), text: text.into() },
+            libraries: Vec::new(),
+            files: SpecFiles::default(),
+        }
     }
 }
 
@@ -106,7 +113,7 @@ pub fn compile(inputs: &Inputs, options: &Options) -> Compilation {
 
     // A spec may carry its own `cloud`, `backing-kind` or `defaults`: they override the library.
     let library = Library::from_specs(library_specs.iter().chain(std::iter::once(&spec)));
-    let mut estate = resolve::resolve(diags, &spec, &library);
+    let mut estate = resolve::resolve(diags, &spec, &library, &inputs.files);
     if diags.has_errors() {
         return compilation;
     }

@@ -626,7 +626,11 @@ fn diff(
                 Err(()) => return EXIT_USAGE,
                 Ok(Some(text)) => {
                     let name = format!("{}@{rev}", spec.display());
-                    Some(Inputs { spec: SourceFile { name, text }, libraries: new.libraries.clone() })
+                    Some(Inputs {
+                        spec: SourceFile { name, text },
+                        libraries: new.libraries.clone(),
+                        files: new.files.clone(),
+                    })
                 }
                 Ok(None) => {
                     eprintln!("note: {} does not exist at {rev}; every resource is new", spec.display());

@@ -87,10 +87,22 @@ pub fn file_environment(fuel: u64) -> Environment<'static> {
 
 /// Render a YAML object template and parse it; the result is one mapping.
 pub fn render_object(source: &str, context: &serde_json::Value) -> Result<serde_json::Value, String> {
+    render_optional_object(source, context)?.ok_or_else(|| {
+        "the rendered template is empty, not one YAML mapping (an object with apiVersion, kind, metadata)".to_owned()
+    })
+}
+
+/// [`render_object`], where a template that renders only whitespace (its whole text inside
+/// a false `{% if %}`) is `None`: a backing realisation's object that only some
+/// declarations need (an init-SQL ConfigMap).
+pub fn render_optional_object(source: &str, context: &serde_json::Value) -> Result<Option<serde_json::Value>, String> {
     static ENV: OnceLock<Mutex<Environment<'static>>> = OnceLock::new();
     let env = ENV.get_or_init(|| Mutex::new(environment(AutoEscape::Json)));
     let text = render(env, &SyntaxConfig::default(), source, context)?;
-    parse_object(&text)
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    parse_object(&text).map(Some)
 }
 
 /// Parse a rendered YAML object; the result is one mapping.
@@ -324,5 +336,9 @@ mod tests {
     fn non_mapping_output_is_rejected() {
         assert!(render_object("- a\n- b\n", &json!({})).is_err());
         assert!(render_object("a: [\n", &json!({})).is_err());
+        assert!(render_object("{% if false %}kind: X{% endif %}\n", &json!({})).is_err());
+        assert_eq!(render_optional_object("{% if false %}\nkind: X\n{% endif %}\n", &json!({})), Ok(None));
+        let object = render_optional_object("{% if true %}\nkind: X\n{% endif %}\n", &json!({}));
+        assert_eq!(object, Ok(Some(json!({"kind": "X"}))));
     }
 }

@@ -191,6 +191,59 @@ fn specs_and_library_files_linking_out_of_their_folder_are_refused() {
     berth(&dir.join("repo"), &["check", "berth.kdl"]).expect(0);
 }
 
+#[test]
+fn init_sql_files_are_read_only_inside_the_spec_folder_and_bounded() {
+    let dir = workdir("spec_files");
+    fs::create_dir_all(dir.join("repo/db")).unwrap();
+    fs::write(dir.join("secret.sql"), format!("{SECRET}\n")).unwrap();
+    let hello = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/hello/spec.kdl")).unwrap();
+    let with = |path: &str| {
+        hello.replacen(
+            "domain \"greeting\" team=\"hello-team\" {",
+            &format!("domain \"greeting\" team=\"hello-team\" {{\n    postgres \"db\" init-sql-file=\"{path}\""),
+            1,
+        )
+    };
+    let check = |path: &str| {
+        fs::write(dir.join("repo/spec.kdl"), with(path)).unwrap();
+        berth(&dir.join("repo"), &["check", "spec.kdl"])
+    };
+    // A plain file inside the folder is read (and reaches the ConfigMap).
+    fs::write(dir.join("repo/db/init.sql"), "CREATE TABLE t (id int);\n").unwrap();
+    check("db/init.sql").expect(0);
+    let out = dir.join("out");
+    berth(&dir.join("repo"), &["build", "spec.kdl", "-o", out.to_str().unwrap()]).expect(0);
+    let configmap = fs::read_to_string(out.join("dev/onprem/greeting/configmap-db-init-sql.yaml")).unwrap();
+    assert!(configmap.contains("CREATE TABLE t (id int);"), "{configmap}");
+    // A link, to a file or through a folder, is refused without reading it.
+    symlink("../../secret.sql", dir.join("repo/db/linked.sql")).unwrap();
+    symlink("..", dir.join("repo/up")).unwrap();
+    for path in ["db/linked.sql", "up/secret.sql"] {
+        let result = check(path);
+        result.expect(1);
+        assert!(result.stderr.contains("symbolic link") && !result.stderr.contains("hunter2"), "{}", result.stderr);
+    }
+    // `..` and absolute paths are refused before any read.
+    for path in ["../secret.sql", "/etc/passwd"] {
+        let result = check(path);
+        result.expect(1);
+        assert!(
+            result.stderr.contains("resolve::spec_file_path") && !result.stderr.contains("hunter2"),
+            "{}",
+            result.stderr
+        );
+    }
+    // A FIFO does not hang the run; a file over the bound is refused.
+    assert!(Command::new("mkfifo").arg(dir.join("repo/db/fifo.sql")).status().unwrap().success());
+    let result = check("db/fifo.sql");
+    result.expect(1);
+    assert!(result.stderr.contains("not a regular file"), "{}", result.stderr);
+    fs::write(dir.join("repo/db/big.sql"), "-- x\n".repeat(60_000)).unwrap();
+    let result = check("db/big.sql");
+    result.expect(1);
+    assert!(result.stderr.contains("larger than 262144"), "{}", result.stderr);
+}
+
 // ── Inputs ──────────────────────────────────────────────────────────────────────────
 
 #[test]

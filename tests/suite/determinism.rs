@@ -29,7 +29,10 @@ pub(crate) fn example_specs() -> Vec<(String, String)> {
 
 /// Compile and render: path -> file text. Panics with the diagnostics on any error.
 fn build(name: &str, text: &str) -> BTreeMap<String, String> {
-    let compilation = driver::compile(&Inputs::spec(format!("examples/{name}/spec.kdl"), text), &Options::default());
+    let mut inputs = Inputs::spec(format!("examples/{name}/spec.kdl"), text);
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples").join(name);
+    inputs.files = berth::output::safe::spec_files(&folder.join("spec.kdl"));
+    let compilation = driver::compile(&inputs, &Options::default());
     if compilation.has_errors() {
         let report = berth::output::report::render(
             &compilation.sources,

@@ -43,8 +43,10 @@ fn compile_case(path: &std::path::Path) -> Case {
         .expect("first line is `// expect: <code> ...`")
         .to_owned();
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("spec.kdl").to_owned();
-    let compilation =
-        berth::driver::compile(&berth::driver::Inputs::spec(name.clone(), text), &berth::driver::Options::default());
+    // Files next to the fixture (`init-sql-file`) are read as `berth check` reads them.
+    let mut inputs = berth::driver::Inputs::spec(name.clone(), text);
+    inputs.files = berth::output::safe::spec_files(path);
+    let compilation = berth::driver::compile(&inputs, &berth::driver::Options::default());
     let rendered = report::render(&compilation.sources, &compilation.diagnostics, ReportFormat::Graphical, false);
     Case { name, expect, code, compilation, rendered }
 }

@@ -10,7 +10,9 @@ use std::path::Path;
 pub fn compile_example(name: &str) -> berth::driver::Compilation {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples").join(name).join("spec.kdl");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let compilation = compile(&Inputs::spec(format!("examples/{name}/spec.kdl"), text), &Options::default());
+    let mut inputs = Inputs::spec(format!("examples/{name}/spec.kdl"), text);
+    inputs.files = berth::output::safe::spec_files(&path);
+    let compilation = compile(&inputs, &Options::default());
     assert!(
         !compilation.has_errors(),
         "example {name} has errors:\n{}",

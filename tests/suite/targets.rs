@@ -23,7 +23,9 @@ const MATRIX: [(&str, &str); 5] =
 fn compile_fixture(name: &str) -> Compilation {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/targets").join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let compilation = compile(&Inputs::spec(format!("targets/{name}"), text), &Options::default());
+    let mut inputs = Inputs::spec(format!("targets/{name}"), text);
+    inputs.files = berth::output::safe::spec_files(&path);
+    let compilation = compile(&inputs, &Options::default());
     let report = render(&compilation.sources, &compilation.diagnostics, ReportFormat::Plain, false);
     assert!(!compilation.has_errors(), "{name}:\n{report}");
     assert!(compilation.diagnostics.is_empty(), "{name} should compile without warnings:\n{report}");
@@ -135,6 +137,7 @@ fn side_by_side_postgres() {
             target,
             &[
                 "cluster-orders-db",
+                "configmap-orders-db-init-sql",
                 "dbinstance-orders-db",
                 "sqlinstance-orders-db",
                 "sqldatabase-orders-db",
@@ -228,6 +231,7 @@ fn side_by_side_mysql() {
             &[
                 "statefulset-carts",
                 "service-carts",
+                "configmap-carts-init-sql",
                 "dbinstance-carts",
                 "sqlinstance-carts",
                 "sqldatabase-carts",

@@ -57,8 +57,10 @@ fn objects(
         }
     };
     for template_text in &realisation.objects {
-        let mut object = match template::render_object(&template_text.value, &context) {
-            Ok(object) => object,
+        // An object only some declarations need renders nothing for the others.
+        let mut object = match template::render_optional_object(&template_text.value, &context) {
+            Ok(Some(object)) => object,
+            Ok(None) => continue,
             Err(reason) => {
                 broken(template_text.span, reason);
                 continue;

@@ -29,8 +29,10 @@ pub struct Analysis {
 /// Check `text` (the document `uri`) with the user library files `libraries`.
 pub fn analyse(uri: &Url, text: &str, libraries: &[SourceFile], today: &str) -> Analysis {
     let name = uri.to_file_path().map_or_else(|()| uri.to_string(), |path| path.display().to_string());
+    // Files next to the spec (`init-sql-file`) are read from disk, as `berth check` does.
+    let files = uri.to_file_path().map(|path| crate::output::safe::spec_files(&path)).unwrap_or_default();
     let inputs =
-        Inputs { spec: SourceFile { name: name.clone(), text: text.to_owned() }, libraries: libraries.to_vec() };
+        Inputs { spec: SourceFile { name: name.clone(), text: text.to_owned() }, libraries: libraries.to_vec(), files };
     let compilation = driver::compile(&inputs, &Options { today: today.to_owned(), ..Options::default() });
     let sources = &compilation.sources;
     let spec_file: Option<FileId> = sources.iter().filter(|(_, f)| f.name == name).map(|(id, _)| id).last();

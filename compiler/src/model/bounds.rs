@@ -22,3 +22,7 @@ pub const SLO_PERCENT_MIN: f64 = 50.0;
 pub const SLO_LATENCY_MS: (i64, i64) = (1, 60_000);
 /// An `slo`'s `window=` in days: as long as the longest burn-rate window (3 days) twice over.
 pub const SLO_WINDOW_DAYS: (i64, i64) = (7, 90);
+/// Bytes of a file next to the spec that a `type="file"` backing property reads (init SQL):
+/// a ConfigMap holds at most 1 MiB, and the text, escaped into an object template, stays
+/// under the template's output limit.
+pub const SPEC_FILE_BYTES: usize = 256 * 1024;

@@ -203,4 +203,7 @@ pub enum PropertyType {
     Bool,
     /// A Kubernetes quantity such as `20Gi`.
     Quantity,
+    /// A path relative to the spec's folder (`init-sql-file="db/init.sql"`); templates see
+    /// the file's text.
+    File,
 }

@@ -8,6 +8,7 @@
 //! must be a regular file, and is read only up to a bound.
 
 use crate::output::write::WriteError;
+use crate::resolve::SpecFiles;
 use std::collections::HashSet;
 use std::fs::{self, File};
 use std::io::{self, Read};
@@ -201,6 +202,39 @@ pub enum InputError {
         /// The first invalid byte.
         byte: u8,
     },
+}
+
+/// The reader of the files next to `spec` that `type="file"` backing properties name
+/// (`init-sql-file`): below the spec's folder, no component a symbolic link, a regular
+/// file opened without following links or blocking, at most
+/// [`SPEC_FILE_BYTES`](crate::model::bounds::SPEC_FILE_BYTES), UTF-8. `-` (standard
+/// input) has no folder, so it reads none. The core has checked the path is plain.
+pub fn spec_files(spec: &Path) -> SpecFiles {
+    if spec == Path::new("-") {
+        return SpecFiles::default();
+    }
+    let folder = match spec.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    SpecFiles::new(move |relative| read_spec_file(&folder, relative))
+}
+
+fn read_spec_file(folder: &Path, relative: &str) -> Result<String, String> {
+    let limit = crate::model::bounds::SPEC_FILE_BYTES as u64;
+    let reason = |error: WriteError| match error {
+        WriteError::Symlink(_) => {
+            "it, or a folder on its path, is a symbolic link; berth follows no links next to the spec".to_owned()
+        }
+        WriteError::NotAFile(_) => "it is not a regular file".to_owned(),
+        WriteError::TooLarge { limit, .. } => format!("it is larger than {limit} bytes"),
+        WriteError::Io { source, .. } => source.to_string(),
+        other => other.to_string(),
+    };
+    let path = CheckedDirs::default().join(folder, relative).map_err(reason)?;
+    let file = open_nofollow(&path).map_err(reason)?.ok_or_else(|| "there is no such file".to_owned())?;
+    let bytes = read_bounded(file, &path, limit).map_err(reason)?;
+    String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text".to_owned())
 }
 
 /// The text of an input file, read at most `limit` bytes (a device or a stream such as

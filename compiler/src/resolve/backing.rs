@@ -4,7 +4,7 @@
 use super::errors::ResolveError;
 use super::realise::{self, Scope};
 use super::types::ResolvedBacking;
-use super::{Ctx, suggest};
+use super::{Ctx, spec_files, suggest};
 use crate::diag::Spanned;
 use crate::model::{BackingKind, BackingService, KindProperty, PropertyType, Value};
 use std::collections::BTreeMap;
@@ -106,6 +106,9 @@ pub(super) fn backing(cx: &mut Ctx<'_>, backing: &BackingService, scope: &Scope<
             );
         }
     }
+    if !read_files(cx, kind, &written, &mut properties) {
+        return None;
+    }
     let managed = matches!(properties.get(MANAGED), Some(Value::Bool(true)));
     let (realisation, binding, port) =
         realise::realise(cx, scope, kind, &backing.name, &written, &properties, managed)?;
@@ -145,6 +148,30 @@ fn out_of_range(cx: &mut Ctx<'_>, kind: &BackingKind, key: &str, property: &Kind
     );
 }
 
+/// Replace the path of every `type="file"` property with the file's text (what templates
+/// read); `false` when a file cannot be used (reported).
+fn read_files(
+    cx: &mut Ctx<'_>,
+    kind: &BackingKind,
+    written: &BTreeMap<String, Spanned<Value>>,
+    properties: &mut BTreeMap<String, Value>,
+) -> bool {
+    let mut ok = true;
+    for property in kind.properties.iter().filter(|p| p.ty == PropertyType::File) {
+        let name = &property.name.value;
+        let Some(Spanned { value: Value::String(path), span }) = written.get(name).or(property.default.as_ref()) else {
+            continue;
+        };
+        match spec_files::load(cx, name, &Spanned::new(path.clone(), *span)) {
+            Some(text) => {
+                properties.insert(name.clone(), Value::String(text));
+            }
+            None => ok = false,
+        }
+    }
+    ok
+}
+
 /// The property that picks in-cluster or managed.
 pub(super) const MANAGED: &str = "managed";
 
@@ -168,12 +195,13 @@ pub(super) fn backing_placement(backing: &BackingService, env: &str) -> Option<S
 
 pub(super) fn type_mismatch(ty: PropertyType, value: &Value) -> Option<(&'static str, &'static str)> {
     match (ty, value) {
-        (PropertyType::String | PropertyType::Quantity, Value::String(_))
+        (PropertyType::String | PropertyType::Quantity | PropertyType::File, Value::String(_))
         | (PropertyType::Integer, Value::Integer(_))
         | (PropertyType::Bool, Value::Bool(_)) => None,
         // A quantity may be written as a bare number: `storage=20` means 20 bytes, `cpu=2`.
         (PropertyType::Quantity, Value::Integer(_)) => None,
         (PropertyType::String, _) => Some(("a string", "`name=\"value\"`")),
+        (PropertyType::File, _) => Some(("a path relative to the spec's folder", "`init-sql-file=\"db/init.sql\"`")),
         (PropertyType::Quantity, _) => Some(("a quantity", "`storage=\"20Gi\"`")),
         (PropertyType::Integer, _) => Some(("an integer", "`partitions=6`")),
         (PropertyType::Bool, _) => Some(("a boolean", "`managed=#true`")),

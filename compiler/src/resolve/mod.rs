@@ -23,6 +23,7 @@ mod quota;
 mod realise;
 mod rollout_errors;
 pub mod schema;
+pub mod spec_files;
 mod supports;
 mod types;
 mod uses;
@@ -35,6 +36,7 @@ pub use exposure::service_name as port_service_name;
 pub use library::Library;
 pub use observe::{ResolvedBurnRate, ResolvedHttpMetrics, ResolvedMonitoring, ResolvedSlo};
 pub use pipelines::{BuiltWorkload, Deployment, ResolvedBuild, ResolvedCiSystem, ResolvedPipelines};
+pub use spec_files::SpecFiles;
 pub use types::*;
 pub use value_errors::ValueError;
 
@@ -63,11 +65,12 @@ pub fn warn_spec_nodes_in_library(diags: &mut Diagnostics, library: &Spec) {
 }
 
 /// Resolve a lowered spec against the library, pushing every problem found.
-pub fn resolve(diags: &mut Diagnostics, spec: &Spec, library: &Library) -> Estate {
+pub fn resolve(diags: &mut Diagnostics, spec: &Spec, library: &Library, spec_files: &SpecFiles) -> Estate {
     let Some(defaults) = defaults::Defaults::from_library(diags, library) else { return Estate::default() };
     let mut cx = Ctx {
         diags,
         library,
+        spec_files,
         defaults,
         reported: BTreeSet::new(),
         platform: String::new(),
@@ -83,6 +86,8 @@ pub fn resolve(diags: &mut Diagnostics, spec: &Spec, library: &Library) -> Estat
 struct Ctx<'a> {
     diags: &'a mut Diagnostics,
     library: &'a Library,
+    /// Reads the files `type="file"` properties name.
+    spec_files: &'a SpecFiles,
     /// The library's defaults, each one set.
     defaults: defaults::Defaults,
     reported: BTreeSet<(Span, String)>,

@@ -358,13 +358,15 @@ pub(super) fn kind_property(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<KindProp
     cx.shape(node, &["type", "default", "required", "min", "max"], 1, "the property name");
     cx.no_children(node);
     let name = cx.name_arg(node, "property", false);
-    let ty = cx.required_string_prop(node, "type", "write `type=\"string\"` (or `integer`, `bool`, `quantity`)");
+    let ty =
+        cx.required_string_prop(node, "type", "write `type=\"string\"` (or `integer`, `bool`, `quantity`, `file`)");
     let ty = ty.and_then(|ty| {
-        let choice = cx.choice(&ty, "property type", &["string", "integer", "bool", "quantity"])?;
+        let choice = cx.choice(&ty, "property type", &["string", "integer", "bool", "quantity", "file"])?;
         Some(match choice {
             "integer" => PropertyType::Integer,
             "bool" => PropertyType::Bool,
             "quantity" => PropertyType::Quantity,
+            "file" => PropertyType::File,
             _ => PropertyType::String,
         })
     });
@@ -386,7 +388,7 @@ pub(super) fn kind_property(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<KindProp
 
 pub(super) fn check_kind_default(cx: &mut Ctx<'_>, ty: PropertyType, default: &Spanned<Value>) {
     let (expected, ok) = match (ty, &default.value) {
-        (PropertyType::String, value) => ("a string", matches!(value, Value::String(_))),
+        (PropertyType::String | PropertyType::File, value) => ("a string", matches!(value, Value::String(_))),
         (PropertyType::Integer, value) => ("an integer", matches!(value, Value::Integer(_))),
         (PropertyType::Bool, value) => ("a boolean", matches!(value, Value::Bool(_))),
         (PropertyType::Quantity, Value::String(text)) => {
