@@ -179,6 +179,8 @@ pub struct KindProperty {
     pub required: bool,
     /// The smallest and largest value of an integer property (`min=1 max=1000`).
     pub range: (Option<i64>, Option<i64>),
+    /// `max-length=`: the longest `identifier` value (default [`IDENTIFIER_MAX`]).
+    pub max_length: Option<Spanned<i64>>,
 }
 
 /// The form a required target param must have.
@@ -191,6 +193,10 @@ pub struct ParamFormat {
     /// A value of the right form, for the help.
     pub example: Option<String>,
 }
+
+/// The longest `type="identifier"` value without `max-length=`: PostgreSQL's and MySQL's
+/// identifier limits are 63 and 64 characters.
+pub const IDENTIFIER_MAX: i64 = 63;
 
 /// Types a backing-kind property can declare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -206,4 +212,8 @@ pub enum PropertyType {
     /// A path relative to the spec's folder (`init-sql-file="db/init.sql"`); templates see
     /// the file's text.
     File,
+    /// A name for a database object (a database, a user): a lower-case letter first, then
+    /// lower-case letters, digits and `_`, at most `max-length=` characters. It needs no
+    /// quoting in SQL and fits every service's naming rules.
+    Identifier,
 }

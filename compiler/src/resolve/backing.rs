@@ -4,7 +4,7 @@
 use super::errors::ResolveError;
 use super::realise::{self, Scope};
 use super::types::ResolvedBacking;
-use super::{Ctx, spec_files, suggest};
+use super::{Ctx, identifier, spec_files, suggest};
 use crate::diag::Spanned;
 use crate::model::{BackingKind, BackingService, KindProperty, PropertyType, Value};
 use std::collections::BTreeMap;
@@ -65,6 +65,9 @@ pub(super) fn backing(cx: &mut Ctx<'_>, backing: &BackingService, scope: &Scope<
             }
             Some(property) => {
                 out_of_range(cx, kind, key, property, value);
+                if let (PropertyType::Identifier, Value::String(text)) = (property.ty, &value.value) {
+                    identifier::check(cx, property, (&kind.name.value, &backing.name.value), text, value.span);
+                }
                 if let Some((expected, example)) = type_mismatch(property.ty, &value.value) {
                     cx.error(
                         value.span,
@@ -195,12 +198,16 @@ pub(super) fn backing_placement(backing: &BackingService, env: &str) -> Option<S
 
 pub(super) fn type_mismatch(ty: PropertyType, value: &Value) -> Option<(&'static str, &'static str)> {
     match (ty, value) {
-        (PropertyType::String | PropertyType::Quantity | PropertyType::File, Value::String(_))
+        (
+            PropertyType::String | PropertyType::Quantity | PropertyType::File | PropertyType::Identifier,
+            Value::String(_),
+        )
         | (PropertyType::Integer, Value::Integer(_))
         | (PropertyType::Bool, Value::Bool(_)) => None,
         // A quantity may be written as a bare number: `storage=20` means 20 bytes, `cpu=2`.
         (PropertyType::Quantity, Value::Integer(_)) => None,
         (PropertyType::String, _) => Some(("a string", "`name=\"value\"`")),
+        (PropertyType::Identifier, _) => Some(("a database name", "`database=\"orders\"`")),
         (PropertyType::File, _) => Some(("a path relative to the spec's folder", "`init-sql-file=\"db/init.sql\"`")),
         (PropertyType::Quantity, _) => Some(("a quantity", "`storage=\"20Gi\"`")),
         (PropertyType::Integer, _) => Some(("an integer", "`partitions=6`")),

@@ -12,6 +12,7 @@ mod env;
 mod errors;
 mod exposure;
 mod files;
+mod identifier;
 mod layer;
 mod library;
 mod observe;

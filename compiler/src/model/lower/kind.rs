@@ -355,18 +355,23 @@ fn requires(cx: &mut Ctx<'_>, node: &KdlNode, realisation: &mut Realisation) {
 }
 
 pub(super) fn kind_property(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<KindProperty> {
-    cx.shape(node, &["type", "default", "required", "min", "max"], 1, "the property name");
+    cx.shape(node, &["type", "default", "required", "min", "max", "max-length"], 1, "the property name");
     cx.no_children(node);
     let name = cx.name_arg(node, "property", false);
-    let ty =
-        cx.required_string_prop(node, "type", "write `type=\"string\"` (or `integer`, `bool`, `quantity`, `file`)");
+    let ty = cx.required_string_prop(
+        node,
+        "type",
+        "write `type=\"string\"` (or `integer`, `bool`, `quantity`, `file`, `identifier`)",
+    );
     let ty = ty.and_then(|ty| {
-        let choice = cx.choice(&ty, "property type", &["string", "integer", "bool", "quantity", "file"])?;
+        let choice =
+            cx.choice(&ty, "property type", &["string", "integer", "bool", "quantity", "file", "identifier"])?;
         Some(match choice {
             "integer" => PropertyType::Integer,
             "bool" => PropertyType::Bool,
             "quantity" => PropertyType::Quantity,
             "file" => PropertyType::File,
+            "identifier" => PropertyType::Identifier,
             _ => PropertyType::String,
         })
     });
@@ -383,12 +388,15 @@ pub(super) fn kind_property(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<KindProp
         let span = cx.span_of(node);
         cx.invalid_value(span, "`min`/`max`", "", "only integer properties have a range", "remove `min=` and `max=`");
     }
-    Some(KindProperty { name: name?, ty: ty?, default, required, range })
+    let max_length = prop(node, "max-length").and_then(|entry| cx.integer(entry, "`max-length`", 1, IDENTIFIER_MAX));
+    Some(KindProperty { name: name?, ty: ty?, default, required, range, max_length })
 }
 
 pub(super) fn check_kind_default(cx: &mut Ctx<'_>, ty: PropertyType, default: &Spanned<Value>) {
     let (expected, ok) = match (ty, &default.value) {
-        (PropertyType::String | PropertyType::File, value) => ("a string", matches!(value, Value::String(_))),
+        (PropertyType::String | PropertyType::File | PropertyType::Identifier, value) => {
+            ("a string", matches!(value, Value::String(_)))
+        }
         (PropertyType::Integer, value) => ("an integer", matches!(value, Value::Integer(_))),
         (PropertyType::Bool, value) => ("a boolean", matches!(value, Value::Bool(_))),
         (PropertyType::Quantity, Value::String(text)) => {
