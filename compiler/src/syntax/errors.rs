@@ -196,7 +196,7 @@ pub enum SyntaxError {
     },
 
     /// The KDL parser did not finish within the time limit.
-    #[error("spec is too complex to parse within {seconds} seconds")]
+    #[error("spec is too complex to parse within {seconds} seconds of processor time")]
     #[diagnostic(
         code(syntax::too_complex),
         help("simplify the file: remove slashdash comments and deeply nested blocks")

@@ -4,7 +4,7 @@
 //!
 //! The text first goes through a linear pre-scan (size, brace depth, slashdash nesting,
 //! bidi / invisible / NUL characters), then through `kdl::KdlDocument::parse_v2` on a
-//! thread with a large stack and a watchdog timeout, because kdl 6.7.1 can overflow its
+//! thread with a large stack and a watchdog's time budget, because kdl 6.7.1 can overflow its
 //! stack or take exponential time on small hostile inputs. This module knows KDL, not
 //! Berth: node names are `model`'s business.
 
@@ -17,7 +17,7 @@ pub use scan::Limits;
 
 use crate::diag::{Diagnostics, FileId, SourceFile, Span};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A parsed KDL document with the file it came from.
 #[derive(Debug, Clone)]
@@ -102,16 +102,22 @@ pub fn format(source: &str) -> Result<String, FormatError> {
 
 /// [`format`] that pushes the syntax diagnostics (with spans into `file`) on failure.
 pub fn format_checked(diags: &mut Diagnostics, file: FileId, source: &SourceFile) -> Option<String> {
-    parse(diags, file, source)?;
+    let parsed = parse(diags, file, source)?;
     if diags.has_errors() {
         return None;
     }
     // Every KDL line end becomes LF (same document: multi-line strings normalise their
     // line ends anyway), then format until the text is stable: kdl-rs's formatting of
     // odd layouts can take a second pass to settle, and `fmt --check` must agree with `fmt`.
+    // When the text already has LF line ends, the first pass formats the document parsed
+    // above: a parse can take seconds on a large spec, so it is not repeated needlessly.
     let mut text = normalise_newlines(&source.text);
+    let mut reusable = (text == source.text).then_some(parsed.document);
     for _ in 0..3 {
-        let formatted = format_once(diags, file, &text)?;
+        let formatted = match reusable.take() {
+            Some(document) => render_formatted(document, &text),
+            None => format_once(diags, file, &text)?,
+        };
         if formatted == text {
             break;
         }
@@ -122,16 +128,21 @@ pub fn format_checked(diags: &mut Diagnostics, file: FileId, source: &SourceFile
 
 /// One pass of kdl-rs's formatter over text known to parse.
 fn format_once(diags: &mut Diagnostics, file: FileId, text: &str) -> Option<String> {
-    let mut parsed = parse(diags, file, &SourceFile { name: String::new(), text: text.to_owned() })?;
-    fmt::autoformat(&mut parsed.document, text);
-    let mut out = parsed.document.to_string();
+    let parsed = parse(diags, file, &SourceFile { name: String::new(), text: text.to_owned() })?;
+    Some(render_formatted(parsed.document, text))
+}
+
+/// kdl-rs's formatting of a document parsed from `text`, ending with exactly one newline.
+fn render_formatted(mut document: kdl::KdlDocument, text: &str) -> String {
+    fmt::autoformat(&mut document, text);
+    let mut out = document.to_string();
     // kdl-rs keeps the document's trailing whitespace; end with exactly one newline.
     let trimmed = out.trim_end().len();
     out.truncate(trimmed);
     if !out.is_empty() {
         out.push('\n');
     }
-    Some(out)
+    out
 }
 
 /// `text` with CRLF and every other KDL line end written as LF.
@@ -158,13 +169,22 @@ enum Guarded {
     Crashed,
 }
 
-/// Run `parse_v2` on its own thread with a large stack and a timeout. On timeout the
+/// Run `parse_v2` on its own thread with a large stack and a time budget. On timeout the
 /// thread is left running detached: Rust cannot stop it, and the process ends soon anyway.
+///
+/// The budget is the parser thread's processor time where the platform reports it
+/// (Linux's `/proc`), so a large spec on a busy machine (an editor, a CI runner building
+/// in parallel) is not refused for waiting its turn; wall-clock time caps it at ten times
+/// the budget, and is the budget where there is no `/proc`.
 fn parse_guarded(text: &str, timeout_seconds: u64) -> Guarded {
     let (sender, receiver) = mpsc::channel();
+    let (stat_sender, stat_receiver) = mpsc::channel();
     let owned = text.to_owned();
+    let started = Instant::now();
     let spawned =
         std::thread::Builder::new().name("kdl-parse".into()).stack_size(PARSER_STACK_BYTES).spawn(move || {
+            // Where this thread's processor time is reported, for the watchdog.
+            let _ = stat_sender.send(std::fs::read_link("/proc/thread-self").ok());
             let result = kdl::KdlDocument::parse_v2(&owned);
             // The receiver may be gone after a timeout; nothing to do then.
             let _ = sender.send(result);
@@ -172,12 +192,37 @@ fn parse_guarded(text: &str, timeout_seconds: u64) -> Guarded {
     if spawned.is_err() {
         return Guarded::Crashed;
     }
-    match receiver.recv_timeout(Duration::from_secs(timeout_seconds)) {
-        Ok(Ok(document)) => Guarded::Parsed(document),
-        Ok(Err(error)) => Guarded::Invalid(error),
-        Err(mpsc::RecvTimeoutError::Timeout) => Guarded::TimedOut,
-        Err(mpsc::RecvTimeoutError::Disconnected) => Guarded::Crashed,
+    let stat = stat_receiver.recv().ok().flatten().map(|task| std::path::Path::new("/proc").join(task).join("stat"));
+    let budget = timeout_seconds as f64;
+    loop {
+        match receiver.recv_timeout(WATCHDOG_TICK) {
+            Ok(Ok(document)) => return Guarded::Parsed(document),
+            Ok(Err(error)) => return Guarded::Invalid(error),
+            Err(mpsc::RecvTimeoutError::Disconnected) => return Guarded::Crashed,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                let wall = started.elapsed().as_secs_f64();
+                let used = stat.as_deref().and_then(cpu_seconds).unwrap_or(wall);
+                if used > budget || wall > budget * 10.0 {
+                    return Guarded::TimedOut;
+                }
+            }
+        }
     }
+}
+
+/// How often the parser's watchdog looks at the time used.
+const WATCHDOG_TICK: Duration = Duration::from_millis(50);
+
+/// Processor time (user + system) a thread has used, from its `/proc/<pid>/task/<tid>/stat`.
+fn cpu_seconds(stat: &std::path::Path) -> Option<f64> {
+    let stat = std::fs::read_to_string(stat).ok()?;
+    // Fields after the command name (which may hold spaces, so split at its closing
+    // parenthesis): state is field 3, utime field 14 and stime field 15, in clock ticks
+    // of 1/100 s (USER_HZ, fixed at 100 for /proc on every Linux architecture).
+    let fields: Vec<&str> = stat.get(stat.rfind(')')? + 1..)?.split_whitespace().collect();
+    let user: u64 = fields.get(11)?.parse().ok()?;
+    let system: u64 = fields.get(12)?.parse().ok()?;
+    Some((user + system) as f64 / 100.0)
 }
 
 /// Push each of kdl-rs's sub-diagnostics as our own error, so it gets a code, the file's

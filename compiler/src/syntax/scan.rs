@@ -20,7 +20,7 @@ pub struct Limits {
     pub max_slashdash_depth: usize,
     /// Maximum number of `/-` in a file.
     pub max_slashdashes: usize,
-    /// Time the KDL parser may take, in seconds.
+    /// Processor time the KDL parser may take, in seconds (wall-clock time: ten times it).
     pub timeout_seconds: u64,
 }
 
@@ -31,7 +31,7 @@ impl Default for Limits {
             max_depth: 32,
             max_slashdash_depth: 3,
             max_slashdashes: 1000,
-            timeout_seconds: 5,
+            timeout_seconds: 3,
         }
     }
 }
