@@ -199,11 +199,18 @@ pub enum SyntaxError {
     #[error("spec is too complex to parse within {seconds} seconds of processor time")]
     #[diagnostic(
         code(syntax::too_complex),
-        help("simplify the file: remove slashdash comments and deeply nested blocks")
+        help(
+            "look for a string or block that is not closed where you meant (kdl-rs's error \
+             recovery is slow on many of them), slashdash comments and deeply nested blocks; \
+             checking half of the file at a time finds the place"
+        )
     )]
     TooComplex {
         /// The time limit.
         seconds: u64,
+        /// The start of the file: the parser does not say where it was.
+        #[label("the KDL parser gave up on this file")]
+        span: Span,
     },
 
     /// The KDL parser stopped without an answer (it panicked): a bug in the parser.

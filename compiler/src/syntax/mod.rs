@@ -70,7 +70,9 @@ pub fn parse_with_limits(
             return None;
         }
         Guarded::TimedOut => {
-            diags.push(Some(file), SyntaxError::TooComplex { seconds: limits.timeout_seconds });
+            let len = source.text.chars().next().map_or(0, char::len_utf8);
+            let span = Span { file, offset: 0, len };
+            diags.at(span, SyntaxError::TooComplex { seconds: limits.timeout_seconds, span });
             return None;
         }
         Guarded::Crashed => {
