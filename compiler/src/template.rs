@@ -214,16 +214,17 @@ fn environment(escape: AutoEscape) -> Environment<'static> {
 fn bad_quantity(quantity: &str) -> minijinja::Error {
     minijinja::Error::new(
         minijinja::ErrorKind::InvalidOperation,
-        format!("`{quantity}` is not a whole-number byte quantity such as `20Gi`"),
+        format!("`{quantity}` is not a quantity such as `20Gi` or `500m`"),
     )
 }
 
 /// Millicores in a CPU quantity (`250m`, `2`, `0.5`).
 fn millicores(quantity: &str) -> Option<u64> {
-    if let Some(milli) = quantity.strip_suffix('m') {
-        return milli.parse().ok();
+    if let Some(milli) = quantity.strip_suffix('m').and_then(|milli| milli.parse().ok()) {
+        return Some(milli);
     }
-    let cores: f64 = quantity.parse().ok()?;
+    // Any other quantity the spec accepts (`0.5`, `1e3`, `2k`, `1500000u`), rounded up.
+    let cores = quantity.parse::<f64>().ok().or_else(|| crate::model::quantity_value(quantity))?;
     (0.0..1e12).contains(&cores).then(|| {
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let milli = (cores * 1000.0).ceil() as u64;
@@ -232,7 +233,7 @@ fn millicores(quantity: &str) -> Option<u64> {
 }
 
 /// Bytes in a Kubernetes quantity with a whole number (`20Gi`, `512Mi`, `100G`, `4096`).
-fn bytes(quantity: &str) -> Option<u64> {
+fn exact_bytes(quantity: &str) -> Option<u64> {
     let digits = quantity.find(|c: char| !c.is_ascii_digit()).unwrap_or(quantity.len());
     let (number, suffix) = quantity.split_at(digits);
     let number: u64 = number.parse().ok()?;
@@ -250,6 +251,20 @@ fn bytes(quantity: &str) -> Option<u64> {
         _ => return None,
     };
     number.checked_mul(factor)
+}
+
+/// Bytes in any quantity the spec accepts, rounded up: the whole-number forms exactly
+/// ([`exact_bytes`]), the others (`1.5Gi`, `1e10`, `500m`) through their value, so a
+/// user's valid size never fails a stdlib template.
+fn bytes(quantity: &str) -> Option<u64> {
+    exact_bytes(quantity).or_else(|| {
+        let value = crate::model::quantity_value(quantity)?;
+        (0.0..=crate::model::MAX_QUANTITY).contains(&value).then(|| {
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let bytes = value.ceil() as u64;
+            bytes
+        })
+    })
 }
 
 /// One line: what went wrong and where in the template.
@@ -318,9 +333,15 @@ mod tests {
     fn quantities_round_up() {
         assert_eq!(bytes("512Mi").map(|b| b.div_ceil(1 << 30)), Some(1));
         assert_eq!(bytes("1Ti").map(|b| b.div_ceil(1 << 30)), Some(1024));
-        assert_eq!(bytes("1.5Gi"), None);
-        let error = render_text("{{ '1.5Gi'|gib }}", &json!({})).unwrap_err();
-        assert!(error.contains("whole-number"), "{error}");
+        // Every quantity the spec accepts has a size, rounded up to the next byte/millicore.
+        assert_eq!(bytes("1.5Gi"), Some(3 << 29));
+        assert_eq!(render_text("{{ '1.5Gi'|gib }} {{ '1e10'|gib }} {{ '500m'|mib }}", &json!({})).unwrap(), "2 10 1");
+        assert_eq!(
+            render_text("{{ '0.5'|vcpus }} {{ '2500m'|vcpus }} {{ '1e3'|vcpus }}", &json!({})).unwrap(),
+            "1 3 1000"
+        );
+        let error = render_text("{{ 'vault'|gib }}", &json!({})).unwrap_err();
+        assert!(error.contains("not a quantity"), "{error}");
     }
 
     #[test]

@@ -21,7 +21,7 @@ mod unsupported;
 mod vars;
 pub mod vocab;
 
-pub(crate) use check::quantity_value;
+pub(crate) use check::{MAX_QUANTITY, is_quantity, quantity_value};
 pub use defaults::{LimitRangeDefaults, WorkloadDefaults};
 pub use errors::LowerError;
 pub use exposure::{PortExposure, PortExposureType};

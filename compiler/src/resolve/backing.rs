@@ -198,6 +198,11 @@ pub(super) fn backing_placement(backing: &BackingService, env: &str) -> Option<S
 
 pub(super) fn type_mismatch(ty: PropertyType, value: &Value) -> Option<(&'static str, &'static str)> {
     match (ty, value) {
+        // A quantity's text is checked here, at the spec's line: the kind's templates size
+        // instances and volumes from it.
+        (PropertyType::Quantity, Value::String(text)) if !crate::model::is_quantity(text) => {
+            Some(("a quantity", "`storage=\"20Gi\"` or `cpu=\"500m\"`"))
+        }
         (
             PropertyType::String | PropertyType::Quantity | PropertyType::File | PropertyType::Identifier,
             Value::String(_),

@@ -75,6 +75,9 @@ pub(super) fn platform(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Platform> {
     if let Some(version) = &helm {
         chart_version(cx, version);
     }
+    if let Some(store) = &secret_store {
+        secret_store_name(cx, store);
+    }
     Some(Platform { name: name?, registry, kubernetes, secret_store, policies, ci, helm, span: cx.span_of(node) })
 }
 
@@ -89,6 +92,24 @@ pub(super) fn kubernetes_version(cx: &mut Ctx<'_>, version: &Spanned<String>) {
                 reason: "not a supported version".to_owned(),
                 span: version.span,
                 help: "write a version from `1.30` to `1.37`, such as `\"1.33\"`".to_owned(),
+            },
+        );
+    }
+}
+
+/// The ExternalSecrets' `secretStoreRef.name`: a Kubernetes object name.
+fn secret_store_name(cx: &mut Ctx<'_>, store: &Spanned<String>) {
+    if !check::is_dns_subdomain(&store.value) {
+        cx.diags.at(
+            store.span,
+            LowerError::InvalidValue {
+                what: "secret store name".to_owned(),
+                value: store.value.clone(),
+                reason: "not a Kubernetes object name".to_owned(),
+                span: store.span,
+                help: "write the name of the (Cluster)SecretStore: lowercase letters, digits, `-` and `.`, \
+                       such as `\"vault-backend\"`"
+                    .to_owned(),
             },
         );
     }
@@ -129,6 +150,9 @@ pub(super) fn defaults(cx: &mut Ctx<'_>, node: &KdlNode) -> WorkloadDefaults {
             "secret-store" => {
                 if cx.once(&mut once, child, key, "defaults") {
                     defaults.secret_store = cx.single_string(child);
+                    if let Some(store) = &defaults.secret_store {
+                        secret_store_name(cx, store);
+                    }
                 }
             }
             "run-as-user" => {
