@@ -608,7 +608,12 @@ pub struct BackingService {
     pub kind: Spanned<String>,
     /// Declared name, unique within the domain.
     pub name: Spanned<String>,
-    /// Properties as written (`managed` included), checked against the kind in `resolve`.
+    /// `managed=` as written: the cloud's managed service (true) or in-cluster (false).
+    pub managed: Option<Spanned<bool>>,
+    /// `placement="<target>"` as written: the one target of a hybrid environment it runs on.
+    pub placement: Option<Spanned<String>>,
+    /// The kind's properties as written (neither `managed` nor `placement`), checked
+    /// against the kind in `resolve`.
     pub properties: IndexMap<String, Spanned<Value>>,
     /// Per-environment property overrides: `in "prod" managed=#true storage="50Gi"`.
     pub overrides: Vec<BackingOverride>,
@@ -621,7 +626,11 @@ pub struct BackingService {
 pub struct BackingOverride {
     /// Environment name.
     pub env: Spanned<String>,
-    /// Properties replaced in that environment.
+    /// `managed=` in that environment.
+    pub managed: Option<Spanned<bool>>,
+    /// `placement=` in that environment.
+    pub placement: Option<Spanned<String>>,
+    /// Kind properties replaced in that environment.
     pub properties: IndexMap<String, Spanned<Value>>,
     /// The whole node.
     pub span: Span,

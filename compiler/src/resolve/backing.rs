@@ -24,66 +24,9 @@ pub(super) fn backing(cx: &mut Ctx<'_>, backing: &BackingService, scope: &Scope<
         );
         return None;
     };
-    let mut written: BTreeMap<String, Spanned<Value>> =
-        backing.properties.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    for block in backing.overrides.iter().filter(|o| o.env.value == env) {
-        for (key, value) in &block.properties {
-            written.insert(key.clone(), value.clone());
-        }
-    }
-    // Check every property written anywhere (also in other environments' blocks) once.
-    let all_written = backing.properties.iter().chain(backing.overrides.iter().flat_map(|o| o.properties.iter()));
-    for (key, value) in all_written {
-        if key == PLACEMENT {
-            if !matches!(value.value, Value::String(_)) {
-                cx.error(
-                    value.span,
-                    ResolveError::KindPropertyType {
-                        name: key.clone(),
-                        kind: kind.name.value.clone(),
-                        expected: "a target name",
-                        example: "`placement=\"<target>\"`",
-                        span: value.span,
-                    },
-                );
-            }
-            continue;
-        }
-        match kind.properties.iter().find(|p| &p.name.value == key) {
-            None => {
-                let help = suggest(key, kind.properties.iter().map(|p| p.name.value.as_str()));
-                cx.error(
-                    value.span,
-                    ResolveError::UnknownKindProperty {
-                        name: key.clone(),
-                        kind: kind.name.value.clone(),
-                        service: backing.name.value.clone(),
-                        span: value.span,
-                        help,
-                    },
-                );
-            }
-            Some(property) => {
-                out_of_range(cx, kind, key, property, value);
-                if let (PropertyType::Identifier, Value::String(text)) = (property.ty, &value.value) {
-                    identifier::check(cx, property, (&kind.name.value, &backing.name.value), text, value.span);
-                }
-                if let Some((expected, example)) = type_mismatch(property.ty, &value.value) {
-                    cx.error(
-                        value.span,
-                        ResolveError::KindPropertyType {
-                            name: key.clone(),
-                            kind: kind.name.value.clone(),
-                            expected,
-                            example,
-                            span: value.span,
-                        },
-                    );
-                }
-            }
-        }
-    }
-    let placement = backing_placement(backing, env).map(|p| Spanned::new(vec![p.value], p.span));
+    let written = written(backing, env);
+    check_written(cx, kind, backing);
+    let placement = backing_placement(backing, env).map(|p| Spanned::new(vec![p.value.clone()], p.span));
     if !realise::placed_here(cx, scope, placement.as_ref()) {
         return None;
     }
@@ -126,6 +69,83 @@ pub(super) fn backing(cx: &mut Ctx<'_>, backing: &BackingService, scope: &Scope<
         binding,
         span: backing.span,
     })
+}
+
+/// The properties a declaration writes for `env` (its own, then its `in` block's).
+/// `managed=` is also a property of the kind (its default, its type, `props.managed` in
+/// the templates), so it joins the written kind properties; `placement=` joins them for
+/// the templates' list of `written` names only.
+fn written(backing: &BackingService, env: &str) -> BTreeMap<String, Spanned<Value>> {
+    let mut written: BTreeMap<String, Spanned<Value>> = backing
+        .properties
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .chain(managed_property(&backing.managed))
+        .collect();
+    for block in backing.overrides.iter().filter(|o| o.env.value == env) {
+        for (key, value) in
+            block.properties.iter().map(|(k, v)| (k.clone(), v.clone())).chain(managed_property(&block.managed))
+        {
+            written.insert(key, value);
+        }
+    }
+    if let Some(placement) = backing_placement(backing, env) {
+        written.insert(PLACEMENT.to_owned(), Spanned::new(Value::String(placement.value.clone()), placement.span));
+    }
+    written
+}
+
+/// `managed=` as the kind property it is.
+fn managed_property(managed: &Option<Spanned<bool>>) -> Option<(String, Spanned<Value>)> {
+    managed.as_ref().map(|m| (MANAGED.to_owned(), Spanned::new(Value::Bool(m.value), m.span)))
+}
+
+/// Check every property written anywhere (also in other environments' blocks) once
+/// against the kind: known, in range, of its type.
+fn check_written(cx: &mut Ctx<'_>, kind: &BackingKind, backing: &BackingService) {
+    let all_written: Vec<(String, Spanned<Value>)> = backing
+        .properties
+        .iter()
+        .chain(backing.overrides.iter().flat_map(|o| o.properties.iter()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .chain(managed_property(&backing.managed))
+        .chain(backing.overrides.iter().filter_map(|o| managed_property(&o.managed)))
+        .collect();
+    for (key, value) in &all_written {
+        match kind.properties.iter().find(|p| &p.name.value == key) {
+            None => {
+                let help = suggest(key, kind.properties.iter().map(|p| p.name.value.as_str()));
+                cx.error(
+                    value.span,
+                    ResolveError::UnknownKindProperty {
+                        name: key.clone(),
+                        kind: kind.name.value.clone(),
+                        service: backing.name.value.clone(),
+                        span: value.span,
+                        help,
+                    },
+                );
+            }
+            Some(property) => {
+                out_of_range(cx, kind, key, property, value);
+                if let (PropertyType::Identifier, Value::String(text)) = (property.ty, &value.value) {
+                    identifier::check(cx, property, (&kind.name.value, &backing.name.value), text, value.span);
+                }
+                if let Some((expected, example)) = type_mismatch(property.ty, &value.value) {
+                    cx.error(
+                        value.span,
+                        ResolveError::KindPropertyType {
+                            name: key.clone(),
+                            kind: kind.name.value.clone(),
+                            expected,
+                            example,
+                            span: value.span,
+                        },
+                    );
+                }
+            }
+        }
+    }
 }
 
 /// An integer property outside the kind's `min=`/`max=`, reported at the value.
@@ -178,22 +198,18 @@ fn read_files(
 /// The property that picks in-cluster or managed.
 pub(super) const MANAGED: &str = "managed";
 
-/// The declaration property that places a backing service on one target of a hybrid
-/// environment; not a kind property.
+/// The name under which `placement=` is listed among the written properties; not a kind
+/// property.
 pub(super) const PLACEMENT: &str = "placement";
 
 /// `placement="<target>"` of a backing service as written for `env` (the `in` block wins).
-pub(super) fn backing_placement(backing: &BackingService, env: &str) -> Option<Spanned<String>> {
-    let written = backing
+pub(super) fn backing_placement<'b>(backing: &'b BackingService, env: &str) -> Option<&'b Spanned<String>> {
+    backing
         .overrides
         .iter()
         .filter(|o| o.env.value == env)
-        .find_map(|o| o.properties.get(PLACEMENT))
-        .or_else(|| backing.properties.get(PLACEMENT))?;
-    match &written.value {
-        Value::String(target) => Some(Spanned::new(target.clone(), written.span)),
-        _ => None,
-    }
+        .find_map(|o| o.placement.as_ref())
+        .or(backing.placement.as_ref())
 }
 
 pub(super) fn type_mismatch(ty: PropertyType, value: &Value) -> Option<(&'static str, &'static str)> {

@@ -167,7 +167,7 @@ pub(super) fn check_cross_target(
                 }
                 placement.map(|p| p.value)
             }
-            Some(Entity::Backing(backing)) => backing_placement(backing, scope.env).map(|p| vec![p.value]),
+            Some(Entity::Backing(backing)) => backing_placement(backing, scope.env).map(|p| vec![p.value.clone()]),
             None => None,
         };
         let Some(placed) = placed else { continue };

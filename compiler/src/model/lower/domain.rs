@@ -113,7 +113,7 @@ pub(super) fn backing_service(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Backin
     let kind = Spanned::new(kind_name.to_owned(), cx.span(node.name().span()));
     cx.extra_args(node, 1, "the name, then `property=value` pairs");
     let name = cx.name_arg(node, kind_name, true);
-    let properties = properties(cx, node);
+    let Written { managed, placement, properties } = backing_properties(cx, node);
     let mut overrides = Vec::new();
     let mut envs = Once::default();
     for child in children(node) {
@@ -125,7 +125,7 @@ pub(super) fn backing_service(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Backin
         cx.extra_args(child, 1, "the environment name, then `property=value` pairs");
         cx.no_children(child);
         let env = workload::env_arg(cx, child);
-        let properties = self::properties(cx, child);
+        let Written { managed, placement, properties } = backing_properties(cx, child);
         if let Some(env) = env {
             if let Some(first) = envs.0.get(&env.value) {
                 let first = *first;
@@ -133,21 +133,35 @@ pub(super) fn backing_service(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Backin
                 continue;
             }
             envs.0.insert(env.value.clone(), env.span);
-            overrides.push(BackingOverride { env, properties, span: cx.span_of(child) });
+            overrides.push(BackingOverride { env, managed, placement, properties, span: cx.span_of(child) });
         }
     }
-    Some(BackingService { kind, name: name?, properties, overrides, span: cx.span_of(node) })
+    Some(BackingService { kind, name: name?, managed, placement, properties, overrides, span: cx.span_of(node) })
 }
 
-/// All properties of a node as values.
-pub(super) fn properties(cx: &mut Ctx<'_>, node: &KdlNode) -> IndexMap<String, Spanned<Value>> {
-    let mut properties = IndexMap::new();
+/// What a backing service or its `in` block writes.
+struct Written {
+    managed: Option<Spanned<bool>>,
+    placement: Option<Spanned<String>>,
+    properties: IndexMap<String, Spanned<Value>>,
+}
+
+/// The properties of a backing service or of its `in` block: `managed=` (a boolean) and
+/// `placement=` (a target name) typed here, the kind's properties as values (checked
+/// against the kind in `resolve`). A property written twice keeps its last value.
+fn backing_properties(cx: &mut Ctx<'_>, node: &KdlNode) -> Written {
+    let mut written = Written { managed: None, placement: None, properties: IndexMap::new() };
     for entry in node.entries() {
         let Some(name) = entry.name() else { continue };
-        let what = format!("`{}`", name.value());
-        if let Some(value) = cx.value(entry, &what) {
-            properties.insert(name.value().to_owned(), value);
+        match name.value() {
+            "managed" => written.managed = cx.boolean(entry, "`managed`").or(written.managed),
+            "placement" => written.placement = cx.string(entry, "`placement`").or(written.placement),
+            key => {
+                if let Some(value) = cx.value(entry, &format!("`{key}`")) {
+                    written.properties.insert(key.to_owned(), value);
+                }
+            }
         }
     }
-    properties
+    written
 }
