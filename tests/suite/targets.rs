@@ -431,3 +431,78 @@ fn side_by_side_sizing() {
     assert_eq!(postgres.realisation.pod_sizes[0].count, 3);
     assert_eq!(postgres.realisation.pod_sizes[0].cpu, "2");
 }
+
+/// Clients without credentials (`legacy-clients.kdl`, #12 point 4): `auth=#false` takes
+/// the password off the in-cluster redis and mongod, needs its waiver (the baseline
+/// policy is an error), and changes no NetworkPolicy.
+#[test]
+fn auth_false_drops_only_authentication() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/targets/legacy-clients.kdl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let build =
+        |text: String| compile(&Inputs::spec("targets/legacy-clients.kdl".to_owned(), text), &Options::default());
+    let open = build(text.clone());
+    let report = render(&open.sources, &open.diagnostics, ReportFormat::Plain, false);
+    assert!(!open.has_errors(), "{report}");
+    // Exactly the two waived findings, one per declaration.
+    assert_eq!(report.matches("(waived)").count(), 2, "{report}");
+    assert_eq!(report.matches("unauthenticated-backing-service").count(), 2, "{report}");
+    // Without the waivers the build fails.
+    let unwaived: String = text.lines().filter(|l| !l.starts_with("waive ")).map(|l| format!("{l}\n")).collect();
+    let failed = build(unwaived);
+    assert!(failed.has_errors());
+    // With authentication (the default) for comparison.
+    let closed = build(text.replace(" auth=#false", ""));
+    for (env, target) in [("on-openshift", "openshift"), ("on-onprem", "onprem")] {
+        let object = |c: &Compilation, file: &str| {
+            c.tree.get(&format!("{env}/{target}/shop/{file}")).and_then(|a| a.object().cloned()).unwrap_or_default()
+        };
+        for file in ["networkpolicy-sessions.yaml", "networkpolicy-catalog.yaml", "networkpolicy-storefront.yaml"] {
+            assert_eq!(object(&open, file), object(&closed, file), "{env}: {file} changed");
+            assert!(object(&open, file).is_object(), "{env}: {file} missing");
+        }
+        // No store entry: Berth writes the binding Secret, empty password.
+        assert!(!open.tree.contains_key(&format!("{env}/{target}/shop/externalsecret-sessions-binding.yaml")));
+        assert!(closed.tree.contains_key(&format!("{env}/{target}/shop/externalsecret-sessions-binding.yaml")));
+        assert_eq!(object(&open, "secret-sessions-binding.yaml")["stringData"]["password"], "");
+        assert_eq!(object(&open, "secret-catalog-binding.yaml")["stringData"]["password"], "");
+        let redis = &object(&open, "statefulset-sessions.yaml")["spec"]["template"]["spec"]["containers"][0];
+        let args: Vec<&str> = redis["args"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+        assert!(!args.contains(&"--requirepass"), "{args:?}");
+        assert!(args.windows(2).any(|w| w == ["--protected-mode", "no"]), "{args:?}");
+        let closed_redis = &object(&closed, "statefulset-sessions.yaml")["spec"]["template"]["spec"]["containers"][0];
+        assert!(closed_redis["args"].as_array().unwrap().iter().any(|a| a == "--requirepass"));
+        let mongo = &object(&open, "statefulset-catalog.yaml")["spec"]["template"]["spec"]["containers"][0];
+        let env_names: Vec<&str> = mongo["env"].as_array().unwrap().iter().filter_map(|e| e["name"].as_str()).collect();
+        assert!(!env_names.iter().any(|n| n.starts_with("MONGO_INITDB_ROOT")), "{env_names:?}");
+        let storefront = storefront(&open, env, target);
+        let vars = storefront["spec"]["template"]["spec"]["containers"][0]["env"].as_array().unwrap().clone();
+        let uri = vars.iter().find(|v| v["name"] == "MONGODB_URI").unwrap();
+        assert_eq!(uri["value"], "mongodb://$(MONGODB_HOST):$(MONGODB_PORT)/");
+    }
+}
+
+/// Without the target's version params, the managed services get a version they offer
+/// (`kafka-version` 3.8.x, `rabbitmq-version` 4.2, `docdb-version` 5.0.0), never the
+/// in-cluster `version` default (Strimzi's 4.3.1, the 4.3 image, mongo 8.0).
+#[test]
+fn managed_versions_default_to_what_the_service_offers() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/targets/matrix.kdl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let text: String = text
+        .lines()
+        .filter(|l| !["kafka-version", "rabbitmq-version", "docdb-version"].iter().any(|p| l.contains(p)))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let mut inputs = Inputs::spec("targets/matrix.kdl".to_owned(), text);
+    inputs.files = berth::output::safe::spec_files(&path);
+    let compilation = compile(&inputs, &Options::default());
+    let report = render(&compilation.sources, &compilation.diagnostics, ReportFormat::Plain, false);
+    assert!(!compilation.has_errors(), "{report}");
+    let spec = |file: &str| {
+        compilation.tree[&format!("on-eks/eks/shop/{file}")].object().cloned().unwrap_or_default()["spec"].clone()
+    };
+    assert_eq!(spec("cluster-events.yaml")["kafkaVersion"], "3.8.x");
+    assert_eq!(spec("broker-jobs.yaml")["engineVersion"], "4.2");
+    assert_eq!(spec("dbcluster-catalog.yaml")["engineVersion"], "5.0.0");
+}

@@ -98,6 +98,9 @@ pub struct Realisation {
     /// `accepts "version" "15" "16"`: the only values of a property this realisation can
     /// run, per property, in order.
     pub accepts: Vec<Accepts>,
+    /// `accepts-param "kafka-version" "3.9.x" ...`: the only values a target param this
+    /// realisation reads may have (a managed service's own version list).
+    pub accepts_params: Vec<Accepts>,
     /// `unsupported "partitions" help="..."`: why a property has no effect here and what
     /// to do instead (the help of the error a declaration that writes it gets).
     pub unsupported: IndexMap<String, Spanned<String>>,

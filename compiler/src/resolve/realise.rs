@@ -76,7 +76,7 @@ pub(super) fn realise(
         return None;
     }
     let declared = supports::Declared { name, written, properties, cloud };
-    if !supports::check(cx, kind, realisation, &declared) {
+    if !supports::check(cx, kind, realisation, &declared) || !supports::params(cx, scope, kind, realisation) {
         return None;
     }
     // The port consumers connect to: the realisation's when it has its own.

@@ -103,6 +103,38 @@ pub(super) fn check(cx: &mut Ctx<'_>, kind: &BackingKind, realisation: &Realisat
     fine
 }
 
+/// Report every target param the realisation reads whose value is outside its
+/// `accepts-param` list (a managed service's version list); `false` when there was one.
+/// A param the target leaves out is fine: the template's default applies.
+pub(super) fn params(
+    cx: &mut Ctx<'_>,
+    scope: &super::realise::Scope<'_>,
+    kind: &BackingKind,
+    realisation: &Realisation,
+) -> bool {
+    let mut fine = true;
+    for accepts in &realisation.accepts_params {
+        let param = &accepts.property.value;
+        let Some(value) = scope.profile.params.get(param) else { continue };
+        if accepts.values.contains(value) {
+            continue;
+        }
+        fine = false;
+        let allowed: Vec<String> = accepts.values.iter().map(|v| format!("`{v}`")).collect();
+        let error = super::value_errors::ValueError::UnsupportedParam {
+            param: param.clone(),
+            value: value.escape_debug().to_string(),
+            target: scope.target.to_owned(),
+            mode: realisation.mode.value.as_str(),
+            kind: kind.name.value.clone(),
+            allowed: allowed.join(", "),
+            span: scope.target_span,
+        };
+        cx.error(scope.target_span, error);
+    }
+    fine
+}
+
 /// The properties a realisation's templates read: every `props.<name>`,
 /// `props["<name>"]` and `props['<name>']` in its objects, binds and pod labels.
 pub(super) fn reads(realisation: &Realisation) -> Vec<String> {
@@ -168,6 +200,7 @@ mod tests {
                 "size: {{ props.storage|gib }}\nx: {{ props[\"retention-days\"] }}\ny: {{ myprops.other }}\n{% if props.version > 1 %}",
             )],
             accepts: Vec::new(),
+            accepts_params: Vec::new(),
             unsupported: IndexMap::new(),
             pod_sizes: Vec::new(),
             span: Span { file: FileId(0), offset: 0, len: 0 },

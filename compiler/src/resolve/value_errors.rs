@@ -50,6 +50,29 @@ pub enum ValueError {
         #[label("param `{param}` of this target")]
         span: Span,
     },
+    /// A target param outside the values its realisation runs (`accepts-param`).
+    #[error("param `{param}` of target `{target}` is `{value}`, which the {mode} {kind} realisation does not run")]
+    #[diagnostic(
+        code(resolve::unsupported_param),
+        help("write one of {allowed} (or leave the param out for the realisation's default)")
+    )]
+    UnsupportedParam {
+        /// Param name.
+        param: String,
+        /// Its value, escaped.
+        value: String,
+        /// Target.
+        target: String,
+        /// `managed` or `in-cluster`.
+        mode: &'static str,
+        /// Kind.
+        kind: String,
+        /// The values it runs, in words.
+        allowed: String,
+        /// The target node.
+        #[label("param `{param}` of this target")]
+        span: Span,
+    },
     /// An integer backing-service property outside the kind's range.
     #[error("`{name}` of {kind} is {value}, outside {range}")]
     #[diagnostic(code(resolve::kind_property_range), help("write a value within {range}"))]

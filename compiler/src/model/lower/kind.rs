@@ -165,6 +165,7 @@ pub(super) fn realisation(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Realisatio
         port: None,
         objects: Vec::new(),
         accepts: Vec::new(),
+        accepts_params: Vec::new(),
         unsupported: IndexMap::new(),
         pod_sizes: Vec::new(),
         span: cx.span_of(node),
@@ -172,6 +173,7 @@ pub(super) fn realisation(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Realisatio
     let mut once = Once::default();
     let mut bound = Names::default();
     let mut accepted = Names::default();
+    let mut accepted_params = Names::default();
     let mut unsupported = Names::default();
     for child in children(node) {
         let key = child.name().value();
@@ -217,17 +219,17 @@ pub(super) fn realisation(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Realisatio
                 cx.no_children(child);
                 realisation.objects.extend(cx.single_string(child));
             }
-            "accepts" => {
+            "accepts" | "accepts-param" => {
+                let param = key == "accepts-param";
+                let (names, what) = if param {
+                    (&mut accepted_params, "`accepts-param` of param")
+                } else {
+                    (&mut accepted, "`accepts` of property")
+                };
                 if let Some(accepts) = accepts(cx, child)
-                    && cx.unique(
-                        &mut accepted,
-                        "`accepts` of property",
-                        &accepts.property,
-                        "",
-                        "list a property's values in one `accepts`",
-                    )
+                    && cx.unique(names, what, &accepts.property, "", "list all its values in one node")
                 {
-                    realisation.accepts.push(accepts);
+                    if param { realisation.accepts_params.push(accepts) } else { realisation.accepts.push(accepts) }
                 }
             }
             "unsupported" => {
