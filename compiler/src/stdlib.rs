@@ -90,7 +90,8 @@ mod tests {
     /// defaulting to `#false`, `builds/<name>.kdl` one `build-kind "<name>"`, `ci/<name>.kdl`
     /// one `ci-system "<name>"` with a workload template, `metrics/<name>.kdl` one
     /// `metrics-convention "<name>"` with its source, `charts/<name>.kdl` one
-    /// `chart-template "<name>"` (and every chart file has one), `defaults.kdl` the
+    /// `chart-template "<name>"` (and every chart file has one), `gitops/<name>.kdl` one
+    /// `gitops-tool "<name>"` with a domain and a view template, `defaults.kdl` the
     /// `defaults` node, `monitoring.kdl` the `monitoring` node.
     #[test]
     fn every_file_defines_what_its_path_says() {
@@ -111,6 +112,7 @@ mod tests {
                 + spec.ci_systems.len()
                 + spec.cnis.len()
                 + spec.chart_templates.len()
+                + spec.gitops_tools.len()
                 + usize::from(spec.defaults.is_some())
                 + spec.metrics_conventions.len()
                 + usize::from(spec.monitoring.is_some())
@@ -156,6 +158,13 @@ mod tests {
                     system.templates.iter().any(|t| t.scope.value == crate::model::TemplateScope::Workload),
                     "{path} needs a workload template"
                 );
+            } else if stem.starts_with("stdlib/gitops/") {
+                let tool = &spec.gitops_tools[0];
+                assert_eq!(tool.name.value, name, "{path}");
+                assert!(tool.description.is_some(), "{path} needs a description");
+                for scope in [crate::model::GitopsScope::Domain, crate::model::GitopsScope::View] {
+                    assert!(tool.templates.iter().any(|t| t.scope.value == scope), "{path} needs a {scope:?} template");
+                }
             } else if stem.starts_with("stdlib/kinds/") {
                 let kind = &spec.backing_kinds[0];
                 assert_eq!(kind.name.value, name, "{path}");

@@ -64,6 +64,7 @@ fn ingress_profile() -> ResolvedProfile {
         rollouts_controller: false,
         rollout_router: None,
         rollout_ingress_port: None,
+        cluster_name: "cluster".to_owned(),
         span: span(0),
     }
 }
@@ -125,6 +126,7 @@ fn route_profile() -> ResolvedProfile {
         rollouts_controller: false,
         rollout_router: None,
         rollout_ingress_port: None,
+        cluster_name: "cluster".to_owned(),
         span: span(0),
     }
 }
@@ -309,6 +311,7 @@ fn estate(env: &str, target: &str, profile: ResolvedProfile) -> Estate {
         },
         helm: None,
         chart_templates: std::collections::BTreeMap::new(),
+        gitops: None,
         views: vec![View {
             env: env.to_owned(),
             env_index: 0,

@@ -5,6 +5,7 @@ mod diagnostics;
 mod diff;
 mod emit_objects;
 mod examples;
+mod gitops;
 mod graph;
 mod helm;
 mod hostile;

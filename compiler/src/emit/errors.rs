@@ -71,6 +71,26 @@ pub enum EmitError {
         span: Span,
     },
 
+    /// A `gitops-tool` template does not render one object: a bug in the library.
+    #[error("the `{scope}` template of GitOps tool `{tool}` does not render for {subject}: {reason}")]
+    #[diagnostic(
+        code(emit::gitops_template),
+        help("fix the `template` in the `gitops-tool` (docs/delivery.md lists the template context)")
+    )]
+    GitopsTemplate {
+        /// Tool name.
+        tool: String,
+        /// `domain` or `view`.
+        scope: &'static str,
+        /// `domain order`, `environment prod`.
+        subject: String,
+        /// What went wrong.
+        reason: String,
+        /// The template text.
+        #[label("this template")]
+        span: Span,
+    },
+
     /// The library has no `chart-template` of a chart file the platform's `helm` needs.
     #[error("the library has no `chart-template \"{name}\"`, so the Helm charts cannot be written")]
     #[diagnostic(

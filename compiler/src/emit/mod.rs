@@ -11,6 +11,7 @@ pub mod artifact;
 pub mod backing;
 pub mod common;
 pub mod errors;
+pub mod gitops;
 pub mod helm;
 pub mod index;
 pub mod k8s;
@@ -68,6 +69,8 @@ pub const EMITTERS: &[Emitter] = &[
     Emitter { name: "kustomize", outputs: Outputs::Views, run: Run::Tree(kustomize::emit) },
     // After every emitter of Kubernetes objects: its charts render them.
     Emitter { name: "helm", outputs: Outputs::Estate(&[helm::FOLDER]), run: Run::Tree(helm::emit) },
+    // After the kustomizations and charts: its applications point at them.
+    Emitter { name: "gitops", outputs: Outputs::Estate(&[gitops::FOLDER]), run: Run::Tree(gitops::emit) },
 ];
 
 /// Run every emitter of [`EMITTERS`] over the estate.

@@ -49,6 +49,9 @@ pub struct Spec {
     /// `chart-template` nodes: the files of the Helm charts (stdlib `charts.kdl` or a
     /// user library).
     pub chart_templates: Vec<ChartTemplate>,
+    /// `gitops-tool` nodes: the objects a GitOps tool is given (stdlib `gitops/*.kdl` or a
+    /// user library).
+    pub gitops_tools: Vec<super::gitops_types::GitopsTool>,
 }
 
 /// `platform "name" { registry "..."; kubernetes "1.33" }`.
@@ -72,6 +75,9 @@ pub struct Platform {
     /// `helm "1.4.0"`: write a Helm chart per target and domain (and an umbrella chart per
     /// environment and target), with this chart `version` and `appVersion` (SemVer 2).
     pub helm: Option<Spanned<String>>,
+    /// `gitops "argocd" repo="..." path="..." revision="..."`: deliver the output with a
+    /// GitOps tool; `None` when the node is absent (no GitOps objects are written).
+    pub gitops: Option<super::gitops_types::GitopsSettings>,
     /// The whole node.
     pub span: Span,
 }
@@ -175,6 +181,9 @@ pub struct ProfileFacts {
     pub rollout_router: Option<Spanned<String>>,
     /// Port name of a routed canary's Ingress backends (`rollout-ingress-port`).
     pub rollout_ingress_port: Option<Spanned<String>>,
+    /// The cluster's name in the GitOps tool (`cluster-name "prod-seoul"`: Argo CD's
+    /// registered cluster); default: the target's name.
+    pub cluster_name: Option<Spanned<String>>,
 }
 
 /// `gateway "public" namespace="gateway-system" section="https"`: a platform-owned Gateway.

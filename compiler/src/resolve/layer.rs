@@ -237,4 +237,5 @@ pub(super) fn overlay_facts(facts: &mut ProfileFacts, target: &ProfileFacts) {
     overlay_option(&mut facts.rollouts_controller, &target.rollouts_controller);
     overlay_option(&mut facts.rollout_router, &target.rollout_router);
     overlay_option(&mut facts.rollout_ingress_port, &target.rollout_ingress_port);
+    overlay_option(&mut facts.cluster_name, &target.cluster_name);
 }

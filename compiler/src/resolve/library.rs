@@ -2,7 +2,7 @@
 //! from the embedded stdlib and any user library folders (later definitions win).
 
 use crate::model::{
-    BackingKind, BuildKind, ChartTemplate, CiSystem, CloudProfile, Cni, MetricsConvention, Monitoring, Spec,
+    BackingKind, BuildKind, ChartTemplate, CiSystem, CloudProfile, Cni, GitopsTool, MetricsConvention, Monitoring, Spec,
     WorkloadDefaults,
 };
 use std::collections::BTreeMap;
@@ -28,13 +28,15 @@ pub struct Library {
     pub monitoring: Monitoring,
     /// The files of the Helm charts by name (`helpers`, `notes`, ...).
     pub chart_templates: BTreeMap<String, ChartTemplate>,
+    /// GitOps tools by name.
+    pub gitops_tools: BTreeMap<String, GitopsTool>,
 }
 
 impl Library {
     /// Gather a library from lowered library files, in order: stdlib first, then user
-    /// folders. A later `cloud`, `cni`, `backing-kind`, `build-kind`, `ci-system` or
-    /// `chart-template` of the same name replaces the earlier one whole; a later `defaults` replaces only the
-    /// fields it sets.
+    /// folders. A later `cloud`, `cni`, `backing-kind`, `build-kind`, `ci-system`,
+    /// `chart-template` or `gitops-tool` of the same name replaces the earlier one whole; a
+    /// later `defaults` replaces only the fields it sets.
     pub fn from_specs<'a>(specs: impl IntoIterator<Item = &'a Spec>) -> Self {
         let mut library = Self::default();
         for spec in specs {
@@ -61,6 +63,9 @@ impl Library {
             }
             if let Some(monitoring) = &spec.monitoring {
                 merge_monitoring(&mut library.monitoring, monitoring);
+            }
+            for tool in &spec.gitops_tools {
+                library.gitops_tools.insert(tool.name.value.clone(), tool.clone());
             }
             if let Some(defaults) = &spec.defaults {
                 super::layer::merge_defaults(&mut library.defaults, defaults);

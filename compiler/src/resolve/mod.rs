@@ -12,6 +12,7 @@ mod env;
 mod errors;
 mod exposure;
 mod files;
+mod gitops;
 mod identifier;
 mod layer;
 mod library;
@@ -34,6 +35,7 @@ mod workload;
 
 pub use errors::ResolveError;
 pub use exposure::service_name as port_service_name;
+pub use gitops::ResolvedGitops;
 pub use library::Library;
 pub use observe::{ResolvedBurnRate, ResolvedHttpMetrics, ResolvedMonitoring, ResolvedSlo};
 pub use pipelines::{BuiltWorkload, Deployment, ResolvedBuild, ResolvedCiSystem, ResolvedPipelines};
@@ -79,6 +81,7 @@ pub fn resolve(diags: &mut Diagnostics, spec: &Spec, library: &Library, spec_fil
     };
     let mut estate = estate(&mut cx, spec);
     estate.pipelines = pipelines::pipelines(diags, spec, library, &estate.views);
+    estate.gitops = gitops::gitops(diags, spec, library);
     estate
 }
 
@@ -177,6 +180,7 @@ fn estate(cx: &mut Ctx<'_>, spec: &Spec) -> Estate {
         span: Some(platform.span),
         pipelines: None,
         monitoring: observe::monitoring(cx.library),
+        gitops: None,
     }
 }
 

@@ -120,6 +120,7 @@ pub(super) fn profile(
         // An empty template is how a target says its cluster lacks the profile's router.
         rollout_router: facts.rollout_router.filter(|r| !r.value.trim().is_empty()),
         rollout_ingress_port: facts.rollout_ingress_port.map(|p| p.value).filter(|p| !p.is_empty()),
+        cluster_name: facts.cluster_name.map_or_else(|| target.name.value.clone(), |c| c.value),
         span: target.name.span,
     })
 }

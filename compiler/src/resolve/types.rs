@@ -39,6 +39,8 @@ pub struct Estate {
     #[serde(skip)]
     #[schemars(skip)]
     pub chart_templates: BTreeMap<String, crate::diag::Spanned<String>>,
+    /// The GitOps tool and repository, when the platform has `gitops`.
+    pub gitops: Option<super::gitops::ResolvedGitops>,
 }
 
 /// The estate as deployed in one environment on one target cluster.
@@ -199,6 +201,8 @@ pub struct ResolvedProfile {
     pub rollout_router: Option<crate::diag::Spanned<String>>,
     /// The Service port name a routed canary's Ingress backends name (`rollout-ingress-port`).
     pub rollout_ingress_port: Option<String>,
+    /// The cluster's name in the GitOps tool (`cluster-name`; default: the target's name).
+    pub cluster_name: String,
 
     /// The target node.
     pub span: Span,

@@ -49,8 +49,18 @@ pub(super) const JOB_ANNOTATIONS: [(&str, &str); 5] = [
     ("helm.sh/hook-delete-policy", "before-hook-creation,hook-succeeded"),
 ];
 
-/// The Argo CD sync wave of a workload with a migration: after its migration Job.
+/// The Argo CD sync wave of a workload's controller: after its migration Job.
 pub(super) const CONTROLLER_ANNOTATIONS: [(&str, &str); 1] = [("argocd.argoproj.io/sync-wave", "2")];
+
+/// Whether a workload's controller (Deployment, CronJob, Rollout) carries
+/// [`CONTROLLER_ANNOTATIONS`]: with a migration, so that it rolls out after the Job; and
+/// whenever the estate is delivered by a GitOps tool (`platform { gitops ... }`), so
+/// that every workload starts after what it uses. The waves are then: 0 (the default)
+/// for the namespace, RBAC, NetworkPolicies, configuration, Services and the backing
+/// services, 1 for migration Jobs, 2 for the workloads.
+pub(super) fn in_workload_wave(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> bool {
+    workload.migration.is_some() || ctx.estate.gitops.is_some()
+}
 
 /// The migration Job of `workload`, if it declares one.
 pub(super) fn job(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Option<Artifact> {

@@ -133,8 +133,8 @@ pub(super) fn rollout(
     });
     spec.extend(rest.as_object().into_iter().flatten().map(|(k, v)| (k.clone(), v.clone())));
     let mut metadata = ctx.workload_meta(workload, &workload.name);
-    // The Rollout starts the new pods: like the Deployment, after the migration Job.
-    if workload.migration.is_some() {
+    // The Rollout starts the new pods: in the Deployment's wave.
+    if super::migration::in_workload_wave(ctx, workload) {
         let waves = super::migration::CONTROLLER_ANNOTATIONS.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned()));
         metadata.annotations = Some(waves.collect());
     }

@@ -7,6 +7,7 @@ mod domain;
 mod environment;
 mod exposure;
 mod files;
+mod gitops;
 mod kind;
 mod observe;
 mod pipeline;
@@ -43,6 +44,7 @@ const TOP: &[&str] = &[
     "metrics-convention",
     "monitoring",
     "chart-template",
+    "gitops-tool",
 ];
 
 /// Lower `parsed` into a [`Spec`].
@@ -58,6 +60,7 @@ fn document(cx: &mut Ctx<'_>, document: &KdlDocument) -> Spec {
         (Names::default(), Names::default(), Names::default(), Names::default(), Names::default(), Names::default());
     let (mut build_kinds, mut ci_systems, mut cnis) = (Names::default(), Names::default(), Names::default());
     let (mut conventions, mut chart_templates) = (Names::default(), Names::default());
+    let mut gitops_tools = Names::default();
     for node in document.nodes() {
         match node.name().value() {
             "platform" => {
@@ -127,6 +130,13 @@ fn document(cx: &mut Ctx<'_>, document: &KdlDocument) -> Spec {
                     && cx.unique(&mut chart_templates, "chart template", &template.name, "", "keep one of them")
                 {
                     spec.chart_templates.push(template);
+                }
+            }
+            "gitops-tool" => {
+                if let Some(tool) = gitops::gitops_tool(cx, node)
+                    && cx.unique(&mut gitops_tools, "GitOps tool", &tool.name, "", "rename one of them")
+                {
+                    spec.gitops_tools.push(tool);
                 }
             }
             "cni" => {

@@ -77,7 +77,7 @@ pub(super) fn source_or_build(
 
 /// A folder or file in the repository: relative, plain characters, no `..`. Pipelines
 /// put it in path filters and shell commands, so nothing in it may need quoting.
-fn repository_path(cx: &mut Ctx<'_>, path: &Spanned<String>, what: &str) {
+pub(super) fn repository_path(cx: &mut Ctx<'_>, path: &Spanned<String>, what: &str) {
     let value = &path.value;
     let plain = value.bytes().all(|b| b.is_ascii_alphanumeric() || b"._/-".contains(&b));
     let reason = if value.is_empty() {

@@ -36,6 +36,7 @@ pub(super) fn platform(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Platform> {
     let mut policies = None;
     let mut ci = None;
     let mut helm = None;
+    let mut gitops = None;
     let mut once = Once::default();
     for child in children(node) {
         let key = child.name().value();
@@ -58,9 +59,17 @@ pub(super) fn platform(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Platform> {
                 }
                 continue;
             }
+            "gitops" => {
+                if cx.once(&mut once, child, key, "platform") {
+                    gitops = super::gitops::gitops(cx, child);
+                }
+                continue;
+            }
             _ => {
-                let help =
-                    check::suggestion(key, &["registry", "kubernetes", "secret-store", "policies", "ci", "helm"]);
+                let help = check::suggestion(
+                    key,
+                    &["registry", "kubernetes", "secret-store", "policies", "ci", "helm", "gitops"],
+                );
                 cx.unknown_node(child, "in `platform`", help);
                 continue;
             }
@@ -78,7 +87,8 @@ pub(super) fn platform(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Platform> {
     if let Some(store) = &secret_store {
         secret_store_name(cx, store);
     }
-    Some(Platform { name: name?, registry, kubernetes, secret_store, policies, ci, helm, span: cx.span_of(node) })
+    let span = cx.span_of(node);
+    Some(Platform { name: name?, registry, kubernetes, secret_store, policies, ci, helm, gitops, span })
 }
 
 pub(super) fn kubernetes_version(cx: &mut Ctx<'_>, version: &Spanned<String>) {

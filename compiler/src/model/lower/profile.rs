@@ -43,6 +43,7 @@ const FACTS: &[&str] = &[
     "rollouts-controller",
     "rollout-router",
     "rollout-ingress-port",
+    "cluster-name",
 ];
 
 pub(super) fn target(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Target> {
@@ -82,7 +83,8 @@ pub(super) fn fact(cx: &mut Ctx<'_>, child: &KdlNode, facts: &mut ProfileFacts, 
         | "cni"
         | "internal-ingress-class"
         | "rollout-router"
-        | "rollout-ingress-port" => {
+        | "rollout-ingress-port"
+        | "cluster-name" => {
             if cx.once(once, child, key, parent) {
                 string_fact(cx, child, key, facts);
             }
@@ -200,6 +202,16 @@ fn string_fact(cx: &mut Ctx<'_>, child: &KdlNode, key: &str, facts: &mut Profile
             cx.invalid_value(name.span, &format!("`{key}`"), &name.value, &format!("not {what}"), &help);
         }
     }
+    if key == "cluster-name"
+        && let Some(name) = &value
+        && (name.value.is_empty()
+            || name.value.len() > 253
+            || !name.value.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)))
+    {
+        let help = "write the name the cluster is registered under in the GitOps tool, such as `prod-seoul` \
+                    (letters, digits, `.`, `_` and `-`)";
+        cx.invalid_value(name.span, "`cluster-name`", &name.value, "not a plain cluster name", help);
+    }
     let slot = match key {
         "dns" => &mut facts.dns,
         "registry" => &mut facts.registry,
@@ -214,6 +226,7 @@ fn string_fact(cx: &mut Ctx<'_>, child: &KdlNode, key: &str, facts: &mut Profile
         "uid-note" => &mut facts.uid_note,
         "rollout-router" => &mut facts.rollout_router,
         "rollout-ingress-port" => &mut facts.rollout_ingress_port,
+        "cluster-name" => &mut facts.cluster_name,
         _ => &mut facts.exposure,
     };
     *slot = value;
