@@ -2,8 +2,8 @@
 //! from the embedded stdlib and any user library folders (later definitions win).
 
 use crate::model::{
-    BackingKind, BuildKind, ChartTemplate, CiSystem, CloudProfile, Cni, GitopsTool, MetricsConvention, Monitoring, Spec,
-    WorkloadDefaults,
+    BackingKind, BuildKind, ChartTemplate, CiSystem, CloudProfile, Cni, GitopsTool, MetricsConvention, Monitoring,
+    Spec, WorkloadDefaults,
 };
 use std::collections::BTreeMap;
 

@@ -24,7 +24,7 @@ use crate::diag::Diagnostics;
 use crate::model::check;
 use crate::model::types::*;
 use crate::syntax::Parsed;
-use kdl::KdlDocument;
+use kdl::{KdlDocument, KdlNode};
 use values::{Ctx, Names, Once};
 
 /// Top-level nodes.
@@ -53,128 +53,149 @@ pub(crate) fn lower(diags: &mut Diagnostics, parsed: &Parsed) -> Spec {
     document(&mut cx, &parsed.document)
 }
 
+/// The names and once-only nodes seen so far in one file.
+#[derive(Default)]
+struct Seen {
+    once: Once,
+    targets: Names,
+    environments: Names,
+    domains: Names,
+    policies: Names,
+    clouds: Names,
+    kinds: Names,
+    build_kinds: Names,
+    ci_systems: Names,
+    cnis: Names,
+    conventions: Names,
+    chart_templates: Names,
+    gitops_tools: Names,
+}
+
 fn document(cx: &mut Ctx<'_>, document: &KdlDocument) -> Spec {
     let mut spec = Spec { file: cx.file, ..Spec::default() };
-    let mut once = Once::default();
-    let (mut targets, mut environments, mut domains, mut policies, mut clouds, mut kinds) =
-        (Names::default(), Names::default(), Names::default(), Names::default(), Names::default(), Names::default());
-    let (mut build_kinds, mut ci_systems, mut cnis) = (Names::default(), Names::default(), Names::default());
-    let (mut conventions, mut chart_templates) = (Names::default(), Names::default());
-    let mut gitops_tools = Names::default();
+    let mut seen = Seen::default();
     for node in document.nodes() {
         match node.name().value() {
             "platform" => {
-                if cx.once(&mut once, node, "platform", "the file") {
+                if cx.once(&mut seen.once, node, "platform", "the file") {
                     spec.platform = platform::platform(cx, node);
                 }
             }
             "target" => {
                 if let Some(target) = profile::target(cx, node)
-                    && cx.unique(&mut targets, "target", &target.name, "", "rename one of the targets")
+                    && cx.unique(&mut seen.targets, "target", &target.name, "", "rename one of the targets")
                 {
                     spec.targets.push(target);
                 }
             }
             "environment" => {
                 if let Some(environment) = environment::environment(cx, node)
-                    && cx.unique(&mut environments, "environment", &environment.name, "", "rename one of them")
+                    && cx.unique(&mut seen.environments, "environment", &environment.name, "", "rename one of them")
                 {
                     spec.environments.push(environment);
                 }
             }
             "domain" => {
                 if let Some(domain) = domain::domain(cx, node)
-                    && cx.unique(&mut domains, "domain", &domain.name, "", "merge the two domain blocks into one")
+                    && cx.unique(&mut seen.domains, "domain", &domain.name, "", "merge the two domain blocks into one")
                 {
                     spec.domains.push(domain);
                 }
             }
             "policy" => {
                 if let Some(policy) = policy::policy(cx, node)
-                    && cx.unique(&mut policies, "policy", &policy.id, "", "give each policy its own id")
+                    && cx.unique(&mut seen.policies, "policy", &policy.id, "", "give each policy its own id")
                 {
                     spec.policies.push(policy);
                 }
             }
             "waive" => spec.waivers.extend(policy::waiver(cx, node)),
-            "cloud" => {
-                if let Some(cloud) = profile::cloud(cx, node)
-                    && cx.unique(&mut clouds, "cloud profile", &cloud.name, "", "rename one of them")
-                {
-                    spec.clouds.push(cloud);
-                }
-            }
-            "backing-kind" => {
-                if let Some(kind) = kind::backing_kind(cx, node)
-                    && cx.unique(&mut kinds, "backing kind", &kind.name, "", "rename one of them")
-                {
-                    spec.backing_kinds.push(kind);
-                }
-            }
-            "build-kind" => {
-                if let Some(kind) = pipeline::build_kind(cx, node)
-                    && cx.unique(&mut build_kinds, "build kind", &kind.name, "", "rename one of them")
-                {
-                    spec.build_kinds.push(kind);
-                }
-            }
-            "ci-system" => {
-                if let Some(system) = pipeline::ci_system(cx, node)
-                    && cx.unique(&mut ci_systems, "CI system", &system.name, "", "rename one of them")
-                {
-                    spec.ci_systems.push(system);
-                }
-            }
-            "chart-template" => {
-                if let Some(template) = pipeline::chart_template(cx, node)
-                    && cx.unique(&mut chart_templates, "chart template", &template.name, "", "keep one of them")
-                {
-                    spec.chart_templates.push(template);
-                }
-            }
-            "gitops-tool" => {
-                if let Some(tool) = gitops::gitops_tool(cx, node)
-                    && cx.unique(&mut gitops_tools, "GitOps tool", &tool.name, "", "rename one of them")
-                {
-                    spec.gitops_tools.push(tool);
-                }
-            }
-            "cni" => {
-                if let Some(cni) = profile::cni(cx, node)
-                    && cx.unique(&mut cnis, "CNI", &cni.name, "", "rename one of them")
-                {
-                    spec.cnis.push(cni);
-                }
-            }
-            "metrics-convention" => {
-                if let Some(convention) = observe::metrics_convention(cx, node)
-                    && cx.unique(&mut conventions, "metrics convention", &convention.name, "", "rename one of them")
-                {
-                    spec.metrics_conventions.push(convention);
-                }
-            }
-            "monitoring" => {
-                let monitoring = observe::monitoring(cx, node);
-                if cx.once(&mut once, node, "monitoring", "the file") {
-                    spec.monitoring = Some(monitoring);
-                }
-            }
-            "defaults" => {
-                if cx.once(&mut once, node, "defaults", "the file") {
-                    spec.defaults = Some(platform::defaults(cx, node));
-                } else {
-                    platform::defaults(cx, node);
-                }
-            }
             name if matches!(name, "service" | "worker" | "job" | "quota") => {
                 let help = format!("move `{name}` into a `domain \"<name>\" {{ ... }}` block");
                 cx.unknown_node(node, "at the top level", help);
             }
-            name => {
-                let help = check::suggestion(name, TOP);
-                cx.unknown_node(node, "at the top level", help);
-            }
+            _ => library_node(cx, node, &mut spec, &mut seen),
         }
     }
     spec
+}
+
+/// A top-level node of a library file (`cloud`, `backing-kind`, `defaults`, ...), or an
+/// unknown node.
+fn library_node(cx: &mut Ctx<'_>, node: &KdlNode, spec: &mut Spec, seen: &mut Seen) {
+    match node.name().value() {
+        "cloud" => {
+            if let Some(cloud) = profile::cloud(cx, node)
+                && cx.unique(&mut seen.clouds, "cloud profile", &cloud.name, "", "rename one of them")
+            {
+                spec.clouds.push(cloud);
+            }
+        }
+        "backing-kind" => {
+            if let Some(kind) = kind::backing_kind(cx, node)
+                && cx.unique(&mut seen.kinds, "backing kind", &kind.name, "", "rename one of them")
+            {
+                spec.backing_kinds.push(kind);
+            }
+        }
+        "build-kind" => {
+            if let Some(kind) = pipeline::build_kind(cx, node)
+                && cx.unique(&mut seen.build_kinds, "build kind", &kind.name, "", "rename one of them")
+            {
+                spec.build_kinds.push(kind);
+            }
+        }
+        "ci-system" => {
+            if let Some(system) = pipeline::ci_system(cx, node)
+                && cx.unique(&mut seen.ci_systems, "CI system", &system.name, "", "rename one of them")
+            {
+                spec.ci_systems.push(system);
+            }
+        }
+        "chart-template" => {
+            if let Some(template) = pipeline::chart_template(cx, node)
+                && cx.unique(&mut seen.chart_templates, "chart template", &template.name, "", "keep one of them")
+            {
+                spec.chart_templates.push(template);
+            }
+        }
+        "gitops-tool" => {
+            if let Some(tool) = gitops::gitops_tool(cx, node)
+                && cx.unique(&mut seen.gitops_tools, "GitOps tool", &tool.name, "", "rename one of them")
+            {
+                spec.gitops_tools.push(tool);
+            }
+        }
+        "cni" => {
+            if let Some(cni) = profile::cni(cx, node)
+                && cx.unique(&mut seen.cnis, "CNI", &cni.name, "", "rename one of them")
+            {
+                spec.cnis.push(cni);
+            }
+        }
+        "metrics-convention" => {
+            if let Some(convention) = observe::metrics_convention(cx, node)
+                && cx.unique(&mut seen.conventions, "metrics convention", &convention.name, "", "rename one of them")
+            {
+                spec.metrics_conventions.push(convention);
+            }
+        }
+        "monitoring" => {
+            let monitoring = observe::monitoring(cx, node);
+            if cx.once(&mut seen.once, node, "monitoring", "the file") {
+                spec.monitoring = Some(monitoring);
+            }
+        }
+        "defaults" => {
+            if cx.once(&mut seen.once, node, "defaults", "the file") {
+                spec.defaults = Some(platform::defaults(cx, node));
+            } else {
+                platform::defaults(cx, node);
+            }
+        }
+        name => {
+            let help = check::suggestion(name, TOP);
+            cx.unknown_node(node, "at the top level", help);
+        }
+    }
 }
