@@ -644,20 +644,21 @@ fn diff(
             return EXIT_USAGE;
         }
     };
-    // A spec that did not exist at the base compares as an empty estate.
-    let old = old_inputs.as_ref().map_or_else(Compilation::default, |inputs| {
-        driver::compile(inputs, &Options { today: today(), ..Options::default() })
-    });
-    let new = driver::compile(&new_inputs, &Options { today: today(), ..Options::default() });
-    report_diagnostics(&old, &common);
-    report_diagnostics(&new, &common);
-    for (compilation, inputs) in [(&old, old_inputs.as_ref()), (&new, Some(&new_inputs))] {
+    // The new revision first, and the old one not at all when it has errors (a parse out of
+    // budget keeps its thread busy until exit). No spec at the base is an empty estate.
+    let compile = |inputs: &Inputs| driver::compile(inputs, &Options { today: today(), ..Options::default() });
+    let mut compiled = Vec::with_capacity(2);
+    for inputs in [Some(&new_inputs), old_inputs.as_ref()] {
+        let compilation = inputs.map_or_else(Compilation::default, compile);
+        report_diagnostics(&compilation, &common);
         if compilation.has_errors() {
             let name = inputs.map_or("the old revision", |inputs| inputs.spec.name.as_str());
             eprintln!("error: {name} has errors; nothing to compare");
             return EXIT_SPEC;
         }
+        compiled.push(compilation);
     }
+    let (new, old) = (compiled.remove(0), compiled.remove(0));
     let diff = tree_diff::diff(&old.tree, &new.tree);
     let risks = risk::assess(
         &diff,

@@ -608,3 +608,27 @@ fn hostile_inputs_exit_1_with_positioned_errors_nothing_written_bounded_stderr()
         }
     }
 }
+
+/// `diff` reports the new revision's errors and stops there: the old revision is compiled
+/// only when the new one is sound (a parse that ran out of budget would otherwise be paid
+/// for twice), and its errors are reported when it is the broken one.
+#[test]
+fn diff_reports_the_new_revisions_errors_first_and_stops() {
+    let dir = workdir("diff_reports_the_new_revisions_errors_first");
+    let good = example("hello");
+    fs::write(dir.join("good.kdl"), &good).unwrap();
+    fs::write(dir.join("old-broken.kdl"), "platform \"old\" {\n    registri \"x\"\n}\n").unwrap();
+    fs::write(dir.join("new-broken.kdl"), "platform \"new\" {\n    kubernets \"1.33\"\n}\n").unwrap();
+
+    let both = berth(&dir, &["diff", "old-broken.kdl", "new-broken.kdl"]);
+    both.expect_code(1);
+    assert!(both.stderr.contains("kubernets"), "{}", both.stderr);
+    assert!(!both.stderr.contains("registri"), "the old revision was compiled too:\n{}", both.stderr);
+    assert!(both.stderr.contains("new-broken.kdl has errors; nothing to compare"), "{}", both.stderr);
+
+    let old_only = berth(&dir, &["diff", "old-broken.kdl", "good.kdl"]);
+    old_only.expect_code(1);
+    assert!(old_only.stderr.contains("registri"), "{}", old_only.stderr);
+    assert!(old_only.stderr.contains("old-broken.kdl has errors; nothing to compare"), "{}", old_only.stderr);
+    assert!(old_only.stdout.is_empty(), "{}", old_only.stdout);
+}
