@@ -270,6 +270,61 @@ fn tekton_deploys_follow_the_environment_order() {
     }
 }
 
+/// Tekton: each workload's Trigger starts its own TriggerTemplate only for pushes to the
+/// branch that change its source folder, and the EventListener names every Trigger.
+#[test]
+fn tekton_triggers_filter_on_the_source_folder() {
+    let files = pipeline_files("enterprise");
+    let listener = yaml(file(&files, "pipelines/tekton/event-listener.yaml"));
+    let refs: Vec<String> = listener["spec"]["triggers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["triggerRef"].as_str().unwrap().to_owned())
+        .collect();
+    let mut expected = vec!["berth-spec-push".to_owned(), "berth-spec-pull-request".to_owned()];
+    expected.extend(expected_promotions().iter().map(|(id, _)| (*id).to_owned()));
+    assert_eq!(refs.iter().collect::<std::collections::BTreeSet<_>>(), expected.iter().collect(), "EventListener");
+    let sources = [("order-order-api", "services/order-api/"), ("order-order-archive", "jobs/order-archive/")];
+    for (id, prefix) in sources {
+        let trigger = yaml(file(&files, &format!("pipelines/tekton/{id}/trigger.yaml")));
+        assert_eq!(trigger["kind"], "Trigger");
+        assert_eq!(trigger["spec"]["template"]["ref"], id);
+        let interceptors = trigger["spec"]["interceptors"].as_array().unwrap();
+        assert_eq!(interceptors[0]["ref"]["name"], "github", "{id}: the webhook is verified first");
+        let filter = interceptors[1]["params"][0]["value"].as_str().unwrap();
+        assert!(filter.contains("body.ref == 'refs/heads/main'"), "{id}: {filter}");
+        assert!(filter.contains(&format!("p.startsWith('{prefix}')")), "{id}: {filter}");
+    }
+}
+
+/// The spec's own pipeline exists for every CI system: `berth check`, `berth build
+/// --check` of the output folder, and `berth diff` for pull/merge requests.
+#[test]
+fn every_system_has_the_spec_pipeline() {
+    let files = pipeline_files("enterprise");
+    let spec_files = [
+        ("github", vec!["pipelines/github/.github/workflows/berth-spec.yml"]),
+        ("gitlab", vec!["pipelines/gitlab/.gitlab-ci.yml"]),
+        ("jenkins", vec!["pipelines/jenkins/Jenkinsfile"]),
+        ("tekton", vec!["pipelines/tekton/spec/pipeline.yaml", "pipelines/tekton/tasks/berth-spec.yaml"]),
+    ];
+    for (system, paths) in spec_files {
+        let text: String = paths.iter().map(|p| file(&files, p).text.as_str()).collect();
+        for command in ["berth check ", "berth build --check ", "berth diff --base "] {
+            assert!(text.contains(command), "{system}: no `{command}`");
+        }
+        assert!(text.contains("\"deploy\"") || text.contains("'deploy'"), "{system}: the output folder is checked");
+    }
+    let pipeline = yaml(file(&files, "pipelines/tekton/spec/pipeline.yaml"));
+    let tasks = pipeline["spec"]["tasks"].as_array().unwrap();
+    assert_eq!(tasks[1]["taskRef"]["name"], "berth-spec");
+    assert_eq!(strings(&tasks[1]["runAfter"]), ["fetch"]);
+    let pull = yaml(file(&files, "pipelines/tekton/spec/trigger-pull-request.yaml"));
+    let bindings = pull["spec"]["bindings"].as_array().unwrap();
+    assert!(bindings.iter().any(|b| b["name"] == "base" && b["value"] == "$(body.pull_request.base.sha)"));
+}
+
 /// A workload with a `source` and a platform without `ci` gets the library's default
 /// system (GitHub Actions); a spec with neither gets no pipelines.
 #[test]
