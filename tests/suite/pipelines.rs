@@ -348,3 +348,36 @@ fn the_default_system_is_used_without_ci() {
     assert!(!plain.has_errors());
     assert!(plain.tree.keys().all(|p| !p.starts_with("pipelines/")));
 }
+
+/// A `source` in another repository (a URL, or `repository=`/`ref=`) is refused with one
+/// `model::invalid_value` at the value, whose help says what to do instead.
+#[test]
+fn a_source_in_another_repository_is_refused() {
+    let cases = [
+        ("source \"https://github.com/acme/api\"", "https://github.com/acme/api"),
+        ("source \"git@github.com:acme/api.git\"", "git@github.com:acme/api.git"),
+        ("source \".\" repository=\"https://github.com/acme/api\" ref=\"main\"", "repository"),
+    ];
+    for (source, shown) in cases {
+        let text = format!(
+            "platform \"p\" {{ registry \"r.example/p\"\n kubernetes \"1.33\" }}\ntarget \"t\" cloud=\"onprem\" {{ dns \"apps.example.com\" }}\nenvironment \"dev\" target=\"t\"\ndomain \"d\" {{\n service \"api\" {{\n image \"api\" tag=\"1\"\n port \"http\" 8080\n {source}\n }}\n}}\n"
+        );
+        let compilation =
+            berth::driver::compile(&berth::driver::Inputs::spec("spec.kdl", text), &berth::driver::Options::default());
+        let errors: Vec<String> = compilation
+            .diagnostics
+            .sorted()
+            .iter()
+            .filter(|d| d.diagnostic.severity().is_none_or(|s| s == miette::Severity::Error))
+            .map(|d| {
+                let code = d.diagnostic.code().map(|c| c.to_string()).unwrap_or_default();
+                let help = d.diagnostic.help().map(|h| h.to_string()).unwrap_or_default();
+                format!("{code}: {} | {help}", d.diagnostic)
+            })
+            .collect();
+        assert!(!errors.is_empty(), "{source}: accepted");
+        assert!(errors[0].starts_with("model::invalid_value: "), "{source}: {errors:?}");
+        assert!(errors[0].contains(shown) && errors[0].contains("berth set-image"), "{source}: {errors:?}");
+        assert!(!errors.iter().any(|e| e.contains("unknown_property")), "{source}: one error, {errors:?}");
+    }
+}

@@ -128,3 +128,7 @@ pub struct ChartTemplate {
     /// The node.
     pub span: Span,
 }
+
+/// Properties of `source` that would name another repository: refused (the pipelines are
+/// written for the spec's own repository), with what to do instead (docs/pipelines.md).
+pub const SEPARATE_REPOSITORY_PROPERTIES: &[&str] = &["repository", "repo", "url", "git", "ref"];

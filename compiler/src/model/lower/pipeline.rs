@@ -64,6 +64,9 @@ pub(super) fn source_or_build(
         "build" => build,
         _ => return false,
     };
+    if key == "source" && separate_repository_property(cx, node) {
+        return true;
+    }
     if cx.once(once, node, key, parent) {
         *slot = cx.single_string(node);
         if key == "source"
@@ -75,11 +78,46 @@ pub(super) fn source_or_build(
     true
 }
 
+/// What to write instead of a `source` in another repository (docs/pipelines.md, "A
+/// workload in another repository").
+const SEPARATE_REPOSITORY_HELP: &str = "a `source` is a folder of the spec's repository, such as `services/order-api`; \
+     for code in another repository leave `source` off, build it in that repository's CI and record \
+     its digest here with `berth set-image` (docs/pipelines.md)";
+
+/// `source "." repository="..."` (or `repo=`, `url=`, `git=`, `ref=`): the pipelines are
+/// written for the spec's own repository, so a separate one is refused with what to do
+/// instead. `true` when the node had such a property (reported).
+fn separate_repository_property(cx: &mut Ctx<'_>, node: &KdlNode) -> bool {
+    let mut found = false;
+    for entry in node.entries() {
+        if let Some(name) = entry.name()
+            && SEPARATE_REPOSITORY_PROPERTIES.contains(&name.value())
+        {
+            let span = cx.span(entry.span());
+            cx.invalid_value(
+                span,
+                "`source` property",
+                name.value(),
+                "a source in a separate repository is not supported",
+                SEPARATE_REPOSITORY_HELP,
+            );
+            found = true;
+        }
+    }
+    found
+}
+
 /// A folder or file in the repository: relative, plain characters, no `..`. Pipelines
 /// put it in path filters and shell commands, so nothing in it may need quoting.
 pub(super) fn repository_path(cx: &mut Ctx<'_>, path: &Spanned<String>, what: &str) {
     let value = &path.value;
     let plain = value.bytes().all(|b| b.is_ascii_alphanumeric() || b"._/-".contains(&b));
+    let url = value.contains("://") || value.starts_with("git@");
+    if url && what == "`source` path" {
+        let reason = "a repository URL: a source in a separate repository is not supported";
+        cx.invalid_value(path.span, what, value, reason, SEPARATE_REPOSITORY_HELP);
+        return;
+    }
     let reason = if value.is_empty() {
         Some("empty")
     } else if value.starts_with('/') {
