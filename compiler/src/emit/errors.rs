@@ -180,6 +180,34 @@ pub enum EmitError {
         help: &'static str,
     },
 
+    /// Two pipeline files declare the same object (a Tekton `Pipeline`, a `Trigger`...):
+    /// applied to one namespace, the later would replace the earlier.
+    #[error("two pipeline files declare the {kind} `{name}`: `{path}` and `{first_path}`")]
+    #[diagnostic(
+        code(emit::pipeline_name_collision),
+        help(
+            "rename the workload or its domain: the `{system}` templates name this workload's objects after it, and `{name}` is already taken"
+        )
+    )]
+    PipelineNameCollision {
+        /// The CI system.
+        system: String,
+        /// The object's kind.
+        kind: String,
+        /// The object's name.
+        name: String,
+        /// The later file.
+        path: String,
+        /// The earlier file.
+        first_path: String,
+        /// Where the later file comes from.
+        #[label("this one's {kind}")]
+        span: Span,
+        /// Where the earlier file comes from.
+        #[label("has the same name as this one's")]
+        first: Span,
+    },
+
     /// A realisation's object template does not render: a bug in the library.
     #[error("an object template of the {mode} `{kind}` realisation does not render on target `{target}`: {reason}")]
     #[diagnostic(

@@ -16,6 +16,7 @@ use crate::emit::{Artifact, Body, Format, Scope};
 use crate::model::{CiTemplate, TemplateScope};
 use crate::resolve::Estate;
 use serde_json::Value;
+use std::collections::HashMap;
 
 /// The top-level output folder of every pipeline file.
 pub const FOLDER: &str = "pipelines";
@@ -56,7 +57,47 @@ pub fn emit(diags: &mut Diagnostics, estate: &Estate) -> Vec<Artifact> {
             }
         }
     }
+    same_names(diags, &files);
     files
+}
+
+/// Two YAML pipeline files that declare one object (same API group, kind, namespace and
+/// name: a Tekton `Pipeline` of the workload `berth/spec` and the spec's own `berth-spec`)
+/// are an error: the cluster would keep only the one applied last.
+fn same_names(diags: &mut Diagnostics, files: &[Artifact]) {
+    let mut seen: HashMap<(String, String, String, String), &Artifact> = HashMap::new();
+    for artifact in files {
+        let Body::Text { format: Format::Yaml, text } = &artifact.body else { continue };
+        let Ok(documents) = serde_saphyr::from_multiple::<Value>(text) else { continue };
+        for document in &documents {
+            let field = |path: &str| document.pointer(path).and_then(Value::as_str).unwrap_or_default().to_owned();
+            let (kind, name) = (field("/kind"), field("/metadata/name"));
+            if kind.is_empty() || name.is_empty() {
+                continue;
+            }
+            let group = field("/apiVersion").split_once('/').map(|(group, _)| group.to_owned()).unwrap_or_default();
+            let key = (group, kind.clone(), field("/metadata/namespace"), name.clone());
+            match seen.get(&key) {
+                Some(first) if first.path != artifact.path => {
+                    let system = artifact.path.split('/').nth(1).unwrap_or_default().to_owned();
+                    let error = EmitError::PipelineNameCollision {
+                        system,
+                        kind,
+                        name,
+                        path: artifact.path.clone(),
+                        first_path: first.path.clone(),
+                        span: artifact.origin,
+                        first: first.origin,
+                    };
+                    diags.at(artifact.origin, error);
+                }
+                Some(_) => {}
+                None => {
+                    seen.insert(key, artifact);
+                }
+            }
+        }
+    }
 }
 
 fn render(
