@@ -178,6 +178,40 @@ fn gitlab_deploys_follow_the_environment_order() {
     }
 }
 
+/// GitLab: the cloud registries (EKS, GKE, AKS targets) are logged in with the job's
+/// `id_tokens`, each with its cloud's audience, never with a password variable; the
+/// on-premises registry keeps its variables; the jobs that push (`build-image`, `sign`)
+/// log in, and the SBOM and the scan read the image file, logging in nowhere.
+#[test]
+fn gitlab_logs_in_to_cloud_registries_by_identity() {
+    let files = pipeline_files("enterprise");
+    let text = &file(&files, "pipelines/gitlab/.gitlab/ci/order-order-api.gitlab-ci.yml").text;
+    let pipeline = yaml(file(&files, "pipelines/gitlab/.gitlab/ci/order-order-api.gitlab-ci.yml"));
+    let login = &pipeline[".registry-login"];
+    let audiences = [
+        ("AWS", "sts.amazonaws.com"),
+        ("GCP", "https://iam.googleapis.com/${BERTH_WIF_PROVIDER_GCP}"),
+        ("AZURE", "api://AzureADTokenExchange"),
+    ];
+    for (target, audience) in audiences {
+        assert_eq!(login["id_tokens"][format!("BERTH_ID_TOKEN_{target}")]["aud"], audience, "{target}");
+        assert!(!text.contains(&format!("BERTH_REGISTRY_PASSWORD_{target}")), "{target}: no password variable");
+        let script = strings(&login["before_script"]).join("\n");
+        assert!(script.contains(&format!("${{BERTH_ID_TOKEN_{target}}}")), "{target}: the token is exchanged");
+    }
+    assert_eq!(login["id_tokens"].as_object().unwrap().len(), 3, "no token for the on-premises registry");
+    assert!(strings(&login["before_script"]).iter().any(|line| line.contains("$BERTH_REGISTRY_PASSWORD_DC1")));
+    for job in ["build-image", "sign"] {
+        assert_eq!(pipeline[job]["extends"], ".registry-login", "{job}");
+    }
+    assert_eq!(pipeline["sign"]["id_tokens"]["SIGSTORE_ID_TOKEN"]["aud"], "sigstore");
+    for job in ["sbom", "scan"] {
+        assert!(pipeline[job].get("extends").is_none(), "{job}");
+        let script = strings(&pipeline[job]["script"]).join("\n");
+        assert!(script.contains("image.tar") && !script.contains("REGISTRY"), "{job}: {script}");
+    }
+}
+
 /// A `stage('name') { ... }` block of a Jenkinsfile: its name and its text.
 fn jenkins_stages(text: &str) -> Vec<(String, String)> {
     let mut stages = Vec::new();
