@@ -138,6 +138,8 @@ fn side_by_side_postgres() {
             &[
                 "cluster-orders-db",
                 "configmap-orders-db-init-sql",
+                "job-orders-db-init",
+                "networkpolicy-orders-db-init",
                 "dbinstance-orders-db",
                 "sqlinstance-orders-db",
                 "sqldatabase-orders-db",
@@ -232,6 +234,8 @@ fn side_by_side_mysql() {
                 "statefulset-carts",
                 "service-carts",
                 "configmap-carts-init-sql",
+                "job-carts-init",
+                "networkpolicy-carts-init",
                 "dbinstance-carts",
                 "sqlinstance-carts",
                 "sqldatabase-carts",
@@ -505,4 +509,56 @@ fn managed_versions_default_to_what_the_service_offers() {
     assert_eq!(spec("cluster-events.yaml")["kafkaVersion"], "3.8.x");
     assert_eq!(spec("broker-jobs.yaml")["engineVersion"], "4.2");
     assert_eq!(spec("dbcluster-catalog.yaml")["engineVersion"], "5.0.0");
+}
+
+/// A managed database's initial data (#12 point 1): a one-off Job `<name>-init` feeds the
+/// init files to the server's client, only into an empty database, ordered before the
+/// migration Jobs (Argo CD wave 0 hook, Helm hook weight -1), with a NetworkPolicy that
+/// admits only DNS and the target's managed ranges on the database port.
+#[test]
+fn managed_databases_get_a_guarded_init_job() {
+    let compilation = compile_fixture("matrix.kdl");
+    let object = |path: &str| compilation.tree[path].object().cloned().unwrap_or_default();
+    for (env, target, name, port, files) in [
+        ("on-eks", "eks", "orders-db", 5432, vec!["01-init-sql-file.sql"]),
+        ("on-gke", "gke", "orders-db", 5432, vec!["02-init-sql.sql"]),
+        ("on-aks", "aks", "orders-db", 5432, vec!["01-init-sql-file.sql", "02-init-sql.sql"]),
+        ("on-eks", "eks", "carts", 3306, vec!["02-init-sql.sql"]),
+        ("on-gke", "gke", "carts", 3306, vec!["01-init-sql-file.sql"]),
+        ("on-aks", "aks", "carts", 3306, vec!["01-init-sql-file.sql", "02-init-sql.sql"]),
+    ] {
+        let job = object(&format!("{env}/{target}/shop/job-{name}-init.yaml"));
+        let annotations = &job["metadata"]["annotations"];
+        assert_eq!(annotations["argocd.argoproj.io/hook"], "Sync", "{env} {name}");
+        assert_eq!(annotations["argocd.argoproj.io/sync-wave"], "0");
+        assert_eq!(annotations["helm.sh/hook"], "post-install,post-upgrade");
+        assert_eq!(annotations["helm.sh/hook-weight"], "-1");
+        let pod = &job["spec"]["template"]["spec"];
+        let script = pod["containers"][0]["args"][0].as_str().unwrap();
+        // Only into an empty database: a re-run is a no-op.
+        assert!(script.contains("information_schema.tables"), "{script}");
+        assert!(script.contains("initialised already\"; exit 0"), "{script}");
+        // On AKS the host comes from the server's ConfigMap, elsewhere from the binding.
+        assert_eq!(script.contains("/etc/conn/host"), target == "aks", "{script}");
+        let sources = pod["volumes"].as_array().unwrap().iter().find(|v| v["name"] == "init-sql").unwrap()["projected"]
+            ["sources"]
+            .as_array()
+            .unwrap()
+            .clone();
+        let paths: Vec<&str> = sources.iter().filter_map(|s| s["configMap"]["items"][0]["path"].as_str()).collect();
+        assert_eq!(paths, files, "{env} {name}");
+        // The binding as files, never in the environment.
+        let env_vars = pod["containers"][0]["env"].as_array().unwrap();
+        assert!(env_vars.iter().all(|e| e["valueFrom"].is_null()));
+        let policy = object(&format!("{env}/{target}/shop/networkpolicy-{name}-init.yaml"));
+        // It selects exactly the Job's pods.
+        assert_eq!(policy["spec"]["podSelector"]["matchLabels"], job["spec"]["template"]["metadata"]["labels"]);
+        let egress = policy["spec"]["egress"].as_array().unwrap();
+        assert_eq!(egress.len(), 2, "{env} {name}: DNS and the managed ranges");
+        assert_eq!(egress[1]["ports"][0]["port"], port);
+        assert!(egress[1]["to"].as_array().unwrap().iter().all(|peer| peer["ipBlock"]["cidr"].is_string()));
+        assert!(policy["spec"]["ingress"].is_null(), "no ingress at all");
+    }
+    // No init files, no Job.
+    assert!(!compilation.tree.keys().any(|path| path.starts_with("on-onprem/") && path.contains("-init.yaml")));
 }

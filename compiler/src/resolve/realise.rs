@@ -358,7 +358,21 @@ fn context(
     context.insert("port".to_owned(), to_json(&port));
     context.extend(profile_facts(
         scope.profile,
-        &["cloud", "region", "storage_class", "fixed_uid", "run_as_user", "params"],
+        // The network facts let a realisation's own Job (the managed databases' init
+        // Job) carry the NetworkPolicy Berth gives its workloads: DNS and `managed-cidr`.
+        &[
+            "cloud",
+            "region",
+            "storage_class",
+            "fixed_uid",
+            "run_as_user",
+            "params",
+            "dns_namespace",
+            "dns_labels",
+            "dns_port",
+            "dns_cidrs",
+            "managed_cidrs",
+        ],
     ));
     Json::Object(context)
 }
