@@ -346,7 +346,10 @@ fn declared(_estate: &Estate, views: &[&View], cluster: &mut Cluster) -> BTreeSe
                     let Some(callee) = callee_domain.workloads.iter().find(|w| &w.name == name) else {
                         continue;
                     };
-                    for port in &callee.ports {
+                    // A `uses` edge reaches the callee's ports but its metrics ports,
+                    // unless every port is one (docs/language.md, `port`).
+                    let all_metrics = callee.ports.iter().all(|p| p.metrics);
+                    for port in callee.ports.iter().filter(|p| all_metrics || !p.metrics) {
                         expected.insert((
                             me.clone(),
                             pod_id(&callee_domain.namespace, callee),

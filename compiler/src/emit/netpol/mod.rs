@@ -11,7 +11,9 @@
 //!   that workload's container ports, ingress from each workload that uses it on the same
 //!   ports, and ingress from the ingress controller on exposed ports.
 //!
-//! Ports marked `metrics=#true` accept the profile's monitoring pods (Prometheus). An
+//! Ports marked `metrics=#true` accept the profile's monitoring pods (Prometheus) and are
+//! not part of a `uses` edge, unless every port of the workload is one (an app serving its
+//! metrics on its only port: see [`peers::called_ports`]). An
 //! `egress` with `cidr=` becomes an `ipBlock` rule; one without becomes the network
 //! plugin's host-name policy (`<kind>-<workload>-egress.yaml`, from the library `cni`'s
 //! `egress-by-name` template) where the target's plugin has one, and a warning elsewhere
@@ -196,7 +198,7 @@ fn workload_policy(estate: &Estate, view: &View, domain: &ResolvedDomain, worklo
                 if let Some((callee_ns, callee)) = reachable(view, callee_domain, name) {
                     egress.push(NetworkPolicyEgressRule {
                         to: Some(vec![peers::workload_peer(view, callee_ns, callee)]),
-                        ports: Some(peers::container_ports(callee.ports.iter())),
+                        ports: Some(peers::container_ports(peers::called_ports(callee))),
                     });
                 }
             }
@@ -219,7 +221,7 @@ fn workload_policy(estate: &Estate, view: &View, domain: &ResolvedDomain, worklo
             for peer in std::iter::once(caller).chain(migration.as_ref()) {
                 ingress.push(NetworkPolicyIngressRule {
                     from: Some(vec![peers::workload_peer(view, caller_ns, peer)]),
-                    ports: Some(peers::container_ports(workload.ports.iter())),
+                    ports: Some(peers::container_ports(peers::called_ports(workload))),
                 });
             }
         }

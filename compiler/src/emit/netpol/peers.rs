@@ -122,6 +122,14 @@ pub(super) fn tcp_port(port: PortNumber) -> NetworkPolicyPort {
     NetworkPolicyPort { port: Some(IntOrString::Int(port)), protocol: Some("TCP".to_owned()), end_port: None }
 }
 
+/// The ports a `uses` edge to `workload` opens: every port not marked `metrics=#true`
+/// (those are the monitoring pods', not the callers'), or every port when all of them are
+/// metrics ports (an app serving its metrics on the port it serves its callers on).
+pub(super) fn called_ports(workload: &ResolvedWorkload) -> impl Iterator<Item = &ResolvedPort> {
+    let all_metrics = workload.ports.iter().all(|port| port.metrics);
+    workload.ports.iter().filter(move |port| all_metrics || !port.metrics)
+}
+
 /// Ingress from the profile's monitoring pods on the workload's `metrics` ports. `None`
 /// when no port is a metrics port or the profile names no monitoring namespace.
 pub(super) fn monitoring(profile: &ResolvedProfile, workload: &ResolvedWorkload) -> Option<NetworkPolicyIngressRule> {
