@@ -242,3 +242,39 @@ fn a_library_analysis_template_keeps_what_the_rollout_names() {
         );
     }
 }
+
+/// The in-cluster realisations with an exporter (CloudNativePG, Strimzi, RabbitMQ) get its
+/// PodMonitor where Prometheus runs, and their NetworkPolicy admits the monitoring pods on
+/// the exporter's port and no other; where no Prometheus runs, neither.
+#[test]
+fn backing_services_get_their_exporters_monitor_where_prometheus_runs() {
+    let compilation = fixture("backing.kdl");
+    let diagnostics = render(&compilation.sources, &compilation.diagnostics, ReportFormat::Plain, false);
+    assert!(!compilation.has_errors(), "{diagnostics}");
+    for (backing, selector, port, number) in [
+        ("orders-db", "cnpg.io/cluster", "metrics", 9187),
+        ("events", "strimzi.io/cluster", "tcp-prometheus", 9404),
+        ("jobs", "app.kubernetes.io/name", "prometheus", 15692),
+    ] {
+        let monitor = object(&compilation, &format!("prod/onprem/shop/podmonitor-{backing}-exporter.yaml"));
+        assert_eq!(monitor["spec"]["selector"]["matchLabels"][selector], backing);
+        assert_eq!(monitor["spec"]["podMetricsEndpoints"], serde_json::json!([{ "port": port }]));
+        let policy = object(&compilation, &format!("prod/onprem/shop/networkpolicy-{backing}.yaml"));
+        let scrape: Vec<&Value> = policy["spec"]["ingress"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|rule| rule.to_string().contains("\"monitoring\""))
+            .collect();
+        assert_eq!(scrape.len(), 1, "{policy}");
+        assert_eq!(scrape[0]["ports"], serde_json::json!([{ "port": number, "protocol": "TCP" }]));
+        assert!(
+            !compilation.tree.keys().any(|p| p.starts_with("dev/") && p.contains(&format!("podmonitor-{backing}")))
+        );
+        let dev = object(&compilation, &format!("dev/lab/shop/networkpolicy-{backing}.yaml"));
+        assert!(!dev.to_string().contains("\"monitoring\""), "{dev}");
+    }
+    // Strimzi serves the metrics the monitor scrapes only with a metrics reporter.
+    let kafka = object(&compilation, "prod/onprem/shop/kafka-events.yaml");
+    assert_eq!(kafka["spec"]["kafka"]["metricsConfig"]["type"], "strimziMetricsReporter");
+}

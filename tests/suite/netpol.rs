@@ -39,10 +39,13 @@ fn workload_peer(view: &View, namespace: &str, workload: &ResolvedWorkload) -> V
     })
 }
 
+/// The ports a `uses` edge opens: all but the metrics ports, unless every port is one.
 fn ports(workload: &ResolvedWorkload) -> Value {
+    let all_metrics = workload.ports.iter().all(|port| port.metrics);
     workload
         .ports
         .iter()
+        .filter(|port| all_metrics || !port.metrics)
         .map(|port| {
             let protocol = if port.protocol == PortProtocol::Udp { "UDP" } else { "TCP" };
             json!({"port": port.container_port, "protocol": protocol})

@@ -4,7 +4,8 @@
 //! resolver chose (in-cluster operator resources, or the cloud controller's managed
 //! resources) with its template context. Out: one [`Artifact`] per rendered object at
 //! `<env>/<target>/<domain>/<kind>-<name>.yaml`, in the domain's namespace, with Berth's
-//! standard labels added. The templates are library data (`stdlib/kinds/*.kdl` or a
+//! standard labels added; the realisation's `monitor` too on a target with a
+//! `monitoring-namespace`. The templates are library data (`stdlib/kinds/*.kdl` or a
 //! `--lib` folder): this module knows no kind, controller or cloud.
 
 use crate::diag::Diagnostics;
@@ -56,7 +57,9 @@ fn objects(
             diags.at(span, error);
         }
     };
-    for template_text in &realisation.objects {
+    // The exporter's monitor, where Prometheus runs (the prometheus-operator's CRDs).
+    let monitor = realisation.monitor.iter().filter(|_| view.profile.monitoring_namespace.is_some());
+    for template_text in realisation.objects.iter().chain(monitor) {
         // An object only some declarations need renders nothing for the others.
         let mut object = match template::render_optional_object(&template_text.value, &context) {
             Ok(Some(object)) => object,

@@ -104,10 +104,27 @@ pub struct Realisation {
     /// `unsupported "partitions" help="..."`: why a property has no effect here and what
     /// to do instead (the help of the error a declaration that writes it gets).
     pub unsupported: IndexMap<String, Spanned<String>>,
+    /// `monitor port=9187 #"..."#`: the prometheus-operator monitor of the exporter the
+    /// operator runs next to the service, emitted on targets with a `monitoring-namespace`.
+    pub monitor: Option<RealisationMonitor>,
     /// `pod-size count="{{ props.replicas }}" cpu="{{ props.cpu }}" memory="{{ props.memory }}"`:
     /// the pods this realisation runs in the domain's namespace, with each pod's CPU and
     /// memory limits (templates), for the domain's quota check.
     pub pod_sizes: Vec<PodSize>,
+    /// The node.
+    pub span: Span,
+}
+
+/// `monitor port=9187 #"..."#` in a `realise` block: a template of the monitor
+/// (PodMonitor or ServiceMonitor) that scrapes the service's exporter, and the container
+/// port the exporter listens on, which the service's NetworkPolicy opens to the target's
+/// monitoring pods.
+#[derive(Debug, Clone)]
+pub struct RealisationMonitor {
+    /// The object template (YAML with minijinja).
+    pub template: Spanned<String>,
+    /// The exporter's container port.
+    pub port: Spanned<PortNumber>,
     /// The node.
     pub span: Span,
 }

@@ -125,6 +125,8 @@ pub(super) fn realise(
             operator_namespace,
             api_server: realisation.api_server,
             pod_sizes,
+            monitor: realisation.monitor.as_ref().map(|monitor| monitor.template.clone()),
+            metrics_port: realisation.monitor.as_ref().map(|monitor| monitor.port.value),
             span: realisation.span,
         },
         binding,

@@ -139,6 +139,7 @@ pub(super) fn params(
 /// `props["<name>"]` and `props['<name>']` in its objects, binds and pod labels.
 pub(super) fn reads(realisation: &Realisation) -> Vec<String> {
     let mut texts: Vec<&str> = realisation.objects.iter().map(|o| o.value.as_str()).collect();
+    texts.extend(realisation.monitor.iter().map(|m| m.template.value.as_str()));
     for bind in &realisation.binds {
         texts.push(match &bind.source {
             BindSource::Secret { name, .. } | BindSource::ConfigMap { name, .. } => name.value.as_str(),
@@ -203,6 +204,7 @@ mod tests {
             accepts_params: Vec::new(),
             unsupported: IndexMap::new(),
             pod_sizes: Vec::new(),
+            monitor: None,
             span: Span { file: FileId(0), offset: 0, len: 0 },
         };
         assert_eq!(reads(&realisation), ["storage", "retention-days", "version", "zone", "pod-label"]);

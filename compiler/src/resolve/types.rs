@@ -674,6 +674,10 @@ pub struct ResolvedRealisation {
     pub api_server: bool,
     /// The pods it runs in the domain's namespace (`pod-size`), for the quota check.
     pub pod_sizes: Vec<ResolvedPodSize>,
+    /// The monitor template of the exporter (`monitor`), with its span in the library.
+    pub monitor: Option<crate::diag::Spanned<String>>,
+    /// The exporter's container port (`monitor port=`).
+    pub metrics_port: Option<crate::model::bounds::PortNumber>,
     /// The `realise` node in the library.
     pub span: Span,
 }

@@ -498,15 +498,15 @@ fn container_ports(template: &Value) -> Vec<ContainerPort> {
 fn operator_pods(api_version: &str, kind: &str, name: &str) -> Option<(Labels, Vec<ContainerPort>)> {
     let group = api_version.split_once('/').map_or("", |(group, _)| group);
     let (labels, ports): (Vec<(&str, &str)>, &[i64]) = match (group, kind) {
-        ("postgresql.cnpg.io", "Cluster") => (vec![("cnpg.io/cluster", name)], &[5432, 8000]),
-        ("kafka.strimzi.io", "Kafka") => (vec![("strimzi.io/cluster", name)], &[9090, 9091, 9092]),
+        ("postgresql.cnpg.io", "Cluster") => (vec![("cnpg.io/cluster", name)], &[5432, 8000, 9187]),
+        ("kafka.strimzi.io", "Kafka") => (vec![("strimzi.io/cluster", name)], &[9090, 9091, 9092, 9404]),
         ("rabbitmq.com", "RabbitmqCluster") => (
             vec![
                 ("app.kubernetes.io/name", name),
                 ("app.kubernetes.io/component", "rabbitmq"),
                 ("app.kubernetes.io/part-of", "rabbitmq"),
             ],
-            &[4369, 5672, 15672, 25672],
+            &[4369, 5672, 15672, 15692, 25672],
         ),
         _ => return None,
     };

@@ -320,6 +320,13 @@ fn declared(_estate: &Estate, views: &[&View], cluster: &mut Cluster) -> BTreeSe
                             expected.insert((format!("{ns}/operator"), a.clone(), *port, protocol.clone()));
                         }
                     }
+                    // The monitoring scraper reaches the exporter of a realisation with a
+                    // `monitor`.
+                    if let (Some(monitor), Some(port), true) =
+                        (&monitor, backing.realisation.metrics_port, backing.realisation.monitor.is_some())
+                    {
+                        expected.insert((monitor.clone(), a.clone(), i64::from(port), "TCP".to_owned()));
+                    }
                 }
             }
             for workload in &running(domain) {

@@ -3,7 +3,9 @@
 //! - A consumer of an **in-cluster** backing service gets egress to that service's pods
 //!   (the realisation's `pods` labels) on the kind's port.
 //! - Those pods get a policy of their own: ingress from their consumers on the port,
-//!   from each other (replication, clustering) and from their operator's namespace;
+//!   from each other (replication, clustering), from their operator's namespace and,
+//!   where the realisation has a `monitor`, from the target's monitoring pods on the
+//!   exporter's port;
 //!   egress to the cluster DNS, to each other and, when the realisation says
 //!   `api-server #true`, to the profile's `api-server-cidr` ranges on 443 and 6443.
 //! - A consumer of a **managed** backing service gets egress to the profile's
@@ -103,6 +105,12 @@ pub(super) fn pods_policy(
     ingress.push(NetworkPolicyIngressRule { from: Some(vec![own.clone()]), ports: None });
     if let Some(operator) = &realisation.operator_namespace {
         ingress.push(NetworkPolicyIngressRule { from: Some(vec![peers::namespace_peer(operator)]), ports: None });
+    }
+    if realisation.monitor.is_some()
+        && let Some(port) = realisation.metrics_port
+        && let Some(rule) = peers::monitoring_port(&view.profile, port)
+    {
+        ingress.push(rule);
     }
     let mut egress =
         vec![peers::dns_egress(&view.profile), NetworkPolicyEgressRule { to: Some(vec![own]), ports: None }];

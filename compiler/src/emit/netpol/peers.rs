@@ -144,6 +144,16 @@ pub(super) fn monitoring(profile: &ResolvedProfile, workload: &ResolvedWorkload)
     })
 }
 
+/// Ingress from the profile's monitoring pods on one port (a backing service's exporter).
+/// `None` when the profile names no monitoring namespace.
+pub(super) fn monitoring_port(profile: &ResolvedProfile, port: PortNumber) -> Option<NetworkPolicyIngressRule> {
+    let namespace = profile.monitoring_namespace.as_ref()?;
+    Some(NetworkPolicyIngressRule {
+        from: Some(vec![peer(namespace, &profile.monitoring_labels)]),
+        ports: Some(vec![tcp_port(port)]),
+    })
+}
+
 /// The pods of `workload` in `namespace`: namespace and pod selector in one element (AND).
 pub(super) fn workload_peer(view: &View, namespace: &str, workload: &ResolvedWorkload) -> NetworkPolicyPeer {
     peer(namespace, &common::selector_labels(view, workload))

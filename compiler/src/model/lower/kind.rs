@@ -2,7 +2,7 @@
 
 use super::values::{Ctx, Names, Once, Quantity, args, children, prop};
 use crate::diag::Spanned;
-use crate::model::bounds::PORT;
+use crate::model::bounds::{PORT, PortNumber};
 use crate::model::check;
 use crate::model::errors::LowerError;
 use crate::model::kind_types::*;
@@ -25,6 +25,7 @@ const REALISE: &[&str] = &[
     "accepts",
     "unsupported",
     "pod-size",
+    "monitor",
 ];
 
 pub(super) fn backing_kind(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<BackingKind> {
@@ -168,6 +169,7 @@ pub(super) fn realisation(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Realisatio
         accepts_params: Vec::new(),
         unsupported: IndexMap::new(),
         pod_sizes: Vec::new(),
+        monitor: None,
         span: cx.span_of(node),
     };
     let mut once = Once::default();
@@ -240,6 +242,8 @@ pub(super) fn realisation(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Realisatio
                 }
             }
             "pod-size" => realisation.pod_sizes.extend(pod_size(cx, child)),
+            "monitor" if cx.once(&mut once, child, key, "realise") => realisation.monitor = monitor(cx, child),
+            "monitor" => {}
             "port" => {
                 if cx.once(&mut once, child, key, "realise") {
                     realisation.port = cx.single_port(child, PORT);
@@ -263,6 +267,29 @@ fn pod_size(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<PodSize> {
     let cpu = cx.required_string_prop(node, "cpu", help);
     let memory = cx.required_string_prop(node, "memory", help);
     Some(PodSize { count: count?, cpu: cpu?, memory: memory?, span: cx.span_of(node) })
+}
+
+/// `monitor port=9187 #"<template>"#`.
+fn monitor(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<RealisationMonitor> {
+    cx.shape(node, &["port"], 1, "the monitor template");
+    cx.no_children(node);
+    let help = "write the exporter's container port and the monitor's template: `monitor port=9187 #\"\"\"...\"\"\"#`";
+    let template = match args(node).next() {
+        Some(entry) => cx.string(entry, "the monitor template"),
+        None => {
+            cx.missing(node, "the monitor template", help);
+            None
+        }
+    };
+    let port = match prop(node, "port") {
+        Some(entry) => cx.integer(entry, "`port`", PORT.0, PORT.1),
+        None => {
+            cx.missing(node, "`port`", help);
+            None
+        }
+    };
+    let port = port.and_then(|port| PortNumber::try_from(port.value).ok().map(|value| Spanned::new(value, port.span)));
+    Some(RealisationMonitor { template: template?, port: port?, span: cx.span_of(node) })
 }
 
 /// `unsupported "partitions" help="..."`.
