@@ -212,9 +212,76 @@ pub fn closest<'c>(name: &str, candidates: impl IntoIterator<Item = &'c str>) ->
     })
 }
 
+/// What a did-you-mean help says when no candidate is close ([`did_you_mean`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Otherwise {
+    /// A closed vocabulary (node or property names): `expected one of `a`, `b``, in the
+    /// order given; `remove it` when nothing is allowed.
+    Vocabulary,
+    /// Names the spec or library declares: `known: `a`, `b``, sorted, each once, the
+    /// first 12; `nothing of this kind is declared` when there are none.
+    Declared,
+    /// The values of a choice: `write one of `a`, `b``, in the order given.
+    Choices,
+    /// A fixed help, for names with no list worth showing (such as policy ids).
+    Say(&'static str),
+}
+
+/// Names listed by [`Otherwise::Declared`].
+const MAX_DECLARED_LISTED: usize = 12;
+
+/// The did-you-mean help of every stage: "did you mean `x`?" for the [`closest`]
+/// candidate, else what `otherwise` says.
+pub fn did_you_mean<I>(name: &str, candidates: I, otherwise: Otherwise) -> String
+where
+    I: IntoIterator,
+    I::Item: AsRef<str>,
+{
+    let candidates: Vec<I::Item> = candidates.into_iter().collect();
+    let mut names: Vec<&str> = candidates.iter().map(AsRef::as_ref).collect();
+    if let Some(candidate) = closest(name, names.iter().copied()) {
+        return meant(candidate);
+    }
+    match otherwise {
+        Otherwise::Vocabulary if names.is_empty() => "remove it".to_owned(),
+        Otherwise::Vocabulary => format!("expected one of {}", backticked(&names)),
+        Otherwise::Declared if names.is_empty() => "nothing of this kind is declared".to_owned(),
+        Otherwise::Declared => {
+            names.sort_unstable();
+            names.dedup();
+            names.truncate(MAX_DECLARED_LISTED);
+            format!("known: {}", backticked(&names))
+        }
+        Otherwise::Choices => format!("write one of {}", backticked(&names)),
+        Otherwise::Say(help) => help.to_owned(),
+    }
+}
+
+/// "did you mean `x`?": the one wording of a suggestion, which [`suggested`] reads back
+/// (the language server's quick fix). Callers that already know what to suggest (a
+/// qualified name, a unit) use it directly; everything else goes through [`did_you_mean`].
+pub fn meant(suggestion: impl std::fmt::Display) -> String {
+    format!("{DID_YOU_MEAN}{suggestion}`?")
+}
+
+/// The opening of [`meant`].
+const DID_YOU_MEAN: &str = "did you mean `";
+
+/// The name a [`meant`] help suggests in a diagnostic's message, if it is a single word.
+pub fn suggested(message: &str) -> Option<&str> {
+    let rest = message.split(DID_YOU_MEAN).nth(1)?;
+    let name = rest.split('`').next()?;
+    (!name.is_empty() && !name.contains(char::is_whitespace)).then_some(name)
+}
+
+/// `` `a`, `b`, `c` ``.
+pub fn backticked(items: &[&str]) -> String {
+    items.iter().map(|item| format!("`{item}`")).collect::<Vec<_>>().join(", ")
+}
+
 #[cfg(test)]
 mod tests {
-    use super::closest;
+    use super::{Otherwise, closest, did_you_mean, meant, suggested};
 
     #[test]
     fn closest_suggests_likely_typos_only() {
@@ -225,5 +292,32 @@ mod tests {
         assert_eq!(closest("x", std::iter::empty()), None);
         assert_eq!(closest("prod", ["dev", "production"]), Some("production"));
         assert_eq!(closest("latest-tag", ["latest-image-tag", "run-as-root"]), Some("latest-image-tag"));
+    }
+
+    #[test]
+    fn did_you_mean_suggests_or_says_what_otherwise() {
+        assert_eq!(did_you_mean("sevice", ["service", "worker"], Otherwise::Vocabulary), "did you mean `service`?");
+        assert_eq!(
+            did_you_mean("database", ["service", "worker"], Otherwise::Vocabulary),
+            "expected one of `service`, `worker`"
+        );
+        assert_eq!(did_you_mean("x", [""; 0], Otherwise::Vocabulary), "remove it");
+        assert_eq!(
+            did_you_mean("database", ["worker", "service", "worker"], Otherwise::Declared),
+            "known: `service`, `worker`"
+        );
+        assert_eq!(did_you_mean("x", Vec::<String>::new(), Otherwise::Declared), "nothing of this kind is declared");
+        let many: Vec<String> = (0..15).map(|n| format!("name{n:02}")).collect();
+        let help = did_you_mean("zzzzzzzz", &many, Otherwise::Declared);
+        assert!(help.ends_with("`name11`"), "{help}");
+        assert_eq!(did_you_mean("blue", ["rolling", "canary"], Otherwise::Choices), "write one of `rolling`, `canary`");
+        assert_eq!(did_you_mean("zzz", ["no-latest"], Otherwise::Say("name a policy")), "name a policy");
+    }
+
+    #[test]
+    fn suggested_reads_back_what_meant_wrote() {
+        assert_eq!(suggested(&format!("unknown node; {}", meant("service"))), Some("service"));
+        assert_eq!(suggested(&meant("uses \"a/b\"")), None);
+        assert_eq!(suggested("expected one of `a`"), None);
     }
 }

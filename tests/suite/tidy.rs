@@ -11,7 +11,9 @@
 //! - `panics`: no `.unwrap()`, `.expect(..)`, `panic!`, `todo!`, `unimplemented!` in
 //!   non-test code.
 //! - `did-you-mean`: string similarity (`strsim`) only in `diag`, whose `closest` is the
-//!   one did-you-mean rule.
+//!   one did-you-mean rule and `did_you_mean` the one help built on it; the words
+//!   "did you mean" appear in a string only in `diag` (`diag::meant` is the one wording,
+//!   which the language server's quick fix reads back), so no stage writes its own helper.
 //! - `file-length`: no file over [`MAX_FILE_LINES`] lines.
 //! - `function-length`: no function over [`MAX_FN_LINES`] lines (signature to closing brace).
 //!
@@ -255,7 +257,8 @@ impl Checker<'_> {
                         self.push(
                             "did-you-mean",
                             line,
-                            "`strsim` outside `diag`; suggest names with `diag::closest`".to_owned(),
+                            "`strsim` outside `diag`; suggest names with `diag::did_you_mean` (or `diag::closest`)"
+                                .to_owned(),
                         );
                     }
                     if let Some(other) = self.emitter_reference(&trees, i) {
@@ -272,6 +275,14 @@ impl Checker<'_> {
                 TokenTree::Literal(literal) => {
                     let text = literal.to_string();
                     let is_string = text.starts_with('"') || text.starts_with("r\"") || text.starts_with("r#");
+                    if is_string && self.file != "diag.rs" && text.to_lowercase().contains("did you mean") {
+                        self.push(
+                            "did-you-mean",
+                            literal.span().start().line,
+                            "a did-you-mean text outside `diag`; use `diag::did_you_mean` (or `diag::meant`)"
+                                .to_owned(),
+                        );
+                    }
                     if is_string && let Some(vendor) = vendor_word(&text) {
                         let line = literal.span().start().line;
                         self.push(
@@ -604,6 +615,9 @@ fn unwrap_expect_and_panic_in_non_test_code_fail() {
 fn a_second_did_you_mean_fails() {
     assert_eq!(rules("resolve/mod.rs", "fn f(a: &str) -> f64 { strsim::jaro_winkler(a, \"b\") }\n"), ["did-you-mean"]);
     assert!(rules("diag.rs", "fn f(a: &str) -> usize { strsim::damerau_levenshtein(a, \"b\") }\n").is_empty());
+    let own_helper = "fn help(c: &str) -> String { format!(\"Did you mean `{c}`?\") }\n";
+    assert_eq!(rules("model/check.rs", own_helper), ["did-you-mean"]);
+    assert!(rules("diag.rs", own_helper).is_empty());
 }
 
 #[test]

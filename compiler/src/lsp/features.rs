@@ -247,7 +247,7 @@ pub fn code_actions(uri: &Url, text: &str, diagnostics: &[Diagnostic], analysis:
     let lines = Lines::new(text);
     let mut actions = Vec::new();
     for diagnostic in diagnostics {
-        if let Some(suggestion) = did_you_mean(&diagnostic.message) {
+        if let Some(suggestion) = crate::diag::suggested(&diagnostic.message).map(str::to_owned) {
             let start = lines.offset(diagnostic.range.start);
             let end = lines.offset(diagnostic.range.end).max(start);
             let written = text.get(start..end).unwrap_or_default();
@@ -300,13 +300,6 @@ fn action(title: String, uri: &Url, edits: Vec<TextEdit>, diagnostic: &Diagnosti
         is_preferred: Some(preferred),
         ..CodeAction::default()
     }
-}
-
-/// The name of a "did you mean `x`?" in a diagnostic's message.
-fn did_you_mean(message: &str) -> Option<String> {
-    let rest = message.split("did you mean `").nth(1)?;
-    let name = rest.split('`').next()?;
-    (!name.is_empty() && !name.contains(char::is_whitespace)).then(|| name.to_owned())
 }
 
 /// A position's byte offset in `text`.

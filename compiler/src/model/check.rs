@@ -273,20 +273,6 @@ pub(crate) fn is_image_tag(tag: &str) -> bool {
         && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-')
 }
 
-/// `did you mean `x`?` or `expected one of `a`, `b``.
-pub(crate) fn suggestion(name: &str, candidates: &[&str]) -> String {
-    match crate::diag::closest(name, candidates.iter().copied()) {
-        Some(candidate) => format!("did you mean `{candidate}`?"),
-        None if candidates.is_empty() => "remove it".to_owned(),
-        None => format!("expected one of {}", backticked(candidates)),
-    }
-}
-
-/// `` `a`, `b`, `c` ``.
-pub(crate) fn backticked(items: &[&str]) -> String {
-    items.iter().map(|item| format!("`{item}`")).collect::<Vec<_>>().join(", ")
-}
-
 /// Whether `value` is a Kubernetes label value: empty is not accepted here (a team or name
 /// must say something), at most 63 characters is not required (long values are fitted).
 pub(crate) fn is_label_value(value: &str) -> bool {

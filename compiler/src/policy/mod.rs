@@ -258,10 +258,12 @@ fn valid_waiver(
     if !policies.iter().any(|p| p.id == waiver.policy.value) {
         let help = if by_id.contains_key(&waiver.policy.value) {
             "enable the policy's pack in `platform { policies ... }`, or remove the waiver".to_owned()
-        } else if let Some(id) = crate::diag::closest(&waiver.policy.value, by_id.keys().map(String::as_str)) {
-            format!("did you mean `{id}`?")
         } else {
-            "name a policy listed in docs/policies.md or defined in the spec".to_owned()
+            crate::diag::did_you_mean(
+                &waiver.policy.value,
+                by_id.keys(),
+                crate::diag::Otherwise::Say("name a policy listed in docs/policies.md or defined in the spec"),
+            )
         };
         diags.at(
             waiver.policy.span,

@@ -4,15 +4,15 @@
 use super::errors::ResolveError;
 use super::realise::{self, Scope};
 use super::types::ResolvedBacking;
-use super::{Ctx, identifier, spec_files, suggest};
-use crate::diag::Spanned;
+use super::{Ctx, identifier, spec_files};
+use crate::diag::{Otherwise, Spanned, did_you_mean};
 use crate::model::{BackingKind, BackingService, KindProperty, PropertyType, Value};
 use std::collections::BTreeMap;
 
 pub(super) fn backing(cx: &mut Ctx<'_>, backing: &BackingService, scope: &Scope<'_>) -> Option<ResolvedBacking> {
     let env = scope.env;
     let Some(kind) = cx.library.kinds.get(&backing.kind.value) else {
-        let help = suggest(&backing.kind.value, cx.library.kinds.keys().map(String::as_str));
+        let help = did_you_mean(&backing.kind.value, cx.library.kinds.keys().map(String::as_str), Otherwise::Declared);
         cx.error(
             backing.kind.span,
             ResolveError::UnknownReference {
@@ -114,7 +114,8 @@ fn check_written(cx: &mut Ctx<'_>, kind: &BackingKind, backing: &BackingService)
     for (key, value) in &all_written {
         match kind.properties.iter().find(|p| &p.name.value == key) {
             None => {
-                let help = suggest(key, kind.properties.iter().map(|p| p.name.value.as_str()));
+                let help =
+                    did_you_mean(key, kind.properties.iter().map(|p| p.name.value.as_str()), Otherwise::Declared);
                 cx.error(
                     value.span,
                     ResolveError::UnknownKindProperty {

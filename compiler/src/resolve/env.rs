@@ -3,13 +3,13 @@
 //! consumer), the addresses of the services it calls, `from-pod` fields, and the order of
 //! `config` entries that name other variables as `$(VAR)`.
 
+use super::Ctx;
 use super::errors::ResolveError;
 use super::realise::{Scope, words};
 use super::types::{EnvSource, ResolvedBacking, ResolvedEnv, ResolvedUse, UseTarget};
 use super::uses::Entity;
 use super::vars::{self, ConfigProblem};
-use super::{Ctx, suggest};
-use crate::diag::{Span, Spanned};
+use crate::diag::{Otherwise, Span, Spanned, did_you_mean};
 use crate::model::{DerivedEnv, Use, WorkloadSettings};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -195,7 +195,8 @@ fn service_vars(
         Some(wanted) => {
             let found = ports.iter().find(|p| p.name.value == wanted.value).copied();
             if found.is_none() {
-                let help = suggest(&wanted.value, ports.iter().map(|p| p.name.value.as_str()));
+                let help =
+                    did_you_mean(&wanted.value, ports.iter().map(|p| p.name.value.as_str()), Otherwise::Declared);
                 let error = ResolveError::UnknownPort {
                     port: wanted.value.clone(),
                     workload: name.to_owned(),

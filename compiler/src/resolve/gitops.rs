@@ -8,7 +8,7 @@
 
 use super::errors::ResolveError;
 use super::library::Library;
-use crate::diag::{Diagnostics, Span};
+use crate::diag::{Diagnostics, Otherwise, Span, did_you_mean};
 use crate::model::{GitopsTemplate, Spec};
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -43,7 +43,7 @@ pub(super) fn gitops(diags: &mut Diagnostics, spec: &Spec, library: &Library) ->
     let settings = platform.gitops.as_ref()?;
     let name = &settings.tool;
     let Some(tool) = library.gitops_tools.get(&name.value) else {
-        let help = super::suggest(&name.value, library.gitops_tools.keys().map(String::as_str));
+        let help = did_you_mean(&name.value, library.gitops_tools.keys(), Otherwise::Declared);
         diags.at(
             name.span,
             ResolveError::UnknownReference { what: "GitOps tool", name: name.value.clone(), span: name.span, help },

@@ -43,7 +43,7 @@ pub use spec_files::SpecFiles;
 pub use types::*;
 pub use value_errors::ValueError;
 
-use crate::diag::{Diagnostics, Span, Spanned};
+use crate::diag::{Diagnostics, Otherwise, Span, Spanned, did_you_mean};
 use crate::model::{Domain, Environment, Spec, WorkloadKind};
 use realise::Scope;
 use std::collections::{BTreeMap, BTreeSet};
@@ -148,7 +148,11 @@ fn estate(cx: &mut Ctx<'_>, spec: &Spec) -> Estate {
     for (env_index, environment) in spec.environments.iter().enumerate() {
         for target_name in &environment.targets {
             let Some(profile) = profiles.get(target_name.value.as_str()) else {
-                let help = suggest(&target_name.value, spec.targets.iter().map(|t| t.name.value.as_str()));
+                let help = did_you_mean(
+                    &target_name.value,
+                    spec.targets.iter().map(|t| t.name.value.as_str()),
+                    Otherwise::Declared,
+                );
                 cx.error(
                     target_name.span,
                     ResolveError::UnknownReference {
@@ -213,7 +217,7 @@ fn check_override_envs(cx: &mut Ctx<'_>, spec: &Spec, env_names: &[&str]) {
     }
     for env in written {
         if !env_names.contains(&env.value.as_str()) {
-            let help = suggest(&env.value, env_names.iter().copied());
+            let help = did_you_mean(&env.value, env_names.iter().copied(), Otherwise::Declared);
             cx.error(
                 env.span,
                 ResolveError::UnknownReference { what: "environment", name: env.value.clone(), span: env.span, help },
@@ -366,21 +370,4 @@ fn domain(
     };
     quota::check(cx, domain, scope.env, &resolved);
     resolved
-}
-
-/// "did you mean `x`?" for the closest candidate ([`crate::diag::closest`]), or the list
-/// of known names.
-pub(crate) fn suggest<'c>(name: &str, candidates: impl Iterator<Item = &'c str>) -> String {
-    let candidates: Vec<&str> = candidates.collect();
-    match crate::diag::closest(name, candidates.iter().copied()) {
-        Some(candidate) => format!("did you mean `{candidate}`?"),
-        None if candidates.is_empty() => "nothing of this kind is declared".to_owned(),
-        None => {
-            let mut sorted = candidates;
-            sorted.sort_unstable();
-            sorted.dedup();
-            let listed: Vec<String> = sorted.iter().take(12).map(|c| format!("`{c}`")).collect();
-            format!("known: {}", listed.join(", "))
-        }
-    }
 }

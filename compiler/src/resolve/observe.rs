@@ -3,8 +3,8 @@
 
 use super::errors::ResolveError;
 use super::types::ResolvedPort;
-use super::{Ctx, Library, suggest};
-use crate::diag::{Span, Spanned};
+use super::{Ctx, Library};
+use crate::diag::{Otherwise, Span, Spanned, did_you_mean};
 use crate::model::{WorkloadKind, WorkloadSettings};
 use miette::Diagnostic;
 use schemars::JsonSchema;
@@ -113,7 +113,11 @@ pub(super) fn workload(
     let slo = settings.slo.as_ref().filter(|slo| slo.enabled.as_ref().is_none_or(|enabled| enabled.value));
     let metrics = settings.http_metrics.as_ref().and_then(|metrics| {
         let Some(convention) = cx.library.metrics_conventions.get(&metrics.convention.value) else {
-            let help = suggest(&metrics.convention.value, cx.library.metrics_conventions.keys().map(String::as_str));
+            let help = did_you_mean(
+                &metrics.convention.value,
+                cx.library.metrics_conventions.keys().map(String::as_str),
+                Otherwise::Declared,
+            );
             let span = metrics.convention.span;
             let error = ResolveError::UnknownReference {
                 what: "metrics convention",

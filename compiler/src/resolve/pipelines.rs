@@ -8,7 +8,7 @@
 //! GitHub Actions) when some workload is built.
 
 use super::ResolveError;
-use crate::diag::{Diagnostics, Span};
+use crate::diag::{Diagnostics, Otherwise, Span, did_you_mean};
 use crate::model::{CiTemplate, Spec, WorkloadKind};
 use crate::resolve::{Library, View};
 use schemars::JsonSchema;
@@ -144,7 +144,7 @@ pub(super) fn pipelines(
     let mut systems: Vec<ResolvedCiSystem> = Vec::new();
     for (name, span) in named {
         let Some(system) = library.ci_systems.get(&name) else {
-            let help = super::suggest(&name, library.ci_systems.keys().map(String::as_str));
+            let help = did_you_mean(&name, library.ci_systems.keys().map(String::as_str), Otherwise::Declared);
             diags.at(span, ResolveError::UnknownReference { what: "CI system", name, span, help });
             continue;
         };
@@ -227,7 +227,7 @@ fn built_workloads(diags: &mut Diagnostics, spec: &Spec, library: &Library) -> V
             let (kind_name, span) =
                 workload.build.as_ref().map_or((DEFAULT_BUILD, source.span), |b| (b.value.as_str(), b.span));
             let Some(kind) = library.build_kinds.get(kind_name) else {
-                let help = super::suggest(kind_name, library.build_kinds.keys().map(String::as_str));
+                let help = did_you_mean(kind_name, library.build_kinds.keys().map(String::as_str), Otherwise::Declared);
                 diags.at(
                     span,
                     ResolveError::UnknownReference { what: "build kind", name: kind_name.to_owned(), span, help },

@@ -1,10 +1,10 @@
 //! Resolving a target's profile: its cloud profile's facts with the target's on top.
 
+use super::Ctx;
 use super::errors::ResolveError;
 use super::layer::layer_facts;
 use super::types::{Exposure, ResolvedCni, ResolvedGateway, ResolvedProfile};
-use super::{Ctx, suggest};
-use crate::diag::Spanned;
+use crate::diag::{Otherwise, Spanned, did_you_mean};
 use crate::model::Target;
 use std::collections::BTreeMap;
 
@@ -15,7 +15,7 @@ pub(super) fn profile(
     platform_registry: Option<&Spanned<String>>,
 ) -> Option<ResolvedProfile> {
     let Some(cloud) = cx.library.clouds.get(&target.cloud.value) else {
-        let help = suggest(&target.cloud.value, cx.library.clouds.keys().map(String::as_str));
+        let help = did_you_mean(&target.cloud.value, cx.library.clouds.keys().map(String::as_str), Otherwise::Declared);
         cx.error(
             target.cloud.span,
             ResolveError::UnknownReference {
@@ -136,7 +136,7 @@ pub(super) fn resolved_gateway(gateway: &crate::model::GatewayRef) -> ResolvedGa
 /// The library `cni` a profile or target names; an unknown name is reported.
 fn cni(cx: &mut Ctx<'_>, name: &Spanned<String>) -> Option<ResolvedCni> {
     let Some(cni) = cx.library.cnis.get(&name.value) else {
-        let help = suggest(&name.value, cx.library.cnis.keys().map(String::as_str));
+        let help = did_you_mean(&name.value, cx.library.cnis.keys().map(String::as_str), Otherwise::Declared);
         cx.error(
             name.span,
             ResolveError::UnknownReference { what: "CNI", name: name.value.clone(), span: name.span, help },

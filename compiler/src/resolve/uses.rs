@@ -6,7 +6,8 @@ use super::backing::backing_placement;
 use super::errors::ResolveError;
 use super::realise::{self, Scope};
 use super::types::{ResolvedUse, UseTarget};
-use super::{Ctx, layer, suggest};
+use super::{Ctx, layer};
+use crate::diag::{Otherwise, did_you_mean};
 use crate::model::{BackingService, Spec, Workload, WorkloadKind};
 use std::collections::BTreeMap;
 
@@ -49,16 +50,16 @@ fn dangling_help(
         }
     }
     let local: Vec<&str> = entities.keys().filter(|(d, _)| d == callee_domain).map(|(_, n)| n.as_str()).collect();
-    if let Some(close) = crate::diag::closest(&used.name, local.iter().copied()) {
-        return format!("did you mean `{close}`?");
+    if crate::diag::closest(&used.name, local.iter().copied()).is_some() {
+        return did_you_mean(&used.name, local, Otherwise::Declared);
     }
     let others: Vec<&(String, String)> = entities.keys().filter(|(d, _)| d != callee_domain).collect();
     if let Some(close) = crate::diag::closest(&used.name, others.iter().map(|(_, n)| n.as_str()))
         && let Some((d, n)) = others.iter().find(|(_, n)| n == close)
     {
-        return format!("did you mean `uses \"{d}/{n}\"`, in domain `{d}`?");
+        return format!("{} (it is in domain `{d}`)", crate::diag::meant(format!("uses \"{d}/{n}\"")));
     }
-    suggest(&used.name, local.into_iter())
+    did_you_mean(&used.name, local, Otherwise::Declared)
 }
 
 pub(super) fn bind_use(
@@ -81,7 +82,10 @@ pub(super) fn bind_use(
             } else {
                 let mut domains: Vec<&str> = entities.keys().map(|(d, _)| d.as_str()).collect();
                 domains.dedup();
-                format!("no domain `{callee_domain}` is declared; {}", suggest(&callee_domain, domains.into_iter()))
+                format!(
+                    "no domain `{callee_domain}` is declared; {}",
+                    did_you_mean(&callee_domain, domains.into_iter(), Otherwise::Declared)
+                )
             };
             cx.error(used.span, ResolveError::DanglingUses { reference, span: used.span, domain: callee_domain, help });
             None

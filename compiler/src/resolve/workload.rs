@@ -5,8 +5,8 @@ use super::errors::ResolveError;
 use super::realise::{self, Scope};
 use super::types::*;
 use super::uses::{self, Entity};
-use super::{Ctx, env, exposure, files, layer, pod, probes, suggest};
-use crate::diag::{Span, Spanned};
+use super::{Ctx, env, exposure, files, layer, pod, probes};
+use crate::diag::{Otherwise, Span, Spanned, did_you_mean};
 use crate::model::bounds::PortNumber;
 use crate::model::quantity_value;
 use crate::model::{Domain, Workload, WorkloadKind, WorkloadSettings};
@@ -248,7 +248,8 @@ fn shared_settings(cx: &mut Ctx<'_>, domain: &Domain, include: &[Spanned<String>
     let mut out = WorkloadSettings::default();
     for name in include {
         let Some(set) = domain.shared.iter().find(|set| set.name.value == name.value) else {
-            let help = suggest(&name.value, domain.shared.iter().map(|set| set.name.value.as_str()));
+            let help =
+                did_you_mean(&name.value, domain.shared.iter().map(|set| set.name.value.as_str()), Otherwise::Declared);
             let error = ResolveError::UnknownReference {
                 what: "shared config",
                 name: name.value.clone(),
@@ -319,7 +320,7 @@ pub(super) fn port_ref<'p>(
         Some(name) => {
             let found = ports.iter().find(|p| p.name == name.value);
             if found.is_none() {
-                let help = suggest(&name.value, ports.iter().map(|p| p.name.as_str()));
+                let help = did_you_mean(&name.value, ports.iter().map(|p| p.name.as_str()), Otherwise::Declared);
                 cx.error(
                     name.span,
                     ResolveError::UnknownPort {

@@ -62,8 +62,10 @@ pub(super) fn domain(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Domain> {
                 // Anything else is a backing service whose kind `resolve` checks, unless
                 // it is a likely typo of a workload keyword.
                 if let Some(keyword) = crate::diag::closest(key, DOMAIN.iter().copied()) {
-                    let help =
-                        format!("did you mean `{keyword}`? (otherwise `{key}` is read as a backing-service kind)");
+                    let help = format!(
+                        "{} (otherwise `{key}` is read as a backing-service kind)",
+                        crate::diag::meant(keyword)
+                    );
                     cx.unknown_node(child, "in `domain`", help);
                     continue;
                 }

@@ -1,8 +1,7 @@
 //! Lowering `environment` and its `rollout`.
 
 use super::values::{Ctx, Once, args, children, has_child, prop};
-use crate::diag::Spanned;
-use crate::model::check;
+use crate::diag::{Otherwise, Spanned, did_you_mean};
 use crate::model::errors::LowerError;
 use crate::model::types::*;
 use kdl::{KdlNode, KdlValue};
@@ -42,7 +41,7 @@ pub(super) fn environment(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Environmen
                 }
             }
             _ => {
-                let help = check::suggestion(key, &["approval", "rollout", "target"]);
+                let help = did_you_mean(key, &["approval", "rollout", "target"], Otherwise::Vocabulary);
                 cx.unknown_node(child, "in `environment`", help);
             }
         }

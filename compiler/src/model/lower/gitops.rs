@@ -1,7 +1,7 @@
 //! Lowering GitOps delivery: the platform's `gitops` and the library's `gitops-tool`.
 
 use super::values::{Ctx, Once, args, children};
-use crate::diag::Spanned;
+use crate::diag::{Otherwise, Spanned, did_you_mean};
 use crate::model::check;
 use crate::model::gitops_types::*;
 use kdl::KdlNode;
@@ -122,7 +122,7 @@ pub(super) fn gitops_tool(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<GitopsTool
             }
             "template" => templates.extend(template(cx, child)),
             _ => {
-                let help = check::suggestion(key, GITOPS_TOOL);
+                let help = did_you_mean(key, GITOPS_TOOL, Otherwise::Vocabulary);
                 cx.unknown_node(child, "in `gitops-tool`", help);
             }
         }

@@ -1,7 +1,7 @@
 //! Lowering `backing-kind`: properties, bindings and realisations.
 
 use super::values::{Ctx, Names, Once, Quantity, args, children, prop};
-use crate::diag::Spanned;
+use crate::diag::{Otherwise, Spanned, did_you_mean};
 use crate::model::bounds::{PORT, PortNumber};
 use crate::model::check;
 use crate::model::errors::LowerError;
@@ -71,7 +71,7 @@ pub(super) fn backing_kind(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<BackingKi
             }
             "realise" => realisations.extend(realisation(cx, child)),
             _ => {
-                let help = check::suggestion(key, KIND);
+                let help = did_you_mean(key, KIND, Otherwise::Vocabulary);
                 cx.unknown_node(child, "in `backing-kind`", help);
             }
         }
@@ -250,7 +250,7 @@ pub(super) fn realisation(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Realisatio
                 }
             }
             _ => {
-                let help = check::suggestion(key, REALISE);
+                let help = did_you_mean(key, REALISE, Otherwise::Vocabulary);
                 cx.unknown_node(child, "in `realise`", help);
             }
         }

@@ -20,8 +20,7 @@ mod values;
 mod vars;
 mod workload;
 
-use crate::diag::Diagnostics;
-use crate::model::check;
+use crate::diag::{Diagnostics, Otherwise, did_you_mean};
 use crate::model::types::*;
 use crate::syntax::Parsed;
 use kdl::{KdlDocument, KdlNode};
@@ -194,7 +193,7 @@ fn library_node(cx: &mut Ctx<'_>, node: &KdlNode, spec: &mut Spec, seen: &mut Se
             }
         }
         name => {
-            let help = check::suggestion(name, TOP);
+            let help = did_you_mean(name, TOP, Otherwise::Vocabulary);
             cx.unknown_node(node, "at the top level", help);
         }
     }

@@ -2,9 +2,8 @@
 //! `metrics-convention` and `monitoring`.
 
 use super::values::{Ctx, Once, args, children, prop};
-use crate::diag::Spanned;
+use crate::diag::{Otherwise, Spanned, did_you_mean};
 use crate::model::bounds::{SLO_LATENCY_MS, SLO_PERCENT_MIN, SLO_WINDOW_DAYS};
-use crate::model::check;
 use crate::model::*;
 use indexmap::IndexMap;
 use kdl::{KdlEntry, KdlNode, KdlValue};
@@ -190,14 +189,14 @@ pub(super) fn metrics_convention(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Met
         } else {
             let mut known = METRICS_FIELDS.to_vec();
             known.push("description");
-            let help = check::suggestion(key, &known);
+            let help = did_you_mean(key, &known, Otherwise::Vocabulary);
             cx.unknown_node(child, "in `metrics-convention`", help);
         }
     }
     let name = name?;
     let missing: Vec<&str> = METRICS_FIELDS.iter().copied().filter(|key| !fields.contains_key(*key)).collect();
     if !missing.is_empty() {
-        let help = format!("add {} (docs/monitoring.md says what each is)", check::backticked(&missing));
+        let help = format!("add {} (docs/monitoring.md says what each is)", crate::diag::backticked(&missing));
         cx.missing(node, "every field of a convention", &help);
     }
     Some(MetricsConvention { name, description, fields, span: cx.span_of(node) })
@@ -232,7 +231,7 @@ pub(super) fn monitoring(cx: &mut Ctx<'_>, node: &KdlNode) -> Monitoring {
         } else {
             let mut known = MONITORING_TEMPLATES.to_vec();
             known.extend(["burn-rate", "dashboard-label"]);
-            let help = check::suggestion(key, &known);
+            let help = did_you_mean(key, &known, Otherwise::Vocabulary);
             cx.unknown_node(child, "in `monitoring`", help);
         }
     }

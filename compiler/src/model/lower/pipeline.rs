@@ -2,8 +2,7 @@
 //! `build`, and the library's `build-kind`, `ci-system` and `chart-template` nodes.
 
 use super::values::{Ctx, Once, args, children, prop};
-use crate::diag::Spanned;
-use crate::model::check;
+use crate::diag::{Otherwise, Spanned, did_you_mean};
 use crate::model::pipeline_types::*;
 use indexmap::IndexMap;
 use kdl::KdlNode;
@@ -190,7 +189,7 @@ pub(super) fn build_kind(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<BuildKind> 
                 }
             }
             _ => {
-                let help = check::suggestion(key, BUILD_KIND);
+                let help = did_you_mean(key, BUILD_KIND, Otherwise::Vocabulary);
                 cx.unknown_node(child, "in `build-kind`", help);
             }
         }
@@ -227,7 +226,7 @@ pub(super) fn ci_system(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<CiSystem> {
             }
             "template" => templates.extend(template(cx, child)),
             _ => {
-                let help = check::suggestion(key, CI_SYSTEM);
+                let help = did_you_mean(key, CI_SYSTEM, Otherwise::Vocabulary);
                 cx.unknown_node(child, "in `ci-system`", help);
             }
         }

@@ -4,7 +4,7 @@ use super::domain;
 use super::values::{Ctx, Once, Quantity, args, children, prop};
 use super::workload;
 use super::workload::SETTINGS;
-use crate::diag::Spanned;
+use crate::diag::{Otherwise, Spanned, did_you_mean};
 use crate::model::check;
 use crate::model::errors::LowerError;
 use crate::model::types::*;
@@ -66,9 +66,10 @@ pub(super) fn platform(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Platform> {
                 continue;
             }
             _ => {
-                let help = check::suggestion(
+                let help = did_you_mean(
                     key,
                     &["registry", "kubernetes", "secret-store", "policies", "ci", "helm", "gitops"],
+                    Otherwise::Vocabulary,
                 );
                 cx.unknown_node(child, "in `platform`", help);
                 continue;
@@ -200,7 +201,7 @@ pub(super) fn defaults(cx: &mut Ctx<'_>, node: &KdlNode) -> WorkloadDefaults {
                 if !workload::setting(cx, child, &mut defaults.settings, &mut once, "defaults") {
                     let mut allowed = DEFAULTS.to_vec();
                     allowed.extend_from_slice(SETTINGS);
-                    let help = check::suggestion(key, &allowed);
+                    let help = did_you_mean(key, &allowed, Otherwise::Vocabulary);
                     cx.unknown_node(child, "in `defaults`", help);
                 }
             }

@@ -1,6 +1,7 @@
 //! Lowering `policy` and `waive`.
 
 use super::values::{Ctx, args, children, has_child};
+use crate::diag::{Otherwise, did_you_mean};
 use crate::model::check;
 use crate::model::errors::LowerError;
 use crate::model::types::*;
@@ -56,7 +57,7 @@ pub(super) fn policy(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Policy> {
                 }
             }
             _ => {
-                let help = check::suggestion(key, &["match", "require", "deny"]);
+                let help = did_you_mean(key, &["match", "require", "deny"], Otherwise::Vocabulary);
                 cx.unknown_node(child, "in `policy`", help);
             }
         }

@@ -1,7 +1,7 @@
 //! Lowering targets and cloud profiles: `target`, `cloud` and their facts.
 
 use super::values::{Ctx, Once, args, children, is_cidr};
-use crate::diag::Spanned;
+use crate::diag::{Otherwise, Spanned, did_you_mean};
 use crate::model::bounds::PORT;
 use crate::model::check;
 use crate::model::types::*;
@@ -59,7 +59,7 @@ pub(super) fn target(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Target> {
     let mut once = Once::default();
     for child in children(node) {
         if !fact(cx, child, &mut facts, &mut once, "target") {
-            let help = check::suggestion(child.name().value(), FACTS);
+            let help = did_you_mean(child.name().value(), FACTS, Otherwise::Vocabulary);
             cx.unknown_node(child, "in `target`", help);
         }
     }
@@ -296,7 +296,7 @@ pub(super) fn cloud(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<CloudProfile> {
         } else if !fact(cx, child, &mut facts, &mut once, "cloud") {
             let mut allowed = FACTS.to_vec();
             allowed.push("description");
-            let help = check::suggestion(child.name().value(), &allowed);
+            let help = did_you_mean(child.name().value(), &allowed, Otherwise::Vocabulary);
             cx.unknown_node(child, "in `cloud`", help);
         }
     }
@@ -316,7 +316,7 @@ pub(super) fn cni(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Cni> {
             "description" => &mut description,
             "egress-by-name" => &mut egress_by_name,
             _ => {
-                let help = check::suggestion(key, &["description", "egress-by-name"]);
+                let help = did_you_mean(key, &["description", "egress-by-name"], Otherwise::Vocabulary);
                 cx.unknown_node(child, "in `cni`", help);
                 continue;
             }

@@ -1,6 +1,6 @@
 //! The lowering context and its readers: node shapes and values, each mistake a diagnostic.
 
-use crate::diag::{Diagnostics, FileId, Span, Spanned};
+use crate::diag::{Diagnostics, FileId, Otherwise, Span, Spanned, did_you_mean};
 use crate::model::bounds::PortNumber;
 use crate::model::check;
 use crate::model::errors::LowerError;
@@ -46,7 +46,7 @@ impl Ctx<'_> {
             {
                 let span = self.span(entry.span());
                 let help = crate::model::unsupported::concept(name.value()).map_or_else(
-                    || check::suggestion(name.value(), allowed),
+                    || did_you_mean(name.value(), allowed, Otherwise::Vocabulary),
                     |says| format!("Kubernetes concept: {says}"),
                 );
                 self.diags.at(
@@ -300,7 +300,7 @@ impl Ctx<'_> {
             Quantity::Cpu => "write CPU as cores or millicores, such as `250m`, `1` or `0.5`".to_owned(),
             Quantity::Memory if check::is_quantity(value) => {
                 let number = value.trim_end_matches(['m', 'u', 'n']);
-                format!("a `m` suffix means thousandths of a byte; did you mean `{number}Mi`?")
+                format!("a `m` suffix means thousandths of a byte; {}", crate::diag::meant(format!("{number}Mi")))
             }
             Quantity::Memory => "write memory in bytes with a suffix, such as `512Mi`, `1Gi` or `1G`".to_owned(),
         };
@@ -348,16 +348,13 @@ impl Ctx<'_> {
         if let Some(choice) = choices.iter().find(|choice| **choice == value.value) {
             return Some(choice);
         }
-        let help = match crate::diag::closest(&value.value, choices.iter().copied()) {
-            Some(candidate) => format!("did you mean `{candidate}`?"),
-            None => format!("write one of {}", check::backticked(choices)),
-        };
+        let help = did_you_mean(&value.value, choices, Otherwise::Choices);
         self.diags.at(
             value.span,
             LowerError::InvalidChoice {
                 what: what.to_owned(),
                 value: value.value.clone(),
-                choices: check::backticked(choices),
+                choices: crate::diag::backticked(choices),
                 span: value.span,
                 help,
             },

@@ -2,7 +2,7 @@
 
 use super::values::{Ctx, Once, Quantity, args, children, is_cidr, is_host_name, prop};
 use super::{exposure, files, pod, probes, vars};
-use crate::diag::Spanned;
+use crate::diag::{Otherwise, Spanned, did_you_mean};
 use crate::model::Resources;
 use crate::model::bounds::{PORT, REPLICAS, SCALE};
 use crate::model::check;
@@ -85,7 +85,7 @@ pub(super) fn workload(cx: &mut Ctx<'_>, node: &KdlNode, kind: WorkloadKind) -> 
             let mut allowed = SETTINGS.to_vec();
             allowed.extend(pod::SETTINGS);
             allowed.extend(["in", "source", "build"]);
-            let help = check::suggestion(child.name().value(), &allowed);
+            let help = did_you_mean(child.name().value(), &allowed, Otherwise::Vocabulary);
             cx.unknown_node(child, &format!("in `{node_name}`"), help);
         }
     }
@@ -124,7 +124,7 @@ pub(super) fn env_override(cx: &mut Ctx<'_>, node: &KdlNode, parent: &str) -> Op
                 format!("`{key}` is set once per workload, not per environment; move it out of the `in` block")
             } else {
                 let allowed: Vec<&str> = SETTINGS.iter().chain(pod::SETTINGS).copied().collect();
-                check::suggestion(key, &allowed)
+                did_you_mean(key, &allowed, Otherwise::Vocabulary)
             };
             cx.unknown_node(child, &format!("in `in` of `{parent}`"), help);
         }
@@ -248,7 +248,7 @@ fn migration(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Migration> {
             "args" if cx.once(&mut once, child, key, "migrate") => args = strings(cx, child),
             "image" | "command" | "args" => {}
             _ => {
-                let help = check::suggestion(key, &["image", "command", "args"]);
+                let help = did_you_mean(key, &["image", "command", "args"], Otherwise::Vocabulary);
                 cx.unknown_node(child, "in `migrate`", help);
             }
         }
