@@ -46,6 +46,10 @@ pub struct Options {
     /// Today's date, `YYYY-MM-DD`, against which waiver `until` dates expire. The library
     /// never reads the clock: `main.rs` fills it, tests fix it; empty skips the check.
     pub today: String,
+    /// The process compiles this spec again after each edit (the language server): a
+    /// stage may keep what the next run can reuse, with the same diagnostics. Schema
+    /// validation keeps each object's result and validates only objects that changed.
+    pub again: bool,
 }
 
 /// The result of a compilation: every diagnostic, and artifacts only when error-free.
@@ -133,7 +137,11 @@ pub fn compile(inputs: &Inputs, options: &Options) -> Compilation {
     compilation.findings = findings;
     // Our own output against the bundled schemas: a failure is a bug in Berth. It runs
     // whatever other findings there are (emit only warns; earlier stages returned above).
-    crate::validate::objects(diags, &tree, &estate.kubernetes);
+    if options.again {
+        crate::validate::objects_again(diags, &tree, &estate.kubernetes);
+    } else {
+        crate::validate::objects(diags, &tree, &estate.kubernetes);
+    }
     compilation.estate = Some(estate);
     if !compilation.diagnostics.has_errors() {
         compilation.tree = tree;

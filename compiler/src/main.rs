@@ -19,6 +19,7 @@ macro_rules! eprint {
     }};
 }
 
+mod allocator;
 mod console;
 
 use berth::diag::{Diagnostics, SourceFile};
@@ -333,7 +334,7 @@ fn inspect(spec: &Path, env: Option<String>, target: Option<String>, common: &Co
         Ok(inputs) => inputs,
         Err(code) => return code,
     };
-    let options = Options { env: env.clone(), target: target.clone(), today: today() };
+    let options = Options { env: env.clone(), target: target.clone(), today: today(), again: false };
     let compilation = driver::compile(&inputs, &options);
     report_diagnostics(&compilation, common);
     let Some(estate) = &compilation.estate else { return EXIT_SPEC };
@@ -360,7 +361,7 @@ fn build(spec: &Path, out: &Path, env: Option<String>, target: Option<String>, c
         Ok(inputs) => inputs,
         Err(code) => return code,
     };
-    let options = Options { env: env.clone(), target: target.clone(), today: today() };
+    let options = Options { env: env.clone(), target: target.clone(), today: today(), again: false };
     let compilation = driver::compile(&inputs, &options);
     report_diagnostics(&compilation, common);
     if failed(&compilation, common) {
@@ -544,7 +545,7 @@ fn build_check(spec: &Path, dir: &Path, env: Option<String>, target: Option<Stri
         Err(code) => return code,
     };
     let scope = write::Scope { env: env.clone(), target: target.clone() };
-    let compilation = driver::compile(&inputs, &Options { env, target, today: today() });
+    let compilation = driver::compile(&inputs, &Options { env, target, today: today(), again: false });
     report_diagnostics(&compilation, common);
     if failed(&compilation, common) {
         return EXIT_SPEC;

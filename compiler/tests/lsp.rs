@@ -92,31 +92,28 @@ impl Client {
         self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}));
     }
 
-    fn request(&mut self, method: &str, params: Value) -> Value {
+    /// Send a request and wait for its response (notifications read meanwhile are kept).
+    fn call(&mut self, method: &str, params: Value) -> Value {
         let id = self.next_id;
         self.next_id += 1;
         self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
         loop {
             let message = self.messages.recv_timeout(WAIT).unwrap_or_else(|_| panic!("no answer to {method}"));
             if message["id"] == id {
-                assert!(message["error"].is_null(), "{method} failed: {message}");
-                return message["result"].clone();
+                return message;
             }
             self.pending.push(message);
         }
     }
 
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        let message = self.call(method, params);
+        assert!(message["error"].is_null(), "{method} failed: {message}");
+        message["result"].clone()
+    }
+
     fn request_error(&mut self, method: &str, params: Value) -> Value {
-        let id = self.next_id;
-        self.next_id += 1;
-        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
-        loop {
-            let message = self.messages.recv_timeout(WAIT).unwrap_or_else(|_| panic!("no answer to {method}"));
-            if message["id"] == id {
-                return message["error"].clone();
-            }
-            self.pending.push(message);
-        }
+        self.call(method, params)["error"].clone()
     }
 
     /// The diagnostics published for version `version` of `uri`.
@@ -327,5 +324,93 @@ fn an_editor_session_over_stdio() {
     client.notify("exit", Value::Null);
     let status = client.child.wait().expect("wait");
     assert!(status.success(), "{status}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// `berth check --format json` on `path`: (severity, code, message with its help, line,
+/// column), 0-based positions as LSP counts them (the specs here are ASCII).
+fn check_json(path: &std::path::Path) -> Vec<(i64, String, String, i64, i64)> {
+    let output = Command::new(env!("CARGO_BIN_EXE_berth"))
+        .args(["check", "--format", "json"])
+        .arg(path)
+        .output()
+        .expect("run berth check");
+    let report: Value = serde_json::from_slice(&output.stdout).expect("a JSON report");
+    let items = report.as_array().expect("an array of diagnostics");
+    items
+        .iter()
+        .map(|d| {
+            let severity = match d["severity"].as_str() {
+                Some("error") => 1,
+                Some("warning") => 2,
+                _ => 3,
+            };
+            let mut message = d["message"].as_str().unwrap_or_default().to_owned();
+            if let Some(help) = d["help"].as_str() {
+                message.push_str(&format!("\nhelp: {help}"));
+            }
+            let code = d["code"].as_str().unwrap_or_default().to_owned();
+            (severity, code, message, d["line"].as_i64().unwrap_or(1) - 1, d["column"].as_i64().unwrap_or(1) - 1)
+        })
+        .collect()
+}
+
+/// What the editor shows is what `berth check` says: for every example, and for specs
+/// with a model error and a policy finding, the server's diagnostics (over stdio, from the
+/// binary) equal `berth check --format json`'s one by one: severity, code, message and
+/// help, position.
+#[test]
+fn the_editor_shows_what_berth_check_says() {
+    let dir = std::env::temp_dir().join(format!("berth-lsp-same-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut specs: Vec<(String, String)> = Vec::new();
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let mut names: Vec<_> = std::fs::read_dir(&examples).expect("examples").flatten().map(|e| e.path()).collect();
+    names.sort();
+    for example in names {
+        if let Ok(text) = std::fs::read_to_string(example.join("spec.kdl")) {
+            specs.push((example.file_name().unwrap_or_default().to_string_lossy().into_owned(), text));
+        }
+    }
+    specs.push(("typo".into(), SPEC.to_owned()));
+    specs.push((
+        "untagged".into(),
+        SPEC.replace("replica 2", "replicas 2").replace("image \"catalog\" tag=\"1.0.0\"", "image \"catalog\""),
+    ));
+    let mut client = Client::start(&dir);
+    let mut compared = 0;
+    for (version, (name, text)) in specs.iter().enumerate() {
+        let path = dir.join(format!("{name}.kdl"));
+        std::fs::write(&path, text).expect("write the spec");
+        let uri = format!("file://{}", path.display());
+        let version = i64::try_from(version).unwrap_or_default() + 1;
+        client.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "berth", "version": version, "text": text}}),
+        );
+        let mut shown: Vec<(i64, String, String, i64, i64)> = client
+            .diagnostics(&uri, version)
+            .iter()
+            .map(|d| {
+                (
+                    d["severity"].as_i64().unwrap_or_default(),
+                    d["code"].as_str().unwrap_or_default().to_owned(),
+                    d["message"].as_str().unwrap_or_default().to_owned(),
+                    d["range"]["start"]["line"].as_i64().unwrap_or_default(),
+                    d["range"]["start"]["character"].as_i64().unwrap_or_default(),
+                )
+            })
+            .collect();
+        let mut checked = check_json(&path);
+        shown.sort();
+        checked.sort();
+        assert_eq!(shown, checked, "{name}: the editor's diagnostics and `berth check`'s");
+        compared += shown.len();
+    }
+    assert!(compared >= 2, "the broken specs have diagnostics to compare ({compared})");
+    let result = client.request("shutdown", Value::Null);
+    assert!(result.is_null());
+    client.notify("exit", Value::Null);
+    assert!(client.child.wait().expect("wait").success());
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -3,7 +3,9 @@
 //! read afterwards (the resolved estate, the policy findings).
 //!
 //! Nothing is re-done per keystroke that does not depend on the text: the driver keeps
-//! the lowered standard library, `validate` its compiled schemas, per process.
+//! the lowered standard library, `validate` its compiled schemas, per process; with
+//! `Options::again`, `validate` also keeps each emitted object's result and checks only
+//! the objects the edit changed.
 
 use super::text::Lines;
 use crate::diag::{FileId, SourceFile};
@@ -33,7 +35,8 @@ pub fn analyse(uri: &Url, text: &str, libraries: &[SourceFile], today: &str) -> 
     let files = uri.to_file_path().map(|path| crate::output::safe::spec_files(&path)).unwrap_or_default();
     let inputs =
         Inputs { spec: SourceFile { name: name.clone(), text: text.to_owned() }, libraries: libraries.to_vec(), files };
-    let compilation = driver::compile(&inputs, &Options { today: today.to_owned(), ..Options::default() });
+    let options = Options { today: today.to_owned(), again: true, ..Options::default() };
+    let compilation = driver::compile(&inputs, &options);
     let sources = &compilation.sources;
     let spec_file: Option<FileId> = sources.iter().filter(|(_, f)| f.name == name).map(|(id, _)| id).last();
     let mut analysis = Analysis::default();

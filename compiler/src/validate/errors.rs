@@ -20,7 +20,7 @@ use miette::Diagnostic;
 use thiserror::Error;
 
 /// An emitted object that its bundled schema rejects.
-#[derive(Debug, Error, Diagnostic)]
+#[derive(Debug, Clone, Error, Diagnostic)]
 pub enum ValidateError {
     /// One field of an emitted object breaks its schema.
     #[error("emitted `{kind}` `{path}` does not match the {schema} schema at `{field}`: {reason}")]

@@ -15,7 +15,7 @@ mod schemas;
 
 pub use schemas::crd_kinds as bundled_custom_resources;
 
-use crate::diag::Diagnostics;
+use crate::diag::{Diagnostics, Span};
 use crate::emit::{Artifact, ArtifactTree, Body, Format};
 use errors::ValidateError;
 use jsonschema::Validator;
@@ -31,25 +31,72 @@ const MAX_ERRORS_PER_OBJECT: usize = 5;
 /// parsing it and against its document's schema; push one [`ValidateError`] per failing
 /// field.
 pub fn objects(diags: &mut Diagnostics, tree: &ArtifactTree, kubernetes_version: &str) {
-    let minor = kubernetes_version.strip_prefix("1.").unwrap_or(kubernetes_version);
     for artifact in tree.values() {
-        match &artifact.body {
-            Body::Object(object) => self::object(diags, artifact, object, minor, kubernetes_version),
-            Body::Text { format, text } => self::text(diags, artifact, *format, text),
+        for error in artifact_errors(artifact, kubernetes_version) {
+            diags.at(artifact.origin, error);
         }
     }
 }
 
-fn object(diags: &mut Diagnostics, artifact: &Artifact, object: &Value, minor: &str, kubernetes_version: &str) {
+/// What one validation left for the next: per artifact path, the artifact's origin and
+/// body and the errors they gave, for one Kubernetes version.
+#[derive(Default)]
+struct Memo {
+    kubernetes_version: String,
+    artifacts: BTreeMap<String, (Span, Body, Vec<ValidateError>)>,
+}
+
+/// [`objects`] for a process that validates one estate again and again (the language
+/// server, after each keystroke): an artifact whose origin and body equal the previous
+/// call's artifact at the same path gets that call's errors back without validating again
+/// (the schemas are fixed, so the errors are the same); every other one is validated. The
+/// process keeps one tree's worth of bodies, so a one-shot `berth check` uses [`objects`].
+pub fn objects_again(diags: &mut Diagnostics, tree: &ArtifactTree, kubernetes_version: &str) {
+    static LAST: OnceLock<Mutex<Memo>> = OnceLock::new();
+    let last = LAST.get_or_init(Mutex::default);
+    let mut previous = std::mem::take(&mut *last.lock().unwrap_or_else(PoisonError::into_inner));
+    if previous.kubernetes_version != kubernetes_version {
+        previous.artifacts.clear();
+    }
+    let mut next = Memo { kubernetes_version: kubernetes_version.to_owned(), artifacts: BTreeMap::new() };
+    for artifact in tree.values() {
+        let reused = previous
+            .artifacts
+            .remove(&artifact.path)
+            .filter(|(origin, body, _)| *origin == artifact.origin && *body == artifact.body);
+        let (body, errors) = match reused {
+            Some((_, body, errors)) => (body, errors),
+            None => (artifact.body.clone(), artifact_errors(artifact, kubernetes_version)),
+        };
+        for error in &errors {
+            diags.at(artifact.origin, error.clone());
+        }
+        next.artifacts.insert(artifact.path.clone(), (artifact.origin, body, errors));
+    }
+    *last.lock().unwrap_or_else(PoisonError::into_inner) = next;
+}
+
+/// The errors of one artifact.
+fn artifact_errors(artifact: &Artifact, kubernetes_version: &str) -> Vec<ValidateError> {
+    let minor = kubernetes_version.strip_prefix("1.").unwrap_or(kubernetes_version);
+    let mut errors = Vec::new();
+    match &artifact.body {
+        Body::Object(object) => self::object(&mut errors, artifact, object, minor, kubernetes_version),
+        Body::Text { format, text } => self::text(&mut errors, artifact, *format, text),
+    }
+    errors
+}
+
+fn object(errors: &mut Vec<ValidateError>, artifact: &Artifact, object: &Value, minor: &str, kubernetes_version: &str) {
     let api_version = object.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
     let kind = object.get("kind").and_then(Value::as_str).unwrap_or_default();
     let Some(schema) = Schema::find(api_version, kind, minor, kubernetes_version) else {
         return; // no bundled schema for this kind
     };
-    check(diags, artifact, object, kind, &schema);
+    check(errors, artifact, object, kind, &schema);
 }
 
-fn text(diags: &mut Diagnostics, artifact: &Artifact, format: Format, text: &str) {
+fn text(errors: &mut Vec<ValidateError>, artifact: &Artifact, format: Format, text: &str) {
     let value = match formats::parse(format, text) {
         Ok(Some(value)) => value,
         Ok(None) => return,
@@ -60,18 +107,18 @@ fn text(diags: &mut Diagnostics, artifact: &Artifact, format: Format, text: &str
                 reason,
                 span: artifact.origin,
             };
-            diags.at(artifact.origin, error);
+            errors.push(error);
             return;
         }
     };
     let Some((name, text)) = formats::schema(format) else { return };
     let schema = Schema { key: format!("formats/{name}"), name: name.to_owned(), text, crd: false };
-    check(diags, artifact, &value, format.name(), &schema);
+    check(errors, artifact, &value, format.name(), &schema);
 }
 
 /// Check one value against a schema: one error per failing field, at most
 /// [`MAX_ERRORS_PER_OBJECT`].
-fn check(diags: &mut Diagnostics, artifact: &Artifact, value: &Value, kind: &str, schema: &Schema) {
+fn check(errors: &mut Vec<ValidateError>, artifact: &Artifact, value: &Value, kind: &str, schema: &Schema) {
     let validator = match cached_validator(schema) {
         Ok(validator) => validator,
         Err(reason) => {
@@ -81,20 +128,19 @@ fn check(diags: &mut Diagnostics, artifact: &Artifact, value: &Value, kind: &str
                 reason,
                 span: artifact.origin,
             };
-            diags.at(artifact.origin, error);
+            errors.push(error);
             return;
         }
     };
     for error in validator.iter_errors(value).take(MAX_ERRORS_PER_OBJECT) {
-        let error = ValidateError::SchemaMismatch {
+        errors.push(ValidateError::SchemaMismatch {
             kind: kind.to_owned(),
             path: artifact.path.clone(),
             schema: schema.name.clone(),
             field: json_path(&error.instance_path().to_string()),
             reason: error.to_string(),
             span: artifact.origin,
-        };
-        diags.at(artifact.origin, error);
+        });
     }
 }
 

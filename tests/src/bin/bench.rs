@@ -10,38 +10,29 @@
 
 use berth::diag::Diagnostics;
 use berth::driver::{Inputs, Options, compile};
-use std::time::{Duration, Instant};
+use std::time::Instant;
+
+/// The allocator `berth` runs with (compiler/src/main.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[path = "../bench_common.rs"]
+mod bench_common;
+
+use bench_common::{process_cpu, spec_and_runs, summary};
 
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let mut spec = None;
-    let mut runs = 5_usize;
-    while let Some(arg) = args.next() {
-        if arg == "--runs" {
-            runs = args.next().and_then(|n| n.parse().ok()).unwrap_or(runs).max(1);
-        } else {
-            spec = Some(arg);
-        }
-    }
-    let Some(spec) = spec else {
-        eprintln!("usage: bench SPEC [--runs N]");
-        std::process::exit(2);
-    };
-    let text = match std::fs::read_to_string(&spec) {
-        Ok(text) => text,
-        Err(error) => {
-            eprintln!("cannot read {spec}: {error}");
-            std::process::exit(2);
-        }
-    };
+    let (spec, text, runs) = spec_and_runs("bench SPEC [--runs N]", 5);
     let inputs = Inputs::spec(spec.clone(), text);
     let mut compile_times = Vec::new();
     let mut compilation = None;
+    let cpu_before = process_cpu();
     for _ in 0..runs {
         let started = Instant::now();
         compilation = Some(compile(&inputs, &Options::default()));
         compile_times.push(started.elapsed());
     }
+    let cpu = process_cpu().zip(cpu_before).map(|(after, before)| (after - before) / u32::try_from(runs).unwrap_or(1));
     let Some(compilation) = compilation else { return };
     if compilation.has_errors() {
         eprintln!("{spec} has errors; run `berth check {spec}`");
@@ -59,17 +50,13 @@ fn main() {
     }
     println!("{spec}: {} objects", compilation.tree.len());
     println!("compile (whole pipeline), {runs} runs: {}", summary(&mut compile_times));
+    if let Some(cpu) = cpu {
+        println!("  CPU (user + system) per compile, mean: {cpu:?}");
+    }
     println!(
         "validate::objects as Kubernetes {other_version}: cold {:?}, warm {:?} / {:?}",
         validate_times.first().copied().unwrap_or_default(),
         validate_times.get(1).copied().unwrap_or_default(),
         validate_times.get(2).copied().unwrap_or_default()
     );
-}
-
-fn summary(times: &mut [Duration]) -> String {
-    times.sort();
-    let best = times.first().copied().unwrap_or_default();
-    let median = times.get(times.len() / 2).copied().unwrap_or_default();
-    format!("best {best:?}, median {median:?}")
 }

@@ -17,24 +17,17 @@ use berth::driver::{Inputs, Options, compile};
 use berth::lsp::{self, Url};
 use std::time::{Duration, Instant};
 
+/// The allocator `berth` runs with (compiler/src/main.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[path = "../bench_common.rs"]
+mod bench_common;
+
+use bench_common::{process_cpu, spec_and_runs, summary};
+
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let (mut spec, mut runs) = (None, 41_usize);
-    while let Some(arg) = args.next() {
-        if arg == "--runs" {
-            runs = args.next().and_then(|n| n.parse().ok()).unwrap_or(runs).max(1);
-        } else {
-            spec = Some(arg);
-        }
-    }
-    let Some(spec) = spec else {
-        eprintln!("usage: lsp_bench SPEC [--runs N]");
-        std::process::exit(2);
-    };
-    let Ok(text) = std::fs::read_to_string(&spec) else {
-        eprintln!("cannot read {spec}");
-        std::process::exit(2);
-    };
+    let (spec, text, runs) = spec_and_runs("lsp_bench SPEC [--runs N]", 41);
     // The character typed: the last digit of the first `port "..." NNNN` (8080 <-> 8081).
     let Some(at) = text.find(" 8080").map(|i| i + 4) else {
         eprintln!("{spec} has no ` 8080` to type into");
@@ -44,13 +37,15 @@ fn main() {
     let warm = lsp::check_text(&uri, &text, &[], "");
     println!("{spec}: {} bytes, {} diagnostics after opening", text.len(), warm.diagnostics.len());
     let (mut check, mut front, mut pipeline) = (Vec::new(), Vec::new(), Vec::new());
+    let mut check_cpu = Some(Duration::ZERO);
     let mut current = text.clone();
     for run in 0..runs {
         let digit = if run % 2 == 0 { "1" } else { "0" };
         current.replace_range(at..at + 1, digit);
-        let started = Instant::now();
+        let (started, cpu_before) = (Instant::now(), process_cpu());
         let analysis = lsp::check_text(&uri, &current, &[], "");
         check.push(started.elapsed());
+        check_cpu = check_cpu.zip(process_cpu().zip(cpu_before)).map(|(sum, (after, before))| sum + (after - before));
         if let Some(error) =
             analysis.diagnostics.iter().find(|d| d.severity == Some(lsp_types::DiagnosticSeverity::ERROR))
         {
@@ -70,14 +65,9 @@ fn main() {
         pipeline.push(started.elapsed());
     }
     println!("re-check after one keystroke (lsp::check_text), {runs} runs: {}", summary(&mut check));
+    if let Some(cpu) = check_cpu {
+        println!("  CPU (user + system) per re-check, mean: {:?}", cpu / u32::try_from(runs).unwrap_or(1));
+    }
     println!("  of which parse + lower of the spec: {}", summary(&mut front));
     println!("  driver::compile alone: {}", summary(&mut pipeline));
-}
-
-fn summary(times: &mut [Duration]) -> String {
-    times.sort();
-    let best = times.first().copied().unwrap_or_default();
-    let median = times.get(times.len() / 2).copied().unwrap_or_default();
-    let worst = times.last().copied().unwrap_or_default();
-    format!("median {median:?} (best {best:?}, worst {worst:?})")
 }
