@@ -1,7 +1,6 @@
-//! The `berth` command line: read files, compile, render, write, exit code.
-//!
-//! Exit codes: 0 success; 1 the spec has errors (or `--check` found a difference);
-//! 2 usage or I/O errors. Only this file and `output` touch the filesystem.
+//! The `berth` command line: read, compile, render, write. Exit codes: 0 success; 1 the spec
+//! has errors (or `--check` found a difference); 2 usage or I/O errors. Only this file and
+//! `output` touch the filesystem.
 
 /// `eprintln!` that never panics: with stderr closed or full there is no one to tell.
 macro_rules! eprintln {
