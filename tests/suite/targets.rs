@@ -562,3 +562,92 @@ fn managed_databases_get_a_guarded_init_job() {
     // No init files, no Job.
     assert!(!compilation.tree.keys().any(|path| path.starts_with("on-onprem/") && path.contains("-init.yaml")));
 }
+
+/// In-cluster initial data (#12 point 1): the mysql and mongo images'
+/// `docker-entrypoint-initdb.d`, read-only, with the file next to the spec first
+/// (`01-...`, Berth's ConfigMap) and the named ConfigMap second (`02-...`); the init
+/// database in the image's environment and mongodb's URI; and the image overrides of
+/// mongodb, redis and rabbitmq (a pre-seeded image).
+#[test]
+fn in_cluster_databases_mount_their_init_files() {
+    let compilation = compile_fixture("matrix.kdl");
+    let object = |path: &str| compilation.tree[path].object().cloned().unwrap_or_default();
+    let shop = "on-openshift/openshift/shop";
+    for (name, container, ext, own, key) in [
+        ("carts", "mysql", "sql", "carts-init-sql", "init.sql"),
+        ("catalog", "mongodb", "js", "catalog-init-script", "init.js"),
+    ] {
+        let pod = object(&format!("{shop}/statefulset-{name}.yaml"))["spec"]["template"]["spec"].clone();
+        let main = &pod["containers"][0];
+        assert_eq!(main["name"], container);
+        let mount = main["volumeMounts"].as_array().unwrap().iter().find(|m| m["name"] == "init").unwrap().clone();
+        assert_eq!(mount["mountPath"], "/docker-entrypoint-initdb.d", "{name}");
+        assert_eq!(mount["readOnly"], true, "{name}");
+        let volume = pod["volumes"].as_array().unwrap().iter().find(|v| v["name"] == "init").unwrap().clone();
+        let sources: Vec<(String, String)> = volume["projected"]["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                let config_map = &s["configMap"];
+                assert_eq!(config_map["items"][0]["key"], key, "{name}");
+                (
+                    config_map["name"].as_str().unwrap().to_owned(),
+                    config_map["items"][0]["path"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        let seed = format!("{name}-seed");
+        assert_eq!(
+            sources,
+            [
+                (own.to_owned(), format!("01-init-{}-file.{ext}", if ext == "js" { "script" } else { "sql" })),
+                (seed, format!("02-init-{}.{ext}", if ext == "js" { "script" } else { "sql" }))
+            ],
+            "{name}"
+        );
+        // Berth's ConfigMap holds the file's text.
+        let config_map = object(&format!("{shop}/configmap-{own}.yaml"));
+        assert!(config_map["data"][key].as_str().unwrap().contains(if ext == "js" {
+            "insertMany"
+        } else {
+            "CREATE TABLE carts"
+        }));
+    }
+    let mongo = &object(&format!("{shop}/statefulset-catalog.yaml"))["spec"]["template"]["spec"]["containers"][0];
+    let database = mongo["env"].as_array().unwrap().iter().find(|e| e["name"] == "MONGO_INITDB_DATABASE").unwrap();
+    assert_eq!(database["value"], "catalog");
+    // The database is the URI's path, in-cluster on both targets that write it.
+    for (env, target) in [("on-openshift", "openshift"), ("on-onprem", "onprem")] {
+        let vars = storefront(&compilation, env, target)["spec"]["template"]["spec"]["containers"][0]["env"].clone();
+        let uri = vars.as_array().unwrap().iter().find(|v| v["name"] == "MONGODB_URI").unwrap().clone();
+        assert_eq!(
+            uri["value"],
+            "mongodb://$(MONGODB_USERNAME):$(MONGODB_PASSWORD)@$(MONGODB_HOST):$(MONGODB_PORT)/catalog?authSource=admin"
+        );
+    }
+    // Nothing mounted and no init database where none is written.
+    let plain = &object("on-onprem/onprem/shop/statefulset-catalog.yaml")["spec"]["template"]["spec"];
+    assert!(plain["volumes"].as_array().unwrap().iter().all(|v| v["name"] != "init"));
+    assert!(!compilation.tree.contains_key("on-onprem/onprem/shop/configmap-catalog-init-script.yaml"));
+    // Image overrides, in-cluster.
+    let image = |path: &str, pointer: &str| object(path).pointer(pointer).cloned().unwrap_or_default();
+    let container = "/spec/template/spec/containers/0/image";
+    assert_eq!(
+        image("on-onprem/onprem/shop/statefulset-catalog.yaml", container),
+        "registry.example.com/matrix/catalog-demo-db:8.0"
+    );
+    assert_eq!(
+        image("on-onprem/onprem/shop/statefulset-sessions.yaml", container),
+        "registry.example.com/matrix/sessions-warm:7.2"
+    );
+    assert_eq!(
+        image("on-openshift/openshift/shop/statefulset-sessions.yaml", container),
+        "docker.io/library/redis:7.2"
+    );
+    assert_eq!(
+        image("on-openshift/openshift/shop/rabbitmqcluster-jobs.yaml", "/spec/image"),
+        "registry.example.com/matrix/rabbitmq-defs:4.3-management"
+    );
+    assert_eq!(image("on-onprem/onprem/shop/rabbitmqcluster-jobs.yaml", "/spec/image"), "rabbitmq:4.3-management");
+}
