@@ -92,7 +92,8 @@ mod tests {
     /// `metrics-convention "<name>"` with its source, `charts/<name>.kdl` one
     /// `chart-template "<name>"` (and every chart file has one), `gitops/<name>.kdl` one
     /// `gitops-tool "<name>"` with a domain and a view template, `defaults.kdl` the
-    /// `defaults` node, `monitoring.kdl` the `monitoring` node.
+    /// `defaults` node, `monitoring.kdl` the `monitoring` node, `rollouts.kdl` the
+    /// `rollouts` node.
     #[test]
     fn every_file_defines_what_its_path_says() {
         use crate::diag::{Diagnostics, SourceFile, Sources};
@@ -116,6 +117,7 @@ mod tests {
                 + usize::from(spec.defaults.is_some())
                 + spec.metrics_conventions.len()
                 + usize::from(spec.monitoring.is_some())
+                + usize::from(spec.rollouts.is_some())
                 + spec.policies.len();
             assert_eq!(n_nodes, 1, "{path} must define exactly one library node");
             if let Some(rest) = stem.strip_prefix("stdlib/policies/") {
@@ -184,6 +186,11 @@ mod tests {
                     assert!(monitoring.templates.contains_key(*template), "{path}: `{template}`");
                 }
                 assert_eq!(monitoring.burn_rates.len(), 4, "{path}: the workbook's four burn rates");
+            } else if stem == "stdlib/rollouts.kdl" {
+                let rollouts = spec.rollouts.as_ref().expect("rollouts node");
+                for template in crate::model::ROLLOUTS_TEMPLATES {
+                    assert!(rollouts.templates.contains_key(*template), "{path}: `{template}`");
+                }
             } else {
                 assert_eq!(stem, "stdlib/defaults.kdl");
                 let defaults = spec.defaults.as_ref().expect("defaults node");

@@ -311,6 +311,7 @@ fn estate(env: &str, target: &str, profile: ResolvedProfile) -> Estate {
         },
         helm: None,
         chart_templates: std::collections::BTreeMap::new(),
+        rollout_templates: std::collections::BTreeMap::new(),
         gitops: None,
         views: vec![View {
             env: env.to_owned(),

@@ -166,3 +166,94 @@ fn a_target_without_its_profiles_router_falls_back_to_replica_ratio() {
     let route = object(&compilation, "prod/dc/order/httproute-order-api.yaml");
     assert_eq!(route["spec"]["rules"][0]["backendRefs"].as_array().map(Vec::len), Some(1));
 }
+
+/// The Rollout's shape is the library's `rollouts` template (stdlib `rollouts.kdl`): a
+/// platform team replaces it with `--lib`, here with Argo Rollouts notifications, two
+/// old ReplicaSets kept and `dynamicStableScale`, from the same context. Berth still
+/// places it (namespace, the workload's labels next to the template's) and the
+/// autoscaler still scales it.
+#[test]
+fn a_library_replaces_the_rollout_template() {
+    let library = r##"rollouts {
+    rollout #"""
+        apiVersion: argoproj.io/v1alpha1
+        kind: Rollout
+        metadata:
+          name: [= name =]
+          labels:
+            acme.example/release-train: weekly
+          annotations:
+            notifications.argoproj.io/subscribe.on-rollout-aborted.slack: releases
+        spec:
+        [% if replicas is not none %]
+          replicas: [= replicas =]
+        [% endif %]
+          revisionHistoryLimit: 2
+          selector:
+            matchLabels: [= selector|tojson =]
+          workloadRef: {apiVersion: apps/v1, kind: Deployment, name: [= deployment =], scaleDown: never}
+          strategy:
+        [% if strategy == "blue-green" %]
+            blueGreen: {activeService: [= active_service =], previewService: [= preview_service =]}
+        [% else %]
+            canary:
+              dynamicStableScale: true
+              steps:
+        [% for weight in steps %]
+                - setWeight: [= weight =]
+                - pause: {duration: [= (pause or "5m")|tojson =]}
+        [% endfor %]
+        [% if traffic_routing %]
+              stableService: [= stable_service =]
+              canaryService: [= canary_service =]
+              trafficRouting: [= traffic_routing =]
+        [% endif %]
+        [% endif %]
+        """#
+}
+"##;
+    let mut inputs = Inputs::spec("rollout.kdl", SPEC);
+    inputs.libraries = vec![berth::diag::SourceFile { name: "lib/rollouts.kdl".to_owned(), text: library.to_owned() }];
+    let compilation = compile(&inputs, &Options::default());
+    let report = render(&compilation.sources, &compilation.diagnostics, ReportFormat::Plain, false);
+    assert!(!compilation.has_errors(), "{report}");
+    let rollout = object(&compilation, "prod/aws/order/rollout-order-api.yaml");
+    assert_eq!(rollout["spec"]["revisionHistoryLimit"], 2);
+    let canary = &rollout["spec"]["strategy"]["canary"];
+    assert_eq!(canary["dynamicStableScale"], true);
+    assert!(canary.get("maxSurge").is_none());
+    assert_eq!(canary["steps"].as_array().map(Vec::len), Some(6));
+    // The profile's router, as the stdlib template gets it.
+    assert_eq!(canary["trafficRouting"], json!({"alb": {"ingresses": ["order-api"], "servicePort": 8080}}));
+    assert_eq!(canary["canaryService"], "order-api-canary");
+    let metadata = &rollout["metadata"];
+    assert_eq!(metadata["namespace"], "order-prod");
+    assert_eq!(metadata["labels"]["acme.example/release-train"], "weekly");
+    assert_eq!(metadata["labels"]["app.kubernetes.io/name"], "order-api");
+    assert_eq!(metadata["annotations"]["notifications.argoproj.io/subscribe.on-rollout-aborted.slack"], "releases");
+    let blue_green = object(&compilation, "dr/azure/order/rollout-order-api.yaml");
+    assert_eq!(
+        blue_green["spec"]["strategy"],
+        json!({"blueGreen": {"activeService": "order-api", "previewService": "order-api-preview"}})
+    );
+    let autoscaler = object(&compilation, "prod/aws/order/horizontalpodautoscaler-order-api.yaml");
+    assert_eq!(autoscaler["spec"]["scaleTargetRef"]["kind"], "Rollout");
+    let mut checked = std::collections::BTreeMap::<String, usize>::new();
+    crate::crds::check_custom_resources("library rollout", &compilation.tree, &mut checked);
+    assert_eq!(checked.get("argoproj.io/v1alpha1 Rollout"), Some(&10));
+}
+
+/// A `rollout` template that does not render the workload's Rollout (here: another name,
+/// which the Services, the autoscaler and the analysis would miss) is the library's bug,
+/// reported once at the template.
+#[test]
+fn a_broken_rollout_template_is_an_error_at_the_template() {
+    let library = "rollouts {\n    rollout \"apiVersion: argoproj.io/v1alpha1\\nkind: Rollout\\nmetadata:\\n  name: [= name =]-v2\\n\"\n}\n";
+    let mut inputs = Inputs::spec("rollout.kdl", SPEC);
+    inputs.libraries = vec![berth::diag::SourceFile { name: "lib/rollouts.kdl".to_owned(), text: library.to_owned() }];
+    let compilation = compile(&inputs, &Options::default());
+    let report = render(&compilation.sources, &compilation.diagnostics, ReportFormat::Plain, false);
+    assert!(compilation.has_errors());
+    assert_eq!(report.matches("emit::rollout_template").count(), 1, "{report}");
+    assert!(report.contains("must be named `order-api`"), "{report}");
+}

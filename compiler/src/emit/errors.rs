@@ -123,6 +123,23 @@ pub enum EmitError {
         span: Span,
     },
 
+    /// The library's `rollout` template does not render into the workload's Rollout: a bug
+    /// in the library.
+    #[error("the `rollout` template does not render for {subject}: {reason}")]
+    #[diagnostic(
+        code(emit::rollout_template),
+        help("fix the `rollout` template in the library's `rollouts` node (docs/delivery.md lists its context)")
+    )]
+    RolloutTemplate {
+        /// The workload, `<domain>/<name>`.
+        subject: String,
+        /// What went wrong.
+        reason: String,
+        /// The template text.
+        #[label("this template")]
+        span: Span,
+    },
+
     /// A monitoring template does not render, or not into what it must be: a bug in the
     /// library.
     #[error("the `{template}` monitoring template does not render for {subject}: {reason}")]

@@ -1,7 +1,9 @@
-//! What GitOps delivery is made of: the platform's `gitops` setting and the library's
-//! `gitops-tool` nodes (the objects a GitOps tool is given, as templates).
+//! What delivery is made of: the platform's `gitops` setting, the library's
+//! `gitops-tool` nodes (the objects a GitOps tool is given, as templates) and its
+//! `rollouts` node (the progressive-delivery objects, as templates).
 
 use crate::diag::{Span, Spanned};
+use indexmap::IndexMap;
 
 /// `gitops "argocd" repo="https://..." path="deploy" revision="main"` in `platform`.
 #[derive(Debug, Clone)]
@@ -52,3 +54,17 @@ pub struct GitopsTemplate {
     /// The template text (`[= =]` syntax), rendering one object.
     pub text: Spanned<String>,
 }
+
+/// `rollouts { rollout #"..."# }`: the templates of the progressive-delivery objects
+/// (stdlib `rollouts.kdl`), library data. A later `rollouts` replaces the templates it
+/// writes.
+#[derive(Debug, Clone, Default)]
+pub struct Rollouts {
+    /// Object templates by name (`rollout`): minijinja with `[= =]` delimiters.
+    pub templates: IndexMap<String, Spanned<String>>,
+    /// The node.
+    pub span: Option<Span>,
+}
+
+/// The template names of `rollouts`.
+pub const ROLLOUTS_TEMPLATES: &[&str] = &["rollout"];

@@ -52,6 +52,9 @@ pub struct Spec {
     /// `gitops-tool` nodes: the objects a GitOps tool is given (stdlib `gitops/*.kdl` or a
     /// user library).
     pub gitops_tools: Vec<super::gitops_types::GitopsTool>,
+    /// `rollouts` node: the progressive-delivery objects' templates (stdlib
+    /// `rollouts.kdl`).
+    pub rollouts: Option<super::gitops_types::Rollouts>,
 }
 
 /// `platform "name" { registry "..."; kubernetes "1.33" }`.

@@ -3,7 +3,7 @@
 
 use crate::model::{
     BackingKind, BuildKind, ChartTemplate, CiSystem, CloudProfile, Cni, GitopsTool, MetricsConvention, Monitoring,
-    Spec, WorkloadDefaults,
+    Rollouts, Spec, WorkloadDefaults,
 };
 use std::collections::BTreeMap;
 
@@ -30,6 +30,8 @@ pub struct Library {
     pub chart_templates: BTreeMap<String, ChartTemplate>,
     /// GitOps tools by name.
     pub gitops_tools: BTreeMap<String, GitopsTool>,
+    /// The progressive-delivery templates, merged template by template.
+    pub rollouts: Rollouts,
 }
 
 impl Library {
@@ -63,6 +65,11 @@ impl Library {
             }
             if let Some(monitoring) = &spec.monitoring {
                 merge_monitoring(&mut library.monitoring, monitoring);
+            }
+            if let Some(rollouts) = &spec.rollouts {
+                for (name, template) in &rollouts.templates {
+                    library.rollouts.templates.insert(name.clone(), template.clone());
+                }
             }
             for tool in &spec.gitops_tools {
                 library.gitops_tools.insert(tool.name.value.clone(), tool.clone());

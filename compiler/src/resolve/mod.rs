@@ -184,6 +184,7 @@ fn estate(cx: &mut Ctx<'_>, spec: &Spec) -> Estate {
         span: Some(platform.span),
         pipelines: None,
         monitoring: observe::monitoring(cx.library),
+        rollout_templates: cx.library.rollouts.templates.iter().map(|(name, t)| (name.clone(), t.clone())).collect(),
         gitops: None,
     }
 }

@@ -39,6 +39,11 @@ pub struct Estate {
     #[serde(skip)]
     #[schemars(skip)]
     pub chart_templates: BTreeMap<String, crate::diag::Spanned<String>>,
+    /// The library's progressive-delivery templates by name (`rollout`: the Argo Rollouts
+    /// object, stdlib `rollouts.kdl`). Not part of the estate's JSON.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub rollout_templates: BTreeMap<String, crate::diag::Spanned<String>>,
     /// The GitOps tool and repository, when the platform has `gitops`.
     pub gitops: Option<super::gitops::ResolvedGitops>,
 }

@@ -22,19 +22,19 @@ use crate::diag::Diagnostics;
 use crate::emit::{Artifact, common};
 use crate::resolve::{Estate, ResolvedDomain, ResolvedWorkload, View};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Emit namespaces, workloads, services, config, autoscaling and exposure.
 pub fn emit(diags: &mut Diagnostics, estate: &Estate) -> Vec<Artifact> {
     let mut out = Vec::new();
     // A broken profile template is reported once, not once per workload and view.
-    let mut reported = std::collections::BTreeSet::new();
+    let mut reported = BTreeSet::new();
     for view in &estate.views {
         for domain in &view.domains {
             let ctx = Ctx { estate, view, domain };
             namespace::emit(&ctx, &mut out);
             for workload in &domain.workloads {
-                emit_workload(diags, &ctx, workload, &mut out);
+                emit_workload(diags, &mut reported, &ctx, workload, &mut out);
                 // A routed canary's exposure names its canary Service.
                 let plan = rollout::plan(&ctx, workload);
                 let canary = plan.second_service(workload).filter(|_| plan != rollout::Plan::BlueGreen);
@@ -110,8 +110,16 @@ impl Ctx<'_> {
 }
 
 /// All objects of one workload.
-fn emit_workload(diags: &mut Diagnostics, ctx: &Ctx<'_>, workload: &ResolvedWorkload, out: &mut Vec<Artifact>) {
+fn emit_workload(
+    diags: &mut Diagnostics,
+    reported: &mut BTreeSet<crate::diag::Span>,
+    ctx: &Ctx<'_>,
+    workload: &ResolvedWorkload,
+    out: &mut Vec<Artifact>,
+) {
     let plan = rollout::plan(ctx, workload);
+    // Rendered first: the autoscaler scales what the template made of it.
+    let rollout = if plan.progressive() { rollout::rollout(diags, reported, ctx, workload, &plan) } else { None };
     out.push(workload::service_account(ctx, workload));
     if !workload.config.is_empty() {
         out.push(service::config_map(ctx, workload));
@@ -120,9 +128,10 @@ fn emit_workload(diags: &mut Diagnostics, ctx: &Ctx<'_>, workload: &ResolvedWork
         out.push(external_secret::emit(ctx, workload));
     }
     files::emit(ctx, workload, out);
-    workload::emit(ctx, workload, &plan, out);
-    if plan.progressive() {
-        out.push(rollout::rollout(diags, ctx, workload, &plan));
+    workload::emit(ctx, workload, &plan, rollout.as_ref(), out);
+    if let Some(object) = rollout {
+        let kind = object.get("kind").and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
+        out.push(ctx.workload_artifact(workload, &kind, &workload.name, &object));
     }
     if !workload.ports.is_empty() && workload.kind == crate::model::WorkloadKind::Service {
         out.push(service::service(ctx, workload, &workload.name));

@@ -19,17 +19,12 @@
 //!   switches back to the old pods (kept `scaleDownDelaySeconds` after it) on failure.
 
 use super::Ctx;
-use crate::emit::Artifact;
+use crate::diag::Span;
 use crate::emit::common::{self, selector_labels};
 use crate::emit::errors::EmitError;
 use crate::resolve::{Exposure, ResolvedWorkload, RolloutStrategy};
 use serde_json::{Value, json};
-
-/// Old ReplicaSets kept for `kubectl argo rollouts undo`.
-const REVISION_HISTORY_LIMIT: i32 = 5;
-/// Seconds the old ReplicaSet of a blue-green rollout keeps running after the switch,
-/// so that clients still holding its endpoints drain (Argo Rollouts' default).
-const SCALE_DOWN_DELAY_SECONDS: i32 = 30;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// How one workload is rolled out in one view, decided once for the Deployment, the
 /// Rollout, the Services and the autoscaler.
@@ -78,103 +73,112 @@ pub(super) fn plan(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Plan {
     }
 }
 
-/// The analysis that gates each canary step and the blue-green promotion: an Argo
-/// Rollouts `RolloutAnalysis` naming the workload's AnalysisTemplate (its `slo`, written
-/// by the monitoring emitter from the library's `analysis` template) with the new pods'
-/// pod-template hash as argument, or `None` when nothing gates the workload
-/// ([`common::analysis_template`] decides for both emitters).
-///
-/// A canary gets an `analysis` step after every `setWeight`, blue-green a
-/// `prePromotionAnalysis` (the preview pods, before the switch) and a
-/// `postPromotionAnalysis` (the same pods under the real traffic, switched back on
-/// failure). It names only AnalysisTemplates that are emitted next to the Rollout.
-pub(super) fn analysis(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Option<Value> {
+/// The analysis that gates each canary step and the blue-green promotion, or `None`
+/// when nothing gates the workload ([`common::analysis_template`] decides for both
+/// emitters): the workload's AnalysisTemplate (its `slo`, written by the monitoring
+/// emitter from the library's `analysis` template) and the argument the Rollout passes
+/// it, the new pods' pod-template hash. It names only AnalysisTemplates that are emitted
+/// next to the Rollout.
+fn analysis(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Option<Value> {
     let template = common::analysis_template(ctx.view, workload)?;
-    Some(json!({
-        "templates": [{ "templateName": template }],
-        "args": [{ "name": common::ANALYSIS_POD_HASH_ARG, "valueFrom": { "podTemplateHashValue": "Latest" } }],
-    }))
+    Some(json!({ "template": template, "pod_hash_arg": common::ANALYSIS_POD_HASH_ARG }))
 }
 
-/// The Rollout of a workload whose plan is progressive.
+/// The Rollout of a workload whose plan is progressive, rendered from the library's
+/// `rollout` template (stdlib `rollouts.kdl`) with the plan as its context; `None`, and
+/// a diagnostic once per template, when it does not render into a Rollout of the
+/// workload's name. Berth places it: the domain's namespace, the workload's labels and,
+/// where the output is synced in waves, the workload wave.
 pub(super) fn rollout(
     diags: &mut crate::diag::Diagnostics,
+    reported: &mut BTreeSet<Span>,
     ctx: &Ctx<'_>,
     workload: &ResolvedWorkload,
     plan: &Plan,
-) -> Artifact {
-    let analysis = analysis(ctx, workload);
-    let strategy = match plan {
-        Plan::BlueGreen => {
-            let mut blue_green = json!({
-                "activeService": workload.name,
-                "previewService": plan.second_service(workload),
-                "autoPromotionEnabled": true,
-                "scaleDownDelaySeconds": SCALE_DOWN_DELAY_SECONDS,
-            });
-            if let Some(analysis) = &analysis {
-                blue_green["prePromotionAnalysis"] = analysis.clone();
-                blue_green["postPromotionAnalysis"] = analysis.clone();
-            }
-            json!({ "blueGreen": blue_green })
+) -> Option<Value> {
+    let subject = format!("{}/{}", ctx.domain.name, workload.name);
+    let Some(template) = ctx.estate.rollout_templates.get("rollout") else {
+        let span = ctx.view.rollout.span.unwrap_or(workload.span);
+        if reported.insert(span) {
+            let reason = "the library has no `rollout` template (stdlib `rollouts.kdl`)".to_owned();
+            diags.at(span, EmitError::RolloutTemplate { subject, reason, span });
         }
-        _ => json!({ "canary": canary(diags, ctx, workload, plan, analysis.as_ref()) }),
+        return None;
     };
-    let mut spec = serde_json::Map::new();
-    // An autoscaler owns the count (it scales the Rollout); a fixed value would fight it.
-    if workload.scale.is_none() {
-        spec.insert("replicas".to_owned(), json!(workload.replicas));
+    let context = context(diags, ctx, workload, plan);
+    let rendered = crate::template::render_monitoring(&template.value, &context)
+        .and_then(|text| crate::template::parse_object(&text))
+        .and_then(|object| placed(ctx, workload, object));
+    match rendered {
+        Ok(object) => Some(object),
+        Err(reason) => {
+            if reported.insert(template.span) {
+                diags.at(template.span, EmitError::RolloutTemplate { subject, reason, span: template.span });
+            }
+            None
+        }
     }
-    let rest = json!({
-        "revisionHistoryLimit": REVISION_HISTORY_LIMIT,
-        "selector": { "matchLabels": selector_labels(ctx.view, workload) },
-        "workloadRef": { "apiVersion": "apps/v1", "kind": "Deployment", "name": workload.name, "scaleDown": "never" },
-        "strategy": strategy,
-    });
-    spec.extend(rest.as_object().into_iter().flatten().map(|(k, v)| (k.clone(), v.clone())));
-    let mut metadata = ctx.workload_meta(workload, &workload.name);
-    // The Rollout starts the new pods: in the Deployment's wave.
-    if super::migration::in_workload_wave(ctx, workload) {
-        let waves = super::migration::CONTROLLER_ANNOTATIONS.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned()));
-        metadata.annotations = Some(waves.collect());
-    }
-    let object = json!({
-        "apiVersion": "argoproj.io/v1alpha1",
-        "kind": "Rollout",
-        "metadata": metadata,
-        "spec": spec,
-    });
-    ctx.workload_artifact(workload, "Rollout", &workload.name, &object)
 }
 
-/// `strategy.canary`: the steps, and the router where requests are routed.
-fn canary(
-    diags: &mut crate::diag::Diagnostics,
-    ctx: &Ctx<'_>,
-    workload: &ResolvedWorkload,
-    plan: &Plan,
-    analysis: Option<&Value>,
-) -> Value {
+/// The `rollout` template's context: what Berth decided for this workload in this view.
+fn context(diags: &mut crate::diag::Diagnostics, ctx: &Ctx<'_>, workload: &ResolvedWorkload, plan: &Plan) -> Value {
     let rollout = &ctx.view.rollout;
-    let pause = rollout.pause.as_ref().map_or_else(|| json!({}), |duration| json!({ "duration": duration }));
-    let mut steps = Vec::new();
-    for weight in &rollout.steps {
-        steps.push(json!({ "setWeight": weight }));
-        if let Some(analysis) = analysis {
-            steps.push(json!({ "analysis": analysis }));
+    let routing = match plan {
+        Plan::Canary { routed: true } => traffic_routing(diags, ctx, workload),
+        _ => None,
+    };
+    let second = plan.second_service(workload);
+    json!({
+        "name": workload.name,
+        "namespace": ctx.domain.namespace,
+        "kind": workload.kind.as_str(),
+        "strategy": if *plan == Plan::BlueGreen { "blue-green" } else { "canary" },
+        // An autoscaler owns the count (it scales the Rollout); a fixed value would fight it.
+        "replicas": if workload.scale.is_none() { json!(workload.replicas) } else { Value::Null },
+        "selector": selector_labels(ctx.view, workload),
+        "deployment": workload.name,
+        "steps": rollout.steps,
+        "pause": rollout.pause,
+        "analysis": analysis(ctx, workload),
+        "active_service": if *plan == Plan::BlueGreen { json!(workload.name) } else { Value::Null },
+        "preview_service": if *plan == Plan::BlueGreen { json!(second) } else { Value::Null },
+        "stable_service": if routing.is_some() { json!(workload.name) } else { Value::Null },
+        "canary_service": if routing.is_some() { json!(second) } else { Value::Null },
+        // JSON text, a YAML flow mapping, in the order the router template wrote it.
+        "traffic_routing": routing.map(|routing| routing.to_string()),
+    })
+}
+
+/// The rendered Rollout checked and placed: it must be named as the workload (the
+/// Services, the autoscaler and the analysis refer to it by that name); Berth sets its
+/// namespace, adds the workload's labels (a label the template writes stays) and, in the
+/// workload wave, the sync-wave annotation.
+fn placed(ctx: &Ctx<'_>, workload: &ResolvedWorkload, mut object: Value) -> Result<Value, String> {
+    let name = object.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
+    if name != workload.name {
+        return Err(format!("the Rollout must be named `{}` (`[= name =]`), not `{name}`", workload.name));
+    }
+    if object.get("kind").and_then(Value::as_str).is_none() || object.get("apiVersion").is_none() {
+        return Err("the object needs `apiVersion` and `kind` strings".to_owned());
+    }
+    let written = object.get("metadata").cloned().unwrap_or_default();
+    let mut metadata = ctx.workload_meta(workload, &workload.name);
+    let mut labels = metadata.labels.take().unwrap_or_default();
+    let mut annotations = BTreeMap::new();
+    for (field, into) in [("labels", &mut labels), ("annotations", &mut annotations)] {
+        for (key, value) in written.get(field).and_then(Value::as_object).into_iter().flatten() {
+            into.entry(key.clone()).or_insert_with(|| value.as_str().map_or_else(|| value.to_string(), str::to_owned));
         }
-        steps.push(json!({ "pause": pause }));
     }
-    // One new pod at a time, none of the old ones down before it is ready.
-    let mut canary = json!({ "maxSurge": 1, "maxUnavailable": 0, "steps": steps });
-    if *plan == (Plan::Canary { routed: true })
-        && let Some(routing) = traffic_routing(diags, ctx, workload)
-    {
-        canary["stableService"] = json!(workload.name);
-        canary["canaryService"] = json!(plan.second_service(workload));
-        canary["trafficRouting"] = routing;
+    // The Rollout starts the new pods: in the Deployment's wave.
+    if super::migration::in_workload_wave(ctx, workload) {
+        annotations
+            .extend(super::migration::CONTROLLER_ANNOTATIONS.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
     }
-    canary
+    metadata.labels = Some(labels);
+    metadata.annotations = (!annotations.is_empty()).then_some(annotations);
+    object["metadata"] = serde_json::to_value(metadata).map_err(|error| error.to_string())?;
+    Ok(object)
 }
 
 /// The profile's `rollout-router` template rendered for this workload: `name`,

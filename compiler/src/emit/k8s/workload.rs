@@ -49,13 +49,20 @@ pub(super) fn service_account(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Art
 /// Push the controller (Deployment or CronJob) and, for Deployments, the autoscaler and
 /// the disruption budget.
 /// Under a progressive `plan` the Deployment holds the pod template at zero replicas and
-/// the autoscaler scales the Rollout.
-pub(super) fn emit(ctx: &Ctx<'_>, workload: &ResolvedWorkload, plan: &Plan, out: &mut Vec<Artifact>) {
+/// the autoscaler scales the `rollout` (the rendered Rollout, by its `apiVersion` and
+/// `kind`).
+pub(super) fn emit(
+    ctx: &Ctx<'_>,
+    workload: &ResolvedWorkload,
+    plan: &Plan,
+    rollout: Option<&serde_json::Value>,
+    out: &mut Vec<Artifact>,
+) {
     match workload.kind {
         WorkloadKind::Service | WorkloadKind::Worker => {
             out.push(deployment(ctx, workload, plan.progressive()));
             if workload.scale.is_some() {
-                out.push(autoscaler(ctx, workload, plan.progressive()));
+                out.push(autoscaler(ctx, workload, rollout));
             }
             if min_replicas(workload) >= 2 {
                 out.push(disruption_budget(ctx, workload));
@@ -224,15 +231,20 @@ fn cron_job(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Artifact {
     ctx.workload_artifact(workload, "CronJob", &workload.name, &object)
 }
 
-fn autoscaler(ctx: &Ctx<'_>, workload: &ResolvedWorkload, rollout: bool) -> Artifact {
+fn autoscaler(ctx: &Ctx<'_>, workload: &ResolvedWorkload, rollout: Option<&serde_json::Value>) -> Artifact {
     let to_i32 = |value: i64| i32::try_from(value).unwrap_or(i32::MAX);
+    let field = |key: &str| rollout.and_then(|object| object.get(key)).and_then(serde_json::Value::as_str);
+    let (api_version, kind) = match (field("apiVersion"), field("kind")) {
+        (Some(api_version), Some(kind)) => (api_version, kind),
+        _ => ("apps/v1", "Deployment"),
+    };
     let (min, max, cpu) = workload.scale.as_ref().map_or((1, 1, 80), |scale| (scale.min, scale.max, scale.cpu_percent));
     let object = HorizontalPodAutoscaler {
         metadata: ctx.workload_meta(workload, &workload.name),
         spec: Some(HorizontalPodAutoscalerSpec {
             scale_target_ref: CrossVersionObjectReference {
-                api_version: Some(if rollout { "argoproj.io/v1alpha1" } else { "apps/v1" }.to_owned()),
-                kind: if rollout { "Rollout" } else { "Deployment" }.to_owned(),
+                api_version: Some(api_version.to_owned()),
+                kind: kind.to_owned(),
                 name: workload.name.clone(),
             },
             min_replicas: Some(to_i32(min)),

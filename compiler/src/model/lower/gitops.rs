@@ -152,3 +152,23 @@ fn template(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<GitopsTemplate> {
     };
     Some(GitopsTemplate { scope, text })
 }
+
+/// `rollouts { rollout #"..."# }`.
+pub(super) fn rollouts(cx: &mut Ctx<'_>, node: &KdlNode) -> Rollouts {
+    cx.shape(node, &[], 0, "nothing");
+    let mut rollouts = Rollouts { span: Some(cx.span_of(node)), ..Rollouts::default() };
+    let mut once = Once::default();
+    for child in children(node) {
+        let key = child.name().value();
+        if ROLLOUTS_TEMPLATES.contains(&key) {
+            if cx.once(&mut once, child, key, "rollouts") {
+                cx.no_children(child);
+                rollouts.templates.extend(cx.single_string(child).map(|text| (key.to_owned(), text)));
+            }
+        } else {
+            let help = did_you_mean(key, ROLLOUTS_TEMPLATES, Otherwise::Vocabulary);
+            cx.unknown_node(child, "in `rollouts`", help);
+        }
+    }
+    rollouts
+}

@@ -44,6 +44,7 @@ const TOP: &[&str] = &[
     "monitoring",
     "chart-template",
     "gitops-tool",
+    "rollouts",
 ];
 
 /// Lower `parsed` into a [`Spec`].
@@ -183,6 +184,12 @@ fn library_node(cx: &mut Ctx<'_>, node: &KdlNode, spec: &mut Spec, seen: &mut Se
             let monitoring = observe::monitoring(cx, node);
             if cx.once(&mut seen.once, node, "monitoring", "the file") {
                 spec.monitoring = Some(monitoring);
+            }
+        }
+        "rollouts" => {
+            let rollouts = gitops::rollouts(cx, node);
+            if cx.once(&mut seen.once, node, "rollouts", "the file") {
+                spec.rollouts = Some(rollouts);
             }
         }
         "defaults" => {
