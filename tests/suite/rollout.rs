@@ -48,7 +48,15 @@ fn build() -> Compilation {
     let compilation = compile(&Inputs::spec("rollout.kdl", SPEC), &Options::default());
     let report = render(&compilation.sources, &compilation.diagnostics, ReportFormat::Plain, false);
     assert!(!compilation.has_errors(), "{report}");
-    assert!(compilation.diagnostics.is_empty(), "no warnings expected:\n{report}");
+    // The one warning: where requests are not routed (GKE, the unexposed order-query),
+    // 2 pods shift in steps of 50 %, coarser than the steps.
+    let codes: Vec<String> = compilation
+        .diagnostics
+        .sorted()
+        .iter()
+        .map(|d| d.diagnostic.code().map(|c| c.to_string()).unwrap_or_default())
+        .collect();
+    assert_eq!(codes, ["resolve::rollout_replica_ratio"], "{report}");
     compilation
 }
 

@@ -23,6 +23,7 @@ mod probes;
 mod profile;
 mod quota;
 mod realise;
+mod rollout;
 mod rollout_errors;
 pub mod schema;
 pub mod spec_files;
@@ -39,12 +40,13 @@ pub use gitops::ResolvedGitops;
 pub use library::Library;
 pub use observe::{ResolvedBurnRate, ResolvedHttpMetrics, ResolvedMonitoring, ResolvedSlo};
 pub use pipelines::{BuiltWorkload, Deployment, ResolvedBuild, ResolvedCiSystem, ResolvedPipelines};
+pub use rollout::routes_requests;
 pub use spec_files::SpecFiles;
 pub use types::*;
 pub use value_errors::ValueError;
 
 use crate::diag::{Diagnostics, Otherwise, Span, Spanned, did_you_mean};
-use crate::model::{Domain, Environment, Spec, WorkloadKind};
+use crate::model::{Domain, Environment, Spec};
 use realise::Scope;
 use std::collections::{BTreeMap, BTreeSet};
 use uses::Entity;
@@ -168,7 +170,8 @@ fn estate(cx: &mut Ctx<'_>, spec: &Spec) -> Estate {
             views.push(view(cx, spec, environment, env_index, &target_name.value, profile, &entities));
         }
     }
-    rollout_leaves(cx, &views);
+    rollout::leaves(cx, &views);
+    rollout::replica_ratio(cx, &views);
     let chart_templates = match &platform.helm {
         Some(_) => cx.library.chart_templates.iter().map(|(name, t)| (name.clone(), t.text.clone())).collect(),
         None => BTreeMap::new(),
@@ -257,8 +260,8 @@ fn view(
             self::domain(cx, domain, &scope, entities)
         })
         .collect();
-    let rollout = resolved_rollout(environment);
-    rollout_applies(cx, &rollout, &env, target, &profile);
+    let rollout = rollout::resolved(environment);
+    rollout::applies(cx, &rollout, &env, target, &profile);
     View {
         env,
         env_index,
@@ -269,65 +272,6 @@ fn view(
         profile,
         domains,
         span: environment.span,
-    }
-}
-
-/// A progressive rollout needs the target's controller.
-fn rollout_applies(cx: &mut Ctx<'_>, rollout: &ResolvedRollout, env: &str, target: &str, profile: &ResolvedProfile) {
-    let (Some(span), strategy) = (rollout.span, rollout.strategy) else { return };
-    if strategy != RolloutStrategy::Rolling && !profile.rollouts_controller {
-        let error = rollout_errors::RolloutError::RolloutWithoutController {
-            env: env.to_owned(),
-            strategy: strategy.as_str(),
-            target: target.to_owned(),
-            span,
-        };
-        cx.diags.at(span, error);
-    }
-}
-
-/// Warn once per environment (over all its targets) about the workloads its progressive
-/// rollout leaves as they are: jobs, and workers under blue-green.
-fn rollout_leaves(cx: &mut Ctx<'_>, views: &[View]) {
-    let mut left: BTreeMap<usize, (Span, RolloutStrategy, &str, Vec<String>)> = BTreeMap::new();
-    for view in views.iter().filter(|v| v.profile.rollouts_controller) {
-        let (Some(span), strategy) = (view.rollout.span, view.rollout.strategy) else { continue };
-        for workload in view.domains.iter().flat_map(|d| &d.workloads) {
-            let what = match (workload.kind, strategy) {
-                (_, RolloutStrategy::Rolling) => continue,
-                (WorkloadKind::Job, _) => format!("job `{}` (a CronJob)", workload.name),
-                (WorkloadKind::Worker, RolloutStrategy::BlueGreen) => {
-                    format!("worker `{}` (no Service to switch)", workload.name)
-                }
-                _ => continue,
-            };
-            let entry = left.entry(view.env_index).or_insert_with(|| (span, strategy, &view.env, Vec::new()));
-            if !entry.3.contains(&what) {
-                entry.3.push(what);
-            }
-        }
-    }
-    for (span, strategy, env, workloads) in left.into_values() {
-        let error = rollout_errors::RolloutError::RolloutNotApplied {
-            strategy: strategy.as_str(),
-            env: env.to_owned(),
-            workloads: workloads.join(", "),
-            span,
-        };
-        cx.diags.at(span, error);
-    }
-}
-
-/// The environment's rollout; `model` accepts only the three strategies.
-fn resolved_rollout(environment: &crate::model::Environment) -> ResolvedRollout {
-    match &environment.rollout {
-        Some(rollout) => ResolvedRollout {
-            strategy: RolloutStrategy::parse(&rollout.strategy.value).unwrap_or(RolloutStrategy::Rolling),
-            steps: rollout.steps.clone(),
-            pause: rollout.pause.as_ref().map(|p| p.value.clone()),
-            span: Some(rollout.span),
-        },
-        None => ResolvedRollout { strategy: RolloutStrategy::Rolling, steps: Vec::new(), pause: None, span: None },
     }
 }
 

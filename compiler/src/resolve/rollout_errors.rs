@@ -51,4 +51,20 @@ pub enum RolloutError {
         #[label("does not apply to every workload")]
         span: Span,
     },
+
+    /// A canary by replica ratio (no traffic router for the workload on the target) whose
+    /// steps are finer than one of the workload's pods.
+    #[error("the canary steps of environment `{env}` are finer than one pod of {workloads}")]
+    #[diagnostic(code(resolve::rollout_replica_ratio), severity(Warning), help("{help}"))]
+    ReplicaRatio {
+        /// Environment.
+        env: String,
+        /// Each workload with its pods and targets, in words.
+        workloads: String,
+        /// What to write instead.
+        help: String,
+        /// The `rollout` node.
+        #[label("shifts whole pods where there is no traffic router")]
+        span: Span,
+    },
 }

@@ -62,14 +62,12 @@ impl Plan {
 /// (`resolve` warns about them); so does everything when the target has no controller
 /// (`resolve` rejects that).
 pub(super) fn plan(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Plan {
-    let profile = &ctx.view.profile;
-    let serves = workload.kind == crate::model::WorkloadKind::Service && !workload.ports.is_empty();
     if !common::progressive(ctx.view, workload) {
         return Plan::Rolling;
     }
     match ctx.view.rollout.strategy {
         RolloutStrategy::BlueGreen => Plan::BlueGreen,
-        _ => Plan::Canary { routed: serves && !workload.expose.is_empty() && profile.rollout_router.is_some() },
+        _ => Plan::Canary { routed: crate::resolve::routes_requests(&ctx.view.profile, workload) },
     }
 }
 
