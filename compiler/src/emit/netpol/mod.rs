@@ -59,6 +59,7 @@ pub fn emit(diags: &mut Diagnostics, estate: &Estate) -> Vec<Artifact> {
         }
     };
     for view in &estate.views {
+        let callers = callers(view);
         for domain in &view.domains {
             out.push(default_deny(estate, view, domain));
             for used in &domain.backing {
@@ -73,10 +74,10 @@ pub fn emit(diags: &mut Diagnostics, estate: &Estate) -> Vec<Artifact> {
                 }
             }
             for workload in &domain.workloads {
-                out.push(workload_policy(estate, view, domain, workload));
+                out.push(workload_policy(estate, view, domain, workload, &callers));
                 // Its migration pods: the same egress, under their own labels.
                 if let Some(migration) = common::migration(workload) {
-                    out.push(workload_policy(estate, view, domain, &migration));
+                    out.push(workload_policy(estate, view, domain, &migration, &callers));
                 }
                 for (span, warning) in exposure_and_endpoint_warnings(view, domain, workload) {
                     warn_once(diags, span, warning);
@@ -184,7 +185,13 @@ fn default_deny(estate: &Estate, view: &View, domain: &ResolvedDomain) -> Artifa
 }
 
 /// The policy of one workload: its pods, what they may reach and what may reach them.
-fn workload_policy(estate: &Estate, view: &View, domain: &ResolvedDomain, workload: &ResolvedWorkload) -> Artifact {
+fn workload_policy(
+    estate: &Estate,
+    view: &View,
+    domain: &ResolvedDomain,
+    workload: &ResolvedWorkload,
+    callers: &Callers<'_>,
+) -> Artifact {
     let mut egress = vec![peers::dns_egress(&view.profile)];
     let mut seen: Vec<&UseTarget> = Vec::new();
     for used in &workload.uses {
@@ -215,7 +222,8 @@ fn workload_policy(estate: &Estate, view: &View, domain: &ResolvedDomain, worklo
 
     let mut ingress = Vec::new();
     if is_reachable(workload) {
-        for (caller_ns, caller) in callers(view, &domain.name, &workload.name) {
+        let key = (domain.name.as_str(), workload.name.as_str());
+        for &(caller_ns, caller) in callers.get(&key).map_or(&[][..], Vec::as_slice) {
             // The caller's migration pods call with the caller's rights (a rule of their own).
             let migration = common::migration(caller);
             for peer in std::iter::once(caller).chain(migration.as_ref()) {
@@ -287,22 +295,33 @@ fn reachable<'v>(view: &'v View, domain: &str, name: &str) -> Option<(&'v str, &
     Some((callee_domain.namespace.as_str(), callee))
 }
 
-/// Every workload of the view with a `uses` edge to `domain/name`, with its namespace,
-/// in declaration order.
-fn callers<'v>(view: &'v View, domain: &str, name: &str) -> Vec<(&'v str, &'v ResolvedWorkload)> {
-    let mut found = Vec::new();
+/// The callers of each `domain/name` in one view: every workload with a `uses` edge to
+/// it, with its namespace.
+type Callers<'v> = std::collections::BTreeMap<(&'v str, &'v str), Vec<(&'v str, &'v ResolvedWorkload)>>;
+
+/// Every workload of the view with a `uses` edge to each `domain/name`, with its
+/// namespace, each caller once per callee; built once per view (a lookup per workload
+/// would be quadratic in the estate).
+fn callers(view: &View) -> Callers<'_> {
+    let mut found: Callers<'_> = std::collections::BTreeMap::new();
     for caller_domain in &view.domains {
         for caller in &caller_domain.workloads {
-            let uses_it = caller.uses.iter().any(
-                |used| matches!(&used.target, UseTarget::Workload { domain: d, name: n } if d == domain && n == name),
-            );
-            if uses_it {
-                found.push((caller_domain.namespace.as_str(), caller));
+            let mut seen: Vec<(&str, &str)> = Vec::new();
+            for used in &caller.uses {
+                if let UseTarget::Workload { domain, name } = &used.target {
+                    let key = (domain.as_str(), name.as_str());
+                    if !seen.contains(&key) {
+                        seen.push(key);
+                        found.entry(key).or_default().push((caller_domain.namespace.as_str(), caller));
+                    }
+                }
             }
         }
     }
     // By namespace and name, not declaration order: reordering domains in the spec must
     // not reorder the rules.
-    found.sort_by(|a, b| (a.0, &a.1.name).cmp(&(b.0, &b.1.name)));
+    for list in found.values_mut() {
+        list.sort_by(|a, b| (a.0, &a.1.name).cmp(&(b.0, &b.1.name)));
+    }
     found
 }
