@@ -373,6 +373,24 @@ pub fn check_objects(
         let kind = object.get("kind").and_then(Json::as_str).unwrap_or_default();
         let view = estate.views.iter().find(|v| v.env == env && v.target == target);
         let production = view.is_some_and(|v| v.production);
+        // The policies for this kind, chosen before the object is copied and converted:
+        // most objects match none.
+        let matching: Vec<usize> = set
+            .policies
+            .iter()
+            .enumerate()
+            .filter(|(_, policy)| {
+                (policy.pack.as_deref() != Some("production") || production)
+                    && policy
+                        .matches
+                        .iter()
+                        .any(|m| m.kind.value == kind && m.env.as_ref().is_none_or(|e| e.value == env))
+            })
+            .map(|(index, _)| index)
+            .collect();
+        if matching.is_empty() {
+            continue;
+        }
         // `service order/order-api` -> `order/order-api`.
         let on =
             artifact.origin_label.split_once(' ').map_or(artifact.origin_label.as_str(), |(_, rest)| rest).to_owned();
@@ -389,17 +407,9 @@ pub fn check_objects(
             span: artifact.origin,
             variables,
         };
-        let mut context = None;
-        for (policy_index, policy) in set.policies.iter().enumerate() {
-            if policy.pack.as_deref() == Some("production") && !production {
-                continue;
-            }
-            let matched =
-                policy.matches.iter().any(|m| m.kind.value == kind && m.env.as_ref().is_none_or(|e| e.value == env));
-            if matched {
-                let context = context.get_or_insert_with(|| engine.context(&entity.variables));
-                acc.evaluate(diags, set, policy_index, &entity, context, &artifact.path);
-            }
+        let context = engine.context(&entity.variables);
+        for policy_index in matching {
+            acc.evaluate(diags, set, policy_index, &entity, &context, &artifact.path);
         }
     }
     acc.report(diags, set, spec)
