@@ -63,7 +63,7 @@ fn flavour(files: &[PipelineFile], system: &str, workload: &str) -> String {
         text.push_str(&format!("{}  ({}, {})\n", file.path, file.format, file.origin_label));
     }
     for file in files.iter().filter(|f| f.path.starts_with(&prefix)) {
-        let estate = file.origin_label.starts_with("platform ");
+        let estate = file.origin_label.starts_with("platform ") || file.origin_label.starts_with("repository ");
         if estate || file.origin_label.ends_with(&format!("/{workload}")) {
             text.push_str(&format!("── {} ──\n{}", file.path, file.text));
         }
@@ -383,35 +383,81 @@ fn the_default_system_is_used_without_ci() {
     assert!(plain.tree.keys().all(|p| !p.starts_with("pipelines/")));
 }
 
-/// A `source` in another repository (a URL, or `repository=`/`ref=`) is refused with one
-/// `model::invalid_value` at the value, whose help says what to do instead.
+/// A spec with one workload in its own repository and one in another
+/// (`source "." repo=... ref="trunk"`), for GitHub and GitLab; `.ci/run` runs the
+/// external checks on its build.
+const MULTI_REPOSITORY: &str = include_str!("../fixtures/pipelines/multi-repository.kdl");
+
+/// The pipeline files of [`MULTI_REPOSITORY`], also written under
+/// `target/tmp/pipelines/multi-repository/` for the external checks.
+fn multi_repository_files() -> Vec<PipelineFile> {
+    let inputs = berth::driver::Inputs::spec("spec.kdl", MULTI_REPOSITORY.to_owned());
+    let compilation = berth::driver::compile(&inputs, &berth::driver::Options::default());
+    assert!(!compilation.has_errors(), "{:?}", compilation.diagnostics.sorted());
+    let files: Vec<PipelineFile> = compilation
+        .tree
+        .values()
+        .filter(|artifact| artifact.path.starts_with("pipelines/"))
+        .filter_map(|artifact| match &artifact.body {
+            Body::Text { format, text } => Some(PipelineFile {
+                path: artifact.path.clone(),
+                format: format.name().to_owned(),
+                origin_label: artifact.origin_label.clone(),
+                text: text.clone(),
+            }),
+            Body::Object(_) => None,
+        })
+        .collect();
+    write("multi-repository", &files);
+    files
+}
+
+/// A workload in another repository: its files go under `repos/<name>/` (the workflow;
+/// GitLab's child pipeline and a root `.gitlab-ci.yml` starting it), the spec
+/// repository's files never name its source, and its deploys write to the spec's
+/// repository with the token the docs name. Snapshotted per system.
 #[test]
-fn a_source_in_another_repository_is_refused() {
-    let cases = [
-        ("source \"https://github.com/acme/api\"", "https://github.com/acme/api"),
-        ("source \"git@github.com:acme/api.git\"", "git@github.com:acme/api.git"),
-        ("source \".\" repository=\"https://github.com/acme/api\" ref=\"main\"", "repository"),
-    ];
-    for (source, shown) in cases {
-        let text = format!(
-            "platform \"p\" {{ registry \"r.example/p\"\n kubernetes \"1.33\" }}\ntarget \"t\" cloud=\"onprem\" {{ dns \"apps.example.com\" }}\nenvironment \"dev\" target=\"t\"\ndomain \"d\" {{\n service \"api\" {{\n image \"api\" tag=\"1\"\n port \"http\" 8080\n {source}\n }}\n}}\n"
-        );
-        let compilation =
-            berth::driver::compile(&berth::driver::Inputs::spec("spec.kdl", text), &berth::driver::Options::default());
-        let errors: Vec<String> = compilation
-            .diagnostics
-            .sorted()
-            .iter()
-            .filter(|d| d.diagnostic.severity().is_none_or(|s| s == miette::Severity::Error))
-            .map(|d| {
-                let code = d.diagnostic.code().map(|c| c.to_string()).unwrap_or_default();
-                let help = d.diagnostic.help().map(|h| h.to_string()).unwrap_or_default();
-                format!("{code}: {} | {help}", d.diagnostic)
-            })
-            .collect();
-        assert!(!errors.is_empty(), "{source}: accepted");
-        assert!(errors[0].starts_with("model::invalid_value: "), "{source}: {errors:?}");
-        assert!(errors[0].contains(shown) && errors[0].contains("berth set-image"), "{source}: {errors:?}");
-        assert!(!errors.iter().any(|e| e.contains("unknown_property")), "{source}: one error, {errors:?}");
+fn a_source_in_another_repository_gets_its_pipeline_there() {
+    let files = multi_repository_files();
+    let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "pipelines/github/.github/workflows/berth-spec.yml",
+            "pipelines/github/.github/workflows/payment-payment-api.yml",
+            "pipelines/github/repos/ledger/.github/workflows/payment-ledger.yml",
+            "pipelines/gitlab/.gitlab-ci.yml",
+            "pipelines/gitlab/.gitlab/ci/payment-payment-api.gitlab-ci.yml",
+            "pipelines/gitlab/repos/ledger/.gitlab-ci.yml",
+            "pipelines/gitlab/repos/ledger/.gitlab/ci/payment-ledger.gitlab-ci.yml",
+        ]
+    );
+    for file in files.iter().filter(|f| !f.path.contains("/repos/")) {
+        assert!(!file.text.contains("ledger"), "{} names the other repository's workload", file.path);
+    }
+    let github = yaml(file(&files, "pipelines/github/repos/ledger/.github/workflows/payment-ledger.yml"));
+    assert_eq!(strings(&github["on"]["push"]["branches"]), ["trunk"]);
+    assert_eq!(strings(&github["on"]["push"]["paths"])[0], "**");
+    for env in ["dev", "prod"] {
+        let job = &github["jobs"][format!("deploy-{env}")];
+        assert_eq!(job["permissions"], serde_json::json!({}), "{env}: the job token needs nothing");
+        let checkout = &job["steps"][1]["with"];
+        assert_eq!(checkout["repository"], "${{ vars.BERTH_SPEC_REPOSITORY }}");
+        assert_eq!(checkout["token"], "${{ secrets.BERTH_SPEC_TOKEN }}");
+        assert_eq!(checkout["persist-credentials"], false);
+        assert_eq!(checkout["ref"], "main");
+    }
+    let child = file(&files, "pipelines/gitlab/repos/ledger/.gitlab/ci/payment-ledger.gitlab-ci.yml");
+    let gitlab = yaml(child);
+    let script = strings(&gitlab["deploy-prod"]["script"]).join("\n");
+    assert!(script.contains("${BERTH_SPEC_PROJECT}.git\" berth-spec && cd berth-spec"), "{script}");
+    assert!(script.contains("berth set-image payment/ledger --digest \"$DIGEST\" --env prod \"estate/berth.kdl\""));
+    assert!(script.contains("-o merge_request.create"), "{script}");
+    assert_eq!(gitlab["build-image"]["rules"][0]["if"], "$CI_COMMIT_BRANCH == \"trunk\"");
+    let root = yaml(file(&files, "pipelines/gitlab/repos/ledger/.gitlab-ci.yml"));
+    assert_eq!(root["payment-ledger"]["trigger"]["include"], ".gitlab/ci/payment-ledger.gitlab-ci.yml");
+    for system in ["github", "gitlab"] {
+        let text = flavour(&files, system, "ledger");
+        insta::assert_snapshot!(format!("multi-repository-{system}"), text);
     }
 }

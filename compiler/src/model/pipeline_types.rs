@@ -64,6 +64,9 @@ pub struct CiSystem {
     pub description: Option<Spanned<String>>,
     /// `default=#true`: the system used when the platform names none.
     pub default: bool,
+    /// `separate-repositories=#true`: its templates write the pipeline of a workload whose
+    /// `source` has `repo=` (under `repos/<name>/`, scope `repository` for a root file).
+    pub separate_repositories: bool,
     /// `pin "actions/checkout" "<sha>" version="v4.2.2"`: third-party steps by full
     /// commit (or digest), in order.
     pub pins: Vec<CiPin>,
@@ -94,6 +97,8 @@ pub enum TemplateScope {
     Workload,
     /// Once for the estate (the spec's own pipeline, a root file).
     Estate,
+    /// Once per separate repository that workloads' `source repo=` name (its root file).
+    Repository,
 }
 
 /// `template "workload" path=".github/workflows/[= workload.id =].yml" #"..."#`.
@@ -129,6 +134,19 @@ pub struct ChartTemplate {
     pub span: Span,
 }
 
-/// Properties of `source` that would name another repository: refused (the pipelines are
-/// written for the spec's own repository), with what to do instead (docs/pipelines.md).
-pub const SEPARATE_REPOSITORY_PROPERTIES: &[&str] = &["repository", "repo", "url", "git", "ref"];
+/// `source "services/payments" repo="https://github.com/acme/payments" ref="main"`: a
+/// workload whose code lives in a repository other than the spec's. Its pipeline is
+/// written for that repository (`pipelines/<system>/repos/<name>/`) and records each
+/// digest in the spec's repository (docs/pipelines.md, "A workload in another repository").
+#[derive(Debug, Clone)]
+pub struct SourceRepository {
+    /// The repository's URL (`https://`, `ssh://` or `git@host:path`).
+    pub url: Spanned<String>,
+    /// Its name: the URL's last segment without `.git`, the folder its pipeline files
+    /// are written under.
+    pub name: String,
+    /// `ref="main"`: the branch its pipeline builds and deploys from (default `main`).
+    pub branch: Option<Spanned<String>>,
+    /// The `source` node.
+    pub span: Span,
+}

@@ -349,6 +349,9 @@ pub struct Workload {
     /// `source "services/order-api"`: where its code lives in the repository; a workload
     /// with a source gets a pipeline.
     pub source: Option<Spanned<String>>,
+    /// `source ... repo="https://..." ref="main"`: the repository the source folder is
+    /// in, when it is not the spec's.
+    pub repository: Option<crate::model::SourceRepository>,
     /// `build "maven"`: how the source is built (a `build-kind`; default `dockerfile`).
     pub build: Option<Spanned<String>>,
     /// The whole node.

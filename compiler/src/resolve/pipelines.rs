@@ -8,6 +8,7 @@
 //! GitHub Actions) when some workload is built.
 
 use super::ResolveError;
+use super::pipeline_errors::PipelineError;
 use crate::diag::{Diagnostics, Otherwise, Span, did_you_mean};
 use crate::model::{CiTemplate, Spec, WorkloadKind};
 use crate::resolve::{Library, View};
@@ -17,6 +18,9 @@ use std::collections::BTreeMap;
 
 /// The build kind of a workload with a `source` and no `build`.
 const DEFAULT_BUILD: &str = "dockerfile";
+
+/// The branch of a `source repo=` without `ref=`.
+const DEFAULT_SOURCE_BRANCH: &str = "main";
 
 /// Everything the pipeline emitter needs besides the views.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -86,13 +90,28 @@ pub struct BuiltWorkload {
     pub name: String,
     /// Service, worker or job.
     pub kind: WorkloadKind,
-    /// Folder in the repository.
+    /// Folder in its repository.
     pub source: String,
+    /// The repository the source is in, when it is not the spec's.
+    pub repository: Option<BuiltRepository>,
     /// How it is built.
     pub build: ResolvedBuild,
     /// Where it runs, in promotion order: every (environment, target) whose view has it.
     pub deployments: Vec<Deployment>,
     /// The workload node.
+    pub span: Span,
+}
+
+/// A repository other than the spec's that a workload's source is in.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct BuiltRepository {
+    /// Its URL.
+    pub url: String,
+    /// Its name (the folder its pipeline files are written under).
+    pub name: String,
+    /// The branch its pipeline builds and deploys from.
+    pub branch: String,
+    /// The `source` node.
     pub span: Span,
 }
 
@@ -122,6 +141,7 @@ pub(super) fn pipelines(
 ) -> Option<ResolvedPipelines> {
     let platform = spec.platform.as_ref()?;
     let mut workloads = built_workloads(diags, spec, library);
+    repositories_agree(diags, &workloads);
     for workload in &mut workloads {
         workload.deployments = deployments(views, Some((&workload.domain, &workload.name)));
     }
@@ -155,6 +175,9 @@ pub(super) fn pipelines(
         if systems.iter().any(|s| s.name == name) {
             continue;
         }
+        if !system.separate_repositories {
+            separate_repositories_refused(diags, &name, span, &workloads, library);
+        }
         systems.push(ResolvedCiSystem {
             name,
             pins: system
@@ -178,6 +201,73 @@ pub(super) fn pipelines(
         workloads,
         deployments: deployments(views, None),
     })
+}
+
+/// Workloads of one repository name agree on its URL and branch (their files share
+/// `repos/<name>/`, and a root file of that repository runs on one branch).
+fn repositories_agree(diags: &mut Diagnostics, workloads: &[BuiltWorkload]) {
+    let mut first: BTreeMap<&str, &BuiltRepository> = BTreeMap::new();
+    for repository in workloads.iter().filter_map(|w| w.repository.as_ref()) {
+        let Some(seen) = first.get(repository.name.as_str()) else {
+            first.insert(&repository.name, repository);
+            continue;
+        };
+        let what = if seen.url != repository.url {
+            format!("`{}` and `{}`", seen.url, repository.url)
+        } else if seen.branch != repository.branch {
+            format!("branches `{}` and `{}`", seen.branch, repository.branch)
+        } else {
+            continue;
+        };
+        diags.at(
+            repository.span,
+            PipelineError::SeparateRepositoryConflict {
+                name: repository.name.clone(),
+                what,
+                span: repository.span,
+                first: seen.span,
+            },
+        );
+    }
+}
+
+/// Each workload built in another repository, for a system that writes no pipeline there.
+fn separate_repositories_refused(
+    diags: &mut Diagnostics,
+    system: &str,
+    named: Span,
+    workloads: &[BuiltWorkload],
+    library: &Library,
+) {
+    let able: Vec<String> = library
+        .ci_systems
+        .values()
+        .filter(|s| s.separate_repositories)
+        .map(|s| format!("`{}`", s.name.value))
+        .collect();
+    for workload in workloads {
+        let Some(repository) = &workload.repository else { continue };
+        let instead = if able.is_empty() {
+            String::new()
+        } else {
+            format!("name a system that does ({}) instead in `ci`, ", able.join(", "))
+        };
+        let help = format!(
+            "{instead}or give `{system}` templates for other repositories in a `--lib` copy (`separate-repositories=#true`), \
+             or leave `source` off this workload and record its digests with `berth set-image` (docs/pipelines.md)"
+        );
+        diags.at(
+            repository.span,
+            PipelineError::SeparateRepositoryUnsupported {
+                system: system.to_owned(),
+                span: repository.span,
+                workload: format!("{}/{}", workload.domain, workload.name),
+                repository: repository.url.clone(),
+                named,
+                help,
+            },
+        );
+    }
 }
 
 /// The views as deployments: all of them, or those holding one workload (with its image).
@@ -239,6 +329,12 @@ fn built_workloads(diags: &mut Diagnostics, spec: &Spec, library: &Library) -> V
                 name: workload.name.value.clone(),
                 kind: workload.kind,
                 source: source.value.clone(),
+                repository: workload.repository.as_ref().map(|r| BuiltRepository {
+                    url: r.url.value.clone(),
+                    name: r.name.clone(),
+                    branch: r.branch.as_ref().map_or_else(|| DEFAULT_SOURCE_BRANCH.to_owned(), |b| b.value.clone()),
+                    span: r.span,
+                }),
                 build: ResolvedBuild {
                     kind: kind.name.value.clone(),
                     image: kind.image.as_ref().map(|i| i.value.clone()),

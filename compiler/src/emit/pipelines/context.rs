@@ -40,8 +40,9 @@ pub(super) fn system_context(system: &ResolvedCiSystem, pipelines: &ResolvedPipe
 }
 
 /// The context of one built workload (`workload` in a template), or `None` when it runs
-/// nowhere or a value it needs is unsafe (reported).
-pub(super) fn workload_context(diags: &mut Diagnostics, built: &BuiltWorkload) -> Option<Value> {
+/// nowhere or a value it needs is unsafe (reported). `branch` is the spec's: a workload
+/// in another repository is built from that repository's `ref=` branch instead.
+pub(super) fn workload_context(diags: &mut Diagnostics, built: &BuiltWorkload, branch: &str) -> Option<Value> {
     let mut envs: Vec<Env> = Vec::new();
     // repository -> the targets pulling from it, and the first one's deployment
     let mut registries: Vec<(String, Vec<String>, &Deployment)> = Vec::new();
@@ -86,6 +87,7 @@ pub(super) fn workload_context(diags: &mut Diagnostics, built: &BuiltWorkload) -
         (format!("{}/", built.source), format!("{}/**", built.source))
     };
     let commands: Vec<&String> = build.test.iter().chain(&build.build).collect();
+    let repository = built.repository.as_ref().map(|r| json!({ "url": r.url, "name": r.name, "branch": r.branch }));
     Some(json!({
         "id": format!("{}-{}", built.domain, built.name),
         "prefix": prefix,
@@ -94,6 +96,8 @@ pub(super) fn workload_context(diags: &mut Diagnostics, built: &BuiltWorkload) -
         "name": built.name,
         "kind": built.kind.as_str(),
         "source": built.source,
+        "repository": repository,
+        "branch": built.repository.as_ref().map_or(branch, |r| r.branch.as_str()),
         "build": {
             "kind": build.kind,
             "image": build.image,

@@ -2,7 +2,8 @@
 //!
 //! In: [`Estate`] with [`ResolvedPipelines`](crate::resolve::ResolvedPipelines). Out:
 //! text files under `pipelines/<system>/`, one per `template "workload"` and built
-//! workload, one per `template "estate"`. The emitter knows no CI system: what a
+//! workload, one per `template "estate"`, one per `template "repository"` and other
+//! repository that workloads are built in (`source repo=`). The emitter knows no CI system: what a
 //! workflow, a `.gitlab-ci.yml`, a Jenkinsfile or a Tekton Pipeline looks like, which
 //! actions are pinned to which commit and which tool images run, is library data
 //! (`stdlib/ci/*.kdl`, replaceable with `--lib`); this module builds the template context
@@ -14,8 +15,8 @@ use crate::diag::{Diagnostics, Span};
 use crate::emit::errors::EmitError;
 use crate::emit::{Artifact, Body, Format, Scope};
 use crate::model::{CiTemplate, TemplateScope};
-use crate::resolve::Estate;
-use serde_json::Value;
+use crate::resolve::{BuiltRepository, Estate};
+use serde_json::{Value, json};
 use std::collections::HashMap;
 
 /// The top-level output folder of every pipeline file.
@@ -27,22 +28,49 @@ pub fn emit(diags: &mut Diagnostics, estate: &Estate) -> Vec<Artifact> {
     let mut files = Vec::new();
     let mut workloads = Vec::new();
     for built in &pipelines.workloads {
-        if let Some(workload) = context::workload_context(diags, built) {
+        if let Some(workload) = context::workload_context(diags, built, &pipelines.branch) {
             workloads.push((built, workload));
         }
     }
     let Some(environments) = context::estate_environments(diags, pipelines) else { return files };
+    // The spec's repository's workloads, and each other repository's (by name, in order).
+    let local: Vec<Value> =
+        workloads.iter().filter(|(built, _)| built.repository.is_none()).map(|(_, w)| w.clone()).collect();
+    let mut repositories: Vec<(&BuiltRepository, Vec<Value>)> = Vec::new();
+    for (built, workload) in &workloads {
+        let Some(repository) = &built.repository else { continue };
+        match repositories.iter_mut().find(|(r, _)| r.name == repository.name) {
+            Some((_, list)) => list.push(workload.clone()),
+            None => repositories.push((repository, vec![workload.clone()])),
+        }
+    }
     for system in &pipelines.systems {
         let mut base = context::system_context(system, pipelines, estate);
         if let Some(map) = base.as_object_mut() {
             map.insert("environments".to_owned(), environments.clone());
-            map.insert("workloads".to_owned(), Value::Array(workloads.iter().map(|(_, w)| w.clone()).collect()));
+            map.insert("workloads".to_owned(), Value::Array(local.clone()));
         }
         for template in &system.templates {
             match template.scope.value {
                 TemplateScope::Estate => {
                     let label = format!("platform {}", estate.platform);
                     files.extend(render(diags, &system.name, template, &base, label, system.span));
+                }
+                TemplateScope::Repository => {
+                    for (repository, list) in &repositories {
+                        let mut context = base.clone();
+                        if let Some(map) = context.as_object_mut() {
+                            let value = json!({
+                                "url": repository.url,
+                                "name": repository.name,
+                                "branch": repository.branch,
+                                "workloads": list,
+                            });
+                            map.insert("repository".to_owned(), value);
+                        }
+                        let label = format!("repository {}", repository.name);
+                        files.extend(render(diags, &system.name, template, &context, label, repository.span));
+                    }
                 }
                 TemplateScope::Workload => {
                     for (built, workload) in &workloads {
@@ -111,6 +139,7 @@ fn render(
     let scope = match template.scope.value {
         TemplateScope::Workload => "workload",
         TemplateScope::Estate => "estate",
+        TemplateScope::Repository => "repository",
     };
     let subject = origin_label.split_once(' ').map(|(_, s)| format!(" for {s}")).unwrap_or_default();
     let fail = |diags: &mut Diagnostics, reason: String, span: Span| {

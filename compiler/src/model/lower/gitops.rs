@@ -42,7 +42,7 @@ pub(super) fn gitops(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<GitopsSettings>
 
 /// A Git repository URL a GitOps tool can clone: `https://host/...`, `http://host/...`,
 /// `ssh://[user@]host/...` or the scp form `user@host:path`; no spaces or quotes.
-fn repository_url(cx: &mut Ctx<'_>, repo: &Spanned<String>) {
+pub(super) fn repository_url(cx: &mut Ctx<'_>, repo: &Spanned<String>) {
     let value = repo.value.as_str();
     let plain = !value.is_empty() && value.bytes().all(|b| b.is_ascii_graphic() && !b"\"'`\\<>{}|^".contains(&b));
     let host_and_path = |rest: &str| {

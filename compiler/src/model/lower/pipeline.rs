@@ -34,76 +34,108 @@ pub(super) fn ci(cx: &mut Ctx<'_>, node: &KdlNode) -> CiSettings {
         repository_path(cx, path, "path");
     }
     let branch = cx.string_prop(node, "branch");
-    if let Some(branch) = &branch
-        && !branch.value.bytes().all(|b| b.is_ascii_alphanumeric() || b"._/-".contains(&b))
-    {
-        cx.invalid_value(
-            branch.span,
-            "branch",
-            &branch.value,
-            "not a plain branch name",
-            "use letters, digits, `.`, `_`, `/` and `-`, such as `main`",
-        );
+    if let Some(branch) = &branch {
+        branch_name(cx, branch, "branch");
     }
     CiSettings { systems, spec, output, branch, span: cx.span_of(node) }
 }
 
-/// A workload's `source` or `build`; `false` when `node` is neither.
+/// A workload's `source` (its folder, and the repository when it is not the spec's) or
+/// `build`; `false` when `node` is neither.
 pub(super) fn source_or_build(
     cx: &mut Ctx<'_>,
     node: &KdlNode,
-    source: &mut Option<Spanned<String>>,
+    (source, repository): (&mut Option<Spanned<String>>, &mut Option<SourceRepository>),
     build: &mut Option<Spanned<String>>,
     once: &mut Once,
     parent: &str,
 ) -> bool {
     let key = node.name().value();
-    let slot = match key {
-        "source" => source,
-        "build" => build,
-        _ => return false,
-    };
-    if key == "source" && separate_repository_property(cx, node) {
+    if key != "source" && key != "build" {
+        return false;
+    }
+    if !cx.once(once, node, key, parent) {
         return true;
     }
-    if cx.once(once, node, key, parent) {
-        *slot = cx.single_string(node);
-        if key == "source"
-            && let Some(path) = slot
-        {
-            repository_path(cx, path, "`source` path");
-        }
+    if key == "build" {
+        *build = cx.single_string(node);
+        return true;
     }
+    cx.shape(node, &["repo", "ref"], 1, "the source folder");
+    cx.no_children(node);
+    *repository = source_repository(cx, node);
+    let path = args(node).next().and_then(|entry| cx.string(entry, "the source folder"));
+    *source = match path {
+        Some(path) => {
+            repository_path(cx, &path, "`source` path");
+            Some(path)
+        }
+        // `source repo="..."`: the repository's root.
+        None if repository.is_some() => Some(Spanned::new(".".to_owned(), cx.span_of(node))),
+        // An unknown property (`repository=`) is reported already: one error is enough.
+        None if node.entries().iter().any(|entry| entry.name().is_some()) => None,
+        None => {
+            cx.missing(
+                node,
+                "a source folder",
+                "write `source \"services/order-api\"` (a folder of the spec's repository), or add `repo=\"https://...\"` for another repository",
+            );
+            None
+        }
+    };
     true
 }
 
-/// What to write instead of a `source` in another repository (docs/pipelines.md, "A
-/// workload in another repository").
-const SEPARATE_REPOSITORY_HELP: &str = "a `source` is a folder of the spec's repository, such as `services/order-api`; \
-     for code in another repository leave `source` off, build it in that repository's CI and record \
-     its digest here with `berth set-image` (docs/pipelines.md)";
-
-/// `source "." repository="..."` (or `repo=`, `url=`, `git=`, `ref=`): the pipelines are
-/// written for the spec's own repository, so a separate one is refused with what to do
-/// instead. `true` when the node had such a property (reported).
-fn separate_repository_property(cx: &mut Ctx<'_>, node: &KdlNode) -> bool {
-    let mut found = false;
-    for entry in node.entries() {
-        if let Some(name) = entry.name()
-            && SEPARATE_REPOSITORY_PROPERTIES.contains(&name.value())
-        {
-            let span = cx.span(entry.span());
+/// `repo=` and `ref=` of a `source`: the repository, when it is not the spec's.
+fn source_repository(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<SourceRepository> {
+    let url = cx.string_prop(node, "repo");
+    let branch = cx.string_prop(node, "ref");
+    let Some(url) = url else {
+        if let Some(branch) = branch {
             cx.invalid_value(
-                span,
-                "`source` property",
-                name.value(),
-                "a source in a separate repository is not supported",
-                SEPARATE_REPOSITORY_HELP,
+                branch.span,
+                "`source` ref",
+                &branch.value,
+                "a branch of no repository: the source is in the spec's repository",
+                "add `repo=\"https://...\"` naming the repository the branch is in, or remove `ref=`",
             );
-            found = true;
         }
+        return None;
+    };
+    super::gitops::repository_url(cx, &url);
+    if let Some(branch) = &branch {
+        branch_name(cx, branch, "`source` ref");
     }
-    found
+    let last = url.value.trim_end_matches('/').rsplit(['/', ':']).next().unwrap_or_default();
+    let name = last.strip_suffix(".git").unwrap_or(last).to_owned();
+    if name.is_empty()
+        || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        || name.starts_with('.')
+    {
+        cx.invalid_value(
+            url.span,
+            "`source` repo",
+            &url.value,
+            "its last segment is not a plain repository name",
+            "end the URL with the repository's name, such as `https://github.com/acme/payments.git`",
+        );
+        return None;
+    }
+    Some(SourceRepository { url, name, branch, span: cx.span_of(node) })
+}
+
+/// A branch name that goes unquoted into YAML and shell: letters, digits, `.`, `_`, `/`, `-`.
+fn branch_name(cx: &mut Ctx<'_>, branch: &Spanned<String>, what: &str) {
+    let plain = branch.value.bytes().all(|b| b.is_ascii_alphanumeric() || b"._/-".contains(&b));
+    if branch.value.is_empty() || !plain || branch.value.starts_with(['-', '/', '.']) || branch.value.contains("..") {
+        cx.invalid_value(
+            branch.span,
+            what,
+            &branch.value,
+            "not a plain branch name",
+            "use letters, digits, `.`, `_`, `/` and `-`, such as `main`",
+        );
+    }
 }
 
 /// A folder or file in the repository: relative, plain characters, no `..`. Pipelines
@@ -113,8 +145,8 @@ pub(super) fn repository_path(cx: &mut Ctx<'_>, path: &Spanned<String>, what: &s
     let plain = value.bytes().all(|b| b.is_ascii_alphanumeric() || b"._/-".contains(&b));
     let url = value.contains("://") || value.starts_with("git@");
     if url && what == "`source` path" {
-        let reason = "a repository URL: a source in a separate repository is not supported";
-        cx.invalid_value(path.span, what, value, reason, SEPARATE_REPOSITORY_HELP);
+        let help = "for code in another repository write `source \"<folder in it>\" repo=\"<URL>\" ref=\"<branch>\"` (the folder defaults to `.`; docs/pipelines.md)";
+        cx.invalid_value(path.span, what, value, "a repository URL, not a folder", help);
         return;
     }
     let reason = if value.is_empty() {
@@ -199,9 +231,13 @@ pub(super) fn build_kind(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<BuildKind> 
 
 /// `ci-system "github" { ... }`.
 pub(super) fn ci_system(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<CiSystem> {
-    cx.shape(node, &["default"], 1, "the CI system name");
+    cx.shape(node, &["default", "separate-repositories"], 1, "the CI system name");
     let name = cx.name_arg(node, "ci-system", true);
-    let default = prop(node, "default").and_then(|entry| cx.boolean(entry, "`default`")).is_some_and(|d| d.value);
+    let flag = |cx: &mut Ctx<'_>, key: &str| {
+        prop(node, key).and_then(|entry| cx.boolean(entry, &format!("`{key}`"))).is_some_and(|d| d.value)
+    };
+    let default = flag(cx, "default");
+    let separate_repositories = flag(cx, "separate-repositories");
     let (mut description, mut pins, mut tools, mut templates) = (None, Vec::new(), IndexMap::new(), Vec::new());
     let mut once = Once::default();
     for child in children(node) {
@@ -231,7 +267,16 @@ pub(super) fn ci_system(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<CiSystem> {
             }
         }
     }
-    Some(CiSystem { name: name?, description, default, pins, tools, templates, span: cx.span_of(node) })
+    Some(CiSystem {
+        name: name?,
+        description,
+        default,
+        separate_repositories,
+        pins,
+        tools,
+        templates,
+        span: cx.span_of(node),
+    })
 }
 
 /// `pin "actions/checkout" "<40 hex>" version="v4.2.2"`.
@@ -280,12 +325,13 @@ fn template(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<CiTemplate> {
         cx.missing(
             node,
             "a scope and a text",
-            "write `template \"workload\" path=\"...\" #\"\"\"<template>\"\"\"#` (scope `workload` or `estate`)",
+            "write `template \"workload\" path=\"...\" #\"\"\"<template>\"\"\"#` (scope `workload`, `estate` or `repository`)",
         );
         return None;
     };
-    let scope = match cx.choice(&scope, "template scope", &["workload", "estate"])? {
+    let scope = match cx.choice(&scope, "template scope", &["workload", "estate", "repository"])? {
         "workload" => Spanned::new(TemplateScope::Workload, scope.span),
+        "repository" => Spanned::new(TemplateScope::Repository, scope.span),
         _ => Spanned::new(TemplateScope::Estate, scope.span),
     };
     Some(CiTemplate { scope, path: path?, format: format?, text, span: cx.span_of(node) })

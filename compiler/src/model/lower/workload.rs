@@ -65,9 +65,10 @@ pub(super) fn workload(cx: &mut Ctx<'_>, node: &KdlNode, kind: WorkloadKind) -> 
     let mut overrides: Vec<EnvOverride> = Vec::new();
     let mut once = Once::default();
     let mut envs = Once::default();
-    let (mut source, mut build) = (None, None);
+    let (mut source, mut repository, mut build) = (None, None, None);
     for child in children(node) {
-        if super::pipeline::source_or_build(cx, child, &mut source, &mut build, &mut once, node_name) {
+        if super::pipeline::source_or_build(cx, child, (&mut source, &mut repository), &mut build, &mut once, node_name)
+        {
             continue;
         }
         if child.name().value() == "in" {
@@ -90,7 +91,17 @@ pub(super) fn workload(cx: &mut Ctx<'_>, node: &KdlNode, kind: WorkloadKind) -> 
         }
     }
     config_secret_collisions(cx, &settings, &overrides);
-    Some(Workload { kind, name: name?, schedule, settings, overrides, source, build, span: cx.span_of(node) })
+    Some(Workload {
+        kind,
+        name: name?,
+        schedule,
+        settings,
+        overrides,
+        source,
+        repository,
+        build,
+        span: cx.span_of(node),
+    })
 }
 
 /// A `config` key and a `secret` of the same name would be two values for one variable.
