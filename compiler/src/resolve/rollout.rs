@@ -27,8 +27,15 @@ pub(super) fn applies(cx: &mut Ctx<'_>, rollout: &ResolvedRollout, env: &str, ta
 /// a port: `resolve::service_without_port`).
 pub(super) fn leaves(cx: &mut Ctx<'_>, views: &[View]) {
     let mut left: BTreeMap<usize, (Span, RolloutStrategy, &str, Vec<String>)> = BTreeMap::new();
+    // Environments whose progressive rollout finds no workload at all, in any target.
+    let mut empty: BTreeMap<usize, Option<(Span, RolloutStrategy, &str)>> = BTreeMap::new();
     for view in views.iter().filter(|v| v.profile.rollouts_controller) {
         let (Some(span), strategy) = (view.rollout.span, view.rollout.strategy) else { continue };
+        let has_workloads = view.domains.iter().any(|d| !d.workloads.is_empty());
+        let slot = empty.entry(view.env_index).or_insert(Some((span, strategy, &view.env)));
+        if has_workloads || strategy == RolloutStrategy::Rolling {
+            *slot = None;
+        }
         for workload in view.domains.iter().flat_map(|d| &d.workloads) {
             let what = match (workload.kind, strategy) {
                 (_, RolloutStrategy::Rolling) => continue,
@@ -43,6 +50,9 @@ pub(super) fn leaves(cx: &mut Ctx<'_>, views: &[View]) {
                 entry.3.push(what);
             }
         }
+    }
+    for (span, strategy, env) in empty.into_values().flatten() {
+        cx.diags.at(span, RolloutError::NothingToRoll { strategy: strategy.as_str(), env: env.to_owned(), span });
     }
     for (span, strategy, env, workloads) in left.into_values() {
         let error = RolloutError::RolloutNotApplied {

@@ -52,6 +52,26 @@ pub enum RolloutError {
         span: Span,
     },
 
+    /// A progressive rollout in an environment that runs no service, worker or job at
+    /// all on any target: nothing for it to roll out.
+    #[error("the `{strategy}` rollout of environment `{env}` has nothing to roll out: no workload runs there")]
+    #[diagnostic(
+        code(resolve::rollout_nothing_to_roll),
+        severity(Warning),
+        help(
+            "declare the environment's services and workers in a `domain`, or remove the `rollout` node until some run there"
+        )
+    )]
+    NothingToRoll {
+        /// `canary` or `blue-green`.
+        strategy: &'static str,
+        /// Environment.
+        env: String,
+        /// The `rollout` node.
+        #[label("changes nothing")]
+        span: Span,
+    },
+
     /// A canary by replica ratio (no traffic router for the workload on the target) whose
     /// steps are finer than one of the workload's pods.
     #[error("the canary steps of environment `{env}` are finer than one pod of {workloads}")]
