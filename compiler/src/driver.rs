@@ -150,16 +150,6 @@ pub fn compile(inputs: &Inputs, options: &Options) -> Compilation {
     compilation
 }
 
-/// Compile two inputs at once, one per core (`berth diff`'s two revisions); no second
-/// input gives an empty compilation. `None` when a compilation panicked.
-pub fn compile_pair(first: &Inputs, second: Option<&Inputs>, options: &Options) -> Option<(Compilation, Compilation)> {
-    std::thread::scope(|scope| {
-        let second = scope.spawn(|| second.map_or_else(Compilation::default, |inputs| compile(inputs, options)));
-        let first = compile(first, options);
-        second.join().ok().map(|second| (first, second))
-    })
-}
-
 /// The stdlib kinds the spec declares, or `None` (all of them) when it declares a kind
 /// that neither a stdlib file, a user library nor the spec defines: the did-you-mean help
 /// of the error needs every name.
