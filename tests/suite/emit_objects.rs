@@ -313,6 +313,7 @@ fn estate(env: &str, target: &str, profile: ResolvedProfile) -> Estate {
         chart_templates: std::collections::BTreeMap::new(),
         rollout_templates: std::collections::BTreeMap::new(),
         gitops: None,
+        apply_order: berth::resolve::ApplyOrder::default(),
         views: vec![View {
             env: env.to_owned(),
             env_index: 0,

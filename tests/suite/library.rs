@@ -296,3 +296,70 @@ domain "shop" team="shop" {{
     assert!(report.contains("emit::unenforced_egress"), "{report}");
     assert!(!compilation.tree.keys().any(|path| path.contains("-egress.yaml")), "{:?}", compilation.tree.keys());
 }
+
+/// Apply order is library data: the stdlib's `defaults` annotate a migration Job and its
+/// workload's controller for Argo CD and Helm; a library `defaults` that writes its own
+/// `migration-annotation`s and `workload-annotation`s replaces each whole set (another
+/// deployment tool's keys, none of the stdlib's left), and a key that is not an
+/// annotation key is `model::invalid_value` at the library line.
+#[test]
+fn library_defaults_decide_the_apply_order_annotations() {
+    let spec = r#"
+platform "acme"
+target "dc" cloud="onprem" {
+    dns "apps.example.com"
+}
+environment "dev" target="dc"
+domain "shop" {
+    service "api" {
+        image "registry.example.com/api" tag="1.0.0"
+        port "http" 8080
+        health "/healthz"
+        migrate {
+            image "registry.example.com/api-migrations" tag="1.0.0"
+        }
+    }
+}
+"#;
+    let compile_with = |defaults: Option<&str>| {
+        let mut inputs = Inputs::spec("spec.kdl", spec.to_owned());
+        if let Some(defaults) = defaults {
+            inputs.libraries.push(SourceFile { name: "lib/defaults.kdl".to_owned(), text: defaults.to_owned() });
+        }
+        compile(&inputs, &Options::default())
+    };
+    let annotations = |defaults: Option<&str>| {
+        let compilation = compile_with(defaults);
+        let report = render(&compilation.sources, &compilation.diagnostics, ReportFormat::Plain, false);
+        assert!(!compilation.has_errors(), "{report}");
+        let job = compilation.tree.iter().find(|(path, _)| path.starts_with("dev/dc/shop/job-api-migrate-"));
+        let job = job.and_then(|(_, artifact)| artifact.object()).cloned().expect("the migration Job");
+        let deployment = compilation.tree.get("dev/dc/shop/deployment-api.yaml").and_then(|a| a.object()).cloned();
+        let deployment = deployment.expect("the Deployment");
+        (job["metadata"]["annotations"].clone(), deployment["metadata"]["annotations"].clone())
+    };
+    let (job, deployment) = annotations(None);
+    assert_eq!(job["argocd.argoproj.io/hook"], "Sync", "{job}");
+    assert_eq!(job["argocd.argoproj.io/sync-wave"], "1", "{job}");
+    assert_eq!(job["helm.sh/hook"], "post-install,pre-upgrade", "{job}");
+    assert_eq!(deployment["argocd.argoproj.io/sync-wave"], "2", "{deployment}");
+
+    let defaults = r#"defaults {
+    migration-annotation "kapp.k14s.io/change-group" "acme/migrations"
+    workload-annotation "kapp.k14s.io/change-rule" "upsert after upserting acme/migrations"
+}
+"#;
+    let (job, deployment) = annotations(Some(defaults));
+    assert_eq!(job["kapp.k14s.io/change-group"], "acme/migrations", "{job}");
+    assert_eq!(deployment["kapp.k14s.io/change-rule"], "upsert after upserting acme/migrations", "{deployment}");
+    for key in ["argocd.argoproj.io/hook", "argocd.argoproj.io/sync-wave", "helm.sh/hook", "helm.sh/hook-delete-policy"]
+    {
+        assert!(job.get(key).is_none(), "{key} left on the Job: {job}");
+        assert!(deployment.get(key).is_none(), "{key} left on the Deployment: {deployment}");
+    }
+
+    let compilation = compile_with(Some("defaults {\n    migration-annotation \"not a key\" \"1\"\n}\n"));
+    let report = render(&compilation.sources, &compilation.diagnostics, ReportFormat::Plain, false);
+    assert!(compilation.has_errors(), "{report}");
+    assert!(report.contains("model::invalid_value") && report.contains("lib/defaults.kdl:2"), "{report}");
+}

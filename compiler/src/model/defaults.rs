@@ -3,6 +3,7 @@
 
 use super::types::{ProfileFacts, Quota, WorkloadSettings};
 use crate::diag::Spanned;
+use indexmap::IndexMap;
 
 /// `defaults { ... }`: defaults for every workload, domain and target, from the stdlib (a
 /// library may override any of them).
@@ -41,6 +42,14 @@ pub struct WorkloadDefaults {
     /// `dns-namespace`, `dns-label`, `dns-port`: the cluster DNS of a profile that names
     /// none (only those three facts are set here).
     pub dns: ProfileFacts,
+    /// `migration-annotation "key" "value"` (repeatable): the annotations of every
+    /// migration Job, which order it before its workload for the deployment tools (sync
+    /// wave and hook). A library that writes any replaces the whole set.
+    pub migration_annotations: IndexMap<String, Spanned<String>>,
+    /// `workload-annotation "key" "value"` (repeatable): the annotations of a workload's
+    /// controller when it rolls out after its migration Job or the estate is delivered by
+    /// a GitOps tool (the workload wave). A library that writes any replaces the whole set.
+    pub workload_annotations: IndexMap<String, Spanned<String>>,
 }
 
 /// `limit-range request-cpu="100m" request-memory="128Mi" limit-cpu="500m" limit-memory="512Mi"`:

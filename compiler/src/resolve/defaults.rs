@@ -4,7 +4,7 @@
 
 use super::errors::ResolveError;
 use super::library::Library;
-use super::types::ResolvedLimitRange;
+use super::types::{ApplyOrder, ResolvedLimitRange};
 use crate::diag::{Diagnostics, Spanned};
 use crate::model::bounds::PortNumber;
 use std::collections::BTreeMap;
@@ -48,6 +48,9 @@ pub(super) struct Defaults {
     pub dns_labels: BTreeMap<String, String>,
     /// Their pod port of a profile that names none.
     pub dns_port: PortNumber,
+    /// The annotations that order what is applied (`migration-annotation`,
+    /// `workload-annotation`); none when the library writes none.
+    pub apply_order: ApplyOrder,
 }
 
 /// Default failure thresholds per probe.
@@ -120,6 +123,10 @@ impl Defaults {
             dns_namespace: dns_namespace?,
             dns_labels: d.dns.dns_labels.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect(),
             dns_port: dns_port?,
+            apply_order: ApplyOrder {
+                migration: d.migration_annotations.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect(),
+                workload: d.workload_annotations.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect(),
+            },
         })
     }
 }

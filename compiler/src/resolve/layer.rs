@@ -141,6 +141,14 @@ pub(super) fn merge_defaults(base: &mut WorkloadDefaults, overlay: &WorkloadDefa
         base.dns.dns_labels.clear();
     }
     overlay_facts(&mut base.dns, &overlay.dns);
+    // Apply-order annotations replace as a whole: a library written for another
+    // deployment tool drops the stdlib's hooks and waves, not just the keys it repeats.
+    if !overlay.migration_annotations.is_empty() {
+        base.migration_annotations.clone_from(&overlay.migration_annotations);
+    }
+    if !overlay.workload_annotations.is_empty() {
+        base.workload_annotations.clone_from(&overlay.workload_annotations);
+    }
     if let Some(quota) = &overlay.quota {
         match &mut base.quota {
             Some(existing) => merge_quota(existing, quota),

@@ -190,6 +190,7 @@ fn estate(cx: &mut Ctx<'_>, spec: &Spec) -> Estate {
         monitoring: observe::monitoring(cx.library),
         rollout_templates: cx.library.rollouts.templates.iter().map(|(name, t)| (name.clone(), t.clone())).collect(),
         gitops: None,
+        apply_order: cx.defaults.apply_order.clone(),
     }
 }
 

@@ -46,6 +46,23 @@ pub struct Estate {
     pub rollout_templates: BTreeMap<String, crate::diag::Spanned<String>>,
     /// The GitOps tool and repository, when the platform has `gitops`.
     pub gitops: Option<super::gitops::ResolvedGitops>,
+    /// The annotations that order migration Jobs and workloads for the deployment tools
+    /// (the library's `defaults`). Not part of the estate's JSON.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub apply_order: ApplyOrder,
+}
+
+/// Apply order as annotations, from the library's `defaults` (stdlib: Argo CD sync waves
+/// and hooks, Helm hooks). Which object is in which phase is the emitters' decision: the
+/// backing services and everything a workload needs first (no annotation of Berth's),
+/// then its migration Job, then its controller.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApplyOrder {
+    /// `migration-annotation`: on every migration Job.
+    pub migration: BTreeMap<String, String>,
+    /// `workload-annotation`: on a workload's controller in the workload phase.
+    pub workload: BTreeMap<String, String>,
 }
 
 /// The estate as deployed in one environment on one target cluster.

@@ -40,26 +40,25 @@ const ACTIVE_DEADLINE_SECONDS: i64 = 3600;
 /// controller; re-applying it then runs it again, which migration tools are built for.
 const TTL_SECONDS_AFTER_FINISHED: i32 = 7 * 24 * 3600;
 
-/// Annotations ordering the migration Job (see the module documentation).
-pub(super) const JOB_ANNOTATIONS: [(&str, &str); 5] = [
-    ("argocd.argoproj.io/hook", "Sync"),
-    ("argocd.argoproj.io/hook-delete-policy", "BeforeHookCreation"),
-    ("argocd.argoproj.io/sync-wave", "1"),
-    ("helm.sh/hook", "post-install,pre-upgrade"),
-    ("helm.sh/hook-delete-policy", "before-hook-creation,hook-succeeded"),
-];
-
-/// The Argo CD sync wave of a workload's controller: after its migration Job.
-pub(super) const CONTROLLER_ANNOTATIONS: [(&str, &str); 1] = [("argocd.argoproj.io/sync-wave", "2")];
-
-/// Whether a workload's controller (Deployment, CronJob, Rollout) carries
-/// [`CONTROLLER_ANNOTATIONS`]: with a migration, so that it rolls out after the Job; and
-/// whenever the estate is delivered by a GitOps tool (`platform { gitops ... }`), so
-/// that every workload starts after what it uses. The waves are then: 0 (the default)
-/// for the namespace, RBAC, NetworkPolicies, configuration, Services and the backing
-/// services, 1 for migration Jobs, 2 for the workloads.
+/// Whether a workload's controller (Deployment, CronJob, Rollout) carries the library's
+/// `workload-annotation`s ([`workload_annotations`]): with a migration, so that it rolls
+/// out after the Job; and whenever the estate is delivered by a GitOps tool (`platform {
+/// gitops ... }`), so that every workload starts after what it uses. The phases are then:
+/// first (no annotation of Berth's) the namespace, RBAC, NetworkPolicies, configuration,
+/// Services and the backing services, then migration Jobs (`migration-annotation`), then
+/// the workloads.
 pub(super) fn in_workload_wave(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> bool {
     workload.migration.is_some() || ctx.estate.gitops.is_some()
+}
+
+/// The annotations of a workload's controller: the library's `workload-annotation`s when
+/// it is in the workload phase ([`in_workload_wave`]), none otherwise.
+pub(super) fn workload_annotations<'c>(
+    ctx: &'c Ctx<'_>,
+    workload: &ResolvedWorkload,
+) -> impl Iterator<Item = (String, String)> + 'c {
+    let annotations = in_workload_wave(ctx, workload).then_some(&ctx.estate.apply_order.workload);
+    annotations.into_iter().flatten().map(|(k, v)| (k.clone(), v.clone()))
 }
 
 /// The migration Job of `workload`, if it declares one.
@@ -90,7 +89,7 @@ pub(super) fn job(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Option<Artifact
     let mut metadata = workload::controller_meta(ctx, &derived);
     metadata.name = Some(name.clone());
     let annotations = metadata.annotations.get_or_insert_with(Default::default);
-    annotations.extend(JOB_ANNOTATIONS.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    annotations.extend(ctx.estate.apply_order.migration.iter().map(|(k, v)| (k.clone(), v.clone())));
     let object = Job { metadata, spec: Some(spec), status: None };
     Some(ctx.workload_artifact(workload, "Job", &name, &object))
 }

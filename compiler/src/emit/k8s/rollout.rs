@@ -150,7 +150,7 @@ fn context(diags: &mut crate::diag::Diagnostics, ctx: &Ctx<'_>, workload: &Resol
 /// The rendered Rollout checked and placed: it must be named as the workload (the
 /// Services, the autoscaler and the analysis refer to it by that name); Berth sets its
 /// namespace, adds the workload's labels (a label the template writes stays) and, in the
-/// workload wave, the sync-wave annotation.
+/// workload wave, the library's `workload-annotation`s.
 fn placed(ctx: &Ctx<'_>, workload: &ResolvedWorkload, mut object: Value) -> Result<Value, String> {
     let name = object.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
     if name != workload.name {
@@ -169,10 +169,7 @@ fn placed(ctx: &Ctx<'_>, workload: &ResolvedWorkload, mut object: Value) -> Resu
         }
     }
     // The Rollout starts the new pods: in the Deployment's wave.
-    if super::migration::in_workload_wave(ctx, workload) {
-        annotations
-            .extend(super::migration::CONTROLLER_ANNOTATIONS.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-    }
+    annotations.extend(super::migration::workload_annotations(ctx, workload));
     metadata.labels = Some(labels);
     metadata.annotations = (!annotations.is_empty()).then_some(annotations);
     object["metadata"] = serde_json::to_value(metadata).map_err(|error| error.to_string())?;

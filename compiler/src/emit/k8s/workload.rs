@@ -128,10 +128,8 @@ pub(super) fn controller_meta(ctx: &Ctx<'_>, workload: &ResolvedWorkload) -> Obj
     for (index, skip) in checkov_skips.iter().enumerate() {
         notes.insert(format!("checkov.io/skip{}", index + 1), (*skip).to_owned());
     }
-    // After its migration Job and the backing services (Argo CD waves).
-    if migration::in_workload_wave(ctx, workload) {
-        notes.extend(migration::CONTROLLER_ANNOTATIONS.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-    }
+    // After its migration Job and the backing services (the library's apply order).
+    notes.extend(migration::workload_annotations(ctx, workload));
     if !notes.is_empty() {
         meta.annotations = Some(notes);
     }

@@ -25,6 +25,8 @@ const DEFAULTS: &[&str] = &[
     "dns-namespace",
     "dns-label",
     "dns-port",
+    "migration-annotation",
+    "workload-annotation",
 ];
 
 pub(super) fn platform(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Platform> {
@@ -196,6 +198,19 @@ pub(super) fn defaults(cx: &mut Ctx<'_>, node: &KdlNode) -> WorkloadDefaults {
             }
             "dns-namespace" | "dns-label" | "dns-port" => {
                 super::profile::fact(cx, child, &mut defaults.dns, &mut once, "defaults");
+            }
+            "migration-annotation" => {
+                super::profile::meta_pair(
+                    cx,
+                    child,
+                    key,
+                    "defaults",
+                    "annotation",
+                    &mut defaults.migration_annotations,
+                );
+            }
+            "workload-annotation" => {
+                super::profile::meta_pair(cx, child, key, "defaults", "annotation", &mut defaults.workload_annotations);
             }
             _ => {
                 if !workload::setting(cx, child, &mut defaults.settings, &mut once, "defaults") {

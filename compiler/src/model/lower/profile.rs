@@ -5,6 +5,7 @@ use crate::diag::{Otherwise, Spanned, did_you_mean};
 use crate::model::bounds::PORT;
 use crate::model::check;
 use crate::model::types::*;
+use indexmap::IndexMap;
 use kdl::{KdlEntry, KdlNode};
 
 /// Cloud profile facts (in `target` and `cloud`).
@@ -144,32 +145,43 @@ pub(super) fn fact(cx: &mut Ctx<'_>, child: &KdlNode, facts: &mut ProfileFacts, 
                 "internal-load-balancer-annotation" => ("annotation", &mut facts.internal_load_balancer_annotations),
                 _ => ("annotation", &mut facts.ingress_annotations),
             };
-            cx.shape(child, &[], 2, &format!("an {what} name and a value"));
-            let args: Vec<&KdlEntry> = args(child).collect();
-            match (args.first(), args.get(1)) {
-                (Some(name), Some(value)) => {
-                    let name = cx.string(name, &format!("the {what} name"));
-                    let value = cx.string(value, &format!("the {what} value"));
-                    if let (Some(name), Some(value)) = (name, value) {
-                        check_meta(cx, key, &name, &value);
-                        if let Some(first) = map.get(&name.value) {
-                            let first = first.span;
-                            cx.duplicate_setting(&name.value, parent, name.span, first);
-                        } else {
-                            map.insert(name.value, value);
-                        }
-                    }
-                }
-                _ => cx.missing(
-                    child,
-                    &format!("an {what} name and a value"),
-                    &format!("write `{key} \"<name>\" \"<value>\"`"),
-                ),
-            }
+            meta_pair(cx, child, key, parent, what, map);
         }
         _ => return false,
     }
     true
+}
+
+/// One `<key> "<name>" "<value>"` node of a label, annotation or param map (a profile
+/// fact, or a `defaults` annotation): checked, and added to `map` unless already there.
+pub(super) fn meta_pair(
+    cx: &mut Ctx<'_>,
+    child: &KdlNode,
+    key: &str,
+    parent: &str,
+    what: &str,
+    map: &mut IndexMap<String, Spanned<String>>,
+) {
+    cx.shape(child, &[], 2, &format!("an {what} name and a value"));
+    let args: Vec<&KdlEntry> = args(child).collect();
+    match (args.first(), args.get(1)) {
+        (Some(name), Some(value)) => {
+            let name = cx.string(name, &format!("the {what} name"));
+            let value = cx.string(value, &format!("the {what} value"));
+            if let (Some(name), Some(value)) = (name, value) {
+                check_meta(cx, key, &name, &value);
+                if let Some(first) = map.get(&name.value) {
+                    let first = first.span;
+                    cx.duplicate_setting(&name.value, parent, name.span, first);
+                } else {
+                    map.insert(name.value, value);
+                }
+            }
+        }
+        _ => {
+            cx.missing(child, &format!("an {what} name and a value"), &format!("write `{key} \"<name>\" \"<value>\"`"))
+        }
+    }
 }
 
 /// A fact that holds one string (`dns`, `exposure`, `cni`, ...).
