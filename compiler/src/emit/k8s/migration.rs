@@ -9,7 +9,9 @@
 //! workload's egress under a policy of their own.
 //!
 //! Ordering is the deployment tool's, written as annotations on the Job and on the
-//! workload's controller (docs/language.md, `migrate`, is the contract):
+//! workload's controller (docs/language.md, `migrate`, is the contract). The annotations
+//! are library data (`defaults`: `migration-annotation`, `workload-annotation`; Rust
+//! decides only which object is in which phase); the stdlib's say:
 //! - Argo CD: the Job is a `Sync` hook in sync wave 1 and the controller is in wave 2, so
 //!   the Job starts after everything it needs (wave 0: ServiceAccount, NetworkPolicies,
 //!   ExternalSecrets, the backing services) and the workload rolls out only once it has
