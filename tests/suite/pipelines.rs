@@ -384,7 +384,7 @@ fn the_default_system_is_used_without_ci() {
 }
 
 /// A spec with one workload in its own repository and one in another
-/// (`source "." repo=... ref="trunk"`), for GitHub and GitLab; `.ci/run` runs the
+/// (`source "." repo=... ref="trunk"`), for every CI system; `.ci/run` runs the
 /// external checks on its build.
 const MULTI_REPOSITORY: &str = include_str!("../fixtures/pipelines/multi-repository.kdl");
 
@@ -430,6 +430,28 @@ fn a_source_in_another_repository_gets_its_pipeline_there() {
             "pipelines/gitlab/.gitlab/ci/payment-payment-api.gitlab-ci.yml",
             "pipelines/gitlab/repos/ledger/.gitlab-ci.yml",
             "pipelines/gitlab/repos/ledger/.gitlab/ci/payment-ledger.gitlab-ci.yml",
+            "pipelines/jenkins/Jenkinsfile",
+            "pipelines/jenkins/payment/payment-api/Jenkinsfile",
+            "pipelines/jenkins/repos/ledger/payment/ledger/Jenkinsfile",
+            "pipelines/tekton/event-listener.yaml",
+            "pipelines/tekton/payment-payment-api/pipeline.yaml",
+            "pipelines/tekton/payment-payment-api/trigger-template.yaml",
+            "pipelines/tekton/payment-payment-api/trigger.yaml",
+            "pipelines/tekton/repos/ledger/event-listener.yaml",
+            "pipelines/tekton/repos/ledger/payment-ledger/pipeline.yaml",
+            "pipelines/tekton/repos/ledger/payment-ledger/trigger-template.yaml",
+            "pipelines/tekton/repos/ledger/payment-ledger/trigger.yaml",
+            "pipelines/tekton/spec/pipeline.yaml",
+            "pipelines/tekton/spec/trigger-pull-request.yaml",
+            "pipelines/tekton/spec/trigger-push.yaml",
+            "pipelines/tekton/spec/trigger-template.yaml",
+            "pipelines/tekton/tasks/berth-approval.yaml",
+            "pipelines/tekton/tasks/berth-deploy.yaml",
+            "pipelines/tekton/tasks/berth-fetch.yaml",
+            "pipelines/tekton/tasks/berth-image.yaml",
+            "pipelines/tekton/tasks/berth-spec.yaml",
+            "pipelines/tekton/tasks/berth-test.yaml",
+            "pipelines/tekton/tasks/berth-verify.yaml",
         ]
     );
     for file in files.iter().filter(|f| !f.path.contains("/repos/")) {
@@ -456,8 +478,108 @@ fn a_source_in_another_repository_gets_its_pipeline_there() {
     assert_eq!(gitlab["build-image"]["rules"][0]["if"], "$CI_COMMIT_BRANCH == \"trunk\"");
     let root = yaml(file(&files, "pipelines/gitlab/repos/ledger/.gitlab-ci.yml"));
     assert_eq!(root["payment-ledger"]["trigger"]["include"], ".gitlab/ci/payment-ledger.gitlab-ci.yml");
-    for system in ["github", "gitlab"] {
+    jenkins_in_another_repository(&files);
+    tekton_in_another_repository(&files);
+    for system in ["github", "gitlab", "jenkins", "tekton"] {
         let text = flavour(&files, system, "ledger");
         insta::assert_snapshot!(format!("multi-repository-{system}"), text);
     }
+}
+
+/// A library CI system without `separate-repositories=#true` keeps refusing a workload
+/// built in another repository: `resolve::separate_repository_unsupported` at its
+/// `source`, naming the systems that do write such pipelines.
+#[test]
+fn a_system_without_separate_repositories_refuses_another_repository() {
+    let spec = r#"platform "shop" { kubernetes "1.33"; ci "inhouse" }
+target "onprem" cloud="onprem" { dns "apps.example.com" }
+environment "dev" target="onprem"
+domain "payment" {
+    service "ledger" {
+        image "ledger" tag="1.0"
+        source "." repo="https://github.com/acme/ledger.git" ref="trunk"
+        port "http" 8080
+    }
+}
+"#;
+    let library = r##"// An in-house CI system whose templates know only the spec's repository.
+ci-system "inhouse" {
+    description "In-house CI"
+    template "workload" path="[= workload.id =].yaml" format="yaml" #"""
+        name: [= workload.id =]
+        """#
+}
+"##;
+    let mut inputs = berth::driver::Inputs::spec("spec.kdl", spec.to_owned());
+    inputs.libraries.push(berth::diag::SourceFile { name: "lib/inhouse.kdl".to_owned(), text: library.to_owned() });
+    let compilation = berth::driver::compile(&inputs, &berth::driver::Options::default());
+    let rendered = berth::output::report::render(
+        &compilation.sources,
+        &compilation.diagnostics,
+        berth::output::report::ReportFormat::Graphical,
+        false,
+    );
+    assert!(compilation.has_errors(), "{rendered}");
+    assert!(rendered.contains("resolve::separate_repository_unsupported"), "{rendered}");
+    assert!(rendered.contains("`github`, `gitlab`, `jenkins`, `tekton`"), "{rendered}");
+    insta::assert_snapshot!("separate-repository-unsupported", rendered);
+}
+
+/// Jenkins, another repository: the same stages, agents and `input` as in the spec's
+/// repository, on that repository's branch; each deploy clones the spec's repository with
+/// the `berth-spec-*` credentials and commits there (production: a branch).
+fn jenkins_in_another_repository(files: &[PipelineFile]) {
+    let text = &file(files, "pipelines/jenkins/repos/ledger/payment/ledger/Jenkinsfile").text;
+    assert!(text.contains("pipeline {\n    agent none\n"));
+    let stages = jenkins_stages(text);
+    let names: Vec<&str> = stages.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["Test", "Image", "SBOM and scan", "SBOM", "Scan", "Sign", "Deploy dev", "Deploy prod"]);
+    for (stage, block) in &stages {
+        if stage != "SBOM and scan" {
+            assert!(block.contains("agent {"), "{stage}: no agent");
+        }
+        if stage != "Test" && stage != "SBOM" && stage != "Scan" {
+            assert!(block.contains("branch 'trunk'"), "{stage}: not on the repository's branch");
+        }
+        let Some(env) = stage.strip_prefix("Deploy ") else { continue };
+        assert_eq!(block.contains("submitter 'release-managers'"), env == "prod", "{stage}");
+        assert!(block.find("input {") < block.find("agent {"), "{stage}: input before agent");
+        assert!(block.contains("credentialsId: 'berth-spec-git'"), "{stage}");
+        assert!(block.contains("credentialsId: 'berth-spec-repository'"), "{stage}");
+        assert!(!block.contains("'berth-git'"), "{stage}: the workload repository's credential");
+        assert!(block.contains("git clone --quiet --branch main \"$SPEC_REPOSITORY\" .berth-spec"), "{stage}");
+        let pushes_branch = block.contains("HEAD:refs/heads/berth/deploy-prod-payment-ledger-");
+        assert_eq!(pushes_branch, env == "prod", "{stage}");
+        assert_eq!(block.contains("git push origin HEAD:main"), env == "dev", "{stage}");
+    }
+}
+
+/// Tekton, another repository: its own EventListener names only its Trigger (and the
+/// spec's names none of it), the Trigger filters on that repository's branch, and each
+/// deploy clones the spec's repository (`clone-spec`), which the shared Task reads from
+/// the Secret `berth-spec`.
+fn tekton_in_another_repository(files: &[PipelineFile]) {
+    let listener = yaml(file(files, "pipelines/tekton/repos/ledger/event-listener.yaml"));
+    assert_eq!(listener["metadata"]["name"], "berth-ledger");
+    assert_eq!(listener["spec"]["triggers"], serde_json::json!([{ "triggerRef": "payment-ledger" }]));
+    let trigger = yaml(file(files, "pipelines/tekton/repos/ledger/payment-ledger/trigger.yaml"));
+    let filter = trigger["spec"]["interceptors"][1]["params"][0]["value"].as_str().unwrap();
+    assert!(filter.contains("body.ref == 'refs/heads/trunk'"), "{filter}");
+    let pipeline = yaml(file(files, "pipelines/tekton/repos/ledger/payment-ledger/pipeline.yaml"));
+    let tasks = pipeline["spec"]["tasks"].as_array().unwrap();
+    let names: Vec<&str> = tasks.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["fetch", "test", "image", "verify", "deploy-dev", "approve-prod", "deploy-prod"]);
+    for task in tasks.iter().filter(|t| t["taskRef"]["name"] == "berth-deploy") {
+        let params = task["params"].as_array().unwrap();
+        assert!(params.iter().any(|p| p["name"] == "clone-spec" && p["value"] == "true"), "{}", task["name"]);
+    }
+    let own = &file(files, "pipelines/tekton/payment-payment-api/pipeline.yaml").text;
+    assert!(!own.contains("clone-spec"), "the spec repository's deploys use their checkout");
+    let task = yaml(file(files, "pipelines/tekton/tasks/berth-deploy.yaml"));
+    let step = &task["spec"]["steps"][0];
+    let env = step["env"].as_array().unwrap().iter().find(|e| e["name"] == "SPEC_REPOSITORY").unwrap();
+    let secret = serde_json::json!({ "name": "berth-spec", "key": "repository", "optional": true });
+    assert_eq!(env["valueFrom"]["secretKeyRef"], secret);
+    let deploy = step["script"].as_str().unwrap();
+    assert!(deploy.contains("git clone -q --branch \"main\" \"$SPEC_REPOSITORY\" \"$spec\""), "{deploy}");
 }
