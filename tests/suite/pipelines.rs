@@ -332,6 +332,51 @@ fn tekton_triggers_filter_on_the_source_folder() {
     }
 }
 
+/// Tekton: a workload's PipelineRun runs under the ServiceAccount `berth-pipeline` with
+/// the AKS Workload ID label; its image and verify tasks get one `logins` entry per cloud
+/// registry (cloud, host, region) and none for the on-premises one; both Tasks log in first
+/// into a shared auth file that every later step reads, with the Secret as fallback.
+#[test]
+fn tekton_logs_in_to_cloud_registries_by_workload_identity() {
+    let files = pipeline_files("enterprise");
+    let template = yaml(file(&files, "pipelines/tekton/order-order-api/trigger-template.yaml"));
+    let run = &template["spec"]["resourcetemplates"][0];
+    assert_eq!(run["spec"]["taskRunTemplate"]["serviceAccountName"], "berth-pipeline");
+    assert_eq!(run["metadata"]["labels"]["azure.workload.identity/use"], "true");
+    let pipeline = yaml(file(&files, "pipelines/tekton/order-order-api/pipeline.yaml"));
+    let tasks = pipeline["spec"]["tasks"].as_array().unwrap();
+    for name in ["image", "verify"] {
+        let task = tasks.iter().find(|t| t["name"] == name).unwrap();
+        let logins = task["params"].as_array().unwrap().iter().find(|p| p["name"] == "logins").unwrap();
+        assert_eq!(
+            strings(&logins["value"]),
+            [
+                "eks 123456789012.dkr.ecr.ap-northeast-2.amazonaws.com ap-northeast-2",
+                "gke europe-west3-docker.pkg.dev europe-west3",
+                "aks acmeestate.azurecr.io koreacentral",
+            ],
+            "{name}"
+        );
+    }
+    for task in ["berth-image", "berth-verify"] {
+        let task_yaml = yaml(file(&files, &format!("pipelines/tekton/tasks/{task}.yaml")));
+        let steps = task_yaml["spec"]["steps"].as_array().unwrap();
+        assert_eq!(steps[0]["name"], "login", "{task}");
+        let script = steps[0]["script"].as_str().unwrap();
+        for needle in
+            ["AWS_WEB_IDENTITY_TOKEN_FILE", "Metadata-Flavor: Google", "AZURE_FEDERATED_TOKEN_FILE", "berth-registry"]
+        {
+            assert!(script.contains(needle), "{task}: no {needle}");
+        }
+        for step in &steps[1..] {
+            let mounts = step["volumeMounts"].as_array().unwrap();
+            assert!(mounts.iter().any(|m| m["mountPath"] == "/registry-auth"), "{task} {}", step["name"]);
+            let config = step["env"].as_array().unwrap().iter().find(|e| e["name"] == "DOCKER_CONFIG").unwrap();
+            assert_eq!(config["value"], "/registry-auth", "{task} {}", step["name"]);
+        }
+    }
+}
+
 /// The spec's own pipeline exists for every CI system: `berth check`, `berth build
 /// --check` of the output folder, and `berth diff` for pull/merge requests.
 #[test]
