@@ -3,14 +3,23 @@
 //! - `crds.rs`: the bundled CRD schemas under `schemas/crds/`
 //!   (`<group>/<lower-case kind>_<version>.json`, see `schemas/README.md`);
 //! - `stdlib.rs`: every `.kdl` file under `stdlib/`, sorted by path (see `stdlib/README.md`).
+//!
+//! It also prepares the schemas the binary embeds (`schemas/k8s/`, `schemas/crds/`) once,
+//! so that no run pays for it: CRD schemas closed as `kubectl --validate=strict` reads them,
+//! `description`s dropped, compact JSON (`OUT_DIR/schemas/...`; a quarter of the bytes to
+//! parse). The rewriting is `src/validate/strict.rs`, shared with the compiler's tests.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+#[path = "src/validate/strict.rs"]
+mod strict;
+
 fn main() {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default());
-    write(&out_dir.join("crds.rs"), &crds(&workspace.join("schemas/crds")));
+    prepare_k8s(&workspace.join("schemas/k8s"), &out_dir.join("schemas/k8s"));
+    write(&out_dir.join("crds.rs"), &crds(&workspace.join("schemas/crds"), &out_dir.join("schemas/crds")));
     write(&out_dir.join("stdlib.rs"), &stdlib(&workspace));
 }
 
@@ -30,8 +39,44 @@ fn absolute(path: &Path) -> String {
     path.canonicalize().unwrap_or_else(|_| path.to_path_buf()).display().to_string()
 }
 
-/// `const CRDS: &[(apiVersion, lower-case kind, schema text)]`.
-fn crds(root: &Path) -> String {
+/// The schema at `from`, prepared (see the module comment), written to `to`; a file that
+/// is not JSON is copied as it is, so the run reports it (`validate::BrokenSchema`).
+fn prepare(from: &Path, to: &Path, crd: bool) {
+    let text = std::fs::read_to_string(from).unwrap_or_default();
+    let prepared = match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(mut schema) => {
+            if crd {
+                strict::strictify(&mut schema);
+            }
+            serde_json::to_string(&strict::without_descriptions(&schema)).unwrap_or(text)
+        }
+        Err(_) => text,
+    };
+    if let Some(parent) = to.parent()
+        && let Err(error) = std::fs::create_dir_all(parent)
+    {
+        println!("cargo:warning=cannot create {}: {error}", parent.display());
+    }
+    write(to, &prepared);
+}
+
+/// Every `schemas/k8s/v1.<minor>/<file>.json`, prepared into `out` (same layout).
+fn prepare_k8s(root: &Path, out: &Path) {
+    println!("cargo:rerun-if-changed={}", root.display());
+    println!("cargo:rerun-if-changed=src/validate/strict.rs");
+    for version in entries(root) {
+        println!("cargo:rerun-if-changed={}", version.path().display());
+        for file in entries(&version.path()) {
+            let name = file.file_name();
+            if Path::new(&name).extension().is_some_and(|ext| ext == "json") {
+                prepare(&file.path(), &out.join(version.file_name()).join(&name), false);
+            }
+        }
+    }
+}
+
+/// `const CRDS: &[(apiVersion, lower-case kind, schema text)]`, the texts prepared into `out`.
+fn crds(root: &Path, out: &Path) -> String {
     println!("cargo:rerun-if-changed={}", root.display());
     let mut rows = Vec::new();
     for group in entries(root) {
@@ -41,10 +86,12 @@ fn crds(root: &Path) -> String {
             let Some((kind, version)) = name.strip_suffix(".json").and_then(|stem| stem.rsplit_once('_')) else {
                 continue;
             };
+            let prepared = out.join(group.file_name()).join(&name);
+            prepare(&file.path(), &prepared, true);
             rows.push((
                 format!("{}/{version}", group.file_name().to_string_lossy()),
                 kind.to_owned(),
-                absolute(&file.path()),
+                absolute(&prepared),
             ));
         }
     }

@@ -12,6 +12,8 @@
 pub mod errors;
 mod formats;
 mod schemas;
+#[cfg(test)]
+mod strict;
 
 pub use schemas::crd_kinds as bundled_custom_resources;
 
@@ -112,7 +114,7 @@ fn text(errors: &mut Vec<ValidateError>, artifact: &Artifact, format: Format, te
         }
     };
     let Some((name, text)) = formats::schema(format) else { return };
-    let schema = Schema { key: format!("formats/{name}"), name: name.to_owned(), text, crd: false };
+    let schema = Schema { key: format!("formats/{name}"), name: name.to_owned(), text };
     check(errors, artifact, &value, format.name(), &schema);
 }
 
@@ -149,7 +151,6 @@ struct Schema {
     key: String,
     name: String,
     text: &'static str,
-    crd: bool,
 }
 
 impl Schema {
@@ -163,16 +164,10 @@ impl Schema {
                 key: format!("k8s/v1.{minor}/{file}"),
                 name: format!("Kubernetes {kubernetes_version}"),
                 text,
-                crd: false,
             });
         }
         let text = schemas::crd(api_version, kind)?;
-        Some(Self {
-            key: format!("crds/{api_version}/{kind}"),
-            name: format!("`{api_version}` `{kind}` CRD"),
-            text,
-            crd: true,
-        })
+        Some(Self { key: format!("crds/{api_version}/{kind}"), name: format!("`{api_version}` `{kind}` CRD"), text })
     }
 }
 
@@ -185,36 +180,11 @@ fn cached_validator(schema: &Schema) -> Result<Arc<Validator>, String> {
     if let Some(validator) = cache.get(&schema.key) {
         return Ok(Arc::clone(validator));
     }
-    let mut value: Value = serde_json::from_str(schema.text).map_err(|error| error.to_string())?;
-    if schema.crd {
-        strictify(&mut value);
-    }
+    // CRD schemas are already closed (`build.rs`, `strict::strictify`).
+    let value: Value = serde_json::from_str(schema.text).map_err(|error| error.to_string())?;
     let validator = Arc::new(jsonschema::validator_for(&value).map_err(|error| error.to_string())?);
     cache.insert(schema.key.clone(), Arc::clone(&validator));
     Ok(validator)
-}
-
-/// Close every object schema that lists its properties, as `kubectl --validate=strict`
-/// rejects unknown fields (the built-in schemas are already strict; CRD schemas are not).
-/// Branches of `anyOf`/`oneOf`/`allOf`/`not` stay open: closing them would reject valid
-/// objects that match another branch.
-fn strictify(schema: &mut Value) {
-    let Some(map) = schema.as_object_mut() else {
-        return;
-    };
-    let open = map.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true))
-        || map.get("x-kubernetes-embedded-resource") == Some(&Value::Bool(true));
-    if map.contains_key("properties") && !map.contains_key("additionalProperties") && !open {
-        map.insert("additionalProperties".to_owned(), Value::Bool(false));
-    }
-    if let Some(Value::Object(properties)) = map.get_mut("properties") {
-        properties.values_mut().for_each(strictify);
-    }
-    for key in ["items", "additionalProperties"] {
-        if let Some(child) = map.get_mut(key) {
-            strictify(child);
-        }
-    }
 }
 
 /// A JSON pointer (`/spec/containers/0/name`) as a JSON path (`$.spec.containers[0].name`);

@@ -1,6 +1,8 @@
 //! The bundled schemas, embedded with `include_str!`: the Kubernetes built-in kinds Berth
 //! emits for every supported version (`schemas/k8s/v1.<minor>/`) and the custom resources
-//! it emits (`schemas/crds/`). Sources and checksums: `schemas/README.md`.
+//! it emits (`schemas/crds/`). Sources and checksums: `schemas/README.md`. What is embedded
+//! is each file as `build.rs` prepared it: CRDs closed ([`super::strict::strictify`]),
+//! descriptions dropped, compact.
 
 /// The schema file of a built-in kind, as kubeconform names it:
 /// `<kind>[-<first label of the group>]-<version>`; `None` for a kind that is not built in.
@@ -18,12 +20,12 @@ pub fn k8s_file(api_version: &str, kind: &str) -> Option<String> {
 }
 
 /// One function per Kubernetes version: `file` to the embedded text of
-/// `schemas/k8s/v1.<minor>/<file>.json`.
+/// `schemas/k8s/v1.<minor>/<file>.json` (prepared by `build.rs`).
 macro_rules! k8s_version {
     ($name:ident, $minor:literal, [$($file:literal),*]) => {
         fn $name(file: &str) -> Option<&'static str> {
             match file {
-                $($file => Some(include_str!(concat!("../../../schemas/k8s/v1.", $minor, "/", $file, ".json"))),)*
+                $($file => Some(include_str!(concat!(env!("OUT_DIR"), "/schemas/k8s/v1.", $minor, "/", $file, ".json"))),)*
                 _ => None,
             }
         }

@@ -201,3 +201,46 @@ fn text_artifacts_are_checked_by_their_format() {
         "{found:#?}"
     );
 }
+
+/// The build-time rewriting drops only `description` annotations: a property called
+/// `description`, data values and `not` branches (printed by their error) stay whole, and
+/// every other key keeps its place (errors are reported in keyword order).
+#[test]
+fn prepared_schemas_drop_only_descriptions() {
+    let schema = json!({
+        "description": "a thing",
+        "type": "object",
+        "properties": {
+            "description": {"description": "the field called description", "type": "string"},
+            "mode": {"enum": [{"description": "data"}], "default": {"description": "data"}},
+            "ref": {"not": {"description": "kept", "required": ["x"]}, "items": [{"description": "y", "type": "string"}]}
+        },
+        "additionalProperties": false
+    });
+    let expected = json!({
+        "type": "object",
+        "properties": {
+            "description": {"type": "string"},
+            "mode": {"enum": [{"description": "data"}], "default": {"description": "data"}},
+            "ref": {"not": {"description": "kept", "required": ["x"]}, "items": [{"type": "string"}]}
+        },
+        "additionalProperties": false
+    });
+    let prepared = super::strict::without_descriptions(&schema);
+    assert_eq!(prepared, expected);
+    let keys: Vec<&String> = prepared.as_object().map(|map| map.keys().collect()).unwrap_or_default();
+    assert_eq!(keys, ["type", "properties", "additionalProperties"]);
+}
+
+/// CRD schemas are embedded closed: an unknown field is an error.
+#[test]
+fn embedded_crd_schemas_are_strict() {
+    let strict_everywhere = super::schemas::crd_kinds().all(|(api_version, kind)| {
+        let text = super::schemas::crd(api_version, kind).unwrap_or_default();
+        let mut schema: Value = serde_json::from_str(text).unwrap_or_default();
+        let before = schema.clone();
+        super::strict::strictify(&mut schema);
+        schema == before && !text.contains("\"description\":\"")
+    });
+    assert!(strict_everywhere, "a CRD schema is embedded unprepared (compiler/build.rs)");
+}
