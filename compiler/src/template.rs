@@ -63,14 +63,21 @@ fn render_bracket(source: &str, context: &serde_json::Value) -> Result<String, S
 }
 
 /// The `[= expr =]`, `[% block %]`, `[# comment #]` syntax of whole-file templates:
-/// Helm's and CI systems' `{{ }}` stay plain text.
+/// Helm's and CI systems' `{{ }}` stay plain text. Built once per process (building
+/// compiles the delimiters' matcher, which cost more than a small template's render);
+/// clones share it.
 pub fn bracket_syntax() -> Result<SyntaxConfig, String> {
-    SyntaxConfig::builder()
-        .block_delimiters("[%", "%]")
-        .variable_delimiters("[=", "=]")
-        .comment_delimiters("[#", "#]")
-        .build()
-        .map_err(|error| describe(&error))
+    static SYNTAX: OnceLock<Result<SyntaxConfig, String>> = OnceLock::new();
+    SYNTAX
+        .get_or_init(|| {
+            SyntaxConfig::builder()
+                .block_delimiters("[%", "%]")
+                .variable_delimiters("[=", "=]")
+                .comment_delimiters("[#", "#]")
+                .build()
+                .map_err(|error| describe(&error))
+        })
+        .clone()
 }
 
 /// An environment for whole-file templates in the [`bracket_syntax`], values printed as
