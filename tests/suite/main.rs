@@ -11,6 +11,7 @@ mod helm;
 mod hostile;
 mod kustomize;
 mod library;
+mod lsp_incremental;
 mod lsp_prefixes;
 mod monitoring;
 mod netpol;

@@ -28,15 +28,32 @@ pub struct Analysis {
     pub findings: Vec<Finding>,
 }
 
-/// Check `text` (the document `uri`) with the user library files `libraries`.
+/// Check `text` (the document `uri`) with the user library files `libraries`, as the
+/// server does after each edit: with [`Options::again`], so the stages reuse what the
+/// previous check of this process kept.
 pub fn analyse(uri: &Url, text: &str, libraries: &[SourceFile], today: &str) -> Analysis {
+    check(uri, text, libraries, today, true)
+}
+
+/// [`analyse`] from scratch, reusing nothing a previous check kept: what `berth check`
+/// computes. The test of the incremental path compares the two after every edit.
+pub fn analyse_afresh(uri: &Url, text: &str, libraries: &[SourceFile], today: &str) -> Analysis {
+    check(uri, text, libraries, today, false)
+}
+
+fn check(uri: &Url, text: &str, libraries: &[SourceFile], today: &str, again: bool) -> Analysis {
     let name = uri.to_file_path().map_or_else(|()| uri.to_string(), |path| path.display().to_string());
     // Files next to the spec (`init-sql-file`) are read from disk, as `berth check` does.
     let files = uri.to_file_path().map(|path| crate::output::safe::spec_files(&path)).unwrap_or_default();
     let inputs =
         Inputs { spec: SourceFile { name: name.clone(), text: text.to_owned() }, libraries: libraries.to_vec(), files };
-    let options = Options { today: today.to_owned(), again: true, ..Options::default() };
+    let options = Options { today: today.to_owned(), again, ..Options::default() };
     let compilation = driver::compile(&inputs, &options);
+    from_compilation(uri, &name, compilation)
+}
+
+/// The LSP view of one compilation of the document `uri`, whose source is named `name`.
+fn from_compilation(uri: &Url, name: &str, compilation: driver::Compilation) -> Analysis {
     let sources = &compilation.sources;
     let spec_file: Option<FileId> = sources.iter().filter(|(_, f)| f.name == name).map(|(id, _)| id).last();
     let mut analysis = Analysis::default();

@@ -80,3 +80,16 @@ pub enum ValidateError {
         span: Span,
     },
 }
+
+impl ValidateError {
+    /// The same error labelled at `span` (the origin of an equal object elsewhere in the spec).
+    pub fn at(self, span: Span) -> Self {
+        match self {
+            Self::SchemaMismatch { kind, path, schema, field, reason, .. } => {
+                Self::SchemaMismatch { kind, path, schema, field, reason, span }
+            }
+            Self::BrokenSchema { kind, schema, reason, .. } => Self::BrokenSchema { kind, schema, reason, span },
+            Self::Unparsable { format, path, reason, .. } => Self::Unparsable { format, path, reason, span },
+        }
+    }
+}

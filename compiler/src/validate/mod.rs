@@ -17,7 +17,7 @@ mod strict;
 
 pub use schemas::crd_kinds as bundled_custom_resources;
 
-use crate::diag::{Diagnostics, Span};
+use crate::diag::Diagnostics;
 use crate::emit::{Artifact, ArtifactTree, Body, Format};
 use errors::ValidateError;
 use jsonschema::Validator;
@@ -40,18 +40,19 @@ pub fn objects(diags: &mut Diagnostics, tree: &ArtifactTree, kubernetes_version:
     }
 }
 
-/// What one validation left for the next: per artifact path, the artifact's origin and
-/// body and the errors they gave, for one Kubernetes version.
+/// What one validation left for the next: per artifact path, the artifact's body and the
+/// errors it gave, for one Kubernetes version.
 #[derive(Default)]
 struct Memo {
     kubernetes_version: String,
-    artifacts: BTreeMap<String, (Span, Body, Vec<ValidateError>)>,
+    artifacts: BTreeMap<String, (Body, Vec<ValidateError>)>,
 }
 
 /// [`objects`] for a process that validates one estate again and again (the language
-/// server, after each keystroke): an artifact whose origin and body equal the previous
-/// call's artifact at the same path gets that call's errors back without validating again
-/// (the schemas are fixed, so the errors are the same); every other one is validated. The
+/// server, after each keystroke): an artifact whose body equals the previous call's
+/// artifact at the same path gets that call's errors back without validating again (the
+/// schemas are fixed, so the errors are the same), labelled at its own origin: an edit
+/// before the entity moves its span, not its object. Every other one is validated. The
 /// process keeps one tree's worth of bodies, so a one-shot `berth check` uses [`objects`].
 pub fn objects_again(diags: &mut Diagnostics, tree: &ArtifactTree, kubernetes_version: &str) {
     static LAST: OnceLock<Mutex<Memo>> = OnceLock::new();
@@ -62,18 +63,16 @@ pub fn objects_again(diags: &mut Diagnostics, tree: &ArtifactTree, kubernetes_ve
     }
     let mut next = Memo { kubernetes_version: kubernetes_version.to_owned(), artifacts: BTreeMap::new() };
     for artifact in tree.values() {
-        let reused = previous
-            .artifacts
-            .remove(&artifact.path)
-            .filter(|(origin, body, _)| *origin == artifact.origin && *body == artifact.body);
+        // Every error of an artifact is labelled at its origin; the rest is path and body.
+        let reused = previous.artifacts.remove(&artifact.path).filter(|(body, _)| *body == artifact.body);
         let (body, errors) = match reused {
-            Some((_, body, errors)) => (body, errors),
+            Some((body, errors)) => (body, errors.into_iter().map(|error| error.at(artifact.origin)).collect()),
             None => (artifact.body.clone(), artifact_errors(artifact, kubernetes_version)),
         };
         for error in &errors {
             diags.at(artifact.origin, error.clone());
         }
-        next.artifacts.insert(artifact.path.clone(), (artifact.origin, body, errors));
+        next.artifacts.insert(artifact.path.clone(), (body, errors));
     }
     *last.lock().unwrap_or_else(PoisonError::into_inner) = next;
 }

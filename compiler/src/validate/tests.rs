@@ -1,6 +1,6 @@
 //! Unit tests: broken objects produce the bug-report diagnostic; unknown kinds are skipped.
 
-use super::{json_path, objects};
+use super::{json_path, objects, objects_again};
 use crate::diag::{Diagnostics, FileId, Span};
 use crate::emit::{Artifact, ArtifactTree, Body, Format, Scope};
 use serde_json::{Value, json};
@@ -243,4 +243,23 @@ fn embedded_crd_schemas_are_strict() {
         schema == before && !text.contains("\"description\":\"")
     });
     assert!(strict_everywhere, "a CRD schema is embedded unprepared (compiler/build.rs)");
+}
+
+/// The language server's re-validation reuses an unchanged object's errors, labelled where
+/// its entity now is: an edit before it moves the span, not the object.
+#[test]
+fn revalidation_labels_reused_errors_at_the_moved_origin() {
+    let mut broken = deployment();
+    broken["spec"]["replica"] = json!(3);
+    let mut diags = Diagnostics::default();
+    objects_again(&mut diags, &tree(std::slice::from_ref(&broken)), "1.33");
+    let mut moved = tree(&[broken]);
+    for artifact in moved.values_mut() {
+        artifact.origin.offset += 1;
+    }
+    let (mut again, mut afresh) = (Diagnostics::default(), Diagnostics::default());
+    objects_again(&mut again, &moved, "1.33");
+    objects(&mut afresh, &moved, "1.33");
+    assert_eq!(messages(&again), messages(&afresh));
+    assert!(messages(&again).iter().all(|message| message.contains("[11+7]")), "{:#?}", messages(&again));
 }

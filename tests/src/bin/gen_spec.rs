@@ -15,13 +15,13 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 /// Parsed command-line options.
-struct Options {
+pub(crate) struct Options {
     /// Number of workloads (services and workers) in the whole spec.
-    services: usize,
+    pub(crate) services: usize,
     /// Number of domains the workloads are spread over.
-    domains: usize,
+    pub(crate) domains: usize,
     /// PRNG seed; any non-zero value.
-    seed: u64,
+    pub(crate) seed: u64,
 }
 
 /// A tiny deterministic PRNG (xorshift64*), enough to vary the shape of the spec.
@@ -95,7 +95,7 @@ fn domain_name(index: usize) -> String {
     format!("dom-{index:03}")
 }
 
-fn generate(options: &Options) -> String {
+pub(crate) fn generate(options: &Options) -> String {
     let mut rng = Rng(options.seed);
     let mut out = String::new();
     let n_services = options.services;
