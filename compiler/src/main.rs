@@ -486,7 +486,7 @@ fn write_single(path: &Path, text: &str) -> Result<(), write::WriteError> {
             .map_err(|source| write::WriteError::Io { action: "resolve", path: path.display().to_string(), source })?,
         _ => path.to_path_buf(),
     };
-    berth::output::state::replace_file(&target, text.as_bytes())
+    berth::output::state::replace_file(&target, text.as_bytes()).map(drop)
 }
 
 fn human_format(color: Color) -> ReportFormat {

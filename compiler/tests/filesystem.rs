@@ -321,8 +321,14 @@ fn reference(dir: &Path) -> Vec<(String, Vec<u8>)> {
     contents(&out)
 }
 
+/// Every file under `root` with its bytes, except the stamp record (`.berth/stamps`: the
+/// files' modification times, a local cache that differs between any two builds).
 fn contents(root: &Path) -> Vec<(String, Vec<u8>)> {
-    files(root).into_iter().map(|f| (f.clone(), fs::read(root.join(&f)).unwrap())).collect()
+    files(root)
+        .into_iter()
+        .filter(|f| f != ".berth/stamps")
+        .map(|f| (f.clone(), fs::read(root.join(&f)).unwrap()))
+        .collect()
 }
 
 /// A second revision of the hello spec: one service renamed (files added and removed).

@@ -10,6 +10,7 @@ pub mod report;
 pub mod review;
 pub mod risk;
 pub mod safe;
+pub mod stamps;
 pub mod state;
 pub mod write;
 pub mod yaml;

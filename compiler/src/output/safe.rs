@@ -9,7 +9,7 @@
 
 use crate::output::write::WriteError;
 use crate::resolve::SpecFiles;
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::{Component, Path, PathBuf};
@@ -84,6 +84,79 @@ impl CheckedDirs {
     }
 }
 
+/// The folders a tree of files needs under a root, each inspected once: every folder
+/// that exists is checked to be a real folder (not a link), and nothing below a missing
+/// folder is inspected (it is missing too). Made before anything is written.
+#[derive(Debug, Default)]
+pub struct Folders<'a> {
+    missing: BTreeSet<&'a str>,
+}
+
+impl<'a> Folders<'a> {
+    /// Check the folders of `relatives` (plain paths, see [`is_plain`]) under `root`.
+    pub fn check(root: &Path, relatives: impl IntoIterator<Item = &'a str>) -> Result<Folders<'a>, WriteError> {
+        let mut all = BTreeSet::new();
+        for relative in relatives {
+            all.extend(relative.match_indices('/').map(|(at, _)| &relative[..at]));
+        }
+        // A parent is a prefix of its children, so it comes first.
+        let mut missing = BTreeSet::new();
+        for folder in all {
+            if parent(folder).is_some_and(|parent| missing.contains(parent)) {
+                missing.insert(folder);
+                continue;
+            }
+            let path = root.join(folder);
+            match fs::symlink_metadata(&path) {
+                Ok(meta) if meta.file_type().is_symlink() => {
+                    return Err(WriteError::Symlink(path.display().to_string()));
+                }
+                Ok(meta) if !meta.is_dir() => return Err(WriteError::NotAFile(path.display().to_string())),
+                Ok(_) => {}
+                Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                    missing.insert(folder);
+                }
+                Err(source) => {
+                    return Err(WriteError::Io { action: "inspect", path: path.display().to_string(), source });
+                }
+            }
+        }
+        Ok(Folders { missing })
+    }
+
+    /// Whether the folder holding `relative` is missing (so `relative` is too).
+    pub fn parent_missing(&self, relative: &str) -> bool {
+        parent(relative).is_some_and(|parent| self.missing.contains(parent))
+    }
+
+    /// Create the missing folders, parents first, each with one `mkdir`; one that
+    /// appeared since the check must be a real folder.
+    pub fn create(&self, root: &Path) -> Result<(), WriteError> {
+        for folder in &self.missing {
+            let path = root.join(folder);
+            match fs::create_dir(&path) {
+                Ok(()) => {}
+                Err(error) if error.kind() == io::ErrorKind::AlreadyExists => match fs::symlink_metadata(&path) {
+                    Ok(meta) if meta.file_type().is_symlink() => {
+                        return Err(WriteError::Symlink(path.display().to_string()));
+                    }
+                    Ok(meta) if meta.is_dir() => {}
+                    _ => return Err(WriteError::NotAFile(path.display().to_string())),
+                },
+                Err(source) => {
+                    return Err(WriteError::Io { action: "create", path: path.display().to_string(), source });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The folder part of a relative path, if it has one.
+fn parent(relative: &str) -> Option<&str> {
+    relative.rfind('/').map(|at| &relative[..at])
+}
+
 fn display(root: &Path, parts: &[&str]) -> String {
     root.join(parts.join("/")).display().to_string()
 }
@@ -113,6 +186,11 @@ pub fn open_nofollow(path: &Path) -> Result<Option<File>, WriteError> {
 
 /// Read at most `limit` bytes of an open file; `Err` names `path` when it holds more.
 pub fn read_bounded(file: File, path: &Path, limit: u64) -> Result<Vec<u8>, WriteError> {
+    read_bounded_meta(file, path, limit).map(|(bytes, _)| bytes)
+}
+
+/// [`read_bounded`], with the file's metadata (taken from the open file, before reading).
+pub fn read_bounded_meta(file: File, path: &Path, limit: u64) -> Result<(Vec<u8>, fs::Metadata), WriteError> {
     let meta = file.metadata().map_err(|source| WriteError::Io {
         action: "inspect",
         path: path.display().to_string(),
@@ -133,7 +211,7 @@ pub fn read_bounded(file: File, path: &Path, limit: u64) -> Result<Vec<u8>, Writ
     if bytes.len() as u64 > limit {
         return Err(WriteError::TooLarge { path: path.display().to_string(), limit });
     }
-    Ok(bytes)
+    Ok((bytes, meta))
 }
 
 /// The bytes of `path` (already joined safely), or `None` when it does not exist.

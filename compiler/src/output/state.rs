@@ -48,12 +48,20 @@ pub fn read_manifest(root: &Path) -> Result<Manifest, WriteError> {
     let Some(dir) = state_dir(root)? else {
         return Ok(Manifest::new());
     };
+    Ok(read_manifest_in(&dir)?.0)
+}
+
+/// The manifest in `dir` (the `.berth` folder, already checked), with its bytes (`None`:
+/// there is none).
+pub fn read_manifest_in(dir: &Path) -> Result<(Manifest, Option<Vec<u8>>), WriteError> {
     let path = dir.join(MANIFEST);
     let Some(file) = safe::open_nofollow(&path)? else {
-        return Ok(Manifest::new());
+        return Ok((Manifest::new(), None));
     };
     let bytes = safe::read_bounded(file, &path, MAX_MANIFEST_BYTES)?;
-    parse_manifest(&bytes).map_err(|reason| WriteError::BadManifest { path: path.display().to_string(), reason })
+    let manifest = parse_manifest(&bytes)
+        .map_err(|reason| WriteError::BadManifest { path: path.display().to_string(), reason })?;
+    Ok((manifest, Some(bytes)))
 }
 
 /// Parse and validate a manifest's bytes.
@@ -160,7 +168,7 @@ fn check_entry(path: &str) -> Result<(), String> {
 
 /// Write the journal (before any output file is touched).
 pub fn write_journal(dir: &Path, journal: &Journal) -> Result<(), WriteError> {
-    replace_file(&dir.join(JOURNAL), journal.text().as_bytes())
+    replace_file(&dir.join(JOURNAL), journal.text().as_bytes()).map(drop)
 }
 
 /// Remove the journal (after the manifest is written).
@@ -176,8 +184,9 @@ pub fn remove_journal(dir: &Path) -> Result<(), WriteError> {
 /// Write `bytes` to `path` through a sibling temporary file and a rename, so readers and
 /// a later run see the old or the new file, never a part. The temporary file is created
 /// like any new file (mode 0666 less the umask) and never through a link; the replaced
-/// file's permissions are kept.
-pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+/// file's permissions are kept. Returns the new file's metadata (taken before the rename,
+/// which keeps its size and modification time).
+pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<std::fs::Metadata, WriteError> {
     use std::io::Write as _;
     let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
     let temp = path.with_file_name(format!(".{name}.berth-tmp"));
@@ -192,8 +201,10 @@ pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     if let Some(meta) = existing {
         file.set_permissions(meta.permissions()).map_err(err("set permissions of", &temp))?;
     }
+    let written = file.metadata().map_err(err("inspect", &temp))?;
     drop(file);
-    std::fs::rename(&temp, path).map_err(err("replace", path))
+    std::fs::rename(&temp, path).map_err(err("replace", path))?;
+    Ok(written)
 }
 
 /// Holds the output root's lock until dropped.
