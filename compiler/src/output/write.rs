@@ -17,6 +17,9 @@
 //!   environments or targets are kept, in the folder and in the manifest.
 //! - Checking and writing are spread over the available cores; the result does not
 //!   depend on the thread count.
+//! - Each folder is checked (and, when missing, created) once; a file under a missing
+//!   folder is not probed. A file that exists is read back only when the stamp record
+//!   ([`stamps`]) does not prove it is what the manifest says (hash, size and mtime).
 
 use crate::output::fault;
 use crate::output::safe::{self, CheckedDirs, Folders};
