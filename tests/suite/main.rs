@@ -15,6 +15,7 @@ mod lsp_incremental;
 mod lsp_prefixes;
 mod monitoring;
 mod netpol;
+mod parse_split;
 mod pipelines;
 mod policy;
 mod reachability;

@@ -3,21 +3,25 @@
 //! In: a [`SourceFile`](crate::diag::SourceFile). Out: [`Parsed`]. Also [`format`].
 //!
 //! The text first goes through a linear pre-scan (size, brace depth, slashdash nesting,
-//! bidi / invisible / NUL characters), then through `kdl::KdlDocument::parse_v2` on a
-//! thread with a large stack and a watchdog's time budget, because kdl 6.7.1 can overflow its
-//! stack or take exponential time on small hostile inputs. This module knows KDL, not
-//! Berth: node names are `model`'s business.
+//! bidi / invisible / NUL characters, top-level node boundaries), then through
+//! `kdl::KdlDocument::parse_v2` on threads with a large stack and a watchdog's time budget
+//! (`guard`), because kdl 6.7.1 can overflow its stack or take exponential time on small
+//! hostile inputs. A large text is parsed in parts, one per processor, and put back
+//! together into exactly kdl-rs's document of the whole (`split`). This module knows KDL,
+//! not Berth: node names are `model`'s business.
 
 mod errors;
 mod fmt;
+mod guard;
 mod scan;
+mod split;
 
 pub use errors::{FormatError, SyntaxError};
+pub use guard::Split;
 pub use scan::Limits;
 
 use crate::diag::{Diagnostics, FileId, SourceFile, Span};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use guard::Guarded;
 
 /// A parsed KDL document with the file it came from.
 #[derive(Debug, Clone)]
@@ -59,11 +63,23 @@ pub fn parse_with_limits(
     source: &SourceFile,
     limits: &Limits,
 ) -> Option<Parsed> {
+    parse_split(diags, file, source, limits, Split::default())
+}
+
+/// [`parse_with_limits`] with the parallel parse's settings explicit (tests: the same
+/// document and diagnostics with every [`Split`]).
+pub fn parse_split(
+    diags: &mut Diagnostics,
+    file: FileId,
+    source: &SourceFile,
+    limits: &Limits,
+    split: Split,
+) -> Option<Parsed> {
     let scan = scan::scan(diags, file, &source.text, limits);
     if scan.blocked {
         return None;
     }
-    let mut document = match parse_guarded(&source.text, limits.timeout_seconds) {
+    let mut document = match guard::parse(&source.text, &scan.boundaries, split, limits.timeout_seconds) {
         Guarded::Parsed(document) => document,
         Guarded::Invalid(error) => {
             push_kdl_error(diags, file, &error);
@@ -84,6 +100,15 @@ pub fn parse_with_limits(
     check_duplicate_properties(diags, file, &document);
     check_escaped_characters(diags, file, &document);
     Some(Parsed { file, document })
+}
+
+/// Where the parser may cut `text` into parts parsed on their own threads: the offset after
+/// each `\n` between top-level nodes (none when the pre-scan refuses the text). Tests use it
+/// to make sure the parts are exercised.
+pub fn top_level_boundaries(text: &str) -> Vec<usize> {
+    let mut diags = Diagnostics::default();
+    let scan = scan::scan(&mut diags, FileId::default(), text, &Limits::default());
+    if scan.blocked { Vec::new() } else { scan.boundaries }
 }
 
 /// Format KDL text: parse it as KDL v2 and auto-format it, keeping comments.
@@ -162,69 +187,6 @@ fn normalise_newlines(text: &str) -> String {
         }
     }
     out
-}
-
-enum Guarded {
-    Parsed(kdl::KdlDocument),
-    Invalid(kdl::KdlError),
-    TimedOut,
-    Crashed,
-}
-
-/// Run `parse_v2` on its own thread with a large stack and a time budget. On timeout the
-/// thread is left running detached: Rust cannot stop it, and the process ends soon anyway.
-///
-/// The budget is the parser thread's processor time where the platform reports it
-/// (Linux's `/proc`), so a large spec on a busy machine (an editor, a CI runner building
-/// in parallel) is not refused for waiting its turn; wall-clock time caps it at ten times
-/// the budget, and is the budget where there is no `/proc`.
-fn parse_guarded(text: &str, timeout_seconds: u64) -> Guarded {
-    let (sender, receiver) = mpsc::channel();
-    let (stat_sender, stat_receiver) = mpsc::channel();
-    let owned = text.to_owned();
-    let started = Instant::now();
-    let spawned =
-        std::thread::Builder::new().name("kdl-parse".into()).stack_size(PARSER_STACK_BYTES).spawn(move || {
-            // Where this thread's processor time is reported, for the watchdog.
-            let _ = stat_sender.send(std::fs::read_link("/proc/thread-self").ok());
-            let result = kdl::KdlDocument::parse_v2(&owned);
-            // The receiver may be gone after a timeout; nothing to do then.
-            let _ = sender.send(result);
-        });
-    if spawned.is_err() {
-        return Guarded::Crashed;
-    }
-    let stat = stat_receiver.recv().ok().flatten().map(|task| std::path::Path::new("/proc").join(task).join("stat"));
-    let budget = timeout_seconds as f64;
-    loop {
-        match receiver.recv_timeout(WATCHDOG_TICK) {
-            Ok(Ok(document)) => return Guarded::Parsed(document),
-            Ok(Err(error)) => return Guarded::Invalid(error),
-            Err(mpsc::RecvTimeoutError::Disconnected) => return Guarded::Crashed,
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                let wall = started.elapsed().as_secs_f64();
-                let used = stat.as_deref().and_then(cpu_seconds).unwrap_or(wall);
-                if used > budget || wall > budget * 10.0 {
-                    return Guarded::TimedOut;
-                }
-            }
-        }
-    }
-}
-
-/// How often the parser's watchdog looks at the time used.
-const WATCHDOG_TICK: Duration = Duration::from_millis(50);
-
-/// Processor time (user + system) a thread has used, from its `/proc/<pid>/task/<tid>/stat`.
-fn cpu_seconds(stat: &std::path::Path) -> Option<f64> {
-    let stat = std::fs::read_to_string(stat).ok()?;
-    // Fields after the command name (which may hold spaces, so split at its closing
-    // parenthesis): state is field 3, utime field 14 and stime field 15, in clock ticks
-    // of 1/100 s (USER_HZ, fixed at 100 for /proc on every Linux architecture).
-    let fields: Vec<&str> = stat.get(stat.rfind(')')? + 1..)?.split_whitespace().collect();
-    let user: u64 = fields.get(11)?.parse().ok()?;
-    let system: u64 = fields.get(12)?.parse().ok()?;
-    Some((user + system) as f64 / 100.0)
 }
 
 /// Push each of kdl-rs's sub-diagnostics as our own error, so it gets a code, the file's

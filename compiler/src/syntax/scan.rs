@@ -61,6 +61,11 @@ pub(crate) struct Scan {
     /// The deepest brace nesting seen outside strings and comments.
     #[cfg_attr(not(test), allow(dead_code))]
     pub depth: usize,
+    /// Offsets just after a `\n` that ends a line between top-level nodes: outside
+    /// strings, comments and braces, not after a line continuation (`\`) or a slashdash
+    /// still waiting for its node. kdl-rs parses the text on either side of one as two
+    /// documents whose nodes together are the whole document's ([`super::split`]).
+    pub boundaries: Vec<usize>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -88,7 +93,7 @@ pub(crate) fn scan(diags: &mut Diagnostics, file: FileId, text: &str, limits: &L
             Span { file, offset, len },
             SyntaxError::TooLarge { limit: limits.max_bytes, span: Span { file, offset, len } },
         );
-        return Scan { blocked: true, depth: 0 };
+        return Scan { blocked: true, depth: 0, boundaries: Vec::new() };
     }
     let mut scanner = Scanner {
         diags,
@@ -109,17 +114,22 @@ pub(crate) fn scan(diags: &mut Diagnostics, file: FileId, text: &str, limits: &L
         slashdash_reported: false,
         reports: [0; 4],
         last: '\n',
+        continued: false,
+        boundaries: Vec::new(),
     };
     let mut chars = text.char_indices().peekable();
     while let Some((offset, ch)) = chars.next() {
         scanner.check_char(offset, ch);
         let skip = scanner.step(offset, ch);
+        if is_newline(ch) {
+            scanner.line_ended(offset, ch);
+        }
         for _ in 0..skip {
             chars.next();
         }
     }
     scanner.finish();
-    Scan { blocked: scanner.blocked, depth: scanner.max_depth }
+    Scan { blocked: scanner.blocked, depth: scanner.max_depth, boundaries: scanner.boundaries }
 }
 
 /// The scanner's state between characters.
@@ -148,6 +158,10 @@ struct Scanner<'a> {
     reports: [usize; 4],
     /// The previous character seen in the `Normal` state (a newline at the start).
     last: char,
+    /// A line continuation (`\`) was seen and the newline it escapes has not.
+    continued: bool,
+    /// See [`Scan::boundaries`].
+    boundaries: Vec<usize>,
 }
 
 impl Scanner<'_> {
@@ -311,7 +325,10 @@ impl Scanner<'_> {
             ';' => self.pending_slashdash = None,
             c if is_newline(c) => self.end_line(),
             // A line continuation: the node goes on after the newline.
-            '\\' => self.token_after_slashdash = false,
+            '\\' => {
+                self.token_after_slashdash = false;
+                self.continued = true;
+            }
             c if c.is_whitespace() || c == '\u{FEFF}' => {}
             c if (c.is_ascii_digit() || c == '+' || c == '-') && starts_value(self.last) => {
                 self.token_after_slashdash = true;
@@ -340,6 +357,21 @@ impl Scanner<'_> {
                 self.diags.at(span, SyntaxError::NumberTooLarge { span });
             }
         }
+    }
+
+    /// After a newline character was stepped over: note a boundary between top-level nodes.
+    /// Only a `\n` ends one (so a CRLF pair stays whole); a `\r` before it waits for it.
+    fn line_ended(&mut self, offset: usize, ch: char) {
+        if ch == '\r' && self.next_byte(offset, ch) == Some(b'\n') {
+            return;
+        }
+        if self.state != State::Normal {
+            return;
+        }
+        if ch == '\n' && !self.continued && self.braces.is_empty() && self.pending_slashdash.is_none() {
+            self.boundaries.push(offset + 1);
+        }
+        self.continued = false;
     }
 
     /// A newline outside strings and block comments ends a slashdashed node that has begun.
