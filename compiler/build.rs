@@ -21,6 +21,35 @@ fn main() {
     prepare_k8s(&workspace.join("schemas/k8s"), &out_dir.join("schemas/k8s"));
     write(&out_dir.join("crds.rs"), &crds(&workspace.join("schemas/crds"), &out_dir.join("schemas/crds")));
     write(&out_dir.join("stdlib.rs"), &stdlib(&workspace));
+    println!("cargo:rustc-env=BERTH_FRONT_END_KEY={}", front_end_key(&workspace));
+}
+
+/// A fingerprint of everything the lowered stdlib depends on: the stdlib text and the
+/// source of the front end (`diag.rs`, `syntax/`, `model/`). `stdlib-lowered.jsonl`
+/// records the key it was made with; with another key it is not used (`stdlib::lowered`).
+/// FNV-1a over paths and bytes, stable across toolchains.
+fn front_end_key(workspace: &Path) -> String {
+    let compiler = workspace.join("compiler/src");
+    let roots = [workspace.join("stdlib"), compiler.join("diag.rs"), compiler.join("syntax"), compiler.join("model")];
+    let mut files = Vec::new();
+    let mut pending: Vec<PathBuf> = roots.to_vec();
+    while let Some(path) = pending.pop() {
+        println!("cargo:rerun-if-changed={}", path.display());
+        if path.is_dir() {
+            pending.extend(entries(&path).iter().map(std::fs::DirEntry::path));
+        } else {
+            files.push(path);
+        }
+    }
+    files.sort();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for file in &files {
+        let relative = file.strip_prefix(workspace).unwrap_or(file).to_string_lossy().replace('\\', "/");
+        for byte in relative.bytes().chain([0]).chain(std::fs::read(file).unwrap_or_default()).chain([0]) {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{hash:016x}")
 }
 
 fn write(target: &Path, text: &str) {

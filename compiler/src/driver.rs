@@ -168,12 +168,18 @@ fn needed_stdlib_kinds<'s>(spec: &'s Spec, libraries: &'s [Spec]) -> Option<std:
 
 /// One stdlib file, lowered once per process: the stdlib never changes, its files always
 /// get the same ids, and a file that lowered without diagnostics lowers the same way again.
+/// It is read from the stdlib lowered at development time ([`stdlib::lowered`]) when that
+/// is this build's, parsed otherwise.
 fn stdlib_spec(diags: &mut Diagnostics, sources: &Sources, index: usize, id: FileId) -> Option<Spec> {
     static CACHE: OnceLock<Mutex<BTreeMap<usize, Spec>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Mutex::default);
     let cacheable = usize::try_from(id.0).is_ok_and(|i| i == index);
     if cacheable && let Some(spec) = cache.lock().unwrap_or_else(PoisonError::into_inner).get(&index) {
         return Some(spec.clone());
+    }
+    if cacheable && let Some(spec) = stdlib::lowered::spec(index) {
+        cache.lock().unwrap_or_else(PoisonError::into_inner).insert(index, spec.clone());
+        return Some(spec);
     }
     let mut own = Diagnostics::default();
     let spec = sources

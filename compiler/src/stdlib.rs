@@ -9,7 +9,10 @@
 //! A user library folder (`berth build --lib DIR`) is read after these files, and a later
 //! `cloud`, `backing-kind` or `defaults` with the same name replaces the stdlib one.
 //!
-//! This module holds data only: no parsing, no filesystem access at run time.
+//! This module holds data only: no filesystem access at run time. [`lowered`] holds the
+//! same files already lowered, so that a run does not parse them.
+
+pub mod lowered;
 
 /// The kind a stdlib pseudo-path defines, for `<stdlib/kinds/<kind>.kdl>` (the stdlib
 /// test checks that each kind file defines the kind its name says).

@@ -7,7 +7,7 @@ use indexmap::IndexMap;
 
 /// `defaults { ... }`: defaults for every workload, domain and target, from the stdlib (a
 /// library may override any of them).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct WorkloadDefaults {
     /// Default settings (resources, replicas, health timings).
     pub settings: WorkloadSettings,
@@ -54,7 +54,7 @@ pub struct WorkloadDefaults {
 
 /// `limit-range request-cpu="100m" request-memory="128Mi" limit-cpu="500m" limit-memory="512Mi"`:
 /// what a container created in a domain namespace without requests or limits gets.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct LimitRangeDefaults {
     /// Default CPU request.
     pub request_cpu: Option<Spanned<String>>,

@@ -5,7 +5,7 @@ use super::bounds::PortNumber;
 use crate::diag::{Span, Spanned};
 
 /// How an `expose-port` reaches the port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PortExposureType {
     /// A `LoadBalancer` Service: the cloud's (or MetalLB's) network load balancer.
@@ -26,7 +26,7 @@ impl PortExposureType {
 }
 
 /// `expose-port "edi" type="load-balancer" internal=#true { from "203.0.113.0/24" }`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PortExposure {
     /// The workload's port name.
     pub port: Spanned<String>,

@@ -3,7 +3,7 @@
 use crate::diag::{Span, Spanned};
 
 /// `files "/etc/keys" mode="0440" { secret "private.pem" key="..."; config "app.yaml" "..." }`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FileDir {
     /// Absolute directory the files appear in (read-only).
     pub path: Spanned<String>,
@@ -16,7 +16,7 @@ pub struct FileDir {
 }
 
 /// One file of a `files` directory.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FileEntry {
     /// File name within the directory.
     pub name: Spanned<String>,
@@ -25,7 +25,7 @@ pub struct FileEntry {
 }
 
 /// The content of a mounted file.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum FileSource {
     /// `secret "tls.key" key="path/in/store" property="field"`: from the secret store.
     Secret {

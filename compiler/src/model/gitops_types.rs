@@ -6,7 +6,7 @@ use crate::diag::{Span, Spanned};
 use indexmap::IndexMap;
 
 /// `gitops "argocd" repo="https://..." path="deploy" revision="main"` in `platform`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct GitopsSettings {
     /// The library `gitops-tool` that delivers the output (`argocd`).
     pub tool: Spanned<String>,
@@ -23,7 +23,7 @@ pub struct GitopsSettings {
 }
 
 /// `gitops-tool "argocd" { description; namespace; template "domain" ...; template "view" ... }`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct GitopsTool {
     /// The tool's name, as the platform's `gitops` names it.
     pub name: Spanned<String>,
@@ -38,7 +38,7 @@ pub struct GitopsTool {
 }
 
 /// What a `gitops-tool` template is rendered for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum GitopsScope {
     /// Once per domain (Argo CD: its `AppProject`).
     Domain,
@@ -47,7 +47,7 @@ pub enum GitopsScope {
 }
 
 /// `template "domain" #"""<YAML of one object>"""#`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct GitopsTemplate {
     /// What it is rendered for.
     pub scope: Spanned<GitopsScope>,
@@ -58,7 +58,7 @@ pub struct GitopsTemplate {
 /// `rollouts { rollout #"..."# }`: the templates of the progressive-delivery objects
 /// (stdlib `rollouts.kdl`), library data. A later `rollouts` replaces the templates it
 /// writes.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Rollouts {
     /// Object templates by name (`rollout`): minijinja with `[= =]` delimiters.
     pub templates: IndexMap<String, Spanned<String>>,

@@ -9,7 +9,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 /// `backing-kind "postgres" { ... }`: a backing-service kind from the stdlib or a library.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct BackingKind {
     /// Kind name; also the node name used in a domain (`postgres "orders-db"`).
     pub name: Spanned<String>,
@@ -30,7 +30,7 @@ pub struct BackingKind {
 }
 
 /// `env "PGHOST" key="host"` or `env "DATABASE_URL" value="..."` in a kind's `binding`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct BindingEnv {
     /// Environment variable name.
     pub name: Spanned<String>,
@@ -41,7 +41,7 @@ pub struct BindingEnv {
 }
 
 /// The value of a binding variable.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum BindingEnvSource {
     /// A binding key every realisation provides (`key="host"`).
     Key(Spanned<String>),
@@ -50,7 +50,7 @@ pub enum BindingEnvSource {
 }
 
 /// `in-cluster` or `managed`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RealisationMode {
     /// Run inside the target cluster (an operator or generated workload).
@@ -71,7 +71,7 @@ impl RealisationMode {
 }
 
 /// `realise "managed" cloud="eks" { ... }` in a `backing-kind`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Realisation {
     /// In-cluster or managed.
     pub mode: Spanned<RealisationMode>,
@@ -119,7 +119,7 @@ pub struct Realisation {
 /// (PodMonitor or ServiceMonitor) that scrapes the service's exporter, and the container
 /// port the exporter listens on, which the service's NetworkPolicy opens to the target's
 /// monitoring pods.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RealisationMonitor {
     /// The object template (YAML with minijinja).
     pub template: Spanned<String>,
@@ -130,7 +130,7 @@ pub struct RealisationMonitor {
 }
 
 /// `pod-size count=".." cpu=".." memory=".."` in a `realise` block (templates).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PodSize {
     /// How many pods (a template rendering to an integer).
     pub count: Spanned<String>,
@@ -143,7 +143,7 @@ pub struct PodSize {
 }
 
 /// `accepts "version" "15" "16" "17"` in a `realise` block.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Accepts {
     /// The property.
     pub property: Spanned<String>,
@@ -155,7 +155,7 @@ pub struct Accepts {
 }
 
 /// `bind "host" secret="{{ name }}-app" key="host"`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Bind {
     /// Binding key.
     pub key: Spanned<String>,
@@ -166,7 +166,7 @@ pub struct Bind {
 }
 
 /// The source of one binding key; names and values are plain-text templates.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum BindSource {
     /// A key of a Secret.
     Secret {
@@ -187,7 +187,7 @@ pub enum BindSource {
 }
 
 /// `property "version" type="string" default="16"` inside a `backing-kind`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct KindProperty {
     /// Property name.
     pub name: Spanned<String>,
@@ -204,7 +204,7 @@ pub struct KindProperty {
 }
 
 /// The form a required target param must have.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ParamFormat {
     /// The param.
     pub param: String,
@@ -219,7 +219,7 @@ pub struct ParamFormat {
 pub const IDENTIFIER_MAX: i64 = 63;
 
 /// Types a backing-kind property can declare.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum PropertyType {
     /// A string.
     String,

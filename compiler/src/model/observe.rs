@@ -7,7 +7,7 @@ use indexmap::IndexMap;
 /// `slo availability=99.9 latency="300ms" percentile=99 window="30d"`: the service level
 /// objectives of a service, over its HTTP server metrics. In an `in` block each property
 /// replaces only itself.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Slo {
     /// Percent of requests that must not fail (5xx), e.g. `99.9`.
     pub availability: Option<Spanned<f64>>,
@@ -25,7 +25,7 @@ pub struct Slo {
 
 /// `http-metrics "micrometer" path="/actuator/prometheus"`: which HTTP server metrics
 /// the app exposes (a library `metrics-convention`), with per-workload overrides.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct HttpMetrics {
     /// The convention's name.
     pub convention: Spanned<String>,
@@ -41,7 +41,7 @@ pub const METRICS_FIELDS: &[&str] = &["requests", "duration", "status-label", "e
 
 /// `metrics-convention "micrometer" { requests "..."; duration "..."; ... }`: the HTTP
 /// server metrics a framework exposes, library data.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct MetricsConvention {
     /// The name `http-metrics` refers to.
     pub name: Spanned<String>,
@@ -59,7 +59,7 @@ pub struct MetricsConvention {
 /// `monitoring { service-monitor ...; rules ...; burn-rate ... }`: the templates of the
 /// monitoring objects and the alerting method, library data. A later `monitoring` replaces
 /// the templates and facts it sets.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Monitoring {
     /// Object templates by name (`service-monitor`, `pod-monitor`, `rules`, `analysis`,
     /// `dashboard`):
@@ -79,7 +79,7 @@ pub const MONITORING_TEMPLATES: &[&str] = &["service-monitor", "pod-monitor", "r
 
 /// One multi-window burn-rate alert: fire when both windows burn the budget faster than
 /// `budget-percent` of it would be spent in `long`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct BurnRate {
     /// Long window, a Prometheus duration (`1h`).
     pub long: Spanned<String>,

@@ -7,7 +7,7 @@ use crate::diag::{Span, Spanned};
 use indexmap::IndexMap;
 
 /// `ci "github" spec="berth.kdl" output="deploy" branch="main"` in `platform`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CiSettings {
     /// CI system names (`github`, `gitlab`, `jenkins`, `tekton`, or a library one), in order.
     pub systems: Vec<Spanned<String>>,
@@ -23,7 +23,7 @@ pub struct CiSettings {
 
 /// `build-kind "maven" { image ...; test ...; build ...; cache ... }`: how source of one
 /// language is tested and packaged, the same in every CI system.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct BuildKind {
     /// Kind name, referenced by a workload's `build`.
     pub name: Spanned<String>,
@@ -46,7 +46,7 @@ pub struct BuildKind {
 }
 
 /// `cache ".m2/repository" key="pom.xml"` in a `build-kind`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct BuildCache {
     /// Folder, relative to the source folder.
     pub path: Spanned<String>,
@@ -56,7 +56,7 @@ pub struct BuildCache {
 
 /// `ci-system "github" { pin ...; tool ...; template ... }`: one CI system's pipelines
 /// as library data.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CiSystem {
     /// System name, referenced by the platform's `ci`.
     pub name: Spanned<String>,
@@ -80,7 +80,7 @@ pub struct CiSystem {
 }
 
 /// `pin "actions/checkout" "11bd7190..." version="v4.2.2"`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CiPin {
     /// What is pinned (`owner/repo`).
     pub name: Spanned<String>,
@@ -91,7 +91,7 @@ pub struct CiPin {
 }
 
 /// What one template is rendered for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum TemplateScope {
     /// Once per built workload (one with a `source`).
     Workload,
@@ -102,7 +102,7 @@ pub enum TemplateScope {
 }
 
 /// `template "workload" path=".github/workflows/[= workload.id =].yml" #"..."#`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CiTemplate {
     /// Per workload or once.
     pub scope: Spanned<TemplateScope>,
@@ -124,7 +124,7 @@ pub const CHART_TEMPLATES: &[&str] =
 
 /// `chart-template "helpers" #"..."#`: one file of the Helm charts (stdlib
 /// `charts.kdl`); a later one of the same name replaces it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ChartTemplate {
     /// Which file (one of [`CHART_TEMPLATES`]).
     pub name: Spanned<String>,
@@ -138,7 +138,7 @@ pub struct ChartTemplate {
 /// workload whose code lives in a repository other than the spec's. Its pipeline is
 /// written for that repository (`pipelines/<system>/repos/<name>/`) and records each
 /// digest in the spec's repository (docs/pipelines.md, "A workload in another repository").
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SourceRepository {
     /// The repository's URL (`https://`, `ssh://` or `git@host:path`).
     pub url: Spanned<String>,

@@ -7,7 +7,7 @@ use indexmap::IndexMap;
 
 /// `resources cpu="250m" memory="256Mi" cpu-limit="500m" memory-limit="512Mi"
 /// ephemeral-storage="1Gi" ephemeral-storage-limit="2Gi"`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Resources {
     /// CPU request.
     pub cpu: Option<Spanned<String>>,
@@ -26,7 +26,7 @@ pub struct Resources {
 }
 
 /// Pod-level settings; each layers on its own (see `resolve::layer`).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct PodSettings {
     /// `termination-grace 60`: seconds between SIGTERM and SIGKILL.
     pub termination_grace: Option<Spanned<i64>>,
@@ -45,7 +45,7 @@ pub struct PodSettings {
 }
 
 /// `toleration "key" operator="Equal" value="v" effect="NoSchedule" seconds=300`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Toleration {
     /// Taint key; `None` with `operator="Exists"` tolerates every taint.
     pub key: Option<Spanned<String>>,
@@ -62,7 +62,7 @@ pub struct Toleration {
 }
 
 /// `tmp memory=#true size="128Mi"`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Tmp {
     /// `/tmp` in memory (tmpfs, counted in the container's memory limit).
     pub memory: Option<Spanned<bool>>,

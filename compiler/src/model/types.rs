@@ -12,7 +12,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 /// A whole spec file (or the stdlib / a user library: they use the same language).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Spec {
     /// The file it was written in (diagnostics about something missing point at its start).
     pub file: crate::diag::FileId,
@@ -58,7 +58,7 @@ pub struct Spec {
 }
 
 /// `platform "name" { registry "..."; kubernetes "1.33" }`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Platform {
     /// The platform name, used in `app.kubernetes.io/part-of`.
     pub name: Spanned<String>,
@@ -86,7 +86,7 @@ pub struct Platform {
 }
 
 /// `target "name" cloud="eks" { ... }`: a concrete cluster, based on a cloud profile.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Target {
     /// Target name; a path component of the output.
     pub name: Spanned<String>,
@@ -102,7 +102,7 @@ pub struct Target {
 
 /// Facts a cloud profile provides and a target may override. All optional: resolution
 /// layers them stdlib -> profile -> target.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct ProfileFacts {
     /// DNS zone for exposed hosts, e.g. `apps.ocp.acme.internal`.
     pub dns: Option<Spanned<String>>,
@@ -190,7 +190,7 @@ pub struct ProfileFacts {
 }
 
 /// `gateway "public" namespace="gateway-system" section="https"`: a platform-owned Gateway.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct GatewayRef {
     /// Gateway name.
     pub name: Spanned<String>,
@@ -204,7 +204,7 @@ pub struct GatewayRef {
 }
 
 /// `cloud "eks" { ... }`: a cloud profile from the stdlib or a user library.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CloudProfile {
     /// Profile name referenced by `target cloud=`.
     pub name: Spanned<String>,
@@ -218,7 +218,7 @@ pub struct CloudProfile {
 
 /// `cni "cilium" { ... }`: a cluster network plugin a target's `cni` can name, from the
 /// stdlib (`stdlib/cnis/`) or a user library; what it can enforce beyond NetworkPolicy.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Cni {
     /// Name referenced by a profile's or target's `cni`.
     pub name: Spanned<String>,
@@ -233,7 +233,7 @@ pub struct Cni {
 }
 
 /// A scalar value as written (serialised as the JSON scalar itself).
-#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema, serde::Deserialize)]
 #[serde(untagged)]
 pub enum Value {
     /// A string.
@@ -247,7 +247,7 @@ pub enum Value {
 }
 
 /// `environment "prod" target="aws" { approval ...; rollout ... }`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Environment {
     /// Environment name; a path component of the output.
     pub name: Spanned<String>,
@@ -264,7 +264,7 @@ pub struct Environment {
 }
 
 /// `rollout "canary" steps="10,30,60"`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Rollout {
     /// `rolling`, `canary` or `blue-green`.
     pub strategy: Spanned<String>,
@@ -277,7 +277,7 @@ pub struct Rollout {
 }
 
 /// `domain "order" team="order-squad" { ... }`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Domain {
     /// Domain name; the namespace is `<domain>` in every environment's cluster.
     pub name: Spanned<String>,
@@ -298,7 +298,7 @@ pub struct Domain {
 }
 
 /// `quota cpu=8 memory="16Gi" pods=50`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Quota {
     /// Total CPU requests (and limits) of the namespace.
     pub cpu: Option<Spanned<String>>,
@@ -311,7 +311,7 @@ pub struct Quota {
 }
 
 /// The three workload node names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum WorkloadKind {
     /// `service`: long-running, has ports, gets a Service.
@@ -334,7 +334,7 @@ impl WorkloadKind {
 }
 
 /// A `service`, `worker` or `job` node.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Workload {
     /// Which of the three it is.
     pub kind: WorkloadKind,
@@ -360,7 +360,7 @@ pub struct Workload {
 
 /// Everything a workload may set, at the top level or in an `in` block. Lists add up
 /// across layers; scalars are replaced.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct WorkloadSettings {
     /// `image "name" tag="1.2" digest="sha256:..."`.
     pub image: Option<Image>,
@@ -431,7 +431,7 @@ pub struct WorkloadSettings {
 /// `migrate { image "flyway/flyway" tag="11.8"; args "migrate" }`: the migration step of
 /// a workload (its own image, command and args; the workload's variables, identity and
 /// network access).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Migration {
     /// The image that runs the migration (required).
     pub image: Image,
@@ -444,7 +444,7 @@ pub struct Migration {
 }
 
 /// A container image reference.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Image {
     /// Repository, bare (`order-api`: prefixed by the registry) or full (`redis`, `ghcr.io/x/y`).
     pub name: Spanned<String>,
@@ -457,7 +457,7 @@ pub struct Image {
 }
 
 /// Application protocol of a port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PortProtocol {
     /// HTTP (default).
@@ -471,7 +471,7 @@ pub enum PortProtocol {
 }
 
 /// `port "http" 8080 service-port=80 protocol="http"`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Port {
     /// Port name (IANA service name: <= 15 chars, lowercase, a letter).
     pub name: Spanned<String>,
@@ -489,7 +489,7 @@ pub struct Port {
 
 /// `egress "api.stripe.com" port=443 cidr="203.0.113.0/24"`: an endpoint outside the
 /// cluster that a workload may connect to over TCP.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Egress {
     /// Host name of the endpoint (documentation, and the FQDN for Cilium policies).
     pub host: Spanned<String>,
@@ -502,7 +502,7 @@ pub struct Egress {
 }
 
 /// `expose "/api" port="http" host="shop.example.com"`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Expose {
     /// URL path prefix.
     pub path: Spanned<String>,
@@ -519,7 +519,7 @@ pub struct Expose {
 
 /// Health check kinds: `{"check": "http", "path": "/healthz"}`, `{"check": "grpc"}`,
 /// `{"check": "tcp"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema, serde::Deserialize)]
 #[serde(tag = "check", rename_all = "lowercase")]
 pub enum HealthCheck {
     /// HTTP GET on a path.
@@ -536,7 +536,7 @@ pub enum HealthCheck {
 /// `health "/healthz"` / `health grpc=#true` / `health tcp=#true`, with `port=`,
 /// `initial-delay=`, `period=`; also `readiness`, `liveness` and `startup`, which add
 /// `timeout=`, `failure-threshold=` and `header` children.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Health {
     /// What to probe.
     pub check: Spanned<HealthCheck>,
@@ -557,7 +557,7 @@ pub struct Health {
 }
 
 /// `scale min=2 max=10 cpu-percent=70`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Scale {
     /// Minimum replicas.
     pub min: Spanned<i64>,
@@ -571,7 +571,7 @@ pub struct Scale {
 
 /// `secret "ENV_NAME" key="shop/payments/token" property="value"`: a reference into the
 /// external secret store, never a value.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SecretRef {
     /// Environment variable name in the container.
     pub env: Spanned<String>,
@@ -584,7 +584,7 @@ pub struct SecretRef {
 }
 
 /// `uses "orders-db"` / `uses "payment/payment-api" as="producer"`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Use {
     /// Domain part, when written as `domain/name`.
     pub domain: Option<String>,
@@ -606,7 +606,7 @@ pub struct Use {
 }
 
 /// `in "prod" { ... }`: per-environment overrides.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct EnvOverride {
     /// Environment name as written.
     pub env: Spanned<String>,
@@ -617,7 +617,7 @@ pub struct EnvOverride {
 }
 
 /// A backing-service declaration, `postgres "orders-db" version="16" { in "prod" managed=#true }`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct BackingService {
     /// Kind name as written (node name): resolved against the library's kinds.
     pub kind: Spanned<String>,
@@ -637,7 +637,7 @@ pub struct BackingService {
 }
 
 /// `in "prod" managed=#true` inside a backing service.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct BackingOverride {
     /// Environment name.
     pub env: Spanned<String>,
@@ -652,7 +652,7 @@ pub struct BackingOverride {
 }
 
 /// `policy "id" severity="error" { match "service" env="prod"; require "expr" message=".." }`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Policy {
     /// Policy id.
     pub id: Spanned<String>,
@@ -676,7 +676,7 @@ pub struct Policy {
 }
 
 /// `match "service" env="prod"`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PolicyMatch {
     /// Entity kind (`service`, `worker`, `job`, `backing`, `domain`, `environment`) or a
     /// Kubernetes kind (`Deployment`).
@@ -686,7 +686,7 @@ pub struct PolicyMatch {
 }
 
 /// `require "expr" message=".."` or `deny "expr" message=".."`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PolicyRule {
     /// `true` for `require`, `false` for `deny`.
     pub require: bool,
@@ -700,7 +700,7 @@ pub struct PolicyRule {
 }
 
 /// `waive "policy" on="domain/entity" reason="..." until="YYYY-MM-DD"`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Waiver {
     /// Policy id.
     pub policy: Spanned<String>,

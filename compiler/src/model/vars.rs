@@ -4,7 +4,7 @@
 use crate::diag::{Span, Spanned};
 
 /// A field of the pod that `from-pod` can put in a variable (the downward API).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum PodField {
     /// `namespace`: `metadata.namespace`.
     Namespace,
@@ -57,7 +57,7 @@ impl PodField {
 
 /// `env "SPRING_DATASOURCE_URL" "jdbc:postgresql://$(PGHOST):$(PGPORT)/$(PGDATABASE)"`
 /// inside a `uses`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct DerivedEnv {
     /// The variable the container gets.
     pub name: Spanned<String>,
@@ -67,7 +67,7 @@ pub struct DerivedEnv {
 
 /// `shared "common" { config ...; secret ... }` in a domain: config and secrets written
 /// once and given to every workload that says `include "common"`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SharedConfig {
     /// Name, unique within the domain.
     pub name: Spanned<String>,
