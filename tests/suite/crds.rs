@@ -16,6 +16,16 @@ fn schema_path(api_version: &str, kind: &str) -> Option<PathBuf> {
 /// rejects unknown fields. Branches of `anyOf`/`oneOf`/`allOf`/`not` stay open: closing
 /// them would reject valid objects that match another branch.
 fn strictify(schema: &mut Value) {
+    let metadata_was_closed = schema.pointer("/properties/metadata/additionalProperties").is_some();
+    close(schema);
+    // As compiler/src/validate/strict.rs: a CRD's `metadata` schema (mysql.oracle.com's
+    // caps `name`) does not list ObjectMeta's other fields.
+    if !metadata_was_closed && let Some(Value::Object(meta)) = schema.pointer_mut("/properties/metadata") {
+        meta.remove("additionalProperties");
+    }
+}
+
+fn close(schema: &mut Value) {
     let Some(map) = schema.as_object_mut() else {
         return;
     };
@@ -25,11 +35,11 @@ fn strictify(schema: &mut Value) {
         map.insert("additionalProperties".to_owned(), Value::Bool(false));
     }
     if let Some(Value::Object(properties)) = map.get_mut("properties") {
-        properties.values_mut().for_each(strictify);
+        properties.values_mut().for_each(close);
     }
     for key in ["items", "additionalProperties"] {
         if let Some(child) = map.get_mut(key) {
-            strictify(child);
+            close(child);
         }
     }
 }

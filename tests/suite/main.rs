@@ -14,6 +14,7 @@ mod library;
 mod lsp_incremental;
 mod lsp_prefixes;
 mod monitoring;
+mod mysql_cluster;
 mod netpol;
 mod parse_split;
 mod pipelines;

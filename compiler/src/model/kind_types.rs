@@ -77,6 +77,11 @@ pub struct Realisation {
     pub mode: Spanned<RealisationMode>,
     /// The cloud profile it is for; `None` = any.
     pub cloud: Option<Spanned<String>>,
+    /// `when="{{ props.replicas > 1 }}"`: a template that renders to `true` where this
+    /// realisation applies; the first realisation of the mode and cloud whose `when` holds
+    /// (or that has none) is chosen. `None` = always.
+    #[serde(default)]
+    pub when: Option<Spanned<String>>,
     /// Target params its templates need.
     pub requires: Vec<Spanned<String>>,
     /// The form some of those params must have (`requires "x" pattern=".." example=".."`):

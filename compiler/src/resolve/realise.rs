@@ -52,10 +52,33 @@ pub(super) fn realise(
 ) -> Option<(ResolvedRealisation, Vec<ResolvedEnv>, Option<PortNumber>)> {
     let mode = if managed { RealisationMode::Managed } else { RealisationMode::InCluster };
     let cloud = scope.profile.cloud.as_str();
-    let of_mode = || kind.realisations.iter().filter(|r| r.mode.value == mode);
-    let chosen = of_mode()
-        .find(|r| r.cloud.as_ref().is_some_and(|c| c.value == cloud))
-        .or_else(|| of_mode().find(|r| r.cloud.is_none()));
+    // A realisation's `when` sees the declaration as the kind's port would (its own port
+    // is not known before it is chosen).
+    let kind_port = kind.port.as_ref().map(|p| p.value);
+    let preview = context(cx, scope, kind, &name.value, (properties, written), kind_port);
+    let mut holds = |r: &Realisation| match &r.when {
+        None => Some(true),
+        Some(when) => {
+            let what = format!("`when` of the {} {} realisation", mode.as_str(), kind.name.value);
+            render(cx, &when.value, &preview, when.span, &what).map(|text| text.trim().eq_ignore_ascii_case("true"))
+        }
+    };
+    let mut chosen = None;
+    for for_cloud in [true, false] {
+        let candidates = kind.realisations.iter().filter(|r| {
+            r.mode.value == mode
+                && if for_cloud { r.cloud.as_ref().is_some_and(|c| c.value == cloud) } else { r.cloud.is_none() }
+        });
+        for candidate in candidates {
+            if holds(candidate)? {
+                chosen = Some(candidate);
+                break;
+            }
+        }
+        if chosen.is_some() {
+            break;
+        }
+    }
     let Some(realisation) = chosen else {
         cx.error(
             name.span,
@@ -82,7 +105,11 @@ pub(super) fn realise(
     // The port consumers connect to: the realisation's when it has its own.
     let port = realisation.port.as_ref().or(kind.port.as_ref()).map(|p| p.value);
 
-    let context = context(cx, scope, kind, &name.value, (properties, written), port);
+    let mut context = context(cx, scope, kind, &name.value, (properties, written), port);
+    if let (Json::Object(map), Some(namespace)) = (&mut context, &realisation.operator_namespace) {
+        // The operator's namespace, for the realisation's own NetworkPolicies.
+        map.insert("operator_namespace".to_owned(), to_json(&namespace.value));
+    }
     let what = |detail: &str| format!("{detail} of the {} {} realisation", mode.as_str(), kind.name.value);
     let mut pods = BTreeMap::new();
     for (label, value) in &realisation.pods {
@@ -374,6 +401,9 @@ fn context(
             "dns_port",
             "dns_cidrs",
             "managed_cidrs",
+            // An operator's pods that call the API server (a sidecar) get their own
+            // NetworkPolicy from the realisation when the generated one does not select them.
+            "api_server_cidrs",
         ],
     ));
     Json::Object(context)

@@ -136,7 +136,7 @@ pub(super) fn params(
 }
 
 /// The properties a realisation's templates read: every `props.<name>`,
-/// `props["<name>"]` and `props['<name>']` in its objects, binds and pod labels.
+/// `props["<name>"]` and `props['<name>']` in its objects, binds, pod labels and `when`.
 pub(super) fn reads(realisation: &Realisation) -> Vec<String> {
     let mut texts: Vec<&str> = realisation.objects.iter().map(|o| o.value.as_str()).collect();
     texts.extend(realisation.monitor.iter().map(|m| m.template.value.as_str()));
@@ -147,6 +147,7 @@ pub(super) fn reads(realisation: &Realisation) -> Vec<String> {
         });
     }
     texts.extend(realisation.pods.values().map(|v| v.value.as_str()));
+    texts.extend(realisation.when.iter().map(|w| w.value.as_str()));
     let mut out: Vec<String> = Vec::new();
     for text in texts {
         for (at, _) in text.match_indices("props") {
@@ -186,6 +187,7 @@ mod tests {
         let realisation = Realisation {
             mode: Spanned::new(RealisationMode::InCluster, Span { file: FileId(0), offset: 0, len: 0 }),
             cloud: None,
+            when: None,
             requires: Vec::new(),
             param_formats: Vec::new(),
             binds: vec![Bind {

@@ -8,6 +8,18 @@ use serde_json::{Map, Value};
 /// Branches of `anyOf`/`oneOf`/`allOf`/`not` stay open: closing them would reject valid
 /// objects that match another branch.
 pub fn strictify(schema: &mut Value) {
+    let metadata = "/properties/metadata/additionalProperties";
+    let metadata_was_closed = schema.pointer(metadata).is_some();
+    close(schema);
+    // A CRD's `metadata` schema constrains at most `name` (mysql.oracle.com's InnoDBCluster
+    // caps it at 40 characters); the rest of it is ObjectMeta, which the API server owns:
+    // closing it would refuse every label and namespace.
+    if !metadata_was_closed && let Some(Value::Object(meta)) = schema.pointer_mut("/properties/metadata") {
+        meta.remove("additionalProperties");
+    }
+}
+
+fn close(schema: &mut Value) {
     let Some(map) = schema.as_object_mut() else {
         return;
     };
@@ -17,11 +29,11 @@ pub fn strictify(schema: &mut Value) {
         map.insert("additionalProperties".to_owned(), Value::Bool(false));
     }
     if let Some(Value::Object(properties)) = map.get_mut("properties") {
-        properties.values_mut().for_each(strictify);
+        properties.values_mut().for_each(close);
     }
     for key in ["items", "additionalProperties"] {
         if let Some(child) = map.get_mut(key) {
-            strictify(child);
+            close(child);
         }
     }
 }

@@ -140,7 +140,7 @@ pub(super) fn binding(cx: &mut Ctx<'_>, node: &KdlNode) -> Vec<BindingEnv> {
 
 /// `realise "managed" cloud="eks" { requires ...; bind ...; pods ...; object ... }`.
 pub(super) fn realisation(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Realisation> {
-    cx.shape(node, &["cloud"], 1, "`in-cluster` or `managed`");
+    cx.shape(node, &["cloud", "when"], 1, "`in-cluster` or `managed`");
     let mode = args(node).next().and_then(|entry| cx.string(entry, "the realisation mode"));
     let mode = match mode {
         Some(mode) => {
@@ -154,9 +154,11 @@ pub(super) fn realisation(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Realisatio
         }
     };
     let cloud = cx.string_prop(node, "cloud");
+    let when = cx.string_prop(node, "when");
     let mut realisation = Realisation {
         mode,
         cloud,
+        when,
         requires: Vec::new(),
         param_formats: Vec::new(),
         binds: Vec::new(),
