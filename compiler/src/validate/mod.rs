@@ -23,6 +23,7 @@ use errors::ValidateError;
 use jsonschema::Validator;
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::hash::{BuildHasher, Hash, Hasher, RandomState};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 /// At most this many failing fields are reported per object; the first few locate the bug.
@@ -40,20 +41,25 @@ pub fn objects(diags: &mut Diagnostics, tree: &ArtifactTree, kubernetes_version:
     }
 }
 
-/// What one validation left for the next: per artifact path, the artifact's body and the
-/// errors it gave, for one Kubernetes version.
+/// What one validation left for the next: per artifact path, a digest of the artifact's
+/// body and the errors it gave, for one Kubernetes version.
 #[derive(Default)]
 struct Memo {
     kubernetes_version: String,
-    artifacts: BTreeMap<String, (Body, Vec<ValidateError>)>,
+    /// Keys of the digests, drawn once per process: no input can aim at a collision.
+    keys: Option<RandomState>,
+    artifacts: BTreeMap<String, (u64, Vec<ValidateError>)>,
 }
 
-/// [`objects`] for a process that validates one estate again and again (the language
-/// server, after each keystroke): an artifact whose body equals the previous call's
-/// artifact at the same path gets that call's errors back without validating again (the
-/// schemas are fixed, so the errors are the same), labelled at its own origin: an edit
-/// before the entity moves its span, not its object. Every other one is validated. The
-/// process keeps one tree's worth of bodies, so a one-shot `berth check` uses [`objects`].
+/// Validate every artifact as [`objects`] does, for a process that validates again and
+/// again (the language server, after each keystroke): an artifact whose body has the
+/// digest of the previous call's artifact at the same path gets that call's errors back
+/// without validating again (the schemas are fixed, so the errors are the same), labelled
+/// at its own origin: an edit before the entity moves its span, not its object. Every
+/// other one is validated. The digest is a keyed 64-bit SipHash of the body in its key
+/// order (one walk, where comparing the bodies looked each key up in the other map), so
+/// a wrong reuse has a chance of 2^-64 per artifact. The process keeps one digest per
+/// path, so a one-shot `berth check` uses [`objects`].
 pub fn objects_again(diags: &mut Diagnostics, tree: &ArtifactTree, kubernetes_version: &str) {
     static LAST: OnceLock<Mutex<Memo>> = OnceLock::new();
     let last = LAST.get_or_init(Mutex::default);
@@ -61,20 +67,75 @@ pub fn objects_again(diags: &mut Diagnostics, tree: &ArtifactTree, kubernetes_ve
     if previous.kubernetes_version != kubernetes_version {
         previous.artifacts.clear();
     }
-    let mut next = Memo { kubernetes_version: kubernetes_version.to_owned(), artifacts: BTreeMap::new() };
+    let keys = previous.keys.take().unwrap_or_default();
+    let mut next = Memo { kubernetes_version: kubernetes_version.to_owned(), keys: None, artifacts: BTreeMap::new() };
     for artifact in tree.values() {
         // Every error of an artifact is labelled at its origin; the rest is path and body.
-        let reused = previous.artifacts.remove(&artifact.path).filter(|(body, _)| *body == artifact.body);
-        let (body, errors) = match reused {
-            Some((body, errors)) => (body, errors.into_iter().map(|error| error.at(artifact.origin)).collect()),
-            None => (artifact.body.clone(), artifact_errors(artifact, kubernetes_version)),
+        let digest = body_digest(&keys, &artifact.body);
+        let reused = previous.artifacts.remove(&artifact.path).filter(|(before, _)| *before == digest);
+        let errors = match reused {
+            Some((_, errors)) => errors.into_iter().map(|error| error.at(artifact.origin)).collect(),
+            None => artifact_errors(artifact, kubernetes_version),
         };
         for error in &errors {
             diags.at(artifact.origin, error.clone());
         }
-        next.artifacts.insert(artifact.path.clone(), (body, errors));
+        next.artifacts.insert(artifact.path.clone(), (digest, errors));
     }
+    next.keys = Some(keys);
     *last.lock().unwrap_or_else(PoisonError::into_inner) = next;
+}
+
+/// The keyed digest of a body: its variant, then its text or its JSON value in order.
+fn body_digest(keys: &RandomState, body: &Body) -> u64 {
+    let mut hasher = keys.build_hasher();
+    match body {
+        Body::Object(object) => {
+            hasher.write_u8(0);
+            hash_value(&mut hasher, object);
+        }
+        Body::Text { format, text } => {
+            hasher.write_u8(1);
+            format.hash(&mut hasher);
+            text.hash(&mut hasher);
+        }
+    }
+    hasher.finish()
+}
+
+/// Feed a JSON value to `hasher`: a tag per variant, lengths before contents, so two
+/// different values never feed the same sequence.
+fn hash_value(hasher: &mut impl Hasher, value: &Value) {
+    match value {
+        Value::Null => hasher.write_u8(0),
+        Value::Bool(b) => {
+            hasher.write_u8(1);
+            b.hash(hasher);
+        }
+        Value::Number(n) => {
+            hasher.write_u8(2);
+            n.hash(hasher);
+        }
+        Value::String(s) => {
+            hasher.write_u8(3);
+            s.hash(hasher);
+        }
+        Value::Array(items) => {
+            hasher.write_u8(4);
+            hasher.write_usize(items.len());
+            for item in items {
+                hash_value(hasher, item);
+            }
+        }
+        Value::Object(map) => {
+            hasher.write_u8(5);
+            hasher.write_usize(map.len());
+            for (key, item) in map {
+                key.hash(hasher);
+                hash_value(hasher, item);
+            }
+        }
+    }
 }
 
 /// The errors of one artifact.
