@@ -263,3 +263,17 @@ fn revalidation_labels_reused_errors_at_the_moved_origin() {
     assert_eq!(messages(&again), messages(&afresh));
     assert!(messages(&again).iter().all(|message| message.contains("[11+7]")), "{:#?}", messages(&again));
 }
+
+/// A changed body at the same path is validated again, never given the previous errors:
+/// the memo compares digests of the bodies.
+#[test]
+fn revalidation_checks_a_changed_body_again() {
+    let mut broken = deployment();
+    broken["spec"]["replica"] = json!(3);
+    let fixed = deployment();
+    for (body, errors) in [(&broken, true), (&fixed, false), (&broken, true), (&broken, true)] {
+        let mut again = Diagnostics::default();
+        objects_again(&mut again, &tree(std::slice::from_ref(body)), "1.33");
+        assert_eq!(messages(&again).is_empty(), !errors, "{:#?}", messages(&again));
+    }
+}
