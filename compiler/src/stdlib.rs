@@ -114,6 +114,7 @@ mod tests {
                 + spec.backing_kinds.len()
                 + spec.build_kinds.len()
                 + spec.ci_systems.len()
+                + spec.ci_scripts.len()
                 + spec.cnis.len()
                 + spec.chart_templates.len()
                 + spec.gitops_tools.len()
@@ -163,6 +164,9 @@ mod tests {
                     system.templates.iter().any(|t| t.scope.value == crate::model::TemplateScope::Workload),
                     "{path} needs a workload template"
                 );
+            } else if stem.starts_with("stdlib/ci-scripts/") {
+                assert_eq!(spec.ci_scripts[0].name.value, name, "{path}");
+                assert!(text.contains("https://"), "{path} needs the sources of the requests it makes");
             } else if stem.starts_with("stdlib/gitops/") {
                 let tool = &spec.gitops_tools[0];
                 assert_eq!(tool.name.value, name, "{path}");

@@ -79,6 +79,19 @@ pub struct CiSystem {
     pub span: Span,
 }
 
+/// `ci-script "registry-password" #"..."#`: a shell script every CI system's templates
+/// can print (`scripts["registry-password"]`), so that what several systems run the same
+/// way (a cloud registry's token exchange) is written once.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct CiScript {
+    /// Script name, the key in the templates' `scripts`.
+    pub name: Spanned<String>,
+    /// The script text, printed as it is.
+    pub text: Spanned<String>,
+    /// The node.
+    pub span: Span,
+}
+
 /// `pin "actions/checkout" "11bd7190..." version="v4.2.2"`.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CiPin {

@@ -3,7 +3,7 @@
 use super::bounds::PortNumber;
 use super::defaults::WorkloadDefaults;
 use super::kind_types::BackingKind;
-use super::pipeline_types::{BuildKind, ChartTemplate, CiSettings, CiSystem};
+use super::pipeline_types::{BuildKind, ChartTemplate, CiScript, CiSettings, CiSystem};
 use super::pod::{PodSettings, Resources};
 use super::vars::{DerivedEnv, PodField};
 use crate::diag::{Span, Spanned};
@@ -42,6 +42,9 @@ pub struct Spec {
     /// `ci-system` nodes: a CI system's pipeline templates and action pins (stdlib
     /// `ci/*.kdl` or a user library).
     pub ci_systems: Vec<CiSystem>,
+    /// `ci-script` nodes: shell scripts every CI system's templates can print (stdlib
+    /// `ci-scripts/*.kdl` or a user library).
+    pub ci_scripts: Vec<CiScript>,
     /// `metrics-convention` nodes: HTTP metrics of frameworks (stdlib `metrics/*.kdl`).
     pub metrics_conventions: Vec<super::observe::MetricsConvention>,
     /// `monitoring` node: the monitoring objects' templates (stdlib `monitoring.kdl`).

@@ -2,8 +2,8 @@
 //! from the embedded stdlib and any user library folders (later definitions win).
 
 use crate::model::{
-    BackingKind, BuildKind, ChartTemplate, CiSystem, CloudProfile, Cni, GitopsTool, MetricsConvention, Monitoring,
-    Rollouts, Spec, WorkloadDefaults,
+    BackingKind, BuildKind, ChartTemplate, CiScript, CiSystem, CloudProfile, Cni, GitopsTool, MetricsConvention,
+    Monitoring, Rollouts, Spec, WorkloadDefaults,
 };
 use std::collections::BTreeMap;
 
@@ -22,6 +22,8 @@ pub struct Library {
     pub build_kinds: BTreeMap<String, BuildKind>,
     /// CI systems by name.
     pub ci_systems: BTreeMap<String, CiSystem>,
+    /// Shell scripts the CI systems' templates print, by name.
+    pub ci_scripts: BTreeMap<String, CiScript>,
     /// HTTP metrics conventions by name.
     pub metrics_conventions: BTreeMap<String, MetricsConvention>,
     /// The monitoring templates and alerting method, merged field by field.
@@ -36,7 +38,7 @@ pub struct Library {
 
 impl Library {
     /// Gather a library from lowered library files, in order: stdlib first, then user
-    /// folders. A later `cloud`, `cni`, `backing-kind`, `build-kind`, `ci-system`,
+    /// folders. A later `cloud`, `cni`, `backing-kind`, `build-kind`, `ci-system`, `ci-script`,
     /// `chart-template` or `gitops-tool` of the same name replaces the earlier one whole; a
     /// later `defaults` replaces only the fields it sets.
     pub fn from_specs<'a>(specs: impl IntoIterator<Item = &'a Spec>) -> Self {
@@ -56,6 +58,9 @@ impl Library {
             }
             for system in &spec.ci_systems {
                 library.ci_systems.insert(system.name.value.clone(), system.clone());
+            }
+            for script in &spec.ci_scripts {
+                library.ci_scripts.insert(script.name.value.clone(), script.clone());
             }
             for convention in &spec.metrics_conventions {
                 library.metrics_conventions.insert(convention.name.value.clone(), convention.clone());

@@ -35,6 +35,10 @@ pub struct ResolvedPipelines {
     pub branch: String,
     /// The built workloads, sorted by domain and name.
     pub workloads: Vec<BuiltWorkload>,
+    /// The library's `ci-script`s (name -> text), printed by templates as `scripts`:
+    /// library text, not a fact of the estate, so not in its JSON.
+    #[serde(skip)]
+    pub scripts: BTreeMap<String, String>,
     /// Every (environment, target) of the estate, in promotion order: pipelines are the
     /// estate's, whatever views a build selects.
     pub deployments: Vec<Deployment>,
@@ -199,6 +203,7 @@ pub(super) fn pipelines(
         output: setting(ci.and_then(|c| c.output.as_ref()), "deploy"),
         branch: setting(ci.and_then(|c| c.branch.as_ref()), "main"),
         workloads,
+        scripts: library.ci_scripts.iter().map(|(name, script)| (name.clone(), script.text.value.clone())).collect(),
         deployments: deployments(views, None),
     })
 }

@@ -36,6 +36,7 @@ pub(super) fn system_context(system: &ResolvedCiSystem, pipelines: &ResolvedPipe
         "branch": pipelines.branch,
         "pins": pins,
         "tools": system.tools,
+        "scripts": pipelines.scripts,
     })
 }
 

@@ -39,6 +39,7 @@ const TOP: &[&str] = &[
     "defaults",
     "build-kind",
     "ci-system",
+    "ci-script",
     "cni",
     "metrics-convention",
     "monitoring",
@@ -65,6 +66,7 @@ struct Seen {
     kinds: Names,
     build_kinds: Names,
     ci_systems: Names,
+    ci_scripts: Names,
     cnis: Names,
     conventions: Names,
     chart_templates: Names,
@@ -150,6 +152,13 @@ fn library_node(cx: &mut Ctx<'_>, node: &KdlNode, spec: &mut Spec, seen: &mut Se
                 && cx.unique(&mut seen.ci_systems, "CI system", &system.name, "", "rename one of them")
             {
                 spec.ci_systems.push(system);
+            }
+        }
+        "ci-script" => {
+            if let Some(script) = pipeline::ci_script(cx, node)
+                && cx.unique(&mut seen.ci_scripts, "CI script", &script.name, "", "rename one of them")
+            {
+                spec.ci_scripts.push(script);
             }
         }
         "chart-template" => {

@@ -279,6 +279,23 @@ pub(super) fn ci_system(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<CiSystem> {
     })
 }
 
+/// `ci-script "registry-password" #"""<shell>"""#`.
+pub(super) fn ci_script(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<CiScript> {
+    cx.shape(node, &[], 2, "the script name and its text");
+    cx.no_children(node);
+    let mut values = args(node).filter_map(|entry| cx.string(entry, "`ci-script`"));
+    let (name, text) = (values.next(), values.next());
+    let (Some(name), Some(text)) = (name, text) else {
+        cx.missing(
+            node,
+            "a script name and a text",
+            "write `ci-script \"<name>\" #\"\"\"<shell script>\"\"\"#`; templates print it as `scripts[\"<name>\"]`",
+        );
+        return None;
+    };
+    Some(CiScript { name, text, span: cx.span_of(node) })
+}
+
 /// `pin "actions/checkout" "<40 hex>" version="v4.2.2"`.
 fn pin(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<CiPin> {
     cx.shape(node, &["version"], 2, "what is pinned and its commit");
