@@ -12,43 +12,12 @@ fn schema_path(api_version: &str, kind: &str) -> Option<PathBuf> {
     Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../schemas/crds").join(group).join(file))
 }
 
-/// Close every object schema that lists its properties, as `kubectl --validate=strict`
-/// rejects unknown fields. Branches of `anyOf`/`oneOf`/`allOf`/`not` stay open: closing
-/// them would reject valid objects that match another branch.
-fn strictify(schema: &mut Value) {
-    let metadata_was_closed = schema.pointer("/properties/metadata/additionalProperties").is_some();
-    close(schema);
-    // As compiler/src/validate/strict.rs: a CRD's `metadata` schema (mysql.oracle.com's
-    // caps `name`) does not list ObjectMeta's other fields.
-    if !metadata_was_closed && let Some(Value::Object(meta)) = schema.pointer_mut("/properties/metadata") {
-        meta.remove("additionalProperties");
-    }
-}
-
-fn close(schema: &mut Value) {
-    let Some(map) = schema.as_object_mut() else {
-        return;
-    };
-    let open = map.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true))
-        || map.get("x-kubernetes-embedded-resource") == Some(&Value::Bool(true));
-    if map.contains_key("properties") && !map.contains_key("additionalProperties") && !open {
-        map.insert("additionalProperties".to_owned(), Value::Bool(false));
-    }
-    if let Some(Value::Object(properties)) = map.get_mut("properties") {
-        properties.values_mut().for_each(close);
-    }
-    for key in ["items", "additionalProperties"] {
-        if let Some(child) = map.get_mut(key) {
-            close(child);
-        }
-    }
-}
-
 fn validator(api_version: &str, kind: &str) -> jsonschema::Validator {
     let path = schema_path(api_version, kind).unwrap_or_default();
     let text = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
     let mut schema: Value = serde_json::from_str(&text).expect("schema is JSON");
-    strictify(&mut schema);
+    // Closed as the compiler closes the CRD schemas it embeds (`compiler/build.rs`).
+    berth::validate::strict::strictify(&mut schema);
     jsonschema::validator_for(&schema).expect("schema builds")
 }
 
