@@ -13,6 +13,7 @@ mod kustomize;
 mod library;
 mod lsp_incremental;
 mod lsp_prefixes;
+mod mongodb_replica_set;
 mod monitoring;
 mod mysql_cluster;
 mod netpol;

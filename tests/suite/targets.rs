@@ -664,13 +664,19 @@ fn in_cluster_databases_mount_their_init_files() {
     let mongo = &object(&format!("{shop}/statefulset-catalog.yaml"))["spec"]["template"]["spec"]["containers"][0];
     let database = mongo["env"].as_array().unwrap().iter().find(|e| e["name"] == "MONGO_INITDB_DATABASE").unwrap();
     assert_eq!(database["value"], "catalog");
-    // The database is the URI's path, in-cluster on both targets that write it.
+    // The database is the URI's path, in-cluster on both targets that write it (both run
+    // a replica set of three members there).
     for (env, target) in [("on-openshift", "openshift"), ("on-onprem", "onprem")] {
         let vars = storefront(&compilation, env, target)["spec"]["template"]["spec"]["containers"][0]["env"].clone();
         let uri = vars.as_array().unwrap().iter().find(|v| v["name"] == "MONGODB_URI").unwrap().clone();
+        let members: Vec<String> =
+            (0..3).map(|member| format!("catalog-{member}.catalog.shop-{env}.svc:$(MONGODB_PORT)")).collect();
         assert_eq!(
             uri["value"],
-            "mongodb://$(MONGODB_USERNAME):$(MONGODB_PASSWORD)@$(MONGODB_HOST):$(MONGODB_PORT)/catalog?authSource=admin"
+            format!(
+                "mongodb://$(MONGODB_USERNAME):$(MONGODB_PASSWORD)@{}/catalog?authSource=admin&replicaSet=catalog",
+                members.join(",")
+            )
         );
     }
     // Nothing mounted and no init database where none is written.

@@ -155,6 +155,9 @@ pub struct Accepts {
     /// The values it may have, as written (an integer property's values are its decimal
     /// spelling).
     pub values: Vec<String>,
+    /// `help="..."` (`accepts` only): why the other values do not run here and what to
+    /// write instead, instead of the list of values.
+    pub help: Option<Spanned<String>>,
     /// The node.
     pub span: Span,
 }

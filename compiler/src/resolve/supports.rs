@@ -51,7 +51,9 @@ pub(super) fn check(cx: &mut Ctx<'_>, kind: &BackingKind, realisation: &Realisat
             Some(written) => (written.span, true),
             None => (declared.name.span, false),
         };
-        let help = if written {
+        let help = if let Some(help) = &accepts.help {
+            help.value.clone()
+        } else if written {
             format!("write one of {} (the {mode} {} {place} runs no other)", allowed.join(", "), kind.name.value)
         } else {
             format!("the default `{text}` does not run here: write `{name}=` with one of {}", allowed.join(", "))
@@ -68,6 +70,11 @@ pub(super) fn check(cx: &mut Ctx<'_>, kind: &BackingKind, realisation: &Realisat
                 span,
             },
         );
+    }
+    // A value the realisation cannot run is the whole answer: what else it would not read
+    // may change with the value the spec writes instead.
+    if !fine {
+        return false;
     }
     let reads = reads(realisation);
     for (property, value) in declared.written {

@@ -230,7 +230,7 @@ pub(super) fn realisation(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Realisatio
                 } else {
                     (&mut accepted, "`accepts` of property")
                 };
-                if let Some(accepts) = accepts(cx, child)
+                if let Some(accepts) = accepts(cx, child, param)
                     && cx.unique(names, what, &accepts.property, "", "list all its values in one node")
                 {
                     if param { realisation.accepts_params.push(accepts) } else { realisation.accepts.push(accepts) }
@@ -307,9 +307,12 @@ fn unsupported_property(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<(Spanned<Str
     Some((name?, help?))
 }
 
-/// `accepts "version" "15" "16"`: strings, or integers for an integer property.
-fn accepts(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Accepts> {
-    cx.shape(node, &[], usize::MAX, "a property name and its values");
+/// `accepts "version" "15" "16"`: strings, or integers for an integer property; an
+/// `accepts` (not `accepts-param`) may say `help="..."`.
+fn accepts(cx: &mut Ctx<'_>, node: &KdlNode, param: bool) -> Option<Accepts> {
+    let allowed: &[&str] = if param { &[] } else { &["help"] };
+    cx.shape(node, allowed, usize::MAX, "a property name and its values");
+    let help = if param { None } else { cx.string_prop(node, "help") };
     cx.no_children(node);
     let mut entries = args(node);
     let property = entries.next().and_then(|entry| cx.string(entry, "the property name"));
@@ -324,7 +327,7 @@ fn accepts(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Accepts> {
         cx.missing(node, "a property name and at least one value", "write `accepts \"version\" \"15\" \"16\"`");
         return None;
     }
-    Some(Accepts { property: property?, values, span: cx.span_of(node) })
+    Some(Accepts { property: property?, values, help, span: cx.span_of(node) })
 }
 
 /// `bind "host" secret="..." key="..."`, `config-map="..."` or `value="..."`.
