@@ -215,7 +215,42 @@ fn environment(escape: AutoEscape) -> Environment<'static> {
     env.add_filter("vcpus", |quantity: &str| {
         millicores(quantity).map(|m| m.div_ceil(1000).max(1)).ok_or_else(|| bad_quantity(quantity))
     });
+    // A name as a DNS label of at most `max` characters (an object whose name a
+    // controller prefixes, such as Tekton's `el-<EventListener>`, needs less than 63).
+    env.add_filter("dns_label", |name: &str, max: usize| {
+        if !(MIN_LABEL..=63).contains(&max) {
+            let reason = format!("`dns_label({max})`: the length is {MIN_LABEL} to 63 characters");
+            return Err(minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, reason));
+        }
+        Ok(dns_label(name, max))
+    });
     env
+}
+
+/// The shortest `max` [`dns_label`] accepts: room for a character, `-` and the hash.
+const MIN_LABEL: usize = 10;
+
+/// `name` as a DNS label of at most `max` (>= [`MIN_LABEL`]) characters: lower case, every
+/// character other than a letter, digit or `-` as `-`, no `-` at either end. A longer one
+/// is cut and ends in `-` and eight hex digits of a hash of the whole name, the way
+/// `emit::common::fit_label_value` fits label values, so two long names that share a
+/// prefix still differ and one name always gives the same label.
+fn dns_label(name: &str, max: usize) -> String {
+    let mapped: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c.to_ascii_lowercase() } else { '-' })
+        .collect();
+    let label = mapped.trim_matches('-');
+    if label.len() <= max && !label.is_empty() {
+        return label.to_owned();
+    }
+    // 64-bit FNV-1a, as emit::common's: stable across platforms and releases.
+    let hash = name
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3));
+    let hash = format!("{:08x}", hash & 0xffff_ffff);
+    let prefix = label.get(..max - hash.len() - 1).unwrap_or(label).trim_end_matches('-');
+    if prefix.is_empty() { hash } else { format!("{prefix}-{hash}") }
 }
 
 fn bad_quantity(quantity: &str) -> minijinja::Error {
@@ -349,6 +384,21 @@ mod tests {
         );
         let error = render_text("{{ 'vault'|gib }}", &json!({})).unwrap_err();
         assert!(error.contains("not a quantity"), "{error}");
+    }
+
+    #[test]
+    fn dns_labels_fit_their_length() {
+        assert_eq!(dns_label("berth-Ledger_v2.core", 60), "berth-ledger-v2-core");
+        let long = format!("berth-{}", "a".repeat(70));
+        let fitted = dns_label(&long, 60);
+        assert_eq!(fitted.len(), 60);
+        assert!(fitted.starts_with("berth-aaa") && fitted.as_bytes()[51] == b'-', "{fitted}");
+        assert_ne!(fitted, dns_label(&format!("{long}b"), 60), "a hash of the whole name");
+        assert_eq!(dns_label(&long, 60), fitted, "deterministic");
+        assert_eq!(dns_label("___", 63).len(), 8);
+        let text = render_pipeline("[= ('deploy-' ~ env)|dns_label(63) =]", &json!({ "env": "x".repeat(60) }));
+        assert_eq!(text.map(|t| t.len()), Ok(63));
+        assert!(render_pipeline("[= 'a'|dns_label(5) =]", &json!({})).is_err());
     }
 
     #[test]

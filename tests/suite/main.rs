@@ -19,6 +19,7 @@ mod mysql_cluster;
 mod netpol;
 mod parse_split;
 mod pipelines;
+mod pipelines_tekton;
 mod policy;
 mod reachability;
 mod reports;

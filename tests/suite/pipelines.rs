@@ -34,7 +34,7 @@ pub fn pipeline_files(name: &str) -> Vec<PipelineFile> {
 
 /// Write an example's pipeline files under `target/tmp/pipelines/<example>/` (the
 /// external checks in `.ci/run` read the same layout from `berth build`).
-fn write(name: &str, files: &[PipelineFile]) -> PathBuf {
+pub(crate) fn write(name: &str, files: &[PipelineFile]) -> PathBuf {
     let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("pipelines").join(name);
     if root.exists() {
         std::fs::remove_dir_all(&root).unwrap();
@@ -104,15 +104,15 @@ fn expected_promotions() -> Vec<(&'static str, Promotion)> {
     ]
 }
 
-fn file<'f>(files: &'f [PipelineFile], path: &str) -> &'f PipelineFile {
+pub(crate) fn file<'f>(files: &'f [PipelineFile], path: &str) -> &'f PipelineFile {
     files.iter().find(|f| f.path == path).unwrap_or_else(|| panic!("no {path}"))
 }
 
-fn yaml(file: &PipelineFile) -> serde_json::Value {
+pub(crate) fn yaml(file: &PipelineFile) -> serde_json::Value {
     serde_saphyr::from_str(&file.text).unwrap_or_else(|e| panic!("{}: {e}", file.path))
 }
 
-fn strings(value: &serde_json::Value) -> Vec<String> {
+pub(crate) fn strings(value: &serde_json::Value) -> Vec<String> {
     value.as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()).unwrap_or_default()
 }
 
@@ -436,7 +436,12 @@ const MULTI_REPOSITORY: &str = include_str!("../fixtures/pipelines/multi-reposit
 /// The pipeline files of [`MULTI_REPOSITORY`], also written under
 /// `target/tmp/pipelines/multi-repository/` for the external checks.
 fn multi_repository_files() -> Vec<PipelineFile> {
-    let inputs = berth::driver::Inputs::spec("spec.kdl", MULTI_REPOSITORY.to_owned());
+    fixture_files("multi-repository", MULTI_REPOSITORY)
+}
+
+/// The pipeline files of a fixture spec, also written under `target/tmp/pipelines/<name>/`.
+pub(crate) fn fixture_files(name: &str, spec: &str) -> Vec<PipelineFile> {
+    let inputs = berth::driver::Inputs::spec("spec.kdl", spec.to_owned());
     let compilation = berth::driver::compile(&inputs, &berth::driver::Options::default());
     assert!(!compilation.has_errors(), "{:?}", compilation.diagnostics.sorted());
     let files: Vec<PipelineFile> = compilation
@@ -453,7 +458,7 @@ fn multi_repository_files() -> Vec<PipelineFile> {
             Body::Object(_) => None,
         })
         .collect();
-    write("multi-repository", &files);
+    write(name, &files);
     files
 }
 

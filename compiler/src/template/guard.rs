@@ -291,6 +291,8 @@ impl<'a> Walker<'a> {
             // The chart templates' filters (emit::helm): escapes and quotes, a path joined.
             "yaml" | "go_string" | "helm_text" | "value_ref" => Est::text(size.saturating_mul(6).saturating_add(16)),
             "md_cell" => Est::text(size.saturating_mul(2).saturating_add(16)),
+            // A DNS label: at most 63 characters whatever its input.
+            "dns_label" => Est::text(63),
             "replace" => Est::text(size.saturating_mul(arg(1).size.saturating_add(1))),
             "join" => Est::text(size.saturating_mul(arg(0).size.saturating_add(1))),
             "indent" => Est::text(size.saturating_mul(arg(0).magnitude.saturating_add(1))),
