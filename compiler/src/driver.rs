@@ -50,6 +50,11 @@ pub struct Options {
     /// stage may keep what the next run can reuse, with the same diagnostics. Schema
     /// validation keeps each object's result and validates only objects that changed.
     pub again: bool,
+    /// The processor time the KDL parser may spend on the spec and user libraries, shared
+    /// with other compilations given the same budget (`berth diff` compiles two revisions
+    /// at once, and a parse out of budget cannot be stopped); `None`: a budget of its own
+    /// per file ([`syntax::Limits`]).
+    pub parse_budget: Option<syntax::Budget>,
 }
 
 /// The result of a compilation: every diagnostic, and artifacts only when error-free.
@@ -95,12 +100,12 @@ pub fn compile(inputs: &Inputs, options: &Options) -> Compilation {
         .collect();
     let mut user_libraries = Vec::new();
     for file in &inputs.libraries {
-        if let Some(library) = front_end(diags, sources, file.clone()) {
+        if let Some(library) = front_end(diags, sources, file.clone(), options) {
             resolve::warn_spec_nodes_in_library(diags, &library);
             user_libraries.push(library);
         }
     }
-    let spec = front_end(diags, sources, inputs.spec.clone());
+    let spec = front_end(diags, sources, inputs.spec.clone(), options);
     let Some(spec) = spec else { return compilation };
     let needed = needed_stdlib_kinds(&spec, &user_libraries);
     let mut library_specs = Vec::new();
@@ -197,9 +202,12 @@ fn stdlib_spec(diags: &mut Diagnostics, sources: &Sources, index: usize, id: Fil
 }
 
 /// Parse and lower one file; `None` when it does not parse.
-fn front_end(diags: &mut Diagnostics, sources: &mut Sources, file: SourceFile) -> Option<Spec> {
+fn front_end(diags: &mut Diagnostics, sources: &mut Sources, file: SourceFile, options: &Options) -> Option<Spec> {
     let id: FileId = sources.add(file);
     let source = sources.get(id)?;
-    let parsed = syntax::parse(diags, id, source)?;
+    let parsed = match &options.parse_budget {
+        Some(budget) => syntax::parse_shared(diags, id, source, budget)?,
+        None => syntax::parse(diags, id, source)?,
+    };
     Some(model::lower(diags, &parsed))
 }

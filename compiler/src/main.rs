@@ -20,11 +20,12 @@ macro_rules! eprint {
 
 mod allocator;
 mod console;
+mod revisions;
 
 use berth::diag::{Diagnostics, SourceFile};
-use berth::driver::{self, Compilation, Inputs, Options};
+use berth::driver::{self, Compilation, Options};
 use berth::output::report::{self, ReportFormat};
-use berth::output::{diff as tree_diff, file, review, risk, write};
+use berth::output::{diff as tree_diff, file, write};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -269,7 +270,7 @@ fn main() -> ExitCode {
             (None, None) => EXIT_USAGE,
         },
         Command::Diff { specs, base, format, exit_code, libs, color } => {
-            diff(&specs, base.as_deref(), format, exit_code, &libs, color)
+            revisions::diff(&specs, base.as_deref(), format, exit_code, &libs, color)
         }
         Command::Graph { spec, format, env, libs } => graph(&spec, format, env.as_deref(), libs),
         Command::Fmt { spec, check } => fmt(&spec, check),
@@ -333,7 +334,7 @@ fn inspect(spec: &Path, env: Option<String>, target: Option<String>, common: &Co
         Ok(inputs) => inputs,
         Err(code) => return code,
     };
-    let options = Options { env: env.clone(), target: target.clone(), today: today(), again: false };
+    let options = Options { env: env.clone(), target: target.clone(), today: today(), ..Options::default() };
     let compilation = driver::compile(&inputs, &options);
     report_diagnostics(&compilation, common);
     let Some(estate) = &compilation.estate else { return EXIT_SPEC };
@@ -360,7 +361,7 @@ fn build(spec: &Path, out: &Path, env: Option<String>, target: Option<String>, c
         Ok(inputs) => inputs,
         Err(code) => return code,
     };
-    let options = Options { env: env.clone(), target: target.clone(), today: today(), again: false };
+    let options = Options { env: env.clone(), target: target.clone(), today: today(), ..Options::default() };
     let compilation = ManuallyDrop::new(driver::compile(&inputs, &options));
     report_diagnostics(&compilation, common);
     if failed(&compilation, common) {
@@ -544,7 +545,7 @@ fn build_check(spec: &Path, dir: &Path, env: Option<String>, target: Option<Stri
         Err(code) => return code,
     };
     let scope = write::Scope { env: env.clone(), target: target.clone() };
-    let compilation = driver::compile(&inputs, &Options { env, target, today: today(), again: false });
+    let compilation = driver::compile(&inputs, &Options { env, target, today: today(), ..Options::default() });
     report_diagnostics(&compilation, common);
     if failed(&compilation, common) {
         return EXIT_SPEC;
@@ -575,190 +576,6 @@ fn build_check(spec: &Path, dir: &Path, env: Option<String>, target: Option<Stri
         Err(error) => {
             eprintln!("{:?}", miette::Report::new(error));
             EXIT_USAGE
-        }
-    }
-}
-
-// ── berth diff ──────────────────────────────────────────────────────────────────────
-
-fn diff(
-    specs: &[PathBuf],
-    base: Option<&str>,
-    format: DiffFormat,
-    exit_code: bool,
-    libs: &[PathBuf],
-    color: Color,
-) -> u8 {
-    let common = Common { libs: Vec::new(), format: Format::Human, color, deny: Vec::new() };
-    let (old_inputs, new_inputs) = match specs {
-        [old, new] => {
-            if base.is_some() {
-                eprintln!("error: give either --base REV and one SPEC, or OLD and NEW");
-                return EXIT_USAGE;
-            }
-            let old = match console::read_inputs(&spec_file(old), libs, &common) {
-                Ok(inputs) => inputs,
-                Err(code) => return code,
-            };
-            let new = match console::read_inputs(&spec_file(new), libs, &common) {
-                Ok(inputs) => inputs,
-                Err(code) => return code,
-            };
-            (Some(old), new)
-        }
-        [spec] => {
-            let spec = spec_file(spec);
-            let new = match console::read_inputs(&spec, libs, &common) {
-                Ok(inputs) => inputs,
-                Err(code) => return code,
-            };
-            let rev = match base {
-                Some(rev) => rev.to_owned(),
-                None => match default_base(&spec) {
-                    Some(rev) => rev,
-                    None => {
-                        eprintln!("error: cannot find a merge base with origin/HEAD, main or master; give --base REV");
-                        return EXIT_USAGE;
-                    }
-                },
-            };
-            let old = match git_show(&rev, &spec) {
-                Err(()) => return EXIT_USAGE,
-                Ok(Some(text)) => {
-                    let name = format!("{}@{rev}", spec.display());
-                    Some(Inputs {
-                        spec: SourceFile { name, text },
-                        libraries: new.libraries.clone(),
-                        files: new.files.clone(),
-                    })
-                }
-                Ok(None) => {
-                    eprintln!("note: {} does not exist at {rev}; every resource is new", spec.display());
-                    None
-                }
-            };
-            (old, new)
-        }
-        _ => {
-            eprintln!("error: give SPEC (with --base REV) or OLD NEW");
-            return EXIT_USAGE;
-        }
-    };
-    // The new revision first, the old one not at all when it has errors: two at once would double
-    // the CPU of two parses out of budget (each runs to exit). No spec at the base: an empty estate.
-    let compile = |inputs: &Inputs| driver::compile(inputs, &Options { today: today(), ..Options::default() });
-    let mut compiled = Vec::with_capacity(2);
-    for inputs in [Some(&new_inputs), old_inputs.as_ref()] {
-        let compilation = ManuallyDrop::new(inputs.map_or_else(Compilation::default, compile));
-        report_diagnostics(&compilation, &common);
-        if compilation.has_errors() {
-            let name = inputs.map_or("the old revision", |inputs| inputs.spec.name.as_str());
-            eprintln!("error: {name} has errors; nothing to compare");
-            return EXIT_SPEC;
-        }
-        compiled.push(compilation);
-    }
-    let (new, old) = (compiled.remove(0), compiled.remove(0));
-    let diff = tree_diff::diff(&old.tree, &new.tree);
-    let risks = risk::assess(
-        &diff,
-        risk::Revision { estate: old.estate.as_ref(), spec: old.spec.as_ref() },
-        risk::Revision { estate: new.estate.as_ref(), spec: new.spec.as_ref() },
-    );
-    let result = review::Review { diff, risks };
-    let text = match format {
-        DiffFormat::Terminal => {
-            let painted = match color {
-                Color::Always => true,
-                Color::Never => false,
-                Color::Auto => std::io::stdout().is_terminal(),
-            };
-            review::render_terminal(&result, painted)
-        }
-        DiffFormat::Markdown => review::render_markdown(&result, review::GITHUB_COMMENT_LIMIT),
-        DiffFormat::Json => review::render_json(&result) + "\n",
-    };
-    console::out(&text);
-    if exit_code && !result.is_empty() { EXIT_SPEC } else { EXIT_OK }
-}
-
-/// A spec path, or the `berth.kdl` / `spec.kdl` inside a folder.
-fn spec_file(path: &Path) -> PathBuf {
-    if path.is_dir() {
-        for name in ["berth.kdl", "spec.kdl"] {
-            let candidate = path.join(name);
-            if candidate.is_file() {
-                return candidate;
-            }
-        }
-    }
-    path.to_path_buf()
-}
-
-/// Run git in `dir`: its stdout, or its stderr as the error.
-fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
-    let output = std::process::Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .map_err(|error| format!("cannot run git: {error}"))?;
-    if output.status.success() {
-        String::from_utf8(output.stdout).map_err(|_| "git printed non-UTF-8 text".to_owned())
-    } else {
-        Err(String::from_utf8_lossy(&output.stderr).trim().to_owned())
-    }
-}
-
-fn spec_dir(spec: &Path) -> PathBuf {
-    match spec.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
-}
-
-/// The merge base of HEAD with the default branch: origin/HEAD, else main, else master.
-fn default_base(spec: &Path) -> Option<String> {
-    let dir = spec_dir(spec);
-    ["origin/HEAD", "main", "master"]
-        .iter()
-        .find_map(|branch| git(&dir, &["merge-base", "HEAD", branch]).ok())
-        .map(|rev| rev.trim().to_owned())
-}
-
-/// The spec's text at `rev`, read from git objects; `Ok(None)` when `rev` is a commit
-/// without that file (the spec is new), `Err` (already reported) on any other failure.
-fn git_show(rev: &str, spec: &Path) -> Result<Option<String>, ()> {
-    if rev.starts_with('-') || rev.contains(':') {
-        eprintln!("error: `{rev}` is not a revision");
-        return Err(());
-    }
-    let dir = spec_dir(spec);
-    let relative = git(&dir, &["rev-parse", "--show-toplevel"]).ok().and_then(|top| {
-        let top = std::fs::canonicalize(top.trim()).ok()?;
-        let absolute = std::fs::canonicalize(spec).ok()?;
-        let relative = absolute.strip_prefix(&top).ok()?;
-        Some((
-            top.clone(),
-            relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"),
-        ))
-    });
-    let Some((top, relative)) = relative else {
-        eprintln!("error: {} is not inside a git work tree", spec.display());
-        return Err(());
-    };
-    if let Err(message) = git(&top, &["rev-parse", "--verify", &format!("{rev}^{{commit}}")]) {
-        eprintln!("error: `{rev}` is not a commit: {message}");
-        return Err(());
-    }
-    if git(&top, &["cat-file", "-e", &format!("{rev}:{relative}")]).is_err() {
-        return Ok(None);
-    }
-    match git(&top, &["show", &format!("{rev}:{relative}")]) {
-        Ok(text) => Ok(Some(text)),
-        Err(message) => {
-            eprintln!("error: cannot read {relative} at {rev}: {message}");
-            Err(())
         }
     }
 }

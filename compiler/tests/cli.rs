@@ -632,3 +632,22 @@ fn diff_reports_the_new_revisions_errors_first_and_stops() {
     assert!(old_only.stderr.contains("old-broken.kdl has errors; nothing to compare"), "{}", old_only.stderr);
     assert!(old_only.stdout.is_empty(), "{}", old_only.stdout);
 }
+
+/// `diff` compiles both revisions at once, their parses out of one budget: two specs the
+/// parser gives up on are one `syntax::too_complex` error, the new revision's, and the old
+/// revision's errors are not reported (issue 17 item 6; `tests/suite/hostile.rs` checks the
+/// budget is spent once).
+#[test]
+fn diff_of_two_specs_too_complex_to_parse_reports_the_new_one() {
+    let dir = workdir("diff_of_two_specs_too_complex_to_parse");
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fuzz-corpus");
+    let hostile = fs::read_to_string(corpus.join("unterminated-raw-strings-repeated-400-times.kdl")).unwrap();
+    fs::write(dir.join("old.kdl"), &hostile).unwrap();
+    fs::write(dir.join("new.kdl"), hostile.replace("platform \"shop\"", "platform \"shop2\"")).unwrap();
+    let run = berth(&dir, &["diff", "old.kdl", "new.kdl"]);
+    run.expect_code(1);
+    assert_eq!(run.stderr.matches("syntax::too_complex").count(), 1, "{}", run.stderr);
+    assert!(run.stderr.contains("new.kdl has errors; nothing to compare"), "{}", run.stderr);
+    assert!(!run.stderr.contains("old.kdl"), "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+}

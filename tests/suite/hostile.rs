@@ -411,3 +411,30 @@ domain "web" {
     assert!(error["message"].as_str().is_some_and(|m| m.contains("steps")), "{error}");
     assert_eq!(error["line"], 11, "at the workload's identity: {error}");
 }
+
+/// `berth diff` compiles two revisions at once; a KDL parse out of budget cannot be stopped,
+/// so both parses are paid out of one budget (`Options::parse_budget`): two specs the
+/// parser gives up on cost one budget of processor time, not two. Once it has run out, any
+/// compilation under it is refused as too complex, even of a spec that parses at once.
+#[test]
+fn compilations_sharing_a_parse_budget_spend_it_once() {
+    let hostile = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz-corpus/unterminated-raw-strings-repeated-400-times.kdl"),
+    )
+    .expect("the corpus file");
+    let budget = berth::syntax::Budget::new(1);
+    let shared = Options { parse_budget: Some(budget.clone()), ..Options::default() };
+    let compile_shared = |name: &str, text: &str| driver::compile(&Inputs::spec(name, text), &shared);
+    let (new, old) = std::thread::scope(|scope| {
+        let old = scope.spawn(|| compile_shared("old.kdl", &hostile));
+        (compile_shared("new.kdl", &hostile), old.join().expect("the old revision compiles"))
+    });
+    for compilation in [&new, &old] {
+        assert_eq!(codes(&json(compilation)), ["syntax::too_complex"]);
+    }
+    assert!(budget.is_exhausted());
+    let hello = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/hello/spec.kdl"))
+        .expect("examples/hello");
+    assert_eq!(codes(&json(&compile_shared("late.kdl", &hello))), ["syntax::too_complex"]);
+    assert!(!compile(&hello).has_errors(), "a budget of its own parses it");
+}

@@ -17,7 +17,7 @@ mod scan;
 mod split;
 
 pub use errors::{FormatError, SyntaxError};
-pub use guard::Split;
+pub use guard::{Budget, Split};
 pub use scan::Limits;
 
 use crate::diag::{Diagnostics, FileId, SourceFile, Span};
@@ -75,11 +75,29 @@ pub fn parse_split(
     limits: &Limits,
     split: Split,
 ) -> Option<Parsed> {
+    parse_within(diags, file, source, limits, split, &Budget::new(limits.timeout_seconds))
+}
+
+/// [`parse`] paying the parser's processor time out of `budget`, which other parses may
+/// share (compilations side by side: `berth diff`); `limits.timeout_seconds` is not read.
+/// Once the budget has run out, the text is refused as too complex without being parsed.
+pub fn parse_shared(diags: &mut Diagnostics, file: FileId, source: &SourceFile, budget: &Budget) -> Option<Parsed> {
+    parse_within(diags, file, source, &Limits::default(), Split::default(), budget)
+}
+
+fn parse_within(
+    diags: &mut Diagnostics,
+    file: FileId,
+    source: &SourceFile,
+    limits: &Limits,
+    split: Split,
+    budget: &Budget,
+) -> Option<Parsed> {
     let scan = scan::scan(diags, file, &source.text, limits);
     if scan.blocked {
         return None;
     }
-    let mut document = match guard::parse(&source.text, &scan.boundaries, split, limits.timeout_seconds) {
+    let mut document = match guard::parse(&source.text, &scan.boundaries, split, budget) {
         Guarded::Parsed(document) => document,
         Guarded::Invalid(error) => {
             push_kdl_error(diags, file, &error);
@@ -88,7 +106,7 @@ pub fn parse_split(
         Guarded::TimedOut => {
             let len = source.text.chars().next().map_or(0, char::len_utf8);
             let span = Span { file, offset: 0, len };
-            diags.at(span, SyntaxError::TooComplex { seconds: limits.timeout_seconds, span });
+            diags.at(span, SyntaxError::TooComplex { seconds: budget.seconds(), span });
             return None;
         }
         Guarded::Crashed => {
