@@ -563,15 +563,17 @@ fn managed_databases_get_a_guarded_init_job() {
     assert!(!compilation.tree.keys().any(|path| path.starts_with("on-onprem/") && path.contains("-init.yaml")));
 }
 
-/// Managed MongoDB initial data (#12 point 1): on Atlas and Cosmos DB the same one-off Job
-/// as the managed SQL servers, with mongosh, into `database`, only while it has no
-/// collection; DocumentDB emits none (its TLS needs the RDS CA bundle: refused, see the
+/// Managed MongoDB initial data (#12 point 1): on DocumentDB, Atlas and Cosmos DB the same
+/// one-off Job as the managed SQL servers, with mongosh, into `database`, only while it
+/// has no collection; on DocumentDB over TLS verified with the Amazon RDS CA bundle from
+/// the file next to the spec (ConfigMap `<name>-ca`; without one: refused, see the
 /// diagnostic fixture). `database` is the URI's path everywhere and Cosmos DB's database.
 #[test]
 fn managed_mongodb_gets_a_guarded_init_job() {
     let compilation = compile_fixture("matrix.kdl");
     let object = |path: &str| compilation.tree[path].object().cloned().unwrap_or_default();
     for (env, target, port, secret, files) in [
+        ("on-eks", "eks", 27017, "catalog-binding", vec!["02-init-script.js"]),
         ("on-gke", "gke", 27017, "catalog-binding", vec!["01-init-script-file.js"]),
         ("on-aks", "aks", 10255, "catalog-auth", vec!["01-init-script-file.js", "02-init-script.js"]),
     ] {
@@ -598,7 +600,18 @@ fn managed_mongodb_gets_a_guarded_init_job() {
         assert_eq!(egress.len(), 2, "{env}: DNS and the managed ranges");
         assert_eq!(egress[1]["ports"][0]["port"], port);
     }
-    assert!(!compilation.tree.contains_key("on-eks/eks/shop/job-catalog-init.yaml"));
+    // DocumentDB: mongosh trusts the bundle next to the spec, mounted from `catalog-ca`.
+    let pod = object("on-eks/eks/shop/job-catalog-init.yaml")["spec"]["template"]["spec"].clone();
+    let script = pod["containers"][0]["args"][0].as_str().unwrap_or_default();
+    assert!(script.contains("--tls --tlsCAFile /etc/ca/global-bundle.pem"), "{script}");
+    assert!(script.contains("retryWrites=false"), "{script}");
+    let ca = pod["volumes"].as_array().unwrap().iter().find(|v| v["name"] == "ca").unwrap().clone();
+    assert_eq!(ca["configMap"]["name"], "catalog-ca");
+    assert_eq!(ca["configMap"]["items"][0]["key"], "global-bundle.pem");
+    let bundle = object("on-eks/eks/shop/configmap-catalog-ca.yaml");
+    assert!(bundle["data"]["global-bundle.pem"].as_str().unwrap_or_default().contains("-----BEGIN CERTIFICATE-----"));
+    // Nowhere else: Atlas and Cosmos DB chain to public CAs.
+    assert_eq!(compilation.tree.keys().filter(|path| path.ends_with("/configmap-catalog-ca.yaml")).count(), 1);
     let database = object("on-aks/aks/shop/mongodbdatabase-catalog.yaml");
     assert_eq!(database["spec"]["azureName"], "catalog");
     assert_eq!(database["spec"]["resource"]["id"], "catalog");
@@ -703,4 +716,30 @@ fn in_cluster_databases_mount_their_init_files() {
         "registry.example.com/matrix/rabbitmq-defs:4.3-management"
     );
     assert_eq!(image("on-onprem/onprem/shop/rabbitmqcluster-jobs.yaml", "/spec/image"), "rabbitmq:4.3-management");
+}
+
+/// DocumentDB (`documentdb.kdl`): without `replicas`, two instances in production (a
+/// replica to fail over to) and one elsewhere (#12 point 3); initial data with the
+/// platform's CA bundle ConfigMap (the target's `docdb-ca-configmap`) mounts that one and
+/// emits no `<name>-ca` (#12 point 1).
+#[test]
+fn documentdb_defaults_and_the_platform_ca_bundle() {
+    let compilation = compile_fixture("documentdb.kdl");
+    let instances = |env: &str| -> Vec<&str> {
+        compilation
+            .tree
+            .keys()
+            .filter_map(|path| path.strip_prefix(&format!("{env}/eks/shop/")))
+            .filter(|file| file.starts_with("dbinstance-"))
+            .collect()
+    };
+    assert_eq!(instances("prod"), ["dbinstance-reviews-db-2.yaml", "dbinstance-reviews-db.yaml"]);
+    assert_eq!(instances("dev"), ["dbinstance-reviews-db.yaml"]);
+    insta::assert_snapshot!(files(&compilation, "prod", "eks", &["dbinstance-"]));
+    let job = compilation.tree["dev/eks/shop/job-reviews-db-init.yaml"].object().cloned().unwrap_or_default();
+    let volumes = job["spec"]["template"]["spec"]["volumes"].as_array().cloned().unwrap_or_default();
+    let ca = volumes.iter().find(|v| v["name"] == "ca").cloned().unwrap_or_default();
+    assert_eq!(ca["configMap"]["name"], "rds-ca-bundle");
+    assert!(!compilation.tree.keys().any(|path| path.ends_with("configmap-reviews-db-ca.yaml")));
+    assert!(!compilation.tree.contains_key("prod/eks/shop/job-reviews-db-init.yaml"), "no init data in prod");
 }

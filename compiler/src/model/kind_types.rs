@@ -109,6 +109,12 @@ pub struct Realisation {
     /// `unsupported "partitions" help="..."`: why a property has no effect here and what
     /// to do instead (the help of the error a declaration that writes it gets).
     pub unsupported: IndexMap<String, Spanned<String>>,
+    /// `unsupported "init-script" when="{{ ... }}" help="..."`: a property the templates
+    /// read but that is refused, with that help, for a declaration that writes it and
+    /// for which the template renders `true` (it needs another setting, say). Per
+    /// property, the condition.
+    #[serde(default)]
+    pub unsupported_when: IndexMap<String, Spanned<String>>,
     /// `monitor port=9187 #"..."#`: the prometheus-operator monitor of the exporter the
     /// operator runs next to the service, emitted on targets with a `monitoring-namespace`.
     pub monitor: Option<RealisationMonitor>,

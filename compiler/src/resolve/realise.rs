@@ -99,7 +99,10 @@ pub(super) fn realise(
         return None;
     }
     let declared = supports::Declared { name, written, properties, cloud };
-    if !supports::check(cx, kind, realisation, &declared) || !supports::params(cx, scope, kind, realisation) {
+    if !supports::check(cx, kind, realisation, &declared)
+        || !supports::params(cx, scope, kind, realisation)
+        || !refused(cx, kind, realisation, &declared, &preview)
+    {
         return None;
     }
     // The port consumers connect to: the realisation's when it has its own.
@@ -414,6 +417,47 @@ fn context(
 fn profile_facts(profile: &ResolvedProfile, keys: &[&str]) -> Map<String, Json> {
     let mut serialised = to_json(profile);
     keys.iter().map(|key| ((*key).to_owned(), serialised.get_mut(*key).map(Json::take).unwrap_or(Json::Null))).collect()
+}
+
+/// `unsupported "<property>" when="{{ ... }}" help=".."`: every property the declaration
+/// writes that the realisation reads but refuses for it (the template renders `true`,
+/// say an init script without the CA bundle it needs); `false` when there was one.
+fn refused(
+    cx: &mut Ctx<'_>,
+    kind: &BackingKind,
+    realisation: &Realisation,
+    declared: &supports::Declared<'_>,
+    preview: &Json,
+) -> bool {
+    let mut fine = true;
+    let mode = realisation.mode.value.as_str();
+    for (property, when) in &realisation.unsupported_when {
+        let Some(value) = declared.written.get(property) else { continue };
+        let what = format!("`when` of `unsupported \"{property}\"` of the {mode} {}", kind.name.value);
+        let Some(holds) = render(cx, &when.value, preview, when.span, &what) else {
+            fine = false;
+            continue;
+        };
+        if !holds.trim().eq_ignore_ascii_case("true") {
+            continue;
+        }
+        fine = false;
+        let place = match &realisation.cloud {
+            Some(cloud) => format!("on `{}`", cloud.value),
+            None => format!("on `{}`", declared.cloud),
+        };
+        let help = realisation.unsupported.get(property).map(|help| help.value.clone()).unwrap_or_default();
+        let error = super::value_errors::ValueError::PropertyRefused {
+            property: property.clone(),
+            kind: kind.name.value.clone(),
+            mode,
+            place,
+            help,
+            span: value.span,
+        };
+        cx.error(value.span, error);
+    }
+    fine
 }
 
 fn render(cx: &mut Ctx<'_>, source: &str, context: &Json, span: Span, what: &str) -> Option<String> {

@@ -212,6 +212,7 @@ mod tests {
             accepts: Vec::new(),
             accepts_params: Vec::new(),
             unsupported: IndexMap::new(),
+            unsupported_when: IndexMap::new(),
             pod_sizes: Vec::new(),
             monitor: None,
             span: Span { file: FileId(0), offset: 0, len: 0 },

@@ -89,4 +89,24 @@ pub enum ValueError {
         #[label("out of range")]
         span: Span,
     },
+    /// A property the realisation reads, refused by its `unsupported ... when=` for this
+    /// declaration (it needs another setting, or its value cannot run here).
+    #[error("`{property}` cannot run on the {mode} {kind} {place} as written")]
+    #[diagnostic(code(resolve::property_refused))]
+    PropertyRefused {
+        /// Property.
+        property: String,
+        /// Kind.
+        kind: String,
+        /// `in-cluster` or `managed`.
+        mode: &'static str,
+        /// `on `eks``.
+        place: String,
+        /// What to write, from the kind's `unsupported` node.
+        #[help]
+        help: String,
+        /// The value written.
+        #[label("refused here")]
+        span: Span,
+    },
 }

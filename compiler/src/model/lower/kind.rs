@@ -170,6 +170,7 @@ pub(super) fn realisation(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Realisatio
         accepts: Vec::new(),
         accepts_params: Vec::new(),
         unsupported: IndexMap::new(),
+        unsupported_when: IndexMap::new(),
         pod_sizes: Vec::new(),
         monitor: None,
         span: cx.span_of(node),
@@ -240,6 +241,9 @@ pub(super) fn realisation(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Realisatio
                 if let Some((name, help)) = unsupported_property(cx, child)
                     && cx.unique(&mut unsupported, "`unsupported` property", &name, "", "list each property once")
                 {
+                    if let Some(when) = cx.string_prop(child, "when") {
+                        realisation.unsupported_when.insert(name.value.clone(), when);
+                    }
                     realisation.unsupported.insert(name.value, help);
                 }
             }
@@ -294,9 +298,9 @@ fn monitor(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<RealisationMonitor> {
     Some(RealisationMonitor { template: template?, port: port?, span: cx.span_of(node) })
 }
 
-/// `unsupported "partitions" help="..."`.
+/// `unsupported "partitions" help="..."` (and an optional `when="{{ ... }}"`, read by the caller).
 fn unsupported_property(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<(Spanned<String>, Spanned<String>)> {
-    cx.shape(node, &["help"], 1, "the property name");
+    cx.shape(node, &["help", "when"], 1, "the property name");
     cx.no_children(node);
     let name = args(node).next().and_then(|entry| cx.string(entry, "the property name"));
     let help = cx.required_string_prop(
