@@ -99,10 +99,8 @@ pub(super) fn realise(
         return None;
     }
     let declared = supports::Declared { name, written, properties, cloud };
-    if !supports::check(cx, kind, realisation, &declared)
-        || !supports::params(cx, scope, kind, realisation)
-        || !refused(cx, kind, realisation, &declared, &preview)
-    {
+    let fine = supports::check(cx, kind, realisation, &declared) && supports::params(cx, scope, kind, realisation);
+    if !fine || !refused(cx, kind, realisation, &declared, &preview) {
         return None;
     }
     // The port consumers connect to: the realisation's when it has its own.

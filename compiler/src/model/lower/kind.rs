@@ -237,16 +237,7 @@ pub(super) fn realisation(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<Realisatio
                     if param { realisation.accepts_params.push(accepts) } else { realisation.accepts.push(accepts) }
                 }
             }
-            "unsupported" => {
-                if let Some((name, help)) = unsupported_property(cx, child)
-                    && cx.unique(&mut unsupported, "`unsupported` property", &name, "", "list each property once")
-                {
-                    if let Some(when) = cx.string_prop(child, "when") {
-                        realisation.unsupported_when.insert(name.value.clone(), when);
-                    }
-                    realisation.unsupported.insert(name.value, help);
-                }
-            }
+            "unsupported" => unsupported_node(cx, child, &mut unsupported, &mut realisation),
             "pod-size" => realisation.pod_sizes.extend(pod_size(cx, child)),
             "monitor" if cx.once(&mut once, child, key, "realise") => realisation.monitor = monitor(cx, child),
             "monitor" => {}
@@ -296,6 +287,18 @@ fn monitor(cx: &mut Ctx<'_>, node: &KdlNode) -> Option<RealisationMonitor> {
     };
     let port = port.and_then(|port| PortNumber::try_from(port.value).ok().map(|value| Spanned::new(value, port.span)));
     Some(RealisationMonitor { template: template?, port: port?, span: cx.span_of(node) })
+}
+
+/// One `unsupported` node of a `realise` block, recorded unless its property is listed already.
+fn unsupported_node(cx: &mut Ctx<'_>, node: &KdlNode, seen: &mut Names, realisation: &mut Realisation) {
+    if let Some((name, help)) = unsupported_property(cx, node)
+        && cx.unique(seen, "`unsupported` property", &name, "", "list each property once")
+    {
+        if let Some(when) = cx.string_prop(node, "when") {
+            realisation.unsupported_when.insert(name.value.clone(), when);
+        }
+        realisation.unsupported.insert(name.value, help);
+    }
 }
 
 /// `unsupported "partitions" help="..."` (and an optional `when="{{ ... }}"`, read by the caller).
